@@ -1,0 +1,151 @@
+/**
+ * Errors Capillary raises on purpose. Each carries a stable `code` and a
+ * message that says what went wrong and what to do; the CLI prints the
+ * message alone (no stack trace unless `--debug`).
+ *
+ * @module
+ */
+
+/** Where in a source file something is: 1-based line and column. */
+export interface SourcePosition {
+  /** The file's path as the user gave it. */
+  readonly file: string;
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column. */
+  readonly column: number;
+}
+
+/** Formats a position as `file:line:column`. */
+export function formatPosition(position: SourcePosition): string {
+  return `${position.file}:${position.line}:${position.column}`;
+}
+
+/**
+ * Base class of every error Capillary raises on purpose.
+ *
+ * @example Usage
+ * ```ts
+ * import { CapillaryError } from "./errors.ts";
+ * const error = new CapillaryError("Cannot run: nothing to do", "E_EXAMPLE");
+ * console.assert(error.code === "E_EXAMPLE");
+ * ```
+ */
+export class CapillaryError extends Error {
+  /** A stable machine-readable code. */
+  readonly code: string;
+  /**
+   * @param message What went wrong and what to do.
+   * @param code A stable machine-readable code.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, code = "E_CAPILLARY", options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A recipe that is not well-formed YAML. */
+export class RecipeSyntaxError extends CapillaryError {
+  /** Where the parser stopped. */
+  readonly position: SourcePosition;
+  /** The offending source line. */
+  readonly snippet: string;
+  /**
+   * @param message The parser's message.
+   * @param position Where the parser stopped.
+   * @param snippet The offending source line.
+   */
+  constructor(message: string, position: SourcePosition, snippet = "") {
+    super(
+      `${formatPosition(position)}: ${message}${snippet ? `\n  ${snippet}` : ""}`,
+      "E_RECIPE_SYNTAX",
+    );
+    this.position = position;
+    this.snippet = snippet;
+  }
+}
+
+/** One problem found while validating a recipe. */
+export interface RecipeIssue {
+  /** The key path, e.g. `["stages", "train", "with", "epochs"]`. */
+  readonly path: readonly (string | number)[];
+  /** Where the offending value (or its parent, if the key is missing) is. */
+  readonly position: SourcePosition;
+  /** What is wrong, with what was expected. */
+  readonly message: string;
+  /** What to do about it, e.g. a did-you-mean. */
+  readonly hint?: string;
+}
+
+/** Formats one issue as `file:line:column: key: message (hint)`. */
+export function formatIssue(issue: RecipeIssue): string {
+  const key = issue.path.length ? `${issue.path.join(".")}: ` : "";
+  return `${formatPosition(issue.position)}: ${key}${issue.message}${
+    issue.hint ? `\n    ${issue.hint}` : ""
+  }`;
+}
+
+/** A recipe that parsed but does not validate; holds every issue found. */
+export class RecipeValidationError extends CapillaryError {
+  /** All problems, in source order. */
+  readonly issues: readonly RecipeIssue[];
+  /** @param issues All problems found. */
+  constructor(issues: readonly RecipeIssue[]) {
+    const head = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
+    super(
+      `Cannot use recipe: ${head}\n${issues.map((i) => `  ${formatIssue(i)}`).join("\n")}`,
+      "E_RECIPE_INVALID",
+    );
+    this.issues = issues;
+  }
+}
+
+/** A plugin module that cannot be loaded or does not export a plugin. */
+export class PluginLoadError extends CapillaryError {
+  /**
+   * @param message What went wrong.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "E_PLUGIN_LOAD", options);
+  }
+}
+
+/** A stage that failed while running; wraps the cause and names the stage. */
+export class StageError extends CapillaryError {
+  /** The id of the stage that failed, e.g. `core/train`. */
+  readonly stage: string;
+  /**
+   * @param stage The failing stage's id.
+   * @param message What went wrong and what to do.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(stage: string, message: string, options?: ErrorOptions) {
+    super(`Stage "${stage}" failed: ${message}`, "E_STAGE", options);
+    this.stage = stage;
+  }
+}
+
+/** Input data that is missing, unreadable or inconsistent; names the file. */
+export class DataError extends CapillaryError {
+  /**
+   * @param message What is wrong with which file, and what to do.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "E_DATA", options);
+  }
+}
+
+/** A tensor backend that cannot be loaded or cannot do what was asked. */
+export class BackendError extends CapillaryError {
+  /**
+   * @param message What is missing and how to install it.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, "E_BACKEND", options);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Renders a resolved recipe back to YAML: every default filled in, so the
+ * file shows exactly what ran and re-runs identically.
+ *
+ * @module
+ */
+import { stringify } from "yaml";
+import type { ResolvedRecipe } from "./validate.ts";
+
+/** The resolved recipe as a plain object in recipe layout. */
+export function resolvedRecipeObject(recipe: ResolvedRecipe): Record<string, unknown> {
+  const stages: Record<string, unknown> = {};
+  for (const [kind, list] of recipe.stages) {
+    const entries = list.map((s) => ({ use: s.id, with: s.options }));
+    stages[kind] = entries.length === 1 && list[0].kind !== "augment" && list[0].kind !== "preprocess"
+      ? entries[0]
+      : entries;
+  }
+  const { file: _file, stages: _stages, ...top } = recipe;
+  return { ...top, stages };
+}
+
+/**
+ * Renders the resolved recipe, headed by comments naming the Capillary and
+ * plugin versions that resolved it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const yaml = renderResolvedRecipe(recipe, "0.1.0");
+ * ```
+ */
+export function renderResolvedRecipe(recipe: ResolvedRecipe, engineVersion: string): string {
+  const plugins = new Map<string, string>();
+  for (const list of recipe.stages.values()) {
+    for (const s of list) plugins.set(s.registered.plugin.name, s.registered.plugin.version);
+  }
+  const header = [
+    `# Resolved from ${recipe.file} by Capillary ${engineVersion}`,
+    `# plugins: ${[...plugins].map(([n, v]) => `${n} ${v}`).join(", ")}`,
+    "# Every default is filled in: this is exactly what ran.",
+  ].join("\n");
+  return `${header}\n${stringify(resolvedRecipeObject(recipe), { lineWidth: 0 })}`;
+}

@@ -1,0 +1,54 @@
+/**
+ * The schema of a recipe's top level. Each stage's options are checked
+ * against the schema of the stage the recipe names (see `validate.ts`).
+ *
+ * @module
+ */
+import { z } from "zod";
+import { STAGE_KINDS } from "../stage.ts";
+
+/** Backends a recipe may ask for. */
+export const BACKEND_NAMES = [
+  "auto",
+  "tensorflow-gpu",
+  "tensorflow",
+  "webgpu",
+  "wasm",
+  "cpu",
+] as const;
+
+/** One of {@link BACKEND_NAMES}. */
+export type BackendName = typeof BACKEND_NAMES[number];
+
+/** One stage entry: which implementation and its options. */
+export const stageEntrySchema = z.object({
+  use: z.string().describe("The stage implementation, as `plugin/name`, e.g. `core/train`."),
+  with: z.record(z.string(), z.unknown()).nullable().default({})
+    .describe("The stage's options; see the stage's documentation for their names and defaults."),
+}).strict();
+
+/** The top level of a recipe; `stages` entries are checked separately. */
+export const recipeSchema = z.object({
+  name: z.string().regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    "use letters, digits, '.', '_' or '-'",
+  ).optional()
+    .describe("The run's name, used for the run folder (default: the recipe's file name)."),
+  description: z.string().optional().describe("What the recipe is for."),
+  seed: z.number().int().default(42).describe("Seeds every random choice of the run."),
+  backend: z.enum(BACKEND_NAMES).default("auto")
+    .describe("The TensorFlow.js backend that trains; `auto` picks the fastest that can train."),
+  inferenceBackend: z.enum([...BACKEND_NAMES, "same"]).default("auto")
+    .describe(
+      "The backend that predicts during evaluation; `auto` picks the fastest for inference, `same` keeps the training backend.",
+    ),
+  output: z.string().default("runs")
+    .describe("The folder under which each run writes `<name>/<timestamp>/`."),
+  plugins: z.array(z.string()).default([])
+    .describe("Extra plugin modules: a path relative to the recipe, an `npm:` or an `https:` specifier."),
+  stages: z.record(z.string(), z.unknown())
+    .describe(`The stages, by kind: ${STAGE_KINDS.join(", ")}.`),
+}).strict();
+
+/** A recipe's top level after defaults. */
+export type RecipeTop = z.output<typeof recipeSchema>;

@@ -1,0 +1,198 @@
+/**
+ * Validates a parsed recipe against the registry: the top level, then every
+ * stage's implementation and options. Collects all problems before failing.
+ *
+ * @module
+ */
+import { type RecipeIssue, RecipeValidationError } from "../errors.ts";
+import type { RegisteredStage, Registry } from "../registry.ts";
+import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS, type StageKind } from "../stage.ts";
+import { didYouMean } from "../suggest.ts";
+import type { KeyPath, ParsedRecipe } from "./parse.ts";
+import { type RecipeTop, recipeSchema, stageEntrySchema } from "./schema.ts";
+import { describeValue, zodIssuesToRecipeIssues } from "./zod_issues.ts";
+
+/** One stage of a resolved recipe: its implementation and fully defaulted options. */
+export interface ResolvedStage {
+  /** `plugin/name`. */
+  readonly id: string;
+  /** Its slot. */
+  readonly kind: StageKind;
+  /** Options after defaults. */
+  readonly options: Record<string, unknown>;
+  /** The implementation. */
+  readonly registered: RegisteredStage;
+}
+
+/** A recipe with every default filled in: exactly what will run. */
+export interface ResolvedRecipe extends Omit<RecipeTop, "stages" | "name"> {
+  /** The run's name. */
+  readonly name: string;
+  /** The recipe file. */
+  readonly file: string;
+  /** Stages by kind, in run order; chain kinds may hold several, others one. */
+  readonly stages: ReadonlyMap<StageKind, readonly ResolvedStage[]>;
+}
+
+/**
+ * Validates the top level of a parsed recipe (everything except stage options).
+ *
+ * @returns The defaulted top level, or the issues found.
+ */
+export function validateTop(
+  parsed: ParsedRecipe,
+): { top?: RecipeTop; issues: RecipeIssue[] } {
+  if (parsed.value === null || typeof parsed.value !== "object" || Array.isArray(parsed.value)) {
+    return {
+      issues: [{
+        path: [],
+        position: parsed.positionOf([]),
+        message: `a recipe must be a map of keys (name, seed, stages, ...), got ${
+          describeValue(parsed.value)
+        }`,
+      }],
+    };
+  }
+  const result = recipeSchema.safeParse(parsed.value);
+  if (result.success) return { top: result.data, issues: [] };
+  return {
+    issues: zodIssuesToRecipeIssues(result.error.issues, recipeSchema, parsed.value, parsed, []),
+  };
+}
+
+function validateStage(
+  kind: StageKind,
+  raw: unknown,
+  path: KeyPath,
+  parsed: ParsedRecipe,
+  registry: Registry,
+  issues: RecipeIssue[],
+): ResolvedStage | undefined {
+  const entry = stageEntrySchema.safeParse(raw);
+  if (!entry.success) {
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      issues.push({
+        path,
+        position: parsed.positionOf(path),
+        message: `expected a map with "use" (and optional "with"), got ${describeValue(raw)}`,
+        hint: `e.g. ${kind}: { use: core/..., with: { ... } }`,
+      });
+    } else {
+      issues.push(
+        ...zodIssuesToRecipeIssues(entry.error.issues, stageEntrySchema, raw, parsed, path),
+      );
+    }
+    return undefined;
+  }
+  const { use } = entry.data;
+  const registered = registry.get(use);
+  if (!registered) {
+    const hint = use.includes("/")
+      ? didYouMean(use, registry.ids())
+      : `stage ids carry their plugin, e.g. "core/${use}"; ${didYouMean(use, registry.ids())}`;
+    issues.push({
+      path: [...path, "use"],
+      position: parsed.positionOf([...path, "use"]),
+      message: `unknown stage "${use}"`,
+      hint,
+    });
+    return undefined;
+  }
+  if (registered.stage.kind !== kind) {
+    const same = registry.ids().filter((id) => registry.get(id)!.stage.kind === kind);
+    issues.push({
+      path: [...path, "use"],
+      position: parsed.positionOf([...path, "use"]),
+      message: `"${use}" is a ${registered.stage.kind} stage and cannot fill the ${kind} slot`,
+      hint: same.length ? `${kind} stages: ${same.join(", ")}` : undefined,
+    });
+    return undefined;
+  }
+  const options = entry.data.with ?? {};
+  const result = registered.stage.options.safeParse(options);
+  if (!result.success) {
+    issues.push(
+      ...zodIssuesToRecipeIssues(result.error.issues, registered.stage.options, options, parsed, [
+        ...path,
+        "with",
+      ]),
+    );
+    return undefined;
+  }
+  return { id: use, kind, options: result.data as Record<string, unknown>, registered };
+}
+
+/**
+ * Validates a whole recipe against the registered stages.
+ *
+ * @param parsed The parsed recipe.
+ * @param registry Registered stages (core and the recipe's plugins).
+ * @param top The top level, if already validated.
+ * @returns The resolved recipe.
+ * @throws {RecipeValidationError} Listing every problem, each with its position.
+ */
+export function validateRecipe(
+  parsed: ParsedRecipe,
+  registry: Registry,
+  top?: RecipeTop,
+): ResolvedRecipe {
+  const issues: RecipeIssue[] = [];
+  if (!top) {
+    const checked = validateTop(parsed);
+    issues.push(...checked.issues);
+    top = checked.top;
+  }
+  if (!top) throw new RecipeValidationError(issues);
+  const stages = new Map<StageKind, ResolvedStage[]>();
+  for (const [kind, raw] of Object.entries(top.stages)) {
+    const path = ["stages", kind];
+    if (!(STAGE_KINDS as readonly string[]).includes(kind)) {
+      issues.push({
+        path,
+        position: parsed.positionOf(path, "key"),
+        message: `unknown stage kind "${kind}"`,
+        hint: didYouMean(kind, STAGE_KINDS),
+      });
+      continue;
+    }
+    const k = kind as StageKind;
+    if (Array.isArray(raw)) {
+      if (!CHAIN_KINDS.has(k)) {
+        issues.push({
+          path,
+          position: parsed.positionOf(path),
+          message: `"${kind}" takes one stage, not a list`,
+          hint: `lists are allowed for ${[...CHAIN_KINDS].join(" and ")}`,
+        });
+        continue;
+      }
+      const list = raw.map((r, i) => validateStage(k, r, [...path, i], parsed, registry, issues));
+      stages.set(k, list.filter((s): s is ResolvedStage => s !== undefined));
+    } else {
+      const stage = validateStage(k, raw, path, parsed, registry, issues);
+      stages.set(k, stage ? [stage] : []);
+    }
+  }
+  for (const kind of STAGE_KINDS) {
+    if (!OPTIONAL_KINDS.has(kind) && !(kind in top.stages)) {
+      issues.push({
+        path: ["stages", kind],
+        position: parsed.positionOf(["stages"], "key"),
+        message: `missing stage "${kind}"`,
+        hint: `add "${kind}: { use: ... }" under stages; ${
+          registry.ids().filter((id) => registry.get(id)!.stage.kind === kind).join(", ") ||
+          "no plugin offers one"
+        }`,
+      });
+    }
+  }
+  if (issues.length) {
+    issues.sort((a, b) => a.position.line - b.position.line || a.position.column - b.position.column);
+    throw new RecipeValidationError(issues);
+  }
+  const ordered = new Map<StageKind, ResolvedStage[]>();
+  for (const kind of STAGE_KINDS) if (stages.has(kind)) ordered.set(kind, stages.get(kind)!);
+  const name = top.name ?? parsed.file.split(/[\\/]/).pop()!.replace(/\.ya?ml$/i, "");
+  const { stages: _raw, ...rest } = top;
+  return { ...rest, name, file: parsed.file, stages: ordered };
+}

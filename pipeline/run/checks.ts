@@ -1,0 +1,106 @@
+/**
+ * Checks of what a stage hands to the next, so a faulty stage fails at its
+ * own door with a message naming the sample, not three stages later.
+ *
+ * @module
+ */
+import type { Raster, Sample, SegmentationData } from "../data.ts";
+import { DataError, StageError } from "../errors.ts";
+import type { Evaluation, ModelSpec, TrainedModel } from "../stage.ts";
+
+const where = (sample: Sample) => `sample "${sample.id}"${sample.source ? ` (${sample.source})` : ""}`;
+
+function checkRaster(raster: Raster, what: string, sample: Sample): void {
+  const { width, height, channels, data } = raster;
+  if (!(width > 0 && height > 0 && channels > 0) || data.length !== width * height * channels) {
+    throw new DataError(
+      `${where(sample)}: ${what} has ${data.length} values for ${width}×${height}×${channels}`,
+    );
+  }
+}
+
+function checkBinary(raster: Raster, what: string, sample: Sample): void {
+  for (let i = 0; i < raster.data.length; i++) {
+    const v = raster.data[i];
+    if (v !== 0 && v !== 1) {
+      throw new DataError(`${where(sample)}: ${what} must hold only 0 and 1, found ${v}`);
+    }
+  }
+}
+
+/**
+ * Checks a data set: non-empty splits, unique ids, consistent sizes, finite
+ * images, binary masks and regions, and (when `unitRange`) images in [0, 1].
+ *
+ * @throws {DataError} Naming the sample and what is wrong.
+ */
+export function checkSegmentationData(data: SegmentationData, unitRange: boolean): void {
+  if (!data.train.length) throw new DataError(`data set "${data.name}" has no training samples`);
+  if (!data.test.length) throw new DataError(`data set "${data.name}" has no test samples`);
+  const ids = new Set<string>();
+  let channels: number | undefined;
+  for (const sample of [...data.train, ...data.test]) {
+    if (ids.has(sample.id)) throw new DataError(`data set "${data.name}" has two samples "${sample.id}"`);
+    ids.add(sample.id);
+    const { image, mask, roi } = sample;
+    checkRaster(image, "image", sample);
+    channels ??= image.channels;
+    if (image.channels !== channels) {
+      throw new DataError(
+        `${where(sample)}: image has ${image.channels} channels, earlier images ${channels}`,
+      );
+    }
+    for (const [what, raster] of [["mask", mask], ["region", roi], ...Object.entries(sample.extra ?? {})] as [string, Raster][]) {
+      checkRaster(raster, what, sample);
+      if (raster.width !== image.width || raster.height !== image.height || raster.channels !== 1) {
+        throw new DataError(
+          `${where(sample)}: ${what} is ${raster.width}×${raster.height}×${raster.channels} but the image is ${image.width}×${image.height} (masks must be one channel of the image's size)`,
+        );
+      }
+      checkBinary(raster, what, sample);
+    }
+    for (let i = 0; i < image.data.length; i++) {
+      const v = image.data[i];
+      if (!Number.isFinite(v) || (unitRange && (v < 0 || v > 1))) {
+        throw new DataError(
+          `${where(sample)}: image value ${v} at index ${i} is ${
+            Number.isFinite(v) ? "outside [0, 1] (preprocess must scale images to [0, 1])" : "not finite"
+          }`,
+        );
+      }
+    }
+  }
+}
+
+/** Checks a model spec has a `build` function. */
+export function checkModelSpec(spec: ModelSpec, stage: string): void {
+  if (!spec || typeof spec.build !== "function") {
+    throw new StageError(stage, "returned no model spec with a build(size, channels) function");
+  }
+}
+
+/**
+ * Checks a trained model's weights are all finite.
+ *
+ * @throws {StageError} Naming the first non-finite weight.
+ */
+export async function checkTrainedModel(trained: TrainedModel, stage: string): Promise<void> {
+  for (const weight of trained.model.weights) {
+    // Asynchronous reads: a synchronous one fails on WebGPU.
+    const values = await weight.read().data();
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) {
+        throw new StageError(stage, `weight "${weight.name}" holds ${values[i]} after training; lower the learning rate`);
+      }
+    }
+  }
+}
+
+/** Checks every metric is a finite number. */
+export function checkEvaluation(evaluation: Evaluation, stage: string): void {
+  for (const [name, value] of Object.entries(evaluation.metrics)) {
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new StageError(stage, `metric "${name}" is ${value}`);
+    }
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Runs a resolved recipe: stages in kind order, each output checked before
+ * the next stage sees it, results written to a fresh run folder.
+ *
+ * @module
+ */
+import { chooseBackend, type BackendChoice } from "../backend/select.ts";
+import { type BackendRole, tf } from "../backend/tfjs.ts";
+import type { SegmentationData } from "../data.ts";
+import { CapillaryError, StageError } from "../errors.ts";
+import { dirname, resolve } from "../path.ts";
+import { Random } from "../random.ts";
+import { renderResolvedRecipe } from "../recipe/render.ts";
+import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
+import type { Augmentation, Evaluation, ModelSpec, StageContext, TrainedModel } from "../stage.ts";
+import { VERSION } from "../version.ts";
+import {
+  checkEvaluation,
+  checkModelSpec,
+  checkSegmentationData,
+  checkTrainedModel,
+} from "./checks.ts";
+import { saveLayersModel } from "./model_io.ts";
+import { consoleProgress, formatDuration, type Progress } from "./progress.ts";
+import { RunFolder } from "./run_folder.ts";
+
+/** Options of {@link runRecipe}. */
+export interface RunOptions {
+  /** Where progress goes (default: stderr). */
+  progress?: Progress;
+  /** Writes the run under this root instead of the recipe's `output`. */
+  outputRoot?: string;
+}
+
+/** What a finished run produced. */
+export interface RunResult {
+  /** The run folder. */
+  readonly folder: string;
+  /** The evaluation. */
+  readonly evaluation: Evaluation;
+  /** What was written to `metrics.json`. */
+  readonly summary: Record<string, unknown>;
+}
+
+/**
+ * Runs `recipe` end to end.
+ *
+ * @returns The run folder and the evaluation.
+ * @throws {StageError} Wrapping any failure inside a stage, with the stage's id.
+ */
+export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}): Promise<RunResult> {
+  const progress = options.progress ?? consoleProgress();
+  const started = performance.now();
+  const root = options.outputRoot ?? recipe.output;
+  const folder = await RunFolder.create(root, recipe.name);
+  progress.info(`Run folder: ${folder.path}`);
+  await folder.write("recipe.resolved.yaml", renderResolvedRecipe(recipe, VERSION));
+
+  const backends = new Map<BackendRole, BackendChoice>();
+  backends.set("train", await chooseBackend(recipe.backend, "train"));
+  backends.set(
+    "inference",
+    recipe.inferenceBackend === "same"
+      ? backends.get("train")!
+      : await chooseBackend(recipe.inferenceBackend, "inference"),
+  );
+  progress.info(`Training backend: ${backends.get("train")!.info.name} (${backends.get("train")!.reason})`);
+  progress.info(`Inference backend: ${backends.get("inference")!.info.name} (${backends.get("inference")!.reason})`);
+  const useBackend = async (role: BackendRole) => {
+    const { info } = backends.get(role)!;
+    if (tf.getBackend() !== info.tfName) await tf.setBackend(info.tfName);
+    return info.name;
+  };
+  await useBackend("train");
+
+  const seconds: Record<string, number> = {};
+  const recipeDir = dirname(resolve(recipe.file));
+  let position = 0;
+  const runStage = async <T>(
+    stage: ResolvedStage,
+    input: unknown,
+    check: (out: T) => void | Promise<void>,
+  ) => {
+    position++;
+    const context: StageContext = {
+      stageId: stage.id,
+      tf,
+      useBackend,
+      random: new Random(recipe.seed * 1000003 + position * 7919),
+      run: folder,
+      progress,
+      recipeDir,
+    };
+    progress.info(`\n▶ ${stage.kind}: ${stage.id}`);
+    const t0 = performance.now();
+    let output: T;
+    try {
+      output = await stage.registered.stage.run(stage.options as never, input as never, context) as T;
+      await check(output);
+    } catch (error) {
+      if (error instanceof CapillaryError) {
+        if (error instanceof StageError) throw error;
+        throw new StageError(stage.id, error.message, { cause: error });
+      }
+      throw new StageError(stage.id, (error as Error)?.message ?? String(error), { cause: error });
+    }
+    const s = (performance.now() - t0) / 1000;
+    seconds[stage.kind] = (seconds[stage.kind] ?? 0) + s;
+    progress.info(`✔ ${stage.id} (${formatDuration(s)})`);
+    return output;
+  };
+
+  const stagesOf = (kind: string) => recipe.stages.get(kind as never) ?? [];
+  let data = await runStage<SegmentationData>(stagesOf("load")[0], undefined, (d) =>
+    checkSegmentationData(d, false));
+  for (const stage of stagesOf("preprocess")) {
+    data = await runStage<SegmentationData>(stage, data, (d) => checkSegmentationData(d, true));
+  }
+  const augmentations: Augmentation[] = [];
+  for (const stage of stagesOf("augment")) {
+    augmentations.push(await runStage<Augmentation>(stage, undefined, (a) => {
+      if (typeof a !== "function") throw new StageError(stage.id, "returned no augmentation function");
+    }));
+  }
+  const augment: Augmentation = (batch, random) => augmentations.reduce((b, f) => f(b, random), batch);
+  const modelStage = stagesOf("model")[0];
+  const spec = await runStage<ModelSpec>(modelStage, data, (m) => checkModelSpec(m, modelStage.id));
+  const trainStage = stagesOf("train")[0];
+  const trained = await runStage<TrainedModel>(
+    trainStage,
+    { data, model: spec, augment },
+    (t) => checkTrainedModel(t, trainStage.id),
+  );
+  await saveLayersModel(trained.model, folder.resolve("model"));
+  const evaluateStage = stagesOf("evaluate")[0];
+  const evaluation = await runStage<Evaluation>(
+    evaluateStage,
+    { data, trained },
+    (e) => checkEvaluation(e, evaluateStage.id),
+  );
+  seconds.total = (performance.now() - started) / 1000;
+  const summary = {
+    recipe: recipe.name,
+    capillary: VERSION,
+    metrics: evaluation.metrics,
+    backend: {
+      train: backends.get("train")!.info.name,
+      inference: backends.get("inference")!.info.name,
+      trainDetail: backends.get("train")!.info.detail,
+      inferenceDetail: backends.get("inference")!.info.detail,
+    },
+    seed: recipe.seed,
+    seconds,
+    finishedAt: new Date().toISOString(),
+  };
+  await folder.writeJson("metrics.json", summary);
+  return { folder: folder.path, evaluation, summary };
+}

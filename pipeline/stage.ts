@@ -1,0 +1,147 @@
+/**
+ * Stage kinds, what flows between them, and the context a stage runs in.
+ * A recipe runs its stages in the fixed order of {@link STAGE_KINDS}.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { SegmentationData } from "./data.ts";
+import type { Random } from "./random.ts";
+import type { RunFolder } from "./run/run_folder.ts";
+import type { Progress } from "./run/progress.ts";
+import type { BackendRole, Tf } from "./backend/tfjs.ts";
+
+/** The stage kinds, in the order a recipe runs them. */
+export const STAGE_KINDS = ["load", "preprocess", "augment", "model", "train", "evaluate"] as const;
+
+/** One of {@link STAGE_KINDS}. */
+export type StageKind = typeof STAGE_KINDS[number];
+
+/** Stage kinds a recipe may leave out. */
+export const OPTIONAL_KINDS: ReadonlySet<StageKind> = new Set(["preprocess", "augment"]);
+
+/** Stage kinds that take a list of stages, applied one after the other. */
+export const CHAIN_KINDS: ReadonlySet<StageKind> = new Set(["preprocess", "augment"]);
+
+/** A batch of square training patches, NHWC-packed, with their masks. */
+export interface PatchBatch {
+  /** `count * size * size * channels` image values. */
+  readonly images: Float32Array;
+  /** `count * size * size` mask values (0 or 1). */
+  readonly masks: Float32Array;
+  /** Patches in the batch. */
+  readonly count: number;
+  /** Side of each square patch. */
+  readonly size: number;
+  /** Image channels. */
+  readonly channels: number;
+}
+
+/** A random transform applied identically to the images and masks of a batch. */
+export type Augmentation = (batch: PatchBatch, random: Random) => PatchBatch;
+
+/** A network architecture that can be built for any input size. */
+export interface ModelSpec {
+  /** The architecture's name, for reports. */
+  readonly name: string;
+  /** Builds a fresh, untrained network taking `size × size × channels` inputs and giving one sigmoid map. */
+  build(size: number, channels: number): import("@tensorflow/tfjs").LayersModel;
+}
+
+/** A trained network and what it was trained on. */
+export interface TrainedModel {
+  /** How to rebuild the network at another input size. */
+  readonly spec: ModelSpec;
+  /** The trained network. */
+  readonly model: import("@tensorflow/tfjs").LayersModel;
+  /** Side of the square patches it was trained on. */
+  readonly patchSize: number;
+  /** Image channels it expects. */
+  readonly channels: number;
+}
+
+/** What an evaluation found. */
+export interface Evaluation {
+  /** Metric name to value. */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Reference results to print beside ours: row name to metric name to value. */
+  readonly references?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+/** What each stage kind receives and returns. */
+export interface StageIO {
+  /** Reads a data set. */
+  load: { input: undefined; output: SegmentationData };
+  /** Transforms every image of a data set. */
+  preprocess: { input: SegmentationData; output: SegmentationData };
+  /** Gives a random transform of training batches. */
+  augment: { input: undefined; output: Augmentation };
+  /** Gives a network architecture for the data. */
+  model: { input: SegmentationData; output: ModelSpec };
+  /** Trains the network. */
+  train: {
+    input: { data: SegmentationData; model: ModelSpec; augment: Augmentation };
+    output: TrainedModel;
+  };
+  /** Scores the trained network on the test samples. */
+  evaluate: { input: { data: SegmentationData; trained: TrainedModel }; output: Evaluation };
+}
+
+/** What the engine hands every stage. */
+export interface StageContext {
+  /** The full id of the running stage, e.g. `core/train`. */
+  readonly stageId: string;
+  /** The one TensorFlow.js runtime; plugins must use it rather than import their own. */
+  readonly tf: Tf;
+  /** Switches the active backend to the one chosen for `role` and returns its name. */
+  useBackend(role: BackendRole): Promise<string>;
+  /** A generator seeded from the recipe's seed and the stage's position. */
+  readonly random: Random;
+  /** The run's output folder (atomic writes). */
+  readonly run: RunFolder;
+  /** Progress and log output. */
+  readonly progress: Progress;
+  /** The folder of the recipe file, for resolving relative paths. */
+  readonly recipeDir: string;
+}
+
+/** A stage implementation: a named, schema-checked function of one kind. */
+export interface StageDefinition<K extends StageKind = StageKind, S extends z.ZodType = z.ZodType> {
+  /** The name within its plugin, e.g. `train` (recipes write `plugin/name`). */
+  readonly name: string;
+  /** Which slot of a recipe it fills. */
+  readonly kind: K;
+  /** One line on what it does. */
+  readonly description: string;
+  /** The zod schema of its options: the single source of their types, defaults and docs. */
+  readonly options: S;
+  /** Does the work. */
+  run(
+    options: z.output<S>,
+    input: StageIO[K]["input"],
+    context: StageContext,
+  ): Promise<StageIO[K]["output"]> | StageIO[K]["output"];
+}
+
+/**
+ * Declares a stage; an identity function that gives `run` its option types.
+ *
+ * @example Usage
+ * ```ts
+ * import { z } from "zod";
+ * import { defineStage } from "./stage.ts";
+ * const flip = defineStage({
+ *   name: "flip",
+ *   kind: "augment",
+ *   description: "Flips patches left-right.",
+ *   options: z.object({ p: z.number().default(0.5) }).strict(),
+ *   run: (options) => (batch) => batch,
+ * });
+ * console.assert(flip.kind === "augment");
+ * ```
+ */
+export function defineStage<K extends StageKind, S extends z.ZodType>(
+  definition: StageDefinition<K, S>,
+): StageDefinition<K, S> {
+  return definition;
+}

@@ -1,0 +1,163 @@
+/**
+ * The reference network: an encoder–ConvLSTM–decoder in the style of
+ * BCDU-Net (Azad et al. 2019), as used by the seed paper.
+ *
+ * Three down blocks (two 3×3 conv + ReLU, 2×2 max-pool); a bottleneck of one
+ * or three "densely connected" blocks of two 3×3 convs with dropout; three up
+ * blocks of Conv2DTranspose(2, stride 2) + BatchNorm + ReLU whose output and
+ * the matching encoder map form a two-step sequence [encoder, decoder] fed to
+ * a ConvLSTM2D (same padding, go backwards, last state only), then two convs;
+ * a head of Conv(2, 3×3, ReLU) and Conv(1, 1×1, sigmoid).
+ *
+ * @module
+ */
+import type { Tf } from "../../mod.ts";
+import { Random } from "../../mod.ts";
+
+/** What shapes the network. */
+export interface BcduNetConfig {
+  /** Filters of the first down block; each level doubles it (the paper: 64). */
+  readonly width: number;
+  /** Bottleneck blocks: 1, or 3 densely connected. */
+  readonly dense: 1 | 3;
+  /** Dropout rate on the third encoder map's skip and after each bottleneck block. */
+  readonly dropout: number;
+  /** Seeds the weight initialisers and dropout masks. */
+  readonly seed: number;
+}
+
+type Sym = import("@tensorflow/tfjs").SymbolicTensor;
+
+/**
+ * Builds the network for `size × size × channels` inputs. `size` must be a
+ * multiple of 8 (three 2× poolings).
+ *
+ * @param tf The shared TensorFlow.js runtime.
+ * @param config Width, bottleneck, dropout and seed.
+ * @param size Input side.
+ * @param channels Input channels.
+ * @returns An uncompiled layers model with one sigmoid output channel.
+ * @throws {RangeError} When `size` is not a multiple of 8.
+ */
+export function buildBcduNet(
+  tf: Tf,
+  config: BcduNetConfig,
+  size: number,
+  channels: number,
+): import("@tensorflow/tfjs").LayersModel {
+  // tfjs-layers warns on each orthogonal initialisation of more than 2000
+  // values; that is a one-off QR at build time, so the warning is noise.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).startsWith("Orthogonal initializer")) warn(...args);
+  };
+  try {
+    return build(tf, config, size, channels);
+  } finally {
+    console.warn = warn;
+  }
+}
+
+function build(
+  tf: Tf,
+  config: BcduNetConfig,
+  size: number,
+  channels: number,
+): import("@tensorflow/tfjs").LayersModel {
+  if (size % 8 !== 0 || size <= 0) {
+    throw new RangeError(`Cannot build BCDU-Net for ${size}×${size} inputs: the side must be a positive multiple of 8`);
+  }
+  const random = new Random(config.seed);
+  const seed = () => random.int(2 ** 31);
+  const L = tf.layers;
+  const conv = (filters: number, name: string) =>
+    L.conv2d({
+      filters,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: tf.initializers.heNormal({ seed: seed() }),
+      name,
+    });
+  const apply = (layer: { apply(x: Sym | Sym[]): unknown }, x: Sym | Sym[]) => layer.apply(x) as Sym;
+
+  const input = tf.input({ shape: [size, size, channels], name: "image" });
+  let x: Sym = input;
+  const skips: { map: Sym; side: number; filters: number }[] = [];
+  let side = size;
+  for (let level = 1; level <= 3; level++) {
+    const filters = config.width * 2 ** (level - 1);
+    x = apply(conv(filters, `down${level}_conv1`), x);
+    x = apply(conv(filters, `down${level}_conv2`), x);
+    // The deepest encoder map is dropped out only on its way to the skip.
+    const skip = level === 3
+      ? apply(L.dropout({ rate: config.dropout, seed: seed(), name: "down3_skip_dropout" }), x)
+      : x;
+    skips.push({ map: skip, side, filters });
+    x = apply(L.maxPooling2d({ poolSize: 2, name: `down${level}_pool` }), x);
+    side /= 2;
+  }
+
+  const bottleneckFilters = config.width * 8;
+  const block = (from: Sym, k: number) => {
+    let y = apply(conv(bottleneckFilters, `bottleneck${k}_conv1`), from);
+    y = apply(conv(bottleneckFilters, `bottleneck${k}_conv2`), y);
+    return apply(L.dropout({ rate: config.dropout, seed: seed(), name: `bottleneck${k}_dropout` }), y);
+  };
+  const first = block(x, 1);
+  x = first;
+  if (config.dense === 3) {
+    const second = block(first, 2);
+    x = block(apply(L.concatenate({ name: "bottleneck_concat" }), [second, first]), 3);
+  }
+
+  for (let level = 1; level <= 3; level++) {
+    const { map, side: s, filters } = skips[3 - level];
+    x = apply(
+      L.conv2dTranspose({
+        filters,
+        kernelSize: 2,
+        strides: 2,
+        padding: "same",
+        kernelInitializer: tf.initializers.heNormal({ seed: seed() }),
+        name: `up${level}_deconv`,
+      }),
+      x,
+    );
+    x = apply(L.batchNormalization({ axis: 3, name: `up${level}_bn` }), x);
+    x = apply(L.activation({ activation: "relu", name: `up${level}_relu` }), x);
+    const asStep = (t: Sym, name: string) =>
+      apply(L.reshape({ targetShape: [1, s, s, filters], name }), t);
+    const sequence = apply(L.concatenate({ axis: 1, name: `up${level}_sequence` }), [
+      asStep(map, `up${level}_encoder_step`),
+      asStep(x, `up${level}_decoder_step`),
+    ]);
+    x = apply(
+      L.convLstm2d({
+        filters: filters / 2,
+        kernelSize: 3,
+        padding: "same",
+        returnSequences: false,
+        goBackwards: true,
+        kernelInitializer: tf.initializers.heNormal({ seed: seed() }),
+        recurrentInitializer: tf.initializers.orthogonal({ seed: seed() }),
+        name: `up${level}_convlstm`,
+      }),
+      sequence,
+    );
+    x = apply(conv(filters, `up${level}_conv1`), x);
+    x = apply(conv(filters, `up${level}_conv2`), x);
+  }
+  x = apply(conv(2, "head_conv"), x);
+  const output = apply(
+    L.conv2d({
+      filters: 1,
+      kernelSize: 1,
+      activation: "sigmoid",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed() }),
+      name: "head_sigmoid",
+    }),
+    x,
+  );
+  return tf.model({ inputs: input, outputs: output, name: "bcdunet" });
+}

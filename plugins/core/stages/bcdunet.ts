@@ -1,0 +1,38 @@
+/**
+ * `core/bcdunet`: the encoder–ConvLSTM–decoder network of the seed paper, in
+ * the style of BCDU-Net. See `../_bcdunet.ts` for the architecture.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { defineStage, type ModelSpec } from "../../../mod.ts";
+import { buildBcduNet } from "../_bcdunet.ts";
+
+/** Options of `core/bcdunet`. */
+export const bcduNetOptions = z.object({
+  width: z.number().int().min(1).max(256).default(64).describe(
+    "Filters of the first down block, doubled at each level. 64 is the paper's; cost grows with its square, so CPU recipes use less.",
+  ),
+  dense: z.union([z.literal(1), z.literal(3)]).default(1)
+    .describe("Bottleneck blocks: 1, or 3 densely connected (BCDU-Net's D3)."),
+  dropout: z.number().min(0).max(0.9).default(0.5)
+    .describe("Dropout rate on the deepest skip and after each bottleneck block."),
+}).strict();
+
+/** The options of `core/bcdunet` after defaults. */
+export type BcduNetOptions = z.output<typeof bcduNetOptions>;
+
+/** The `core/bcdunet` model stage. */
+export const bcduNet = defineStage({
+  name: "bcdunet",
+  kind: "model",
+  description: "Encoder–ConvLSTM–decoder (BCDU-Net style) with a sigmoid output.",
+  options: bcduNetOptions,
+  run(options, _data, context): ModelSpec {
+    const seed = context.random.int(2 ** 31);
+    return {
+      name: `BCDU-Net (width ${options.width}, dense ${options.dense})`,
+      build: (size, channels) => buildBcduNet(context.tf, { ...options, seed }, size, channels),
+    };
+  },
+});
