@@ -88,7 +88,13 @@ export async function main(args: string[]): Promise<number> {
         console.error("  (run with --debug for the stack trace)");
       }
     } else {
-      console.error(values.debug ? error : `error: ${(error as Error)?.message ?? error}\n  (run with --debug for the stack trace)`);
+      console.error(
+        values.debug
+          ? error
+          : `error: ${
+            (error as Error)?.message ?? error
+          }\n  (run with --debug for the stack trace)`,
+      );
     }
     return 1;
   }

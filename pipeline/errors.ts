@@ -91,14 +91,17 @@ export function formatIssue(issue: RecipeIssue): string {
 export class RecipeValidationError extends CapillaryError {
   /** All problems, in source order. */
   readonly issues: readonly RecipeIssue[];
-  /** @param issues All problems found. */
+  /** @param issues All problems found, in any order (they are sorted by position). */
   constructor(issues: readonly RecipeIssue[]) {
-    const head = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
+    const sorted = [...issues].sort((a, b) =>
+      a.position.line - b.position.line || a.position.column - b.position.column
+    );
+    const head = sorted.length === 1 ? "1 problem" : `${sorted.length} problems`;
     super(
-      `Cannot use recipe: ${head}\n${issues.map((i) => `  ${formatIssue(i)}`).join("\n")}`,
+      `Cannot use recipe: ${head}\n${sorted.map((i) => `  ${formatIssue(i)}`).join("\n")}`,
       "E_RECIPE_INVALID",
     );
-    this.issues = issues;
+    this.issues = sorted;
   }
 }
 

@@ -13,15 +13,25 @@ export * from "./stage.ts";
 export * from "./suggest.ts";
 export * from "./version.ts";
 export { BACKEND_NAMES, type BackendName } from "./recipe/schema.ts";
-export { loadRecipe, type LoadedRecipe, type LoadRecipeOptions } from "./recipe/load.ts";
-export { parseRecipeText, type ParsedRecipe } from "./recipe/parse.ts";
+export { type LoadedRecipe, loadRecipe, type LoadRecipeOptions } from "./recipe/load.ts";
+export { type ParsedRecipe, parseRecipeText } from "./recipe/parse.ts";
 export { renderResolvedRecipe } from "./recipe/render.ts";
 export { type ResolvedRecipe, type ResolvedStage, validateRecipe } from "./recipe/validate.ts";
-export { chooseBackend, loadBackend, type BackendChoice, type BackendInfo } from "./backend/select.ts";
+export {
+  type BackendChoice,
+  type BackendInfo,
+  chooseBackend,
+  loadBackend,
+} from "./backend/select.ts";
 export { liftReverseRankLimit } from "./backend/reverse_kernel.ts";
-export { type BackendRole, tf, type Tf } from "./backend/tfjs.ts";
-export { runRecipe, type RunOptions, type RunResult } from "./run/runner.ts";
+export { type BackendRole, type Tf, tf } from "./backend/tfjs.ts";
+export { type RunOptions, runRecipe, type RunResult } from "./run/runner.ts";
 export { RunFolder, writeFileAtomic } from "./run/run_folder.ts";
-export { consoleProgress, formatDuration, type Progress, type ProgressTask } from "./run/progress.ts";
+export {
+  consoleProgress,
+  formatDuration,
+  type Progress,
+  type ProgressTask,
+} from "./run/progress.ts";
 export { formatMetricsTable } from "./run/metrics_table.ts";
 export { loadLayersModel, saveLayersModel } from "./run/model_io.ts";

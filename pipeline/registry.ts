@@ -25,13 +25,18 @@ const pluginShape = z.object({
   version: z.string().min(1),
   apiVersion: z.number().int().optional(),
   description: z.string().optional(),
-  stages: z.array(z.object({
-    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, "must be lower case letters, digits, - or _"),
-    kind: z.enum(STAGE_KINDS),
-    description: z.string(),
-    options: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "must be a zod schema"),
-    run: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === "function", "must be a function"),
-  }).loose()),
+  stages: z.array(
+    z.object({
+      name: z.string().regex(/^[a-z][a-z0-9_-]*$/, "must be lower case letters, digits, - or _"),
+      kind: z.enum(STAGE_KINDS),
+      description: z.string(),
+      options: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "must be a zod schema"),
+      run: z.custom<(...args: unknown[]) => unknown>(
+        (v) => typeof v === "function",
+        "must be a function",
+      ),
+    }).loose(),
+  ),
 }).loose();
 
 /**

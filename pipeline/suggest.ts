@@ -36,9 +36,7 @@ export function closest(word: string, candidates: Iterable<string>, max = 3): st
   const lower = word.toLowerCase();
   return [...candidates]
     .map((c) => ({ c, d: editDistance(lower, c.toLowerCase()) }))
-    .filter(({ c, d }) =>
-      d <= limit || (lower.length > 2 && c.toLowerCase().includes(lower))
-    )
+    .filter(({ c, d }) => d <= limit || (lower.length > 2 && c.toLowerCase().includes(lower)))
     .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
     .slice(0, max)
     .map(({ c }) => c);

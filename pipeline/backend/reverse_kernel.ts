@@ -25,7 +25,8 @@ export function liftReverseRankLimit(backendName: string): boolean {
   const original = tf.getKernel("Reverse", backendName);
   const reshape = tf.getKernel("Reshape", backendName);
   if (!original || !reshape) return false;
-  const run = (kernel: tf.KernelConfig, args: KernelArgs) => kernel.kernelFunc(args) as tf.TensorInfo;
+  const run = (kernel: tf.KernelConfig, args: KernelArgs) =>
+    kernel.kernelFunc(args) as tf.TensorInfo;
   tf.unregisterKernel("Reverse", backendName);
   tf.registerKernel({
     kernelName: "Reverse",

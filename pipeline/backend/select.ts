@@ -59,16 +59,25 @@ export function installHint(name: ConcreteBackend): string {
 const TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput"];
 
 async function loadWebGpu(): Promise<string> {
+  // Mesa's Vulkan loader prints "error: XDG_RUNTIME_DIR is invalid" when the
+  // variable is unset (CI, containers); point it at the temp folder instead.
+  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+    Deno.env.set("XDG_RUNTIME_DIR", Deno.env.get("TMPDIR") ?? "/tmp");
+  }
   const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu) throw new Error("this Deno has no WebGPU (navigator.gpu is missing)");
   const adapter = await gpu.requestAdapter() as
-    | { info?: { vendor?: string; device?: string; description?: string }; isFallbackAdapter?: boolean }
+    | {
+      info?: { vendor?: string; device?: string; description?: string };
+      isFallbackAdapter?: boolean;
+    }
     | null;
   if (!adapter) throw new Error("no WebGPU adapter found");
   await import("@tensorflow/tfjs-backend-webgpu");
   liftReverseRankLimit("webgpu");
   const info = adapter.info ?? {};
-  return info.description || [info.vendor, info.device].filter(Boolean).join(" ") || "unknown adapter";
+  return info.description || [info.vendor, info.device].filter(Boolean).join(" ") ||
+    "unknown adapter";
 }
 
 function isSoftwareAdapter(detail: string): boolean {
@@ -101,7 +110,9 @@ async function tryLoad(name: ConcreteBackend): Promise<BackendInfo | Error> {
       try {
         import.meta.resolve(pkg);
       } catch {
-        return new BackendError(`Cannot use backend "${name}": ${pkg} is not installed; ${installHint(name)}`);
+        return new BackendError(
+          `Cannot use backend "${name}": ${pkg} is not installed; ${installHint(name)}`,
+        );
       }
       // A variable specifier keeps the optional package out of the static module graph.
       const specifier = pkg;

@@ -51,14 +51,15 @@ export async function loadRecipe(
   const parsed = parseRecipeText(text, file);
   const registry = new Registry();
   for (const plugin of options.builtins ?? []) registry.register(plugin, "(built in)");
-  const { top, issues } = validateTop(parsed);
-  if (!top) throw new RecipeValidationError(issues);
+  const { top, partial, issues } = validateTop(parsed);
+  const usable = top ?? partial;
+  if (!usable) throw new RecipeValidationError(issues);
   const pluginIssues = await loadPlugins(
-    top.plugins,
+    usable.plugins,
     dirname(resolve(file)),
     registry,
     parsed,
   );
-  if (pluginIssues.length) throw new RecipeValidationError(pluginIssues);
-  return { recipe: validateRecipe(parsed, registry, top), registry };
+  if (pluginIssues.length) throw new RecipeValidationError([...issues, ...pluginIssues]);
+  return { recipe: validateRecipe(parsed, registry, usable, issues), registry };
 }

@@ -3,7 +3,19 @@
  *
  * @module
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Document,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from "yaml";
 import { RecipeSyntaxError, type SourcePosition } from "../errors.ts";
 
 /** A key path into a parsed document. */
@@ -20,6 +32,37 @@ export interface ParsedRecipe {
    * map entries), else its value. Falls back to the nearest ancestor that exists.
    */
   positionOf(path: KeyPath, part?: "key" | "value"): SourcePosition;
+}
+
+const OPENING: Record<string, string> = { "]": "[", "}": "{", '"': '"', "'": "'" };
+
+/**
+ * Where a syntax error is best shown: at the bracket or quote left open
+ * (the parser notices only at the end of the file or the next key), or at
+ * the first character of a misindented line (the parser points at its start).
+ */
+function errorOffset(doc: Document, text: string, error: YAMLError): number {
+  let offset = error.pos[0];
+  const close = / end with an? ([\]}])/.exec(error.message)?.[1] ??
+    /^Missing closing (["'])quote/.exec(error.message)?.[1];
+  if (close) {
+    let open: number | undefined;
+    visit(doc, {
+      Node(_key, node) {
+        const range = node.range;
+        if (!range || range[0] > offset || text[range[0]] !== OPENING[close]) return;
+        if (isCollection(node) && !node.flow) return;
+        const source = text.slice(range[0], range[1]).trimEnd();
+        if (source.length > 1 && source.endsWith(close)) return;
+        if (open === undefined || range[0] > open) open = range[0];
+      },
+    });
+    if (open !== undefined) return open;
+  }
+  if (error.code === "BAD_INDENT") {
+    while (text[offset] === " ") offset++;
+  }
+  return offset;
 }
 
 /**
@@ -47,7 +90,7 @@ export function parseRecipeText(text: string, file: string): ParsedRecipe {
   };
   const firstError = doc.errors[0];
   if (firstError) {
-    const position = at(firstError.pos[0]);
+    const position = at(errorOffset(doc, text, firstError));
     const message = firstError.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
     throw new RecipeSyntaxError(message, position, sourceLines[position.line - 1] ?? "");
   }

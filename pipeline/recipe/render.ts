@@ -5,19 +5,27 @@
  * @module
  */
 import { stringify } from "yaml";
+import { dirname, resolve } from "../path.ts";
+import { resolvePluginSpecifier } from "./plugin_specifier.ts";
 import type { ResolvedRecipe } from "./validate.ts";
 
-/** The resolved recipe as a plain object in recipe layout. */
+/**
+ * The resolved recipe as a plain object in recipe layout. Plugin paths become
+ * `file:` URLs, so the rendering loads the same plugins from any folder.
+ */
 export function resolvedRecipeObject(recipe: ResolvedRecipe): Record<string, unknown> {
   const stages: Record<string, unknown> = {};
   for (const [kind, list] of recipe.stages) {
     const entries = list.map((s) => ({ use: s.id, with: s.options }));
-    stages[kind] = entries.length === 1 && list[0].kind !== "augment" && list[0].kind !== "preprocess"
-      ? entries[0]
-      : entries;
+    stages[kind] =
+      entries.length === 1 && list[0].kind !== "augment" && list[0].kind !== "preprocess"
+        ? entries[0]
+        : entries;
   }
-  const { file: _file, stages: _stages, ...top } = recipe;
-  return { ...top, stages };
+  const { file, stages: _stages, ...top } = recipe;
+  const recipeDir = dirname(resolve(file));
+  const plugins = top.plugins.map((p) => resolvePluginSpecifier(p, recipeDir));
+  return { ...top, plugins, stages };
 }
 
 /**

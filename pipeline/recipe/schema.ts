@@ -45,7 +45,9 @@ export const recipeSchema = z.object({
   output: z.string().default("runs")
     .describe("The folder under which each run writes `<name>/<timestamp>/`."),
   plugins: z.array(z.string()).default([])
-    .describe("Extra plugin modules: a path relative to the recipe, an `npm:` or an `https:` specifier."),
+    .describe(
+      "Extra plugin modules: a path relative to the recipe, an `npm:` or an `https:` specifier.",
+    ),
   stages: z.record(z.string(), z.unknown())
     .describe(`The stages, by kind: ${STAGE_KINDS.join(", ")}.`),
 }).strict();

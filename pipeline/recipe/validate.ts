@@ -9,7 +9,7 @@ import type { RegisteredStage, Registry } from "../registry.ts";
 import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS, type StageKind } from "../stage.ts";
 import { didYouMean } from "../suggest.ts";
 import type { KeyPath, ParsedRecipe } from "./parse.ts";
-import { type RecipeTop, recipeSchema, stageEntrySchema } from "./schema.ts";
+import { recipeSchema, type RecipeTop, stageEntrySchema } from "./schema.ts";
 import { describeValue, zodIssuesToRecipeIssues } from "./zod_issues.ts";
 
 /** One stage of a resolved recipe: its implementation and fully defaulted options. */
@@ -37,11 +37,13 @@ export interface ResolvedRecipe extends Omit<RecipeTop, "stages" | "name"> {
 /**
  * Validates the top level of a parsed recipe (everything except stage options).
  *
- * @returns The defaulted top level, or the issues found.
+ * @returns The defaulted top level, or the issues found. When only keys other
+ * than `stages` and `plugins` are at fault, `partial` is the top level without
+ * them, so that the stages can still be checked and every problem reported at once.
  */
 export function validateTop(
   parsed: ParsedRecipe,
-): { top?: RecipeTop; issues: RecipeIssue[] } {
+): { top?: RecipeTop; partial?: RecipeTop; issues: RecipeIssue[] } {
   if (parsed.value === null || typeof parsed.value !== "object" || Array.isArray(parsed.value)) {
     return {
       issues: [{
@@ -55,9 +57,22 @@ export function validateTop(
   }
   const result = recipeSchema.safeParse(parsed.value);
   if (result.success) return { top: result.data, issues: [] };
-  return {
-    issues: zodIssuesToRecipeIssues(result.error.issues, recipeSchema, parsed.value, parsed, []),
-  };
+  const issues = zodIssuesToRecipeIssues(
+    result.error.issues,
+    recipeSchema,
+    parsed.value,
+    parsed,
+    [],
+  );
+  const faulty = new Set(
+    result.error.issues.flatMap((i) =>
+      i.code === "unrecognized_keys" && i.path.length === 0 ? i.keys : [String(i.path[0])]
+    ),
+  );
+  if (faulty.has("stages") || faulty.has("plugins")) return { issues };
+  const rest = Object.fromEntries(Object.entries(parsed.value).filter(([k]) => !faulty.has(k)));
+  const retry = recipeSchema.safeParse(rest);
+  return { partial: retry.success ? retry.data : undefined, issues };
 }
 
 function validateStage(
@@ -128,6 +143,7 @@ function validateStage(
  * @param parsed The parsed recipe.
  * @param registry Registered stages (core and the recipe's plugins).
  * @param top The top level, if already validated.
+ * @param earlier Problems already found (in the top level), to report with the rest.
  * @returns The resolved recipe.
  * @throws {RecipeValidationError} Listing every problem, each with its position.
  */
@@ -135,12 +151,13 @@ export function validateRecipe(
   parsed: ParsedRecipe,
   registry: Registry,
   top?: RecipeTop,
+  earlier: readonly RecipeIssue[] = [],
 ): ResolvedRecipe {
-  const issues: RecipeIssue[] = [];
+  const issues: RecipeIssue[] = [...earlier];
   if (!top) {
     const checked = validateTop(parsed);
     issues.push(...checked.issues);
-    top = checked.top;
+    top = checked.top ?? checked.partial;
   }
   if (!top) throw new RecipeValidationError(issues);
   const stages = new Map<StageKind, ResolvedStage[]>();
@@ -187,7 +204,9 @@ export function validateRecipe(
     }
   }
   if (issues.length) {
-    issues.sort((a, b) => a.position.line - b.position.line || a.position.column - b.position.column);
+    issues.sort((a, b) =>
+      a.position.line - b.position.line || a.position.column - b.position.column
+    );
     throw new RecipeValidationError(issues);
   }
   const ordered = new Map<StageKind, ResolvedStage[]>();

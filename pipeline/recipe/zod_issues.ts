@@ -59,6 +59,16 @@ export function knownKeys(schema: z.ZodType, path: KeyPath): string[] {
   return [];
 }
 
+const TYPE_WORDS: Record<string, string> = {
+  record: "a map",
+  object: "a map",
+  array: "a list",
+  number: "a number",
+  int: "an integer",
+  string: "a string",
+  boolean: "true or false",
+};
+
 /** A short rendering of a value for messages: `"ten"`, `3`, `a list`, `a map`. */
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return "nothing";
@@ -117,11 +127,31 @@ export function zodIssuesToRecipeIssues(
     let message: string;
     let hint: string | undefined;
     switch (issue.code) {
-      case "invalid_type":
+      case "invalid_type": {
+        const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
         message = got === undefined
-          ? `missing required option (expected ${issue.expected})`
-          : `expected ${issue.expected}, got ${describeValue(got)}`;
+          ? `missing required option (expected ${expected})`
+          : `expected ${expected}, got ${describeValue(got)}`;
         break;
+      }
+      case "invalid_union": {
+        // A union of literals (e.g. 1 | 3), or a discriminated union whose tag matched nothing.
+        const tagged = issue as { options?: unknown[] };
+        const literals = tagged.options ??
+          issue.errors.flatMap((branch) =>
+            branch.length === 1 && branch[0].code === "invalid_value" ? branch[0].values : [null]
+          );
+        if (literals.length && !literals.includes(null)) {
+          message = `expected one of ${literals.map((v) => JSON.stringify(v)).join(", ")}, got ${
+            describeValue(got)
+          }`;
+          if (typeof got === "string") {
+            const near = didYouMean(got, literals.map(String));
+            if (near.startsWith("did you mean")) hint = near;
+          }
+        } else message = `does not match any allowed form, got ${describeValue(got)}`;
+        break;
+      }
       case "invalid_value": {
         const allowed = issue.values.map((v) => JSON.stringify(v)).join(", ");
         message = `expected one of ${allowed}, got ${describeValue(got)}`;
@@ -141,9 +171,9 @@ export function zodIssuesToRecipeIssues(
           : issue.origin === "string"
           ? "a string with length"
           : "a value";
-        message = `expected ${what} ${op} ${issue.code === "too_small" ? issue.minimum : issue.maximum}, got ${
-          Array.isArray(got) ? `length ${got.length}` : describeValue(got)
-        }`;
+        message = `expected ${what} ${op} ${
+          issue.code === "too_small" ? issue.minimum : issue.maximum
+        }, got ${Array.isArray(got) ? `length ${got.length}` : describeValue(got)}`;
         break;
       }
       default:

@@ -8,7 +8,8 @@ import type { Raster, Sample, SegmentationData } from "../data.ts";
 import { DataError, StageError } from "../errors.ts";
 import type { Evaluation, ModelSpec, TrainedModel } from "../stage.ts";
 
-const where = (sample: Sample) => `sample "${sample.id}"${sample.source ? ` (${sample.source})` : ""}`;
+const where = (sample: Sample) =>
+  `sample "${sample.id}"${sample.source ? ` (${sample.source})` : ""}`;
 
 function checkRaster(raster: Raster, what: string, sample: Sample): void {
   const { width, height, channels, data } = raster;
@@ -40,7 +41,9 @@ export function checkSegmentationData(data: SegmentationData, unitRange: boolean
   const ids = new Set<string>();
   let channels: number | undefined;
   for (const sample of [...data.train, ...data.test]) {
-    if (ids.has(sample.id)) throw new DataError(`data set "${data.name}" has two samples "${sample.id}"`);
+    if (ids.has(sample.id)) {
+      throw new DataError(`data set "${data.name}" has two samples "${sample.id}"`);
+    }
     ids.add(sample.id);
     const { image, mask, roi } = sample;
     checkRaster(image, "image", sample);
@@ -50,11 +53,19 @@ export function checkSegmentationData(data: SegmentationData, unitRange: boolean
         `${where(sample)}: image has ${image.channels} channels, earlier images ${channels}`,
       );
     }
-    for (const [what, raster] of [["mask", mask], ["region", roi], ...Object.entries(sample.extra ?? {})] as [string, Raster][]) {
+    for (
+      const [what, raster] of [
+        ["mask", mask],
+        ["region", roi],
+        ...Object.entries(sample.extra ?? {}),
+      ] as [string, Raster][]
+    ) {
       checkRaster(raster, what, sample);
       if (raster.width !== image.width || raster.height !== image.height || raster.channels !== 1) {
         throw new DataError(
-          `${where(sample)}: ${what} is ${raster.width}×${raster.height}×${raster.channels} but the image is ${image.width}×${image.height} (masks must be one channel of the image's size)`,
+          `${
+            where(sample)
+          }: ${what} is ${raster.width}×${raster.height}×${raster.channels} but the image is ${image.width}×${image.height} (masks must be one channel of the image's size)`,
         );
       }
       checkBinary(raster, what, sample);
@@ -64,7 +75,9 @@ export function checkSegmentationData(data: SegmentationData, unitRange: boolean
       if (!Number.isFinite(v) || (unitRange && (v < 0 || v > 1))) {
         throw new DataError(
           `${where(sample)}: image value ${v} at index ${i} is ${
-            Number.isFinite(v) ? "outside [0, 1] (preprocess must scale images to [0, 1])" : "not finite"
+            Number.isFinite(v)
+              ? "outside [0, 1] (preprocess must scale images to [0, 1])"
+              : "not finite"
           }`,
         );
       }
@@ -90,7 +103,10 @@ export async function checkTrainedModel(trained: TrainedModel, stage: string): P
     const values = await weight.read().data();
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i])) {
-        throw new StageError(stage, `weight "${weight.name}" holds ${values[i]} after training; lower the learning rate`);
+        throw new StageError(
+          stage,
+          `weight "${weight.name}" holds ${values[i]} after training; lower the learning rate`,
+        );
       }
     }
   }

@@ -10,7 +10,9 @@
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   const s = Math.max(0, Math.round(seconds));
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
+  if (s >= 3600) {
+    return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, "0")}m`;
+  }
   if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${s}s`;
 }
@@ -72,7 +74,9 @@ export function consoleProgress(
           }
         },
         done(summary) {
-          const text = `${label} done in ${formatDuration(now() - start)}${summary ? `: ${summary}` : ""}`;
+          const text = `${label} done in ${formatDuration(now() - start)}${
+            summary ? `: ${summary}` : ""
+          }`;
           write(isTerminal ? `\r\x1b[2K${text}\n` : text + "\n");
         },
       };

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { chooseBackend, type BackendChoice } from "../backend/select.ts";
+import { type BackendChoice, chooseBackend } from "../backend/select.ts";
 import { type BackendRole, tf } from "../backend/tfjs.ts";
 import type { SegmentationData } from "../data.ts";
 import { CapillaryError, StageError } from "../errors.ts";
@@ -48,7 +48,10 @@ export interface RunResult {
  * @returns The run folder and the evaluation.
  * @throws {StageError} Wrapping any failure inside a stage, with the stage's id.
  */
-export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}): Promise<RunResult> {
+export async function runRecipe(
+  recipe: ResolvedRecipe,
+  options: RunOptions = {},
+): Promise<RunResult> {
   const progress = options.progress ?? consoleProgress();
   const started = performance.now();
   const root = options.outputRoot ?? recipe.output;
@@ -56,6 +59,26 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   progress.info(`Run folder: ${folder.path}`);
   await folder.write("recipe.resolved.yaml", renderResolvedRecipe(recipe, VERSION));
 
+  try {
+    return await runStages(recipe, folder, progress, started);
+  } catch (error) {
+    // Leave a record of why this run stopped beside what it wrote.
+    await folder.writeJson("failure.json", {
+      error: (error as Error)?.message ?? String(error),
+      code: (error as { code?: string })?.code,
+      stage: (error as { stage?: string })?.stage,
+      failedAt: new Date().toISOString(),
+    }).catch(() => {});
+    throw error;
+  }
+}
+
+async function runStages(
+  recipe: ResolvedRecipe,
+  folder: RunFolder,
+  progress: Progress,
+  started: number,
+): Promise<RunResult> {
   const backends = new Map<BackendRole, BackendChoice>();
   backends.set("train", await chooseBackend(recipe.backend, "train"));
   backends.set(
@@ -64,8 +87,14 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
       ? backends.get("train")!
       : await chooseBackend(recipe.inferenceBackend, "inference"),
   );
-  progress.info(`Training backend: ${backends.get("train")!.info.name} (${backends.get("train")!.reason})`);
-  progress.info(`Inference backend: ${backends.get("inference")!.info.name} (${backends.get("inference")!.reason})`);
+  progress.info(
+    `Training backend: ${backends.get("train")!.info.name} (${backends.get("train")!.reason})`,
+  );
+  progress.info(
+    `Inference backend: ${backends.get("inference")!.info.name} (${
+      backends.get("inference")!.reason
+    })`,
+  );
   const useBackend = async (role: BackendRole) => {
     const { info } = backends.get(role)!;
     if (tf.getBackend() !== info.tfName) await tf.setBackend(info.tfName);
@@ -95,7 +124,11 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     const t0 = performance.now();
     let output: T;
     try {
-      output = await stage.registered.stage.run(stage.options as never, input as never, context) as T;
+      output = await stage.registered.stage.run(
+        stage.options as never,
+        input as never,
+        context,
+      ) as T;
       await check(output);
     } catch (error) {
       if (error instanceof CapillaryError) {
@@ -111,18 +144,26 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   };
 
   const stagesOf = (kind: string) => recipe.stages.get(kind as never) ?? [];
-  let data = await runStage<SegmentationData>(stagesOf("load")[0], undefined, (d) =>
-    checkSegmentationData(d, false));
+  let data = await runStage<SegmentationData>(
+    stagesOf("load")[0],
+    undefined,
+    (d) => checkSegmentationData(d, false),
+  );
   for (const stage of stagesOf("preprocess")) {
     data = await runStage<SegmentationData>(stage, data, (d) => checkSegmentationData(d, true));
   }
   const augmentations: Augmentation[] = [];
   for (const stage of stagesOf("augment")) {
-    augmentations.push(await runStage<Augmentation>(stage, undefined, (a) => {
-      if (typeof a !== "function") throw new StageError(stage.id, "returned no augmentation function");
-    }));
+    augmentations.push(
+      await runStage<Augmentation>(stage, undefined, (a) => {
+        if (typeof a !== "function") {
+          throw new StageError(stage.id, "returned no augmentation function");
+        }
+      }),
+    );
   }
-  const augment: Augmentation = (batch, random) => augmentations.reduce((b, f) => f(b, random), batch);
+  const augment: Augmentation = (batch, random) =>
+    augmentations.reduce((b, f) => f(b, random), batch);
   const modelStage = stagesOf("model")[0];
   const spec = await runStage<ModelSpec>(modelStage, data, (m) => checkModelSpec(m, modelStage.id));
   const trainStage = stagesOf("train")[0];

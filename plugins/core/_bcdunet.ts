@@ -65,7 +65,9 @@ function build(
   channels: number,
 ): import("@tensorflow/tfjs").LayersModel {
   if (size % 8 !== 0 || size <= 0) {
-    throw new RangeError(`Cannot build BCDU-Net for ${size}×${size} inputs: the side must be a positive multiple of 8`);
+    throw new RangeError(
+      `Cannot build BCDU-Net for ${size}×${size} inputs: the side must be a positive multiple of 8`,
+    );
   }
   const random = new Random(config.seed);
   const seed = () => random.int(2 ** 31);
@@ -79,7 +81,8 @@ function build(
       kernelInitializer: tf.initializers.heNormal({ seed: seed() }),
       name,
     });
-  const apply = (layer: { apply(x: Sym | Sym[]): unknown }, x: Sym | Sym[]) => layer.apply(x) as Sym;
+  const apply = (layer: { apply(x: Sym | Sym[]): unknown }, x: Sym | Sym[]) =>
+    layer.apply(x) as Sym;
 
   const input = tf.input({ shape: [size, size, channels], name: "image" });
   let x: Sym = input;
@@ -102,7 +105,10 @@ function build(
   const block = (from: Sym, k: number) => {
     let y = apply(conv(bottleneckFilters, `bottleneck${k}_conv1`), from);
     y = apply(conv(bottleneckFilters, `bottleneck${k}_conv2`), y);
-    return apply(L.dropout({ rate: config.dropout, seed: seed(), name: `bottleneck${k}_dropout` }), y);
+    return apply(
+      L.dropout({ rate: config.dropout, seed: seed(), name: `bottleneck${k}_dropout` }),
+      y,
+    );
   };
   const first = block(x, 1);
   x = first;

@@ -32,7 +32,8 @@ import { train } from "./stages/train.ts";
 const core = definePlugin({
   name: "core",
   version: "0.1.0",
-  description: "DRIVE loading, retinal preprocessing, BCDU-Net, SGD training and segmentation metrics.",
+  description:
+    "DRIVE loading, retinal preprocessing, BCDU-Net, SGD training and segmentation metrics.",
   stages: [drive, retinaPreprocess, flipRotateStage, bcduNet, train, segmentationMetrics],
 });
 

@@ -7,6 +7,7 @@
 
 import { DataError } from "../../../pipeline/errors.ts";
 import type { Raster } from "../../../pipeline/data.ts";
+import type { PatchBatch } from "../../../pipeline/stage.ts";
 import type { Random } from "../../../pipeline/random.ts";
 
 /** One source image with its target mask and region of interest (e.g. a `Sample`). */
@@ -32,19 +33,7 @@ export interface SamplePatchesOptions {
   readonly insideRoi?: boolean;
 }
 
-/** Patches packed NHWC. */
-export interface PatchBatch {
-  /** `count × size × size × channels` image values. */
-  readonly images: Float32Array;
-  /** `count × size × size × 1` mask values. */
-  readonly masks: Float32Array;
-  /** The patch side. */
-  readonly size: number;
-  /** Channels per image pixel. */
-  readonly channels: number;
-  /** Number of patches. */
-  readonly count: number;
-}
+export type { PatchBatch };
 
 /** Tries per patch before `insideRoi` gives up on an image. */
 export const MAX_TRIES_PER_PATCH = 1000;

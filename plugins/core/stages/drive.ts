@@ -79,12 +79,16 @@ async function listIds(folder: string, suffix: string): Promise<string[]> {
   const ids: string[] = [];
   try {
     for await (const entry of Deno.readDir(folder)) {
-      if (entry.isFile && entry.name.endsWith(suffix)) ids.push(entry.name.slice(0, -suffix.length));
+      if (entry.isFile && entry.name.endsWith(suffix)) {
+        ids.push(entry.name.slice(0, -suffix.length));
+      }
     }
   } catch {
     throw new DataError(`Cannot read DRIVE folder "${folder}": it is missing\n${LAYOUT}`);
   }
-  if (!ids.length) throw new DataError(`Cannot load DRIVE: no *${suffix} files in "${folder}"\n${LAYOUT}`);
+  if (!ids.length) {
+    throw new DataError(`Cannot load DRIVE: no *${suffix} files in "${folder}"\n${LAYOUT}`);
+  }
   return ids.sort();
 }
 
@@ -94,7 +98,10 @@ async function loadSplit(
   limit: number | null,
 ): Promise<Sample[]> {
   const dir = join(root, split);
-  const numbers = (await listIds(join(dir, "images"), `_${split}.tif`)).slice(0, limit ?? undefined);
+  const numbers = (await listIds(join(dir, "images"), `_${split}.tif`)).slice(
+    0,
+    limit ?? undefined,
+  );
   const samples: Sample[] = [];
   for (const n of numbers) {
     const imagePath = join(dir, "images", `${n}_${split}.tif`);

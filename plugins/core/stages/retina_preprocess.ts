@@ -16,9 +16,13 @@ import { toGray } from "../image/to_gray.ts";
 /** Options of `core/retina_preprocess`. */
 export const retinaPreprocessOptions = z.object({
   standardize: z.boolean().default(true)
-    .describe("Z-score with the training images' pooled mean and std, then min-max each image to [0, 255]."),
+    .describe(
+      "Z-score with the training images' pooled mean and std, then min-max each image to [0, 255].",
+    ),
   clahe: z.object({
-    clipLimit: z.number().min(0).default(2).describe("Contrast limit relative to a flat histogram."),
+    clipLimit: z.number().min(0).default(2).describe(
+      "Contrast limit relative to a flat histogram.",
+    ),
     tiles: z.number().int().min(1).max(64).default(8).describe("Tiles per side."),
   }).strict().nullable().default({ clipLimit: 2, tiles: 8 })
     .describe("Contrast-limited adaptive histogram equalisation; null turns it off."),

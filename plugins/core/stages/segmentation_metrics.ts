@@ -39,14 +39,17 @@ export type SegmentationMetricsOptions = z.output<typeof segmentationMetricsOpti
 export const segmentationMetrics = defineStage({
   name: "segmentation_metrics",
   kind: "evaluate",
-  description: "Sliding-window prediction of the test images; pooled AUC, F1, Acc, Se, Sp, precision inside the ROI.",
+  description:
+    "Sliding-window prediction of the test images; pooled AUC, F1, Acc, Se, Sp, precision inside the ROI.",
   options: segmentationMetricsOptions,
   async run(options, { data, trained }, context): Promise<Evaluation> {
     const { tf, progress } = context;
     const window = options.window ?? trained.patchSize;
     const stride = options.stride ?? Math.max(1, Math.floor(window / 2));
     if (stride > window) {
-      throw new CapillaryError(`Cannot evaluate: stride ${stride} is larger than window ${window}, so pixels would be skipped`);
+      throw new CapillaryError(
+        `Cannot evaluate: stride ${stride} is larger than window ${window}, so pixels would be skipped`,
+      );
     }
     const backend = await context.useBackend("inference");
     const model = trained.spec.build(window, trained.channels);
@@ -60,20 +63,28 @@ export const segmentationMetrics = defineStage({
           windowOrigins(s.image.height, window, stride).length,
       0,
     );
-    progress.info(`predicting ${data.test.length} images in ${windows} windows of ${window}×${window} (stride ${stride}) on ${backend}`);
+    progress.info(
+      `predicting ${data.test.length} images in ${windows} windows of ${window}×${window} (stride ${stride}) on ${backend}`,
+    );
     const task = progress.task("predict", windows);
     let done = 0;
     let observed = 0;
     for (const sample of data.test) {
-      const probability = await slidingWindowPredict(sample.image, window, stride, async (batch, n) => {
-        const x = tf.tensor4d(batch, [n, window, window, channels]);
-        const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
-        const values = await y.data() as Float32Array;
-        tf.dispose([x, y]);
-        done += n;
-        task.update(done);
-        return values;
-      }, options.batchSize);
+      const probability = await slidingWindowPredict(
+        sample.image,
+        window,
+        stride,
+        async (batch, n) => {
+          const x = tf.tensor4d(batch, [n, window, window, channels]);
+          const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
+          const values = await y.data() as Float32Array;
+          tf.dispose([x, y]);
+          done += n;
+          task.update(done);
+          return values;
+        },
+        options.batchSize,
+      );
       scorer.add(probability.data, sample.mask.data, sample.roi.data);
       const second = options.observer ? sample.extra?.[options.observer] : undefined;
       if (observer && second) {

@@ -6,12 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import {
-  CapillaryError,
-  defineStage,
-  type PatchBatch,
-  type TrainedModel,
-} from "../../../mod.ts";
+import { CapillaryError, defineStage, type PatchBatch, type TrainedModel } from "../../../mod.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
 import { learningRateAt, scheduleOptions } from "../train/schedules.ts";
 
@@ -59,7 +54,8 @@ function gather(source: PatchBatch, indices: readonly number[]): PatchBatch {
 export const train = defineStage({
   name: "train",
   kind: "train",
-  description: "Binary cross-entropy, SGD with momentum and a learning-rate schedule, on random patches.",
+  description:
+    "Binary cross-entropy, SGD with momentum and a learning-rate schedule, on random patches.",
   options: trainOptions,
   async run(options, { data, model: spec, augment }, context): Promise<TrainedModel> {
     const { tf, random, progress } = context;
@@ -98,13 +94,16 @@ export const train = defineStage({
       let sum = 0;
       for (let i = 0; i < validation.length; i += options.batchSize) {
         const { x, y } = toTensors(gather(all, validation.slice(i, i + options.batchSize)));
-        const loss = model.evaluate(x, y, { batchSize: options.batchSize }) as import("@tensorflow/tfjs").Scalar;
+        const loss = model.evaluate(x, y, {
+          batchSize: options.batchSize,
+        }) as import("@tensorflow/tfjs").Scalar;
         sum += (await loss.data())[0] * x.shape[0];
         tf.dispose([x, y, loss]);
       }
       return sum / validation.length;
     };
 
+    const trainingStarted = performance.now();
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const started = performance.now();
       const task = progress.task(`epoch ${epoch + 1}/${options.epochs}`, stepsPerEpoch);
@@ -128,7 +127,9 @@ export const train = defineStage({
         tf.dispose([x, y]);
         if (!Number.isFinite(loss)) {
           throw new CapillaryError(
-            `Cannot train: the loss became ${loss} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${rate}); lower optimizer.learningRate or check the data`,
+            `Cannot train: the loss became ${loss} at epoch ${epoch + 1}, step ${
+              step + 1
+            } (learning rate ${rate}); lower optimizer.learningRate or check the data`,
             "E_NAN_LOSS",
           );
         }
@@ -144,7 +145,11 @@ export const train = defineStage({
         learningRate: rate,
         seconds,
       };
-      task.done(`loss ${entry.loss.toFixed(4)}${valLoss === null ? "" : `, validation loss ${valLoss.toFixed(4)}`}`);
+      task.done(
+        `loss ${entry.loss.toFixed(4)}${
+          valLoss === null ? "" : `, validation loss ${valLoss.toFixed(4)}`
+        }`,
+      );
       await context.run.appendLine("history.jsonl", JSON.stringify(entry));
     }
     return { spec, model, patchSize: size, channels: all.channels };

@@ -1,0 +1,147 @@
+import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import type { Raster, Sample, SegmentationData } from "../data.ts";
+import { DataError, StageError } from "../errors.ts";
+import { checkEvaluation, checkModelSpec, checkSegmentationData } from "./checks.ts";
+import type { ModelSpec } from "../stage.ts";
+
+function raster(width: number, height: number, values: number[], channels = 1): Raster {
+  return { width, height, channels, data: Float32Array.from(values) };
+}
+
+/** A 2×2 sample with a valid grey image, mask and region. */
+function sample(id: string, change: Partial<Sample> = {}): Sample {
+  return {
+    id,
+    image: raster(2, 2, [0, 0.25, 0.5, 1]),
+    mask: raster(2, 2, [0, 1, 1, 0]),
+    roi: raster(2, 2, [1, 1, 1, 1]),
+    source: `images/${id}.tif`,
+    ...change,
+  };
+}
+
+function data(train: Sample[], test: Sample[] = [sample("t1")]): SegmentationData {
+  return { name: "toy", train, test };
+}
+
+Deno.test("checkSegmentationData() accepts consistent data", () => {
+  const extra = { "2nd_manual": raster(2, 2, [1, 0, 0, 1]) };
+  checkSegmentationData(data([sample("a"), sample("b")], [sample("t1", { extra })]), true);
+  // Outside [0, 1] is fine before preprocessing.
+  checkSegmentationData(data([sample("a", { image: raster(2, 2, [0, 255, 17, 3]) })]), false);
+  // RGB images, as long as all agree.
+  const rgb = raster(2, 2, Array(12).fill(0.5), 3);
+  checkSegmentationData(data([sample("a", { image: rgb })], [sample("t1", { image: rgb })]), true);
+});
+
+Deno.test("checkSegmentationData() rejects faulty data, naming the sample and the fault", () => {
+  const cases: [string, SegmentationData, boolean, string][] = [
+    [
+      "a mask of another size",
+      data([sample("a"), sample("b", { mask: raster(3, 2, [0, 1, 0, 1, 0, 1]) })]),
+      false,
+      'sample "b" (images/b.tif): mask is 3×2×1 but the image is 2×2',
+    ],
+    [
+      "a region of another size",
+      data([sample("a", { roi: raster(2, 1, [1, 1]) })]),
+      false,
+      'sample "a" (images/a.tif): region is 2×1×1 but the image is 2×2',
+    ],
+    [
+      "a mask with three channels",
+      data([sample("a", { mask: raster(2, 2, Array(12).fill(1), 3) })]),
+      false,
+      'sample "a" (images/a.tif): mask is 2×2×3 but the image is 2×2',
+    ],
+    [
+      "an extra annotation of another size",
+      data([sample("a")], [sample("t1", { extra: { second: raster(1, 1, [1]) } })]),
+      false,
+      'sample "t1" (images/t1.tif): second is 1×1×1 but the image is 2×2',
+    ],
+    [
+      "a mask that is not binary",
+      data([sample("a", { mask: raster(2, 2, [0, 1, 0.5, 0]) })]),
+      false,
+      'sample "a" (images/a.tif): mask must hold only 0 and 1, found 0.5',
+    ],
+    [
+      "a region that is not binary",
+      data([sample("a", { roi: raster(2, 2, [1, 1, 255, 1]) })]),
+      false,
+      'sample "a" (images/a.tif): region must hold only 0 and 1, found 255',
+    ],
+    [
+      "a NaN image value",
+      data([sample("a")], [sample("t1", { image: raster(2, 2, [0, NaN, 0, 0]) })]),
+      false,
+      'sample "t1" (images/t1.tif): image value NaN at index 1 is not finite',
+    ],
+    [
+      "an infinite image value",
+      data([sample("a", { image: raster(2, 2, [0, 0, 0, -Infinity]) })]),
+      false,
+      "image value -Infinity at index 3 is not finite",
+    ],
+    [
+      "a value above 1 when the range must be [0, 1]",
+      data([sample("a", { image: raster(2, 2, [0, 0, 1.5, 0]) })]),
+      true,
+      'sample "a" (images/a.tif): image value 1.5 at index 2 is outside [0, 1]',
+    ],
+    [
+      "a value below 0 when the range must be [0, 1]",
+      data([sample("a", { image: raster(2, 2, [-0.25, 0, 0, 0]) })]),
+      true,
+      "image value -0.25 at index 0 is outside [0, 1]",
+    ],
+    ["no training samples", data([]), false, 'data set "toy" has no training samples'],
+    ["no test samples", data([sample("a")], []), false, 'data set "toy" has no test samples'],
+    [
+      "a duplicate id across splits",
+      data([sample("a"), sample("b")], [sample("a")]),
+      false,
+      'data set "toy" has two samples "a"',
+    ],
+    [
+      "an image whose data does not match its size",
+      data([sample("a", { image: raster(2, 2, [0, 0, 0]) })]),
+      false,
+      'sample "a" (images/a.tif): image has 3 values for 2×2×1',
+    ],
+    [
+      "images with different channel counts",
+      data([sample("a")], [sample("t1", { image: raster(2, 2, Array(12).fill(0), 3) })]),
+      false,
+      'sample "t1" (images/t1.tif): image has 3 channels, earlier images 1',
+    ],
+    [
+      "a sample without a source",
+      data([{ ...sample("a", { mask: raster(2, 2, [2, 0, 0, 0]) }), source: undefined }]),
+      false,
+      'sample "a": mask must hold only 0 and 1, found 2',
+    ],
+  ];
+  for (const [what, input, unitRange, says] of cases) {
+    const error = assertThrows(() => checkSegmentationData(input, unitRange), DataError, says);
+    assertEquals(error.code, "E_DATA", what);
+  }
+});
+
+Deno.test("checkModelSpec() and checkEvaluation() name the stage at fault", () => {
+  checkModelSpec({ name: "n", build: () => undefined as never }, "x/net");
+  assertThrows(
+    () => checkModelSpec({ name: "n" } as unknown as ModelSpec, "x/net"),
+    StageError,
+    'Stage "x/net" failed: returned no model spec',
+  );
+  checkEvaluation({ metrics: { auc: 0.9, f1: 0 } }, "x/score");
+  for (const value of [NaN, Infinity, "0.9"]) {
+    assertThrows(
+      () => checkEvaluation({ metrics: { auc: 0.9, f1: value as number } }, "x/score"),
+      StageError,
+      `Stage "x/score" failed: metric "f1" is ${value}`,
+    );
+  }
+});

@@ -1,0 +1,14 @@
+import { tf } from "../../pipeline/backend/tfjs.ts";
+import { buildBcduNet } from "../../plugins/core/_bcdunet.ts";
+await tf.setBackend("cpu");
+let t = performance.now();
+const m = buildBcduNet(tf, { width: 64, dense: 1, dropout: 0.5, seed: 1 }, 64, 1);
+console.log("w64", performance.now() - t, m.countParams());
+for (const l of m.layers) console.log(l.name, l.countParams());
+t = performance.now();
+const m3 = buildBcduNet(tf, { width: 64, dense: 3, dropout: 0.5, seed: 1 }, 64, 1);
+console.log("w64d3", performance.now() - t, m3.countParams(), m3.countParams() - m.countParams());
+t = performance.now();
+const s = buildBcduNet(tf, { width: 2, dense: 1, dropout: 0.5, seed: 1 }, 48, 1);
+const y = s.predict(tf.randomUniform([2, 48, 48, 1])) as tf.Tensor;
+console.log("w2", performance.now() - t, y.shape, s.countParams());

@@ -1,0 +1,108 @@
+/**
+ * The `capillary` command line, run as a subprocess: exit codes, what goes
+ * to stdout and stderr, and that a failing run leaves earlier runs alone.
+ */
+import { assertEquals } from "./assert.ts";
+import { loadRecipe } from "../mod.ts";
+import { resolvedRecipeObject } from "../pipeline/recipe/render.ts";
+import core from "../plugins/core/mod.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "cli.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+}
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "capillary-cli-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("cli validate prints the resolved recipe, which loads back the same", async () => {
+  const { code, stdout, stderr } = await cli("validate", "recipes/drive-smoke.yaml");
+  assertEquals(code, 0, stderr);
+  assertEquals(stdout.startsWith("# Resolved from recipes/drive-smoke.yaml by Capillary "), true);
+  for (const filled of ["momentum: 0.9", "nesterov: false", "insideRoi: true", "backend: auto"]) {
+    assertEquals(stdout.includes(filled), true, `${filled} in\n${stdout}`);
+  }
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/drive-smoke.yaml`, stdout);
+    const again = await loadRecipe(`${dir}/drive-smoke.yaml`, { builtins: [core] });
+    const original = await loadRecipe(SMOKE, { builtins: [core] });
+    assertEquals(resolvedRecipeObject(again.recipe), resolvedRecipeObject(original.recipe));
+  });
+});
+
+Deno.test("cli validate of a malformed recipe exits 1 with positions and no stack trace", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/bad.yaml`;
+    await Deno.writeTextFile(file, "sed: 1\nstages:\n  load: { use: core/drive }\n");
+    const plain = await cli("validate", file);
+    assertEquals(plain.code, 1);
+    assertEquals(plain.stdout, "");
+    assertEquals(plain.stderr.startsWith("error: Cannot use recipe: 4 problems\n"), true);
+    assertEquals(plain.stderr.includes(`${file}:1:1: sed: unknown option "sed"`), true);
+    assertEquals(plain.stderr.includes('did you mean "seed"?'), true);
+    assertEquals(plain.stderr.includes(`${file}:2:1: stages.model: missing stage "model"`), true);
+    assertEquals(plain.stderr.includes("    at "), false, plain.stderr);
+    const debug = await cli("validate", file, "--debug");
+    assertEquals(debug.code, 1);
+    assertEquals(debug.stderr.includes(`${file}:1:1: sed: unknown option "sed"`), true);
+    assertEquals(debug.stderr.includes("    at "), true, debug.stderr);
+  });
+});
+
+Deno.test("cli exits 2 on an unknown command and 1 on a missing recipe", async () => {
+  const unknown = await cli("train", "recipes/drive-smoke.yaml");
+  assertEquals(unknown.code, 2);
+  assertEquals(unknown.stderr.startsWith('Unknown command "train"'), true, unknown.stderr);
+  assertEquals(unknown.stderr.includes("Usage:"), true);
+  const missing = await cli("validate", "recipes/no-such-recipe.yaml");
+  assertEquals(missing.code, 1);
+  assertEquals(
+    missing.stderr.trim(),
+    'error: Cannot read recipe "recipes/no-such-recipe.yaml": file not found',
+  );
+});
+
+Deno.test("cli run without the data exits 1, names the layout, leaves earlier runs alone", async () => {
+  await withTempDir(async (dir) => {
+    const recipe = (await Deno.readTextFile(SMOKE))
+      .replace("      trainLimit: 2", "      root: ./no-drive-here\n      trainLimit: 2");
+    assertEquals(recipe.includes("root: ./no-drive-here"), true);
+    await Deno.writeTextFile(`${dir}/smoke.yaml`, recipe);
+    const earlier = `${dir}/out/drive-smoke/2020-01-01T00-00-00Z`;
+    await Deno.mkdir(earlier, { recursive: true });
+    await Deno.writeTextFile(`${earlier}/metrics.json`, '{"auc": 0.5}\n');
+    const before = await Deno.stat(`${earlier}/metrics.json`);
+    const folderBefore = await Deno.stat(earlier);
+
+    const { code, stderr } = await cli("run", `${dir}/smoke.yaml`, "--output", `${dir}/out`);
+    assertEquals(code, 1, stderr);
+    assertEquals(stderr.includes('error: Stage "core/drive" failed: Cannot find DRIVE'), true);
+    assertEquals(stderr.includes(`"${dir}/no-drive-here"`), true, stderr);
+    assertEquals(stderr.includes("expected layout:"), true, stderr);
+    assertEquals(stderr.includes("<root>/training/images/21_training.tif"), true, stderr);
+    assertEquals(stderr.includes("    at "), false, stderr);
+
+    const entries: string[] = [];
+    for await (const entry of Deno.readDir(earlier)) entries.push(entry.name);
+    assertEquals(entries, ["metrics.json"]);
+    assertEquals(await Deno.readTextFile(`${earlier}/metrics.json`), '{"auc": 0.5}\n');
+    const after = await Deno.stat(`${earlier}/metrics.json`);
+    assertEquals(after.mtime?.getTime(), before.mtime?.getTime());
+    assertEquals((await Deno.stat(earlier)).mtime?.getTime(), folderBefore.mtime?.getTime());
+  });
+});

@@ -1,0 +1,384 @@
+/**
+ * Malformed recipes, each loaded from a file the way the CLI loads it: the
+ * error class, the position of the first problem and what it says.
+ */
+import { assertEquals, assertRejects } from "./assert.ts";
+import {
+  CapillaryError,
+  formatIssue,
+  formatPosition,
+  loadRecipe,
+  Random,
+  RecipeSyntaxError,
+  RecipeValidationError,
+} from "../mod.ts";
+import core from "../plugins/core/mod.ts";
+
+const OK = [
+  "seed: 1", // 1
+  "stages:", // 2
+  "  load: { use: core/drive }", // 3
+  "  model: { use: core/bcdunet }", // 4
+  "  train: { use: core/train }", // 5
+  "  evaluate: { use: core/segmentation_metrics }", // 6
+  "",
+].join("\n");
+
+/** `OK` with `core/train` given the options `with` (which start at column 37 of line 5). */
+const trainWith = (options: string) =>
+  OK.replace("use: core/train }", `use: core/train, with: { ${options} } }`);
+
+const dir = await Deno.makeTempDir({ prefix: "capillary-malformed-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+const flipRotateUrl = import.meta.resolve("../plugins/core/stages/flip_rotate.ts");
+const pluginFiles: Record<string, string> = {
+  "throws.ts": 'throw new Error("boom at import");\n',
+  "nothing.ts": "export const answer = 42;\n",
+  "future.ts": 'export default { name: "future", version: "2.0.0", apiVersion: 99, stages: [] };\n',
+  "a.ts": 'export default { name: "same", version: "1.0.0", stages: [] };\n',
+  "b.ts": 'export default { name: "same", version: "1.0.0", stages: [] };\n',
+  "badname.ts": `import { flipRotateStage } from "${flipRotateUrl}";
+export default {
+  name: "badname",
+  version: "1.0.0",
+  stages: [{ ...flipRotateStage, name: "Flip Rotate" }],
+};
+`,
+};
+for (const [name, text] of Object.entries(pluginFiles)) {
+  await Deno.writeTextFile(`${dir}/${name}`, text);
+}
+
+interface Case {
+  name: string;
+  recipe: string;
+  error: typeof RecipeValidationError | typeof RecipeSyntaxError;
+  /** `line:column` of the first problem. */
+  at: string;
+  /** Fragments of the first problem's message and hint. */
+  says: string[];
+}
+
+const CASES: Case[] = [
+  {
+    name: "a value outside a union of literals",
+    recipe: OK.replace("use: core/bcdunet }", "use: core/bcdunet, with: { dense: 2 } }"),
+    error: RecipeValidationError,
+    at: "4:46",
+    says: ["stages.model.with.dense: expected one of 1, 3, got 2"],
+  },
+  {
+    name: "an unknown top-level key",
+    recipe: OK.replace("seed: 1", "sed: 1"),
+    error: RecipeValidationError,
+    at: "1:1",
+    says: ['unknown option "sed"', 'did you mean "seed"?'],
+  },
+  {
+    name: "a seed of the wrong type",
+    recipe: OK.replace("seed: 1", 'seed: "x"'),
+    error: RecipeValidationError,
+    at: "1:7",
+    says: ['seed: expected a number, got "x"'],
+  },
+  {
+    name: "an unknown backend",
+    recipe: OK + "backend: webgp\n",
+    error: RecipeValidationError,
+    at: "7:10",
+    says: ['got "webgp"', 'did you mean "webgpu"?'],
+  },
+  {
+    name: "an unknown stage kind",
+    recipe: OK + "  trian: { use: core/train }\n",
+    error: RecipeValidationError,
+    at: "7:3",
+    says: ['unknown stage kind "trian"', 'did you mean "train"?'],
+  },
+  {
+    name: "a missing required stage",
+    recipe: OK.replace("  evaluate: { use: core/segmentation_metrics }\n", ""),
+    error: RecipeValidationError,
+    at: "2:1",
+    says: ['missing stage "evaluate"', "core/segmentation_metrics"],
+  },
+  {
+    name: "an unknown stage id",
+    recipe: OK.replace("use: core/train", "use: core/trian"),
+    error: RecipeValidationError,
+    at: "5:17",
+    says: ['unknown stage "core/trian"', 'did you mean "core/train"'],
+  },
+  {
+    name: "an unscoped stage id",
+    recipe: OK.replace("use: core/train", "use: train"),
+    error: RecipeValidationError,
+    at: "5:17",
+    says: ['unknown stage "train"', 'e.g. "core/train"'],
+  },
+  {
+    name: "a stage in the wrong slot",
+    recipe: OK.replace("use: core/bcdunet", "use: core/train"),
+    error: RecipeValidationError,
+    at: "4:17",
+    says: ['"core/train" is a train stage and cannot fill the model slot', "core/bcdunet"],
+  },
+  {
+    name: "an unknown option",
+    recipe: trainWith("epoch: 3"),
+    error: RecipeValidationError,
+    at: "5:37",
+    says: ['stages.train.with.epoch: unknown option "epoch"', 'did you mean "epochs"?'],
+  },
+  {
+    name: "an unknown nested option",
+    recipe: trainWith("optimizer: { momentun: 0.8 }"),
+    error: RecipeValidationError,
+    at: "5:50",
+    says: ['unknown option "momentun"', 'did you mean "momentum"?'],
+  },
+  {
+    name: "an option of the wrong type",
+    recipe: trainWith("epochs: ten"),
+    error: RecipeValidationError,
+    at: "5:45",
+    says: ['stages.train.with.epochs: expected a number, got "ten"'],
+  },
+  {
+    name: "an option below its range",
+    recipe: trainWith("epochs: 0"),
+    error: RecipeValidationError,
+    at: "5:45",
+    says: ["expected a value >= 1, got 0"],
+  },
+  {
+    name: "an option above its range",
+    recipe: trainWith("validationFraction: 0.9"),
+    error: RecipeValidationError,
+    at: "5:57",
+    says: ["stages.train.with.validationFraction: expected a value <= 0.5, got 0.9"],
+  },
+  {
+    name: "a patch size that is not a multiple of 8",
+    recipe: trainWith("patches: { size: 30 }"),
+    error: RecipeValidationError,
+    at: "5:54",
+    says: ["stages.train.with.patches.size", "multiple of 8", "got 30"],
+  },
+  {
+    name: "an unknown schedule type",
+    recipe: trainWith("schedule: { type: cosin }"),
+    error: RecipeValidationError,
+    at: "5:55",
+    says: ["stages.train.with.schedule.type", '"cosine"', 'did you mean "cosine"?', 'got "cosin"'],
+  },
+  {
+    name: "a list for a kind that takes one stage",
+    recipe: OK.replace("model: { use: core/bcdunet }", "model: [ { use: core/bcdunet } ]"),
+    error: RecipeValidationError,
+    at: "4:10",
+    says: ['"model" takes one stage, not a list'],
+  },
+  {
+    name: "a stage entry without use",
+    recipe: OK.replace("model: { use: core/bcdunet }", "model: { with: { width: 4 } }"),
+    error: RecipeValidationError,
+    at: "4:10",
+    says: ["stages.model.use: missing required option"],
+  },
+  {
+    name: "a misspelt with",
+    recipe: OK.replace("use: core/train }", "use: core/train, wth: {} }"),
+    error: RecipeValidationError,
+    at: "5:29",
+    says: ['unknown option "wth"', 'did you mean "with"?'],
+  },
+  {
+    name: "with given as a string",
+    recipe: OK.replace("use: core/train }", "use: core/train, with: fast }"),
+    error: RecipeValidationError,
+    at: "5:35",
+    says: ['stages.train.with: expected a map, got "fast"'],
+  },
+  {
+    name: "stages given as a list",
+    recipe: "seed: 1\nstages: [load]\n",
+    error: RecipeValidationError,
+    at: "2:9",
+    says: ["stages: expected a map, got a list"],
+  },
+  {
+    name: "a recipe that is a list",
+    recipe: "- use: core/train\n- use: core/drive\n",
+    error: RecipeValidationError,
+    at: "1:1",
+    says: ["a recipe must be a map of keys", "got a list"],
+  },
+  {
+    name: "an empty file",
+    recipe: "",
+    error: RecipeValidationError,
+    at: "1:1",
+    says: ["stages: missing required option"],
+  },
+  {
+    name: "a duplicate key",
+    recipe: OK + "seed: 2\n",
+    error: RecipeSyntaxError,
+    at: "7:1",
+    says: ["Map keys must be unique", "seed: 2"],
+  },
+  {
+    name: "a plugin that does not exist",
+    recipe: OK + "plugins: [./nope.ts]\n",
+    error: RecipeValidationError,
+    at: "7:11",
+    says: ['cannot load plugin "./nope.ts": module not found', "nope.ts"],
+  },
+  {
+    name: "a plugin that throws at import",
+    recipe: OK + "plugins: [./throws.ts]\n",
+    error: RecipeValidationError,
+    at: "7:11",
+    says: ['plugin "./throws.ts" threw while loading: boom at import'],
+  },
+  {
+    name: "a plugin that exports nothing",
+    recipe: OK + "plugins: [./nothing.ts]\n",
+    error: RecipeValidationError,
+    at: "7:11",
+    says: ['plugin "./nothing.ts" exports no plugin', "export default definePlugin"],
+  },
+  {
+    name: "a plugin for another API version",
+    recipe: OK + "plugins: [./future.ts]\n",
+    error: RecipeValidationError,
+    at: "7:11",
+    says: ['"future" from "./future.ts"', "needs plugin API 99, this Capillary offers 1"],
+  },
+  {
+    name: "two plugins of the same name",
+    recipe: OK + "plugins: [./a.ts, ./b.ts]\n",
+    error: RecipeValidationError,
+    at: "7:19",
+    says: ['plugin "same" from "./b.ts"', '"./a.ts" already registered'],
+  },
+  {
+    name: "a plugin with an invalid stage name",
+    recipe: OK + "plugins: [./badname.ts]\n",
+    error: RecipeValidationError,
+    at: "7:11",
+    says: ['"./badname.ts"', "stages.0.name must be lower case letters"],
+  },
+  {
+    name: "an unsupported plugin scheme",
+    recipe: OK + "plugins: [ftp://example.com/p.ts]\n",
+    error: RecipeValidationError,
+    at: "7:11",
+    says: ['unsupported scheme "ftp:"'],
+  },
+];
+
+for (const [i, { name, recipe, error, at, says }] of CASES.entries()) {
+  Deno.test(`loadRecipe() rejects ${name}`, async () => {
+    const file = `${dir}/case-${i}.yaml`;
+    await Deno.writeTextFile(file, recipe);
+    const thrown: CapillaryError = await assertRejects<CapillaryError>(
+      () => loadRecipe(file, { builtins: [core] }),
+      error,
+    );
+    const [position, text] = thrown instanceof RecipeValidationError
+      ? [thrown.issues[0].position, formatIssue(thrown.issues[0])]
+      : [(thrown as RecipeSyntaxError).position, thrown.message];
+    assertEquals(formatPosition(position), `${file}:${at}`);
+    for (const fragment of says) {
+      assertEquals(text.includes(fragment), true, `${JSON.stringify(fragment)} in ${text}`);
+    }
+    assertEquals(thrown.message.includes(`${file}:${at}: `), true, thrown.message);
+  });
+}
+
+Deno.test("loadRecipe() reports every problem at once, in source order", async () => {
+  const file = `${dir}/three.yaml`;
+  await Deno.writeTextFile(
+    file,
+    trainWith("epochs: 0").replace("seed: 1", "sed: 1").replace("core/bcdunet", "core/bcdunett"),
+  );
+  const error = await assertRejects(
+    () => loadRecipe(file, { builtins: [core] }),
+    RecipeValidationError,
+    "3 problems",
+  );
+  assertEquals(error.issues.map((i) => [formatPosition(i.position), i.message]), [
+    [`${file}:1:1`, 'unknown option "sed"'],
+    [`${file}:4:17`, 'unknown stage "core/bcdunett"'],
+    [`${file}:5:45`, "expected a value >= 1, got 0"],
+  ]);
+});
+
+Deno.test("loadRecipe() reports a missing file without a stack trace", async () => {
+  const error = await assertRejects(
+    () => loadRecipe(`${dir}/absent.yaml`, { builtins: [core] }),
+    CapillaryError,
+    `Cannot read recipe "${dir}/absent.yaml": file not found`,
+  );
+  assertEquals(error.code, "E_RECIPE_READ");
+  await assertRejects(() => loadRecipe(dir, { builtins: [core] }), CapillaryError, "folder");
+});
+
+/** One random edit of the kinds a hurried hand makes. */
+function mutate(text: string, random: Random): string {
+  const lines = text.split("\n");
+  const at = random.int(text.length + 1);
+  switch (random.int(6)) {
+    case 0:
+      return text.slice(0, at) + text.slice(at + 1);
+    case 1: {
+      const i = random.int(lines.length);
+      lines.splice(i, 0, lines[i]);
+      return lines.join("\n");
+    }
+    case 2: {
+      const i = random.int(lines.length), j = random.int(lines.length);
+      [lines[i], lines[j]] = [lines[j], lines[i]];
+      return lines.join("\n");
+    }
+    default:
+      return text.slice(0, at) + [":", "-", "["][random.int(3)] + text.slice(at);
+  }
+}
+
+Deno.test("loadRecipe() fails only with Capillary errors on 200 mutations of drive-smoke", async () => {
+  const original = await Deno.readTextFile(new URL("../recipes/drive-smoke.yaml", import.meta.url));
+  const random = new Random(20240611);
+  const file = `${dir}/mutant.yaml`;
+  const outcomes = { loaded: 0, syntax: 0, invalid: 0 };
+  for (let n = 0; n < 200; n++) {
+    let text = original;
+    for (let edits = 1 + random.int(2); edits > 0; edits--) text = mutate(text, random);
+    await Deno.writeTextFile(file, text);
+    const lineCount = text.split("\n").length;
+    try {
+      await loadRecipe(file, { builtins: [core] });
+      outcomes.loaded++;
+    } catch (error) {
+      if (!(error instanceof CapillaryError)) {
+        throw new Error(`mutation ${n} threw ${error}\n--- recipe:\n${text}`);
+      }
+      const positions = error instanceof RecipeSyntaxError
+        ? [error.position]
+        : error instanceof RecipeValidationError
+        ? error.issues.map((i) => i.position)
+        : [];
+      assertEquals(positions.length > 0, true, `mutation ${n}: ${error.message}`);
+      for (const p of positions) {
+        const inside = p.file === file && p.line >= 1 && p.line <= lineCount && p.column >= 1;
+        assertEquals(inside, true, `mutation ${n}: ${formatPosition(p)} outside the file`);
+      }
+      if (error instanceof RecipeSyntaxError) outcomes.syntax++;
+      else outcomes.invalid++;
+    }
+  }
+  // The mutations must exercise all three outcomes, or the test proves little.
+  assertEquals(Object.values(outcomes).every((count) => count > 10), true, String(outcomes));
+});
