@@ -4,7 +4,7 @@
  * image, on random data shaped like DRIVE patches. Writes `BENCHMARKS.md`.
  *
  * ```sh
- * deno task bench [--backends webgpu,wasm] [--width 8] [--patch 48] [--batch 16] [--steps 3]
+ * deno task bench [--backends wasm,webgpu,cpu] [--width 8] [--patch 48] [--batch 16] [--steps 3]
  * ```
  *
  * @module
@@ -19,7 +19,7 @@ import { slidingWindowPredict } from "../plugins/core/patches/sliding_window.ts"
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    backends: { type: "string", default: "webgpu,wasm,cpu" },
+    backends: { type: "string", default: "wasm,webgpu" },
     width: { type: "string", default: "8" },
     patch: { type: "string", default: "48" },
     batch: { type: "string", default: "16" },

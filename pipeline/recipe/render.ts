@@ -30,14 +30,18 @@ export function resolvedRecipeObject(recipe: ResolvedRecipe): Record<string, unk
 
 /**
  * Renders the resolved recipe, headed by comments naming the Capillary and
- * plugin versions that resolved it.
+ * plugin versions that resolved it, and any `notes` (e.g. the backends chosen).
  *
  * @example Usage
  * ```ts ignore
  * const yaml = renderResolvedRecipe(recipe, "0.1.0");
  * ```
  */
-export function renderResolvedRecipe(recipe: ResolvedRecipe, engineVersion: string): string {
+export function renderResolvedRecipe(
+  recipe: ResolvedRecipe,
+  engineVersion: string,
+  notes: readonly string[] = [],
+): string {
   const plugins = new Map<string, string>();
   for (const list of recipe.stages.values()) {
     for (const s of list) plugins.set(s.registered.plugin.name, s.registered.plugin.version);
@@ -46,6 +50,7 @@ export function renderResolvedRecipe(recipe: ResolvedRecipe, engineVersion: stri
     `# Resolved from ${recipe.file} by Capillary ${engineVersion}`,
     `# plugins: ${[...plugins].map(([n, v]) => `${n} ${v}`).join(", ")}`,
     "# Every default is filled in: this is exactly what ran.",
+    ...notes.map((n) => `# ${n}`),
   ].join("\n");
   return `${header}\n${stringify(resolvedRecipeObject(recipe), { lineWidth: 0 })}`;
 }

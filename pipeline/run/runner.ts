@@ -57,7 +57,6 @@ export async function runRecipe(
   const root = options.outputRoot ?? recipe.output;
   const folder = await RunFolder.create(root, recipe.name);
   progress.info(`Run folder: ${folder.path}`);
-  await folder.write("recipe.resolved.yaml", renderResolvedRecipe(recipe, VERSION));
 
   try {
     return await runStages(recipe, folder, progress, started);
@@ -94,6 +93,14 @@ async function runStages(
     `Inference backend: ${backends.get("inference")!.info.name} (${
       backends.get("inference")!.reason
     })`,
+  );
+  await folder.write(
+    "recipe.resolved.yaml",
+    renderResolvedRecipe(recipe, VERSION, [
+      `backend ${recipe.backend} chose ${
+        backends.get("train")!.info.name
+      }; inferenceBackend ${recipe.inferenceBackend} chose ${backends.get("inference")!.info.name}`,
+    ]),
   );
   const useBackend = async (role: BackendRole) => {
     const { info } = backends.get(role)!;

@@ -37,7 +37,7 @@ type Sym = import("@tensorflow/tfjs").SymbolicTensor;
  * @param size Input side.
  * @param channels Input channels.
  * @returns An uncompiled layers model with one sigmoid output channel.
- * @throws {RangeError} When `size` is not a multiple of 8.
+ * @throws {RangeError} When `size` is not a multiple of 8, or `width` is not even.
  */
 export function buildBcduNet(
   tf: Tf,
@@ -67,6 +67,11 @@ function build(
   if (size % 8 !== 0 || size <= 0) {
     throw new RangeError(
       `Cannot build BCDU-Net for ${size}×${size} inputs: the side must be a positive multiple of 8`,
+    );
+  }
+  if (!Number.isInteger(config.width) || config.width < 2 || config.width % 2 !== 0) {
+    throw new RangeError(
+      `Cannot build BCDU-Net with width ${config.width}: it must be an even number of at least 2 (the last ConvLSTM has width / 2 filters)`,
     );
   }
   const random = new Random(config.seed);

@@ -10,8 +10,8 @@ import { buildBcduNet } from "../_bcdunet.ts";
 
 /** Options of `core/bcdunet`. */
 export const bcduNetOptions = z.object({
-  width: z.number().int().min(1).max(256).default(64).describe(
-    "Filters of the first down block, doubled at each level. 64 is the paper's; cost grows with its square, so CPU recipes use less.",
+  width: z.number().int().min(2).max(256).multipleOf(2).default(64).describe(
+    "Filters of the first down block (even), doubled at each level. 64 is the paper's; cost grows with its square, so CPU recipes use less.",
   ),
   dense: z.union([z.literal(1), z.literal(3)]).default(1)
     .describe("Bottleneck blocks: 1, or 3 densely connected (BCDU-Net's D3)."),
