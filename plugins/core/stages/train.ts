@@ -145,10 +145,12 @@ export const train = defineStage({
         learningRate: rate,
         seconds,
       };
+      const left = ((performance.now() - trainingStarted) / 1000 / (epoch + 1)) *
+        (options.epochs - epoch - 1);
       task.done(
         `loss ${entry.loss.toFixed(4)}${
           valLoss === null ? "" : `, validation loss ${valLoss.toFixed(4)}`
-        }`,
+        }${left > 0 ? `; training ETA ${formatDuration(left)}` : ""}`,
       );
       await context.run.appendLine("history.jsonl", JSON.stringify(entry));
     }
