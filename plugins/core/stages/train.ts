@@ -6,7 +6,13 @@
  * @module
  */
 import { z } from "zod";
-import { CapillaryError, defineStage, type PatchBatch, type TrainedModel } from "../../../mod.ts";
+import {
+  CapillaryError,
+  defineStage,
+  formatDuration,
+  type PatchBatch,
+  type TrainedModel,
+} from "../../../mod.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
 import { learningRateAt, scheduleOptions } from "../train/schedules.ts";
 
