@@ -1,6 +1,7 @@
 // The core network trained on wasm through the engine's own loading path
 // (which registers the training kernels before the backend initialises).
 import { AssertionError } from "./assert.ts";
+import { random } from "./random_data.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { loadBackend, tf } from "../mod.ts";
 
@@ -9,19 +10,6 @@ function assert(condition: unknown, message: string): asserts condition {
 }
 
 await loadBackend("wasm");
-
-/** A deterministic pseudo-random Float32Array in [-1, 1). */
-function random(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 type Weights = { data: Float32Array; shape: number[] }[];
 

@@ -1,4 +1,5 @@
 import { assertEquals, AssertionError } from "../../tests/assert.ts";
+import { random } from "../../tests/random_data.ts";
 import { tf } from "./tfjs.ts";
 import {
   forceFilterGradientStrategy,
@@ -14,19 +15,6 @@ await import("@tensorflow/tfjs-backend-wasm");
 await tf.setBackend("wasm");
 await tf.ready();
 registerWasmTrainingKernels();
-
-/** A deterministic pseudo-random Float32Array in [-1, 1). */
-function random(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 type Inputs = Record<string, { data: Float32Array; shape: number[] }>;
 
