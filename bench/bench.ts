@@ -34,8 +34,9 @@ const steps = Number(values.steps), window = Number(values.window);
 interface Row {
   backend: string;
   detail: string;
-  trainStep: string;
-  inference: string;
+  trainSeconds?: number;
+  inferenceSeconds?: number;
+  note?: string;
 }
 const rows: Row[] = [];
 for (const name of values.backends!.split(",").map((s) => s.trim()) as BackendName[]) {
@@ -45,17 +46,12 @@ for (const name of values.backends!.split(",").map((s) => s.trim()) as BackendNa
       ? (await chooseBackend("auto", "train")).info
       : await loadBackend(name as Exclude<BackendName, "auto">);
   } catch (error) {
-    rows.push({
-      backend: name,
-      detail: (error as Error).message.split(";")[0],
-      trainStep: "—",
-      inference: "—",
-    });
+    rows.push({ backend: name, detail: "", note: (error as Error).message.split(";")[0] });
     continue;
   }
   await tf.setBackend(info.tfName);
   const config = { width, dense: 1 as const, dropout: 0.5, seed: 1 };
-  let trainStep = "cannot train";
+  let trainSeconds: number | undefined;
   if (info.canTrain) {
     const model = buildBcduNet(tf, config, patch, 1);
     model.compile({ optimizer: tf.train.momentum(0.01, 0.9), loss: "binaryCrossentropy" });
@@ -64,7 +60,7 @@ for (const name of values.backends!.split(",").map((s) => s.trim()) as BackendNa
     await model.trainOnBatch(x, y); // warm-up: shader compilation, allocation
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
-    trainStep = `${((performance.now() - t0) / 1000 / steps).toFixed(2)} s`;
+    trainSeconds = (performance.now() - t0) / 1000 / steps;
     tf.dispose([x, y]);
     model.dispose();
   }
@@ -85,12 +81,23 @@ for (const name of values.backends!.split(",").map((s) => s.trim()) as BackendNa
   await predict(new Float32Array(window * window), 1);
   const t0 = performance.now();
   await slidingWindowPredict(image, window, window / 2, predict, 16);
-  const inference = `${((performance.now() - t0) / 1000).toFixed(2)} s`;
+  const inferenceSeconds = (performance.now() - t0) / 1000;
   model.dispose();
-  rows.push({ backend: name, detail: info.detail, trainStep, inference });
+  rows.push({
+    backend: name,
+    detail: info.detail,
+    trainSeconds,
+    inferenceSeconds,
+    note: info.canTrain ? undefined : "cannot train",
+  });
   console.log(rows.at(-1));
 }
 
+const reference = rows.find((r) =>
+  r.trainSeconds !== undefined || r.inferenceSeconds !== undefined
+);
+const cell = (v?: number) => (v === undefined ? "—" : v.toFixed(2));
+const ratio = (v?: number, ref?: number) => (v === undefined || !ref ? "—" : (v / ref).toFixed(1));
 const cpu = cpus()[0]?.model ?? "unknown CPU";
 const report = `# Benchmarks
 
@@ -103,9 +110,20 @@ BCDU-Net width ${width}, dense 1. Training: mean of ${steps} steps (after one wa
 batch ${batch}, ${patch}×${patch} patches, SGD with momentum, binary cross-entropy. Inference: one
 565×584 image by sliding ${window}×${window} windows at stride ${window / 2}, batches of 16.
 
-| backend | device | s / training step | s / image (inference) |
-|---|---|---:|---:|
-${rows.map((r) => `| ${r.backend} | ${r.detail} | ${r.trainStep} | ${r.inference} |`).join("\n")}
+The reference is the first backend measured (${reference?.backend ?? "none"}); a ratio above 1
+means slower than it.
+
+| backend | device | s / training step | × reference | s / image (inference) | × reference | note |
+|---|---|---:|---:|---:|---:|---|
+${
+  rows.map((r) =>
+    `| ${r.backend} | ${r.detail} | ${cell(r.trainSeconds)} | ${
+      ratio(r.trainSeconds, reference?.trainSeconds)
+    } | ${cell(r.inferenceSeconds)} | ${ratio(r.inferenceSeconds, reference?.inferenceSeconds)} | ${
+      r.note ?? ""
+    } |`
+  ).join("\n")
+}
 `;
 await writeFileAtomic(values.output!, report);
 console.log(report);
