@@ -3,8 +3,8 @@
  * the backends that load (and, for training, have the gradient kernels):
  * tensorflow-gpu, tensorflow, webgpu on a hardware adapter, wasm, webgpu on a
  * software adapter, cpu. A software (CPU-emulated) WebGPU adapter such as
- * Mesa's lavapipe measured about 35× slower than wasm for training and 7×
- * for inference here. Every choice comes with the reason.
+ * Mesa's lavapipe measured 13× slower than wasm for training and 14× for
+ * inference here (BENCHMARKS.md). Every choice comes with the reason.
  *
  * @module
  */
