@@ -7,12 +7,19 @@
 import { type BackendChoice, chooseBackend } from "../backend/select.ts";
 import { type BackendRole, tf } from "../backend/tfjs.ts";
 import type { SegmentationData } from "../data.ts";
-import { CapillaryError, StageError } from "../errors.ts";
+import { StageError } from "../errors.ts";
 import { dirname, resolve } from "../path.ts";
 import { Random } from "../random.ts";
 import { renderResolvedRecipe } from "../recipe/render.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
-import type { Augmentation, Evaluation, ModelSpec, StageContext, TrainedModel } from "../stage.ts";
+import type {
+  Augmentation,
+  Evaluation,
+  ModelSpec,
+  StageContext,
+  StageKind,
+  TrainedModel,
+} from "../stage.ts";
 import { VERSION } from "../version.ts";
 import {
   checkEvaluation,
@@ -138,10 +145,7 @@ async function runStages(
       ) as T;
       await check(output);
     } catch (error) {
-      if (error instanceof CapillaryError) {
-        if (error instanceof StageError) throw error;
-        throw new StageError(stage.id, error.message, { cause: error });
-      }
+      if (error instanceof StageError) throw error;
       throw new StageError(stage.id, (error as Error)?.message ?? String(error), { cause: error });
     }
     const s = (performance.now() - t0) / 1000;
@@ -150,7 +154,7 @@ async function runStages(
     return output;
   };
 
-  const stagesOf = (kind: string) => recipe.stages.get(kind as never) ?? [];
+  const stagesOf = (kind: StageKind) => recipe.stages.get(kind) ?? [];
   let data = await runStage<SegmentationData>(
     stagesOf("load")[0],
     undefined,
