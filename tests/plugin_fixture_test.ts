@@ -7,14 +7,16 @@ import {
   type Augmentation,
   loadRecipe,
   type PatchBatch,
+  type Progress,
   Random,
   RecipeValidationError,
+  runRecipe,
   type StageContext,
 } from "../mod.ts";
 import { resolvePluginSpecifier } from "../pipeline/recipe/plugin_specifier.ts";
 import { renderResolvedRecipe, resolvedRecipeObject } from "../pipeline/recipe/render.ts";
 import core from "../plugins/core/mod.ts";
-import fixture, { invert } from "./fixtures/invert_plugin.ts";
+import fixture, { invert, usage } from "./fixtures/invert_plugin.ts";
 
 const RECIPE = new URL("./fixtures/recipes/with_plugin.yaml", import.meta.url).pathname;
 
@@ -150,4 +152,23 @@ Deno.test("resolvePluginSpecifier() rejects an empty specifier and unsupported s
   for (const [specifier, says] of cases) {
     assertThrows(() => resolvePluginSpecifier(specifier, "/r"), TypeError, says);
   }
+});
+
+Deno.test({
+  name: "runRecipe() trains through a plugin's augmentation listed in the recipe",
+  // Reads DRIVE (../shared/data/DRIVE or $CAPILLARY_DRIVE).
+  async fn() {
+    const { recipe } = await loadRecipe(RECIPE, { builtins: [core] });
+    const output = await Deno.makeTempDir({ prefix: "capillary-plugin-run-" });
+    const silent: Progress = { info() {}, task: () => ({ update() {}, done() {} }) };
+    const before = usage.batches;
+    try {
+      const result = await runRecipe(recipe, { outputRoot: output, progress: silent });
+      // 40 patches, 20 % held out: 32 train in batches of 8, so 4 steps × 2 epochs.
+      assertEquals(usage.batches - before, 8);
+      assertEquals(Object.keys(result.evaluation.metrics).length, 6);
+    } finally {
+      await Deno.remove(output, { recursive: true });
+    }
+  },
 });
