@@ -12,6 +12,7 @@ import { BackendError } from "../errors.ts";
 import type { BackendName } from "../recipe/schema.ts";
 import { liftReverseRankLimit } from "./reverse_kernel.ts";
 import { type BackendRole, tf } from "./tfjs.ts";
+import { keepNanInWasmClip } from "./wasm_nan_clip.ts";
 import { registerWasmTrainingKernels } from "./wasm_training_kernels.ts";
 
 /** A concrete backend (not `auto`). */
@@ -129,6 +130,7 @@ async function tryLoad(name: ConcreteBackend): Promise<BackendInfo | Error> {
     } else if (name === "wasm") {
       await import("@tensorflow/tfjs-backend-wasm");
       registerWasmTrainingKernels();
+      keepNanInWasmClip();
       detail = "WebAssembly with XNNPACK";
     } else {
       detail = "plain JavaScript";

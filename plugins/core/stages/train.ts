@@ -56,6 +56,23 @@ function gather(source: PatchBatch, indices: readonly number[]): PatchBatch {
   return { ...source, images, masks, count: indices.length };
 }
 
+/**
+ * Steps between checks that every weight is finite. The loss alone cannot
+ * tell: on wasm, XNNPACK's clamps turn NaN activations into finite values, so
+ * a diverged network can report a finite loss.
+ */
+const WEIGHT_CHECK_STEPS = 50;
+
+async function firstNonFiniteWeight(
+  model: import("@tensorflow/tfjs").LayersModel,
+): Promise<{ name: string; value: number } | undefined> {
+  for (const weight of model.weights) {
+    const values = await weight.read().data();
+    for (const value of values) if (!Number.isFinite(value)) return { name: weight.name, value };
+  }
+  return undefined;
+}
+
 /** The `core/train` stage. */
 export const train = defineStage({
   name: "train",
@@ -141,6 +158,17 @@ export const train = defineStage({
         }
         lossSum += loss;
         task.update(step + 1, { loss: lossSum / (step + 1), lr: rate });
+        if ((step + 1) % WEIGHT_CHECK_STEPS === 0 || step + 1 === stepsPerEpoch) {
+          const bad = await firstNonFiniteWeight(model);
+          if (bad) {
+            throw new CapillaryError(
+              `Cannot train: weight "${bad.name}" became ${bad.value} by epoch ${epoch + 1}, step ${
+                step + 1
+              } (learning rate ${rate}); lower optimizer.learningRate or check the data`,
+              "E_NAN_LOSS",
+            );
+          }
+        }
       }
       const valLoss = await validationLoss();
       const seconds = (performance.now() - started) / 1000;

@@ -1,0 +1,114 @@
+import { assertEquals, assertRejects } from "../../../tests/assert.ts";
+import {
+  CapillaryError,
+  loadBackend,
+  type ModelSpec,
+  Random,
+  type Raster,
+  RunFolder,
+  type SegmentationData,
+  type StageContext,
+  tf,
+} from "../../../mod.ts";
+import { train, trainOptions } from "./train.ts";
+
+await loadBackend("wasm");
+
+/** A 32×32 image whose right half is bright foreground, with its exact mask. */
+function halfBright(id: string): SegmentationData["train"][number] {
+  const raster = (f: (x: number) => number): Raster => ({
+    width: 32,
+    height: 32,
+    channels: 1,
+    data: new Float32Array(32 * 32).map((_, i) => f(i % 32)),
+  });
+  return {
+    id,
+    image: raster((x) => (x >= 16 ? 0.9 : 0.1)),
+    mask: raster((x) => (x >= 16 ? 1 : 0)),
+    roi: raster(() => 1),
+  };
+}
+
+/** One 1×1 sigmoid convolution: enough to learn "bright is foreground". */
+const tinySpec = (poison = false): ModelSpec => ({
+  name: "tiny",
+  build(size, channels) {
+    const input = tf.input({ shape: [size, size, channels] });
+    const output = tf.layers.conv2d({ filters: 1, kernelSize: 1, activation: "sigmoid" })
+      .apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: output });
+    if (poison) model.setWeights(model.getWeights().map((w) => tf.fill(w.shape, NaN)));
+    return model;
+  },
+});
+
+async function context(): Promise<{ context: StageContext; folder: string }> {
+  const folder = await Deno.makeTempDir({ prefix: "capillary-train-" });
+  return {
+    folder,
+    context: {
+      stageId: "core/train",
+      tf,
+      useBackend: () => Promise.resolve("wasm"),
+      random: new Random(3),
+      run: new RunFolder(folder),
+      progress: { info() {}, task: () => ({ update() {}, done() {} }) },
+      recipeDir: ".",
+    },
+  };
+}
+
+const data: SegmentationData = {
+  name: "half-bright",
+  train: [halfBright("a"), halfBright("b")],
+  test: [halfBright("c")],
+};
+
+const options = trainOptions.parse({
+  epochs: 2,
+  batchSize: 8,
+  patches: { size: 8, count: 64 },
+  validationFraction: 0.25,
+  optimizer: { learningRate: 0.5 },
+  schedule: { type: "step", every: 1, factor: 0.5 },
+});
+
+Deno.test("train() learns a separable task and logs each epoch's loss and learning rate", async () => {
+  const { context: ctx, folder } = await context();
+  try {
+    const trained = await train.run(options, {
+      data,
+      model: tinySpec(),
+      augment: (b) => b,
+    }, ctx);
+    assertEquals(trained.patchSize, 8);
+    const history = (await Deno.readTextFile(`${folder}/history.jsonl`)).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    assertEquals(history.map((h) => h.epoch), [1, 2]);
+    // step schedule: 0.5 during epoch 1, 0.25 during epoch 2 (the last step's rate is logged)
+    assertEquals(history.map((h) => h.learningRate), [0.5, 0.25]);
+    if (!(history[1].loss < history[0].loss)) throw new Error("loss did not fall");
+    // 48 training patches in batches of 8 = 6 steps per epoch; the 16 held out give a loss too.
+    if (typeof history[0].valLoss !== "number") throw new Error("no validation loss");
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("train() stops with a clear error when the loss is not finite", async () => {
+  const { context: ctx, folder } = await context();
+  try {
+    const error = await assertRejects(
+      async () => await train.run(options, { data, model: tinySpec(true), augment: (b) => b }, ctx),
+      CapillaryError,
+    );
+    assertEquals(error.code, "E_NAN_LOSS");
+    // Six steps per epoch: the weights are checked at the epoch's last step.
+    if (!/weight ".+" became NaN by epoch 1, step 6/.test(error.message)) {
+      throw new Error(error.message);
+    }
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
