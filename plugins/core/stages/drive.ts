@@ -11,7 +11,8 @@ import { DataError, defineStage, type Raster, type Sample } from "../../../mod.t
 import { readImage } from "../image/read_image.ts";
 import { binarize } from "../image/binarize.ts";
 import { toGray } from "../image/to_gray.ts";
-import { dirname, fromFileUrl, isAbsolute, join, resolve } from "../_path.ts";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
 
 /** Options of `core/drive`. */
 export const driveOptions = z.object({
