@@ -3,7 +3,7 @@ import { encodeGrayPng } from "../image/write_png.ts";
 import { readImage } from "../image/read_image.ts";
 import { DataError, Random, type RunFolder, type StageContext, tf } from "../../../mod.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
-import { join } from "../_path.ts";
+import { join } from "node:path";
 
 const DRIVE = new URL("../../../../shared/data/DRIVE", import.meta.url).pathname;
 
