@@ -1,0 +1,36 @@
+import { assertEquals, AssertionError } from "../tests/assert.ts";
+import { bcduNetForwardFlops, bcduNetLayerFlops, bcduNetTrainingFlops } from "./flops.ts";
+
+function assert(condition: boolean, message: string): void {
+  if (!condition) throw new AssertionError(message);
+}
+
+Deno.test("training FLOP match the reference: 234 GFLOP at width 64, 48², batch 16", () => {
+  const gflop = bcduNetTrainingFlops({ width: 64, size: 48, batch: 16 }) / 1e9;
+  assert(Math.abs(gflop - 234) < 0.5, `got ${gflop} GFLOP`);
+});
+
+Deno.test("training FLOP match the reference: 416 GFLOP at width 64, 64², batch 16", () => {
+  const gflop = bcduNetTrainingFlops({ width: 64, size: 64, batch: 16 }) / 1e9;
+  assert(Math.abs(gflop - 416) < 0.5, `got ${gflop} GFLOP`);
+});
+
+Deno.test("training is 3× forward, linear in the batch, about quadratic in the width", () => {
+  const forward = bcduNetForwardFlops({ width: 16, size: 48, batch: 4 });
+  assertEquals(bcduNetTrainingFlops({ width: 16, size: 48, batch: 4 }), 3 * forward);
+  assertEquals(bcduNetForwardFlops({ width: 16, size: 48, batch: 8 }), 2 * forward);
+  const ratio = bcduNetForwardFlops({ width: 64, size: 48 }) /
+    bcduNetForwardFlops({ width: 32, size: 48 });
+  assert(ratio > 3.9 && ratio <= 4, `width 64 / width 32 = ${ratio}`);
+});
+
+Deno.test("per-layer counts: a 3×3 conv, the transposed conv and the ConvLSTM", () => {
+  const layers = Object.fromEntries(
+    bcduNetLayerFlops({ width: 8, size: 48 }).map((l) => [l.name, l.flops]),
+  );
+  assertEquals(layers.down1_conv2, 2 * 9 * 8 * 8 * 48 * 48);
+  assertEquals(layers.up1_deconv, 2 * 64 * 32 * 12 * 12);
+  // 2 steps × (input conv 32 → 4·16 + recurrent conv 16 → 4·16), 3×3, at 12×12.
+  assertEquals(layers.up1_convlstm, 2 * 2 * 9 * (32 * 64 + 16 * 64) * 12 * 12);
+  assertEquals(Object.keys(layers).length, 3 * 2 + 2 + 3 * 4 + 2);
+});
