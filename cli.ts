@@ -23,11 +23,13 @@ import core from "./plugins/core/mod.ts";
 const USAGE = `Capillary ${VERSION}: declarative segmentation pipelines
 
 Usage:
-  deno task run <recipe.yaml> [--output DIR] [--debug]
+  deno task run <recipe.yaml> [--output DIR] [--threads N] [--debug]
   deno task validate <recipe.yaml> [--debug]
 
 Options:
   --output DIR  write the run under DIR instead of the recipe's "output"
+  --threads N   CPU threads for the wasm backend (default: CAPILLARY_THREADS, else every core);
+                results do not depend on it
   --debug       print stack traces of errors
   --help        show this help`;
 
@@ -47,6 +49,7 @@ export async function main(args: string[]): Promise<number> {
         debug: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
         output: { type: "string" },
+        threads: { type: "string" },
       },
     });
   } catch (error) {
@@ -68,6 +71,16 @@ export async function main(args: string[]): Promise<number> {
         : `Unexpected arguments: ${rest.join(" ")}\n\n${USAGE}`,
     );
     return 2;
+  }
+  if (values.threads !== undefined) {
+    if (!/^[1-9][0-9]*$/.test(values.threads)) {
+      console.error(
+        `--threads must be a whole number of at least 1, not "${values.threads}"\n\n${USAGE}`,
+      );
+      return 2;
+    }
+    // Read by the wasm backend when it loads (pipeline/backend/wasm_threads.ts).
+    Deno.env.set("CAPILLARY_THREADS", values.threads);
   }
   try {
     const { recipe } = await loadRecipe(file, { builtins: [core] });

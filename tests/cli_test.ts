@@ -69,6 +69,15 @@ Deno.test("cli exits 2 on an unknown command and 1 on a missing recipe", async (
   assertEquals(unknown.code, 2);
   assertEquals(unknown.stderr.startsWith('Unknown command "train"'), true, unknown.stderr);
   assertEquals(unknown.stderr.includes("Usage:"), true);
+  for (const bad of ["0", "two", "1.5"]) {
+    const threads = await cli("run", "recipes/drive-smoke.yaml", "--threads", bad);
+    assertEquals(threads.code, 2);
+    assertEquals(
+      threads.stderr.startsWith(`--threads must be a whole number of at least 1, not "${bad}"`),
+      true,
+      threads.stderr,
+    );
+  }
   const missing = await cli("validate", "recipes/no-such-recipe.yaml");
   assertEquals(missing.code, 1);
   assertEquals(

@@ -14,6 +14,7 @@ import { liftReverseRankLimit } from "./reverse_kernel.ts";
 import { type BackendRole, tf } from "./tfjs.ts";
 import { keepNanInWasmClip } from "./wasm_nan_clip.ts";
 import { registerWasmTrainingKernels } from "./wasm_training_kernels.ts";
+import { defaultThreadCount, startWasmThreads } from "./wasm_threads.ts";
 
 /** A concrete backend (not `auto`). */
 export type ConcreteBackend = Exclude<BackendName, "auto">;
@@ -131,7 +132,10 @@ async function tryLoad(name: ConcreteBackend): Promise<BackendInfo | Error> {
       await import("@tensorflow/tfjs-backend-wasm");
       registerWasmTrainingKernels();
       keepNanInWasmClip();
-      detail = "WebAssembly with XNNPACK";
+      const { threads, problem } = await startWasmThreads(defaultThreadCount());
+      detail = `WebAssembly with XNNPACK, ${threads} thread${threads === 1 ? "" : "s"}${
+        problem ? ` (${problem})` : ""
+      }`;
     } else {
       detail = "plain JavaScript";
     }

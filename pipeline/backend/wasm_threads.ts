@@ -1,0 +1,312 @@
+/**
+ * Runs the wasm backend's large convolutions on several CPU cores.
+ *
+ * tfjs-backend-wasm's multithreaded build needs Emscripten pthreads, which
+ * do not start under Deno, so its convolutions run on one core: XNNPACK's
+ * wasm SIMD reaches about 14 GFLOP/s on one core here, where PyTorch uses
+ * every core. `startWasmThreads(n)` starts `n - 1` worker threads
+ * (`wasm_worker.ts`), each with its own single-threaded wasm backend, and
+ * wraps the `Conv2D` and `FusedConv2D` kernels: a convolution large enough to
+ * pay for the copies is split along its batch axis, the workers take their
+ * slices through shared memory while the main thread computes its own, and
+ * the slices are joined in the output. The training kernels of
+ * `wasm_training_kernels.ts` are built from `Conv2D`, so the gradients split
+ * too.
+ *
+ * Each output element is computed by the same XNNPACK code with the same
+ * reduction order whichever thread computes it, so results are bit-identical
+ * to one thread (tested).
+ *
+ * Worker threads are unreferenced: they never keep the process alive.
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import { tf } from "./tfjs.ts";
+import {
+  CONTROL_BYTES,
+  type JobInput,
+  readError,
+  Slot,
+  State,
+  type WasmHeapBackend,
+  writeJob,
+} from "./wasm_thread_protocol.ts";
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+type TensorInfo = tf.TensorInfo;
+
+/** Convolutions below this many FLOP run on the main thread alone (see `setSplitThreshold`). */
+const DEFAULT_SPLIT_FLOP = 2 ** 23;
+let splitFlop = DEFAULT_SPLIT_FLOP;
+
+/** The data buffer's ceiling: 1 GiB of address space, committed only as used. */
+const MAX_DATA_BYTES = 1 << 30;
+
+class WasmThread {
+  readonly control = new SharedArrayBuffer(CONTROL_BYTES);
+  // deno-lint-ignore no-explicit-any
+  readonly data = new (SharedArrayBuffer as any)(1 << 20, {
+    maxByteLength: MAX_DATA_BYTES,
+  }) as SharedArrayBuffer & { grow(bytes: number): void; growable: boolean };
+  readonly slots = new Int32Array(this.control);
+  readonly worker: Worker;
+
+  constructor() {
+    this.worker = new Worker(new URL("./wasm_worker.ts", import.meta.url), {
+      workerData: { control: this.control, data: this.data },
+    });
+  }
+
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.worker.once("message", () => resolve());
+      this.worker.once("error", reject);
+      this.worker.once("exit", (code) => reject(new Error(`exited with code ${code}`)));
+    });
+  }
+
+  /** A view of the data buffer with room for `floats` elements. */
+  floats(floats: number): Float32Array {
+    const bytes = floats * 4;
+    if (bytes > this.data.byteLength) {
+      if (bytes > MAX_DATA_BYTES) {
+        throw new RangeError(`a wasm thread job of ${bytes} bytes exceeds ${MAX_DATA_BYTES}`);
+      }
+      this.data.grow(Math.min(MAX_DATA_BYTES, Math.max(bytes, 2 * this.data.byteLength)));
+    }
+    return new Float32Array(this.data);
+  }
+
+  post(): void {
+    Atomics.store(this.slots, Slot.State, State.Posted);
+    Atomics.notify(this.slots, Slot.State);
+  }
+
+  /** Blocks until the posted job is done; throws when it failed. */
+  wait(): void {
+    Atomics.wait(this.slots, Slot.State, State.Posted);
+    const state = Atomics.load(this.slots, Slot.State);
+    Atomics.store(this.slots, Slot.State, State.Idle);
+    if (state === State.Failed) {
+      throw new Error(`a wasm worker thread failed: ${readError(this.control)}`);
+    }
+  }
+
+  stop(): Promise<number> {
+    Atomics.store(this.slots, Slot.State, State.Exit);
+    Atomics.notify(this.slots, Slot.State);
+    return this.worker.terminate();
+  }
+}
+
+let threads: WasmThread[] = [];
+const wrapped = new Set<string>();
+let splitCount = 0;
+
+/** How many convolutions have been split across threads since the process started. */
+export function splitConvolutionCount(): number {
+  return splitCount;
+}
+
+/** How many threads (the main thread included) wasm convolutions use now. */
+export function wasmThreadCount(): number {
+  return threads.length + 1;
+}
+
+/**
+ * Sets the smallest convolution, in FLOP (2 per multiply-add), that is split
+ * across threads; smaller ones are not worth the copies. Tests set 0 to
+ * split everything. `undefined` restores the default (2²³).
+ *
+ * @returns The previous setting.
+ */
+export function setSplitThreshold(flop?: number): number {
+  const previous = splitFlop;
+  splitFlop = flop ?? DEFAULT_SPLIT_FLOP;
+  return previous;
+}
+
+/**
+ * The number of threads to use when none is asked for: the
+ * `CAPILLARY_THREADS` environment variable when set, else every core.
+ */
+export function defaultThreadCount(): number {
+  const fromEnv = Deno.env.get("CAPILLARY_THREADS");
+  if (fromEnv !== undefined && fromEnv !== "") {
+    const n = Number(fromEnv);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`CAPILLARY_THREADS must be an integer >= 1, not "${fromEnv}"`);
+    }
+    return n;
+  }
+  return Math.max(1, navigator.hardwareConcurrency ?? 1);
+}
+
+/**
+ * Starts worker threads so wasm convolutions use `count` threads in all (the
+ * main thread is one), stopping any started before. Call after the wasm
+ * backend is registered. A worker that fails to start is reported in the
+ * result and left out; convolutions then use the threads that did start.
+ *
+ * @param count Threads in all, at least 1 (1 stops the workers).
+ * @returns The thread count now in use and, if some failed, why.
+ */
+export async function startWasmThreads(
+  count: number,
+): Promise<{ threads: number; problem?: string }> {
+  if (!Number.isInteger(count) || count < 1) {
+    throw new RangeError(`Cannot use ${count} threads: need an integer >= 1`);
+  }
+  await stopWasmThreads();
+  wrapConvolutions();
+  const started = Array.from({ length: count - 1 }, () => new WasmThread());
+  const outcomes = await Promise.allSettled(started.map((t) => t.ready()));
+  const problems: string[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === "fulfilled") {
+      started[i].worker.unref();
+      threads.push(started[i]);
+    } else {
+      problems.push(String((outcome.reason as Error)?.message ?? outcome.reason));
+      started[i].worker.terminate();
+    }
+  });
+  return {
+    threads: wasmThreadCount(),
+    ...(problems.length ? { problem: `worker threads failed to start: ${problems[0]}` } : {}),
+  };
+}
+
+/** Stops the worker threads; convolutions go back to the main thread alone. */
+export async function stopWasmThreads(): Promise<void> {
+  const stopping = threads;
+  threads = [];
+  await Promise.all(stopping.map((t) => t.stop()));
+}
+
+function wrapConvolutions(): void {
+  for (const name of ["Conv2D", "FusedConv2D"]) {
+    if (wrapped.has(name)) continue;
+    const stock = tf.getKernel(name, "wasm");
+    if (!stock) throw new Error(`the wasm backend has no ${name} kernel`);
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({
+      kernelName: name,
+      backendName: "wasm",
+      // The stock kernel binds its wasm function in setupFunc at backend start.
+      setupFunc: stock.setupFunc,
+      kernelFunc: (args: KernelArgs) => splitConvolution(name, stock.kernelFunc, args),
+    });
+    wrapped.add(name);
+  }
+}
+
+/** Splits batch `rows` into `parts` near-equal runs: [start, end) each. */
+export function splitRows(rows: number, parts: number): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let p = 0; p < parts; p++) {
+    runs.push([Math.floor((p * rows) / parts), Math.floor(((p + 1) * rows) / parts)]);
+  }
+  return runs;
+}
+
+function splitConvolution(kernel: string, stock: tf.KernelFunc, args: KernelArgs): TensorInfo {
+  const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+  const x = inputs.x!, filter = inputs.filter!;
+  const attrs = args.attrs as Record<string, unknown>;
+  const batch = x.shape[0];
+  // Extra inputs (bias, PReLU weights) are copied whole: only when small and batch-free.
+  const extras = Object.entries(inputs).filter(([name, t]) =>
+    name !== "x" && name !== "filter" && t !== undefined
+  ) as [string, TensorInfo][];
+  if (
+    threads.length === 0 || x.shape.length !== 4 || batch < 2 || x.dtype !== "float32" ||
+    (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") ||
+    extras.some(([, t]) => t.shape.length > 1 || t.dtype !== "float32")
+  ) {
+    return stock(args) as TensorInfo;
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides as number | [number, number],
+    attrs.dilations as number | [number, number],
+    attrs.pad as "same",
+    attrs.dimRoundingMode as "floor" | undefined,
+  );
+  const outShape = info.outShape;
+  const perImageOut = outShape[1] * outShape[2] * outShape[3];
+  const flop = 2 * batch * perImageOut * info.filterHeight * info.filterWidth * info.inChannels;
+  const parts = Math.min(threads.length + 1, batch, Math.max(1, Math.floor(flop / splitFlop)));
+  if (parts < 2) return stock(args) as TensorInfo;
+  splitCount++;
+
+  const backend = args.backend as unknown as WasmHeapBackend;
+  const perImageIn = x.shape[1] * x.shape[2] * x.shape[3];
+  const runs = splitRows(batch, parts);
+  const helpers = threads.slice(0, parts - 1);
+  // Post the workers' slices first, so they compute while this thread does its own.
+  const xHeap = () => backend.typedArrayFromHeap(x);
+  const outOffsets = helpers.map((thread, i) => {
+    const [start, end] = runs[i + 1];
+    const sliceShape = [end - start, ...x.shape.slice(1)];
+    const jobInputs: JobInput[] = [{ name: "x", shape: sliceShape, offset: 0 }];
+    let offset = (end - start) * perImageIn;
+    const sources: [JobInput, Float32Array][] = [];
+    for (const [name, t] of [["filter", filter], ...extras] as [string, TensorInfo][]) {
+      const input = { name, shape: t.shape, offset };
+      jobInputs.push(input);
+      sources.push([input, backend.typedArrayFromHeap(t)]);
+      offset += tf.util.sizeFromShape(t.shape);
+    }
+    const floats = thread.floats(offset + (end - start) * perImageOut);
+    floats.set(xHeap().subarray(start * perImageIn, end * perImageIn), 0);
+    for (const [input, values] of sources) floats.set(values, input.offset);
+    writeJob(thread.control, { kernel, inputs: jobInputs, attrs: args.attrs!, outOffset: offset });
+    thread.post();
+    return offset;
+  });
+
+  const [, mainEnd] = runs[0];
+  const sliceKernel = tf.getKernel("Slice", "wasm")!.kernelFunc;
+  let mainX: TensorInfo | undefined;
+  let mainY: TensorInfo | undefined;
+  let out: TensorInfo | undefined;
+  try {
+    mainX = sliceKernel({
+      inputs: { x },
+      backend: args.backend,
+      attrs: { begin: [0, 0, 0, 0], size: [mainEnd, ...x.shape.slice(1)] },
+    }) as TensorInfo;
+    mainY = stock({ ...args, inputs: { ...args.inputs, x: mainX } }) as TensorInfo;
+    out = backend.makeOutput(outShape, "float32");
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(mainY));
+  } finally {
+    if (mainX) backend.disposeData(mainX.dataId);
+    if (mainY) backend.disposeData(mainY.dataId);
+    // Always collect the workers, so none is left mid-job.
+    let failure: unknown;
+    helpers.forEach((thread, i) => {
+      try {
+        thread.wait();
+        if (!out) return;
+        const [start, end] = runs[i + 1];
+        const count = (end - start) * perImageOut;
+        const job = new Float32Array(thread.data);
+        backend.typedArrayFromHeap(out).set(
+          job.subarray(outOffsets[i], outOffsets[i] + count),
+          start * perImageOut,
+        );
+      } catch (error) {
+        failure ??= error;
+      }
+    });
+    if (failure) {
+      if (out) backend.disposeData(out.dataId);
+      // deno-lint-ignore no-unsafe-finally
+      throw failure;
+    }
+  }
+  return out!;
+}
