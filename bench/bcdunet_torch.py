@@ -1,13 +1,18 @@
 """PyTorch reference for `deno task bench`: the core network of
 plugins/core/_bcdunet.ts (BCDU-Net style encoder, ConvLSTM skips, decoder),
-layer for layer, timed for training steps on the CPU.
+layer for layer, timed for training steps on the CPU (or on a CUDA GPU with
+--device cuda).
 
     /usr/bin/python3 bench/bcdunet_torch.py --width 8 --patch 48 --batch 16 \
-        --steps 3 --threads 2 [--data patches.f32]
+        --steps 3 --threads 2 [--device cpu|cuda] [--data patches.f32]
 
 Prints one JSON object: parameter counts, seconds per training step (mean
 after one warm-up step) split into forward (network + loss), backward
 (loss.backward) and optimizer update (zero_grad + SGD step), and peak RSS.
+With --device cuda the model and batches live on the GPU, every timestamp is
+taken after torch.cuda.synchronize(), `device_name` names the card and
+`peak_cuda_bytes` is torch.cuda.max_memory_allocated(); PyTorch's defaults
+are kept (cuDNN's autotuner off, TF32 convolutions on).
 
 `params` counts what tfjs's countParams() counts: the trainable weights plus
 BatchNorm's running mean and variance (tfjs holds those as non-trainable
@@ -113,11 +118,19 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data", default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
+
+    cuda = args.device == "cuda"
+    if cuda and not torch.cuda.is_available():
+        parser.error("--device cuda: this PyTorch sees no CUDA device")
+    device = torch.device(args.device)
+    # Waits for the GPU's queued work, so that each timestamp covers the work before it.
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    model = BcduNet(args.width)
+    model = BcduNet(args.width).to(device)
     model.train()
     trainable = sum(p.numel() for p in model.parameters())
     bn_stats = sum(
@@ -141,17 +154,22 @@ def main():
         ]
     else:
         batches = [(torch.rand(b, 1, p, p), (torch.rand(b, 1, p, p) > 0.88).float())]
+    batches = [(x.to(device), y.to(device)) for x, y in batches]
 
     forward, backward, update = [], [], []
     for step in range(args.steps + 1):
         x, y = batches[step % len(batches)]
+        sync()
         t0 = time.perf_counter()
         loss = loss_fn(model(x), y)
+        sync()
         t1 = time.perf_counter()
         loss.backward()
+        sync()
         t2 = time.perf_counter()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        sync()
         t3 = time.perf_counter()
         if step > 0:  # step 0 warms up allocators and kernels
             forward.append(t1 - t0)
@@ -164,6 +182,8 @@ def main():
             {
                 "torch": torch.__version__,
                 "threads": torch.get_num_threads(),
+                "device": args.device,
+                "device_name": torch.cuda.get_device_name(device) if cuda else "cpu",
                 "width": args.width,
                 "patch": p,
                 "batch": b,
@@ -177,6 +197,7 @@ def main():
                 "step_s": mean(forward) + mean(backward) + mean(update),
                 "last_loss": float(loss),
                 "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                "peak_cuda_bytes": torch.cuda.max_memory_allocated(device) if cuda else None,
             }
         )
     )

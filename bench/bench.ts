@@ -18,6 +18,9 @@
  * are timed directly. FLOP are counted analytically (`bench/flops.ts`:
  * 2 per multiply-add, training = 3 × forward). `--window 0` skips inference.
  * `--append` adds a section to the output instead of replacing it.
+ * `--torch-device cuda` runs the PyTorch reference on the GPU (its row and the
+ * machine line then name the card); `bench/gpu.sh` runs the whole bench on an
+ * NVIDIA GPU through WebGPU.
  *
  * @module
  */
@@ -55,6 +58,7 @@ const { values } = parseArgs({
     torch: { type: "boolean", default: true },
     "no-torch": { type: "boolean", default: false },
     python: { type: "string", default: "/usr/bin/python3" },
+    "torch-device": { type: "string", default: "cpu" },
     threads: { type: "string", default: "2" },
     output: { type: "string", default: "BENCHMARKS.md" },
     append: { type: "boolean", default: false },
@@ -64,8 +68,16 @@ const widths = values.widths!.split(",").map(Number);
 const patch = Number(values.patch), batch = Number(values.batch);
 const steps = Number(values.steps), window = Number(values.window);
 const threads = Number(values.threads);
+// The wasm backend reads this when it loads: tfjs and PyTorch get the same cores.
+Deno.env.set("CAPILLARY_THREADS", String(threads));
 const useTorch = values.torch && !values["no-torch"];
 const python = values.python!;
+const torchDevice = values["torch-device"]!;
+if (torchDevice !== "cpu" && torchDevice !== "cuda") {
+  throw new Error(`--torch-device must be cpu or cuda, not "${torchDevice}"`);
+}
+/** The GPUs this run used, for the machine line: CUDA cards (PyTorch), hardware WebGPU adapters. */
+const gpus = new Set<string>();
 const TORCH_SCRIPT = new URL("./bcdunet_torch.py", import.meta.url).pathname;
 const TORCH_HINT =
   "install PyTorch with `apt-get install -y python3-torch` (Debian) and rerun; it runs with /usr/bin/python3, or pass --python";
@@ -114,6 +126,8 @@ console.log(
 interface TorchResult {
   torch: string;
   threads: number;
+  device?: string;
+  device_name?: string;
   params: number;
   trainable: number;
   forward_s: number;
@@ -151,6 +165,7 @@ async function runTorch(width: number): Promise<TorchResult | string> {
     TORCH_SCRIPT,
     ...["--width", `${width}`, "--patch", `${patch}`, "--batch", `${batch}`],
     ...["--steps", `${steps}`, "--threads", `${threads}`, "--data", patchFile!],
+    ...["--device", torchDevice],
   ];
   const out = await new Deno.Command(python, { args, stdout: "piped", stderr: "piped" }).output();
   if (!out.success) {
@@ -191,8 +206,11 @@ for (const width of widths) {
     const r = await runTorch(width);
     if (typeof r === "string") torchRow.note = r;
     else {
+      if (r.device === "cuda" && r.device_name) gpus.add(r.device_name);
       Object.assign(torchRow, {
-        detail: `torch ${r.torch}, ${r.threads} threads`,
+        detail: r.device === "cuda"
+          ? `torch ${r.torch}, ${r.device_name} (CUDA)`
+          : `torch ${r.torch}, ${r.threads} threads`,
         params: r.params,
         forward: r.forward_s,
         backwardUpdate: r.backward_s + r.update_s,
@@ -222,6 +240,7 @@ for (const width of widths) {
     }
     await tf.setBackend(info.tfName);
     const row: Row = { engine: `tfjs ${name}`, detail: info.detail, width, derived: true };
+    if (info.accelerated) gpus.add(info.detail);
     const config = { width, dense: 1 as const, dropout: 0.5, seed: 1 };
     maxRss = 0;
     sampleRss();
@@ -318,10 +337,12 @@ const date = new Date().toISOString().slice(0, 16).replace("T", " ");
 const command = `deno task bench${Deno.args.length ? " " + Deno.args.join(" ") : ""}`;
 const section = `## ${date} UTC: \`${command}\`
 
-Machine: ${cpus().length} × ${cpu}, ${
-  (totalmem() / 2 ** 30).toFixed(0)
-} GiB, no GPU used; Deno ${Deno.version.deno}, TensorFlow.js ${tf.version.tfjs}, Capillary ${VERSION}; PyTorch ${
-  torchVersion ? `${torchVersion} (${threads} threads)` : "not measured"
+Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${
+  gpus.size ? `GPU: ${[...gpus].join(", ")}` : "no GPU used"
+}; Deno ${Deno.version.deno}, TensorFlow.js ${tf.version.tfjs}, Capillary ${VERSION}; PyTorch ${
+  torchVersion
+    ? `${torchVersion} (${torchDevice === "cuda" ? "CUDA" : `${threads} threads`})`
+    : "not measured"
 }.
 
 BCDU-Net (\`plugins/core/_bcdunet.ts\`; PyTorch: \`bench/bcdunet_torch.py\`), dense 1, batch ${batch} of
