@@ -14,6 +14,7 @@ import { liftReverseRankLimit } from "./reverse_kernel.ts";
 import { type BackendRole, tf } from "./tfjs.ts";
 import { keepNanInWasmClip } from "./wasm_nan_clip.ts";
 import { registerWasmTrainingKernels } from "./wasm_training_kernels.ts";
+import { registerWasmReduceKernels } from "./wasm_reduce_kernels.ts";
 import { defaultThreadCount, startWasmThreads } from "./wasm_threads.ts";
 
 /** A concrete backend (not `auto`). */
@@ -131,6 +132,7 @@ async function tryLoad(name: ConcreteBackend): Promise<BackendInfo | Error> {
     } else if (name === "wasm") {
       await import("@tensorflow/tfjs-backend-wasm");
       registerWasmTrainingKernels();
+      registerWasmReduceKernels();
       keepNanInWasmClip();
       const { threads, problem } = await startWasmThreads(defaultThreadCount());
       detail = `WebAssembly with XNNPACK, ${threads} thread${threads === 1 ? "" : "s"}${

@@ -81,3 +81,19 @@ export function writeError(control: SharedArrayBuffer, message: string): void {
 export function readError(control: SharedArrayBuffer): string {
   return readText(control);
 }
+
+/**
+ * Polls `slots[Slot.State]` while it equals `value`, for up to `microseconds`.
+ * Waking a thread that sleeps in `Atomics.wait` costs the operating system's
+ * wake-up latency (tenths of a millisecond on a virtual machine), which the
+ * gaps between a training step's convolutions are too short to hide.
+ *
+ * @returns Whether the state changed while polling.
+ */
+export function spinWhile(slots: Int32Array, value: number, microseconds = 200): boolean {
+  const end = performance.now() + microseconds / 1000;
+  while (Atomics.load(slots, Slot.State) === value) {
+    if (performance.now() > end) return false;
+  }
+  return true;
+}

@@ -16,6 +16,7 @@ import {
   type Job,
   readJob,
   Slot,
+  spinWhile,
   State,
   type WasmHeapBackend,
   writeError,
@@ -57,6 +58,7 @@ function run(job: Job): void {
 
 function serve(): void {
   while (true) {
+    spinWhile(slots, State.Idle);
     Atomics.wait(slots, Slot.State, State.Idle);
     const state = Atomics.load(slots, Slot.State);
     if (state === State.Exit) return;

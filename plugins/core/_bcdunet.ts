@@ -6,13 +6,15 @@
  * or three "densely connected" blocks of two 3×3 convs with dropout; three up
  * blocks of Conv2DTranspose(2, stride 2) + BatchNorm + ReLU whose output and
  * the matching encoder map form a two-step sequence [encoder, decoder] fed to
- * a ConvLSTM2D (same padding, go backwards, last state only), then two convs;
+ * a ConvLSTM2D (same padding, go backwards, last state only; `layers/conv_lstm_2d.ts`,
+ * tfjs's function in fewer kernels), then two convs;
  * a head of Conv(2, 3×3, ReLU) and Conv(1, 1×1, sigmoid).
  *
  * @module
  */
 import type { Tf } from "../../mod.ts";
 import { Random } from "../../mod.ts";
+import { ConvLstm2d } from "./layers/conv_lstm_2d.ts";
 
 /** What shapes the network. */
 export interface BcduNetConfig {
@@ -144,11 +146,9 @@ function build(
       asStep(x, `up${level}_decoder_step`),
     ]);
     x = apply(
-      L.convLstm2d({
+      new ConvLstm2d({
         filters: filters / 2,
         kernelSize: 3,
-        padding: "same",
-        returnSequences: false,
         goBackwards: true,
         kernelInitializer: tf.initializers.heNormal({ seed: seed() }),
         recurrentInitializer: tf.initializers.orthogonal({ seed: seed() }),
