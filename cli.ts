@@ -1,5 +1,6 @@
 /**
- * The `capillary` command line: `run` and `validate` a recipe.
+ * The `capillary` command line: `run`, `validate` or `explain` a recipe
+ * (with `--set` overrides), write the recipe JSON Schema (`schema`).
  *
  * ```sh
  * deno task run recipes/drive.yaml
@@ -14,24 +15,51 @@ import {
   CapillaryError,
   formatMetricsTable,
   loadRecipe,
+  parseRecipeText,
+  RecipeValidationError,
+  Registry,
   renderResolvedRecipe,
   runRecipe,
   VERSION,
+  writeFileAtomic,
 } from "./mod.ts";
+import { explainRecipe } from "./pipeline/recipe/explain.ts";
+import { recipeJsonSchema } from "./pipeline/recipe/json_schema.ts";
+import { loadPlugins } from "./pipeline/recipe/load_plugins.ts";
 import core from "./plugins/core/mod.ts";
 
 const USAGE = `Capillary ${VERSION}: declarative segmentation pipelines
 
 Usage:
-  deno task run <recipe.yaml> [--output DIR] [--threads N] [--debug]
-  deno task validate <recipe.yaml> [--debug]
+  deno task run <recipe.yaml> [--set key.path=value ...] [--output DIR] [--threads N] [--debug]
+  deno task validate <recipe.yaml> [--set key.path=value ...] [--debug]
+  deno task explain <recipe.yaml> [--set key.path=value ...]
+  deno task schema [--output schema/recipe.schema.json] [--plugin MODULE ...]
 
 Options:
+  --set K=V     override a recipe value, typed by the schema: --set train.epochs=3,
+                --set model.with.width=32, --set seed=7 (repeatable; null deletes a key)
   --output DIR  write the run under DIR instead of the recipe's "output"
+                (schema: the JSON Schema file to write)
+  --plugin M    schema: also cover the stages of plugin module M (a path, npm: or https:)
   --threads N   CPU threads for the wasm backend (default: CAPILLARY_THREADS, else every core);
                 results do not depend on it
   --debug       print stack traces of errors
   --help        show this help`;
+
+/** Where `deno task schema` writes the recipe JSON Schema that recipes' modelines name. */
+export const DEFAULT_SCHEMA_FILE = "schema/recipe.schema.json";
+
+/** The core plugin and the plugin modules given with `--plugin`. */
+async function registryWith(plugins: string[]): Promise<Registry> {
+  const registry = new Registry();
+  registry.register(core, "(built in)");
+  if (!plugins.length) return registry;
+  const parsed = parseRecipeText(stringify({ plugins }), "--plugin");
+  const issues = await loadPlugins(plugins, Deno.cwd(), registry, parsed);
+  if (issues.length) throw new RecipeValidationError(issues);
+  return registry;
+}
 
 /**
  * Runs the command line with `args` and returns the exit code.
@@ -50,6 +78,8 @@ export async function main(args: string[]): Promise<number> {
         help: { type: "boolean", short: "h", default: false },
         output: { type: "string" },
         threads: { type: "string" },
+        plugin: { type: "string", multiple: true },
+        set: { type: "string", multiple: true },
       },
     });
   } catch (error) {
@@ -62,13 +92,16 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!["run", "validate"].includes(command) || !file || rest.length) {
+  const commands = ["run", "validate", "explain", "schema"];
+  const needsFile = command !== "schema";
+  const extra = needsFile ? rest : [file, ...rest].filter((a) => a !== undefined);
+  if (!commands.includes(command) || (needsFile && !file) || extra.length) {
     console.error(
-      !["run", "validate"].includes(command)
+      !commands.includes(command)
         ? `Unknown command "${command}"\n\n${USAGE}`
-        : !file
+        : needsFile && !file
         ? `Missing recipe file\n\n${USAGE}`
-        : `Unexpected arguments: ${rest.join(" ")}\n\n${USAGE}`,
+        : `Unexpected arguments: ${extra.join(" ")}\n\n${USAGE}`,
     );
     return 2;
   }
@@ -83,9 +116,23 @@ export async function main(args: string[]): Promise<number> {
     Deno.env.set("CAPILLARY_THREADS", values.threads);
   }
   try {
-    const { recipe } = await loadRecipe(file, { builtins: [core] });
+    if (command === "schema") {
+      const output = values.output ?? DEFAULT_SCHEMA_FILE;
+      const registry = await registryWith(values.plugin ?? []);
+      await writeFileAtomic(output, `${JSON.stringify(recipeJsonSchema(registry), null, 2)}\n`);
+      console.log(`Wrote ${output} (${registry.ids().length} stages)`);
+      return 0;
+    }
+    const { recipe, parsed } = await loadRecipe(file, {
+      builtins: [core],
+      overrides: values.set ?? [],
+    });
     if (command === "validate") {
       console.log(renderResolvedRecipe(recipe, VERSION));
+      return 0;
+    }
+    if (command === "explain") {
+      console.log(explainRecipe(recipe, parsed));
       return 0;
     }
     const result = await runRecipe(recipe, { outputRoot: values.output });

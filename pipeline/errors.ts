@@ -10,15 +10,18 @@
 export interface SourcePosition {
   /** The file's path as the user gave it. */
   readonly file: string;
-  /** 1-based line. */
+  /** 1-based line; 0 when the value did not come from a file (`--set`). */
   readonly line: number;
   /** 1-based column. */
   readonly column: number;
 }
 
-/** Formats a position as `file:line:column`. */
+/**
+ * Formats a position as `file:line:column`, or just `file` when the line is
+ * 0: a value from the command line (`--set key=value`) has no line.
+ */
 export function formatPosition(position: SourcePosition): string {
-  return `${position.file}:${position.line}:${position.column}`;
+  return position.line ? `${position.file}:${position.line}:${position.column}` : position.file;
 }
 
 /**

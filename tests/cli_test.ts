@@ -115,3 +115,41 @@ Deno.test("cli run without the data exits 1, names the layout, leaves earlier ru
     assertEquals((await Deno.stat(earlier)).mtime?.getTime(), folderBefore.mtime?.getTime());
   });
 });
+
+Deno.test("cli schema writes the committed recipe schema, and more with --plugin", async () => {
+  await withTempDir(async (dir) => {
+    const core = await cli("schema", "--output", `${dir}/core.json`);
+    assertEquals(core.code, 0, core.stderr);
+    assertEquals(
+      await Deno.readTextFile(`${dir}/core.json`),
+      await Deno.readTextFile(`${ROOT}/schema/recipe.schema.json`),
+    );
+    const plugin = "tests/fixtures/invert_plugin.ts";
+    const extended = await cli("schema", "--output", `${dir}/more.json`, "--plugin", plugin);
+    assertEquals(extended.code, 0, extended.stderr);
+    const text = await Deno.readTextFile(`${dir}/more.json`);
+    assertEquals(text.includes('"const": "fixture/invert"'), true);
+    const missing = await cli("schema", "--output", `${dir}/x.json`, "--plugin", "./nope.ts");
+    assertEquals(missing.code, 1);
+    assertEquals(missing.stderr.includes("nope.ts"), true, missing.stderr);
+  });
+});
+
+Deno.test("cli validate and explain take --set overrides, checked like the recipe", async () => {
+  const ok = await cli("explain", "recipes/drive-smoke.yaml", "--set", "train.epochs=2");
+  assertEquals(ok.code, 0, ok.stderr);
+  const line = ok.stdout.split("\n").find((l) => l.startsWith("stages.train.with.epochs:"));
+  assertEquals(line?.replace(/ +/g, " "), "stages.train.with.epochs: 2 # --set train.epochs=2");
+  const validated = await cli("validate", "recipes/drive-smoke.yaml", "--set", "model.width=6");
+  assertEquals(validated.code, 0, validated.stderr);
+  assertEquals(validated.stdout.includes("width: 6"), true, validated.stdout);
+  const bad = await cli("validate", "recipes/drive-smoke.yaml", "--set", "train.epochs=many");
+  assertEquals(bad.code, 1);
+  assertEquals(
+    bad.stderr.includes(
+      '--set train.epochs=many: stages.train.with.epochs: expected a number, got "many"',
+    ),
+    true,
+    bad.stderr,
+  );
+});

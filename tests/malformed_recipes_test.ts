@@ -298,6 +298,144 @@ for (const [i, { name, recipe, error, at, says }] of CASES.entries()) {
   });
 }
 
+/** A recipe that extends others, or is loaded with `--set` overrides. */
+interface ComposedCase {
+  name: string;
+  /** Files written into the case's folder; the recipe loaded is `main.yaml`. */
+  files: Record<string, string>;
+  overrides?: string[];
+  error: typeof RecipeValidationError | typeof CapillaryError;
+  /** Where the first problem is: `file:line:column` with file relative to the case's folder, or an override. */
+  at?: string;
+  says: string[];
+}
+
+const BASE = OK;
+const COMPOSED_CASES: ComposedCase[] = [
+  {
+    name: "extends of a missing file",
+    files: { "main.yaml": "extends: nowhere.yaml\nseed: 2\n" },
+    error: RecipeValidationError,
+    at: "main.yaml:1:10",
+    says: ['extends: cannot extend "nowhere.yaml": file not found'],
+  },
+  {
+    name: "extends that is not a path",
+    files: { "main.yaml": "extends: [base.yaml, 3]\n", "base.yaml": BASE },
+    error: RecipeValidationError,
+    at: "main.yaml:1:10",
+    says: ["expected a recipe path or a list of recipe paths"],
+  },
+  {
+    name: "a recipe that extends itself",
+    files: { "main.yaml": "extends: ./main.yaml\n" },
+    error: RecipeValidationError,
+    at: "main.yaml:1:10",
+    says: ["extends cycle: main.yaml → main.yaml", "remove one of these extends"],
+  },
+  {
+    name: "an extends cycle through two files",
+    files: { "main.yaml": "extends: a.yaml\n", "a.yaml": "seed: 3\nextends: [main.yaml]\n" },
+    error: RecipeValidationError,
+    at: "a.yaml:2:11",
+    says: ["extends cycle: main.yaml → a.yaml → main.yaml"],
+  },
+  {
+    name: "a base recipe with a bad value, reported in the base",
+    files: {
+      "main.yaml": "extends: base.yaml\nseed: 4\n",
+      "base.yaml": BASE.replace("use: core/train }", "use: core/train, with: { epochs: -1 } }"),
+    },
+    error: RecipeValidationError,
+    at: "base.yaml:5:45",
+    says: ["stages.train.with.epochs: expected a value >= 1, got -1"],
+  },
+  {
+    name: "a null that deletes a required stage",
+    files: { "main.yaml": "extends: base.yaml\nstages:\n  model: null\n", "base.yaml": BASE },
+    error: RecipeValidationError,
+    at: "main.yaml:3:3",
+    says: ['missing stage "model"'],
+  },
+  {
+    name: "an unset environment variable",
+    files: { "main.yaml": BASE.replace("seed: 1", "seed: ${env:CAPILLARY_TEST_UNSET_SEED}") },
+    error: RecipeValidationError,
+    at: "main.yaml:1:7",
+    says: ["seed: environment variable CAPILLARY_TEST_UNSET_SEED is not set", ":-value}"],
+  },
+  {
+    name: "a ${} reference cycle",
+    files: { "main.yaml": `name: \${description}\ndescription: \${name}\n${BASE}` },
+    error: RecipeValidationError,
+    at: "main.yaml:1:7",
+    says: ["name: ${...} cycle: name → description → name"],
+  },
+  {
+    name: "an override of an unknown key",
+    files: { "main.yaml": BASE },
+    overrides: ["trian.epochs=3"],
+    error: CapillaryError,
+    says: ['--set trian.epochs=3: unknown key "trian"; did you mean "train"?'],
+  },
+  {
+    name: "an override without =",
+    files: { "main.yaml": BASE },
+    overrides: ["train.epochs"],
+    error: CapillaryError,
+    says: ["--set train.epochs: expected key.path=value, e.g. --set train.epochs=3"],
+  },
+  {
+    name: "an override of an unknown option",
+    files: { "main.yaml": BASE },
+    overrides: ["train.epochz=3"],
+    error: RecipeValidationError,
+    at: "--set train.epochz=3",
+    says: ['stages.train.with.epochz: unknown option "epochz"', 'did you mean "epochs"?'],
+  },
+  {
+    name: "an override of the wrong type",
+    files: { "main.yaml": BASE },
+    overrides: ["seed=abc"],
+    error: RecipeValidationError,
+    at: "--set seed=abc",
+    says: ['seed: expected a number, got "abc"'],
+  },
+  {
+    name: "an override out of range",
+    files: { "main.yaml": BASE },
+    overrides: ["train.batchSize=0"],
+    error: RecipeValidationError,
+    at: "--set train.batchSize=0",
+    says: ["stages.train.with.batchSize: expected a value >= 1, got 0"],
+  },
+];
+
+for (const [i, { name, files, overrides, error, at, says }] of COMPOSED_CASES.entries()) {
+  Deno.test(`loadRecipe() rejects ${name}`, async () => {
+    const folder = `${dir}/composed-${i}`;
+    await Deno.mkdir(folder, { recursive: true });
+    for (const [file, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${folder}/${file}`, text);
+    }
+    const thrown = await assertRejects<CapillaryError>(
+      () => loadRecipe(`${folder}/main.yaml`, { builtins: [core], overrides }),
+      error,
+    );
+    const text = thrown instanceof RecipeValidationError
+      ? formatIssue(thrown.issues[0])
+      : thrown.message;
+    if (at !== undefined) {
+      const position = (thrown as RecipeValidationError).issues[0].position;
+      const expected = at.startsWith("--set") ? at : `${folder}/${at}`;
+      assertEquals(formatPosition(position), expected);
+    }
+    for (const fragment of says) {
+      assertEquals(text.includes(fragment), true, `${JSON.stringify(fragment)} in ${text}`);
+    }
+  });
+}
+
 Deno.test("loadRecipe() reports every problem at once, in source order", async () => {
   const file = `${dir}/three.yaml`;
   await Deno.writeTextFile(

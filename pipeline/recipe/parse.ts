@@ -32,6 +32,13 @@ export interface ParsedRecipe {
    * map entries), else its value. Falls back to the nearest ancestor that exists.
    */
   positionOf(path: KeyPath, part?: "key" | "value"): SourcePosition;
+  /**
+   * Where the value at `path` was written (its key, for map entries), or
+   * `undefined` when the recipe does not write it (a default applies).
+   */
+  sourceOf(path: KeyPath): SourcePosition | undefined;
+  /** Where a composing layer deleted the key at `path` with `null`, if one did. */
+  deletedAt?(path: KeyPath): SourcePosition | undefined;
 }
 
 const OPENING: Record<string, string> = { "]": "[", "}": "{", '"': '"', "'": "'" };
@@ -119,5 +126,22 @@ export function parseRecipeText(text: string, file: string): ParsedRecipe {
     }
     return at(best);
   };
-  return { file, value, positionOf };
+  const sourceOf = (path: KeyPath): SourcePosition | undefined => {
+    if (path.length === 0) return at(0);
+    const parent = doc.getIn(path.slice(0, -1), true);
+    const last = path[path.length - 1];
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) =>
+        isPair(p) && isScalar(p.key) && String(p.key.value) === String(last)
+      );
+      const key = pair?.key as Node | undefined;
+      return key?.range ? at(key.range[0]) : undefined;
+    }
+    if (isSeq(parent) && typeof last === "number") {
+      const item = parent.items[last] as Node | undefined;
+      return item?.range ? at(item.range[0]) : undefined;
+    }
+    return undefined;
+  };
+  return { file, value, positionOf, sourceOf };
 }

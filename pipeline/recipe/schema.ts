@@ -35,6 +35,11 @@ export const recipeSchema = z.object({
   ).optional()
     .describe("The run's name, used for the run folder (default: the recipe's file name)."),
   description: z.string().optional().describe("What the recipe is for."),
+  extends: z.union([z.string(), z.array(z.string())]).optional()
+    .describe(
+      "Base recipe(s) this one builds on, relative to this file: maps merge, lists replace " +
+        "(`{$append: [...]}` appends), `null` deletes a key.",
+    ),
   seed: z.number().int().default(42).describe("Seeds every random choice of the run."),
   backend: z.enum(BACKEND_NAMES).default("auto")
     .describe("The TensorFlow.js backend that trains; `auto` picks the fastest that can train."),

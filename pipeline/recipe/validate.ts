@@ -194,7 +194,7 @@ export function validateRecipe(
     if (!OPTIONAL_KINDS.has(kind) && !(kind in top.stages)) {
       issues.push({
         path: ["stages", kind],
-        position: parsed.positionOf(["stages"], "key"),
+        position: parsed.deletedAt?.(["stages", kind]) ?? parsed.positionOf(["stages"], "key"),
         message: `missing stage "${kind}"`,
         hint: `add "${kind}: { use: ... }" under stages; ${
           registry.ids().filter((id) => registry.get(id)!.stage.kind === kind).join(", ") ||

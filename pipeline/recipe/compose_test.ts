@@ -1,0 +1,139 @@
+import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { CapillaryError, formatPosition } from "../errors.ts";
+import { mergeLayers, overrideLayer, parseOverride, readRecipeLayers } from "./compose.ts";
+import { parseRecipeText } from "./parse.ts";
+
+const where = (p: { file: string; line: number; column: number } | undefined) =>
+  p ? formatPosition(p) : "default";
+
+Deno.test("mergeLayers merges maps, replaces lists and scalars, deletes on null", () => {
+  const base = parseRecipeText(
+    [
+      "seed: 1", // 1
+      "tags: [a, b]", // 2
+      "train:", // 3
+      "  epochs: 5", // 4
+      "  batchSize: 16", // 5
+      "  patches: {size: 48, count: 100}", // 6
+      "",
+    ].join("\n"),
+    "base.yaml",
+  );
+  const child = parseRecipeText(
+    [
+      "tags: [c]", // 1
+      "train:", // 2
+      "  epochs: 2", // 3
+      "  batchSize: null", // 4
+      "  patches: {count: 7}", // 5
+      "",
+    ].join("\n"),
+    "child.yaml",
+  );
+  const merged = mergeLayers([base, child], "child.yaml");
+  assertEquals(merged.value, {
+    seed: 1,
+    tags: ["c"],
+    train: { epochs: 2, patches: { size: 48, count: 7 } },
+  });
+  assertEquals(where(merged.sourceOf(["seed"])), "base.yaml:1:1");
+  assertEquals(where(merged.sourceOf(["tags"])), "child.yaml:1:1");
+  assertEquals(where(merged.sourceOf(["train", "epochs"])), "child.yaml:3:3");
+  assertEquals(where(merged.sourceOf(["train", "batchSize"])), "default");
+  assertEquals(where(merged.deletedAt!(["train", "batchSize"])), "child.yaml:4:3");
+  assertEquals(where(merged.sourceOf(["train", "patches", "size"])), "base.yaml:6:13");
+  assertEquals(where(merged.sourceOf(["train", "patches", "count"])), "child.yaml:5:13");
+  assertEquals(where(merged.sourceOf(["train", "missing"])), "default");
+  // A value's position, as errors report it, is in the layer that set it.
+  assertEquals(where(merged.positionOf(["train", "patches", "size"])), "base.yaml:6:19");
+});
+
+Deno.test("mergeLayers appends with $append and points at the appended items", () => {
+  const base = parseRecipeText("augment:\n  - {use: a}\n", "base.yaml");
+  const child = parseRecipeText("augment:\n  $append:\n    - {use: b}\n", "child.yaml");
+  const merged = mergeLayers([base, child], "child.yaml");
+  assertEquals(merged.value, { augment: [{ use: "a" }, { use: "b" }] });
+  assertEquals(where(merged.sourceOf(["augment", 0, "use"])), "base.yaml:2:6");
+  assertEquals(where(merged.sourceOf(["augment", 1, "use"])), "child.yaml:3:8");
+  // With nothing to append to, the items are the list.
+  const alone = mergeLayers([child], "child.yaml");
+  assertEquals(alone.value, { augment: [{ use: "b" }] });
+});
+
+Deno.test("parseOverride reads typed values and fills in stages and with", () => {
+  const cases: [string, string[], unknown][] = [
+    ["train.epochs=3", ["stages", "train", "with", "epochs"], 3],
+    ["model.with.width=32", ["stages", "model", "with", "width"], 32],
+    ["model.use=core/bcdunet", ["stages", "model", "use"], "core/bcdunet"],
+    ["stages.train.with.patches.size=64", ["stages", "train", "with", "patches", "size"], 64],
+    ["seed=7", ["seed"], 7],
+    ["backend=wasm", ["backend"], "wasm"],
+    ["train.optimizer.nesterov=true", ["stages", "train", "with", "optimizer", "nesterov"], true],
+    ["plugins=[./a.ts, npm:b]", ["plugins"], ["./a.ts", "npm:b"]],
+    ["train.batchSize=null", ["stages", "train", "with", "batchSize"], null],
+    ["description=", ["description"], null],
+  ];
+  for (const [text, path, value] of cases) {
+    const override = parseOverride(text);
+    assertEquals([override.path, override.value], [path, value], text);
+  }
+});
+
+Deno.test("parseOverride rejects a missing =, an empty key and an unknown first key", () => {
+  assertThrows(() => parseOverride("train.epochs"), CapillaryError, "expected key.path=value");
+  assertThrows(() => parseOverride("train..epochs=1"), CapillaryError, "expected key.path=value");
+  assertThrows(() => parseOverride("=1"), CapillaryError, "expected key.path=value");
+  assertThrows(
+    () => parseOverride("sede=1"),
+    CapillaryError,
+    '--set sede=1: unknown key "sede"; did you mean "seed"?',
+  );
+  assertThrows(() => parseOverride("seed=[1"), CapillaryError, "the value is not valid YAML");
+});
+
+Deno.test("an override layer wins and names itself as the source", () => {
+  const recipe = parseRecipeText("seed: 1\nstages:\n  train: {use: core/train}\n", "r.yaml");
+  const merged = mergeLayers(
+    [recipe, overrideLayer(parseOverride("train.epochs=4"))],
+    "r.yaml",
+  );
+  assertEquals(merged.value, {
+    seed: 1,
+    stages: { train: { use: "core/train", with: { epochs: 4 } } },
+  });
+  assertEquals(
+    where(merged.sourceOf(["stages", "train", "with", "epochs"])),
+    "--set train.epochs=4",
+  );
+  assertEquals(where(merged.sourceOf(["stages", "train", "use"])), "r.yaml:3:11");
+  // Positions of the recipe as a whole stay in the recipe, not in the override.
+  assertEquals(where(merged.positionOf([])), "r.yaml:1:1");
+});
+
+Deno.test("readRecipeLayers follows extends depth first, bases before the recipe", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/shared`);
+    await Deno.writeTextFile(`${dir}/shared/root.yaml`, "seed: 1\n");
+    await Deno.writeTextFile(`${dir}/shared/data.yaml`, "extends: root.yaml\nseed: 2\n");
+    await Deno.writeTextFile(`${dir}/other.yaml`, "seed: 3\n");
+    await Deno.writeTextFile(
+      `${dir}/main.yaml`,
+      "extends: [shared/data.yaml, other.yaml]\nname: main\n",
+    );
+    const layers = await readRecipeLayers(`${dir}/main.yaml`);
+    assertEquals(
+      layers.map((l) => [l.file.replace(dir, ""), l.value]),
+      [
+        ["/shared/root.yaml", { seed: 1 }],
+        ["/shared/data.yaml", { seed: 2 }],
+        ["/other.yaml", { seed: 3 }],
+        ["/main.yaml", { name: "main" }],
+      ],
+    );
+    const merged = mergeLayers(layers, `${dir}/main.yaml`);
+    assertEquals(merged.value, { seed: 3, name: "main" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,87 @@
+/**
+ * The JSON Schema of recipes, generated from the zod schemas (the single
+ * source of truth): the top level from `recipeSchema`, and for each stage
+ * slot one alternative per registered stage of that kind, its `with` options
+ * from the stage's own schema. Editors that speak JSON Schema (VS Code's YAML
+ * extension, via the `yaml-language-server` modeline each recipe carries)
+ * then complete and check recipes as they are typed.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Registry } from "../registry.ts";
+import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS } from "../stage.ts";
+import { recipeSchema } from "./schema.ts";
+
+/** A JSON Schema document, as plain data. */
+export type JsonSchema = Record<string, unknown>;
+
+/** The modeline that points an editor at the schema; `path` is relative to the recipe. */
+export function schemaModeline(path: string): string {
+  return `# yaml-language-server: $schema=${path}`;
+}
+
+function toJsonSchema(schema: z.ZodType): JsonSchema {
+  // "input": what a user may write (defaults make keys optional); transforms
+  // and custom checks have no JSON Schema form, so they accept anything.
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  delete json.$schema;
+  return json;
+}
+
+/**
+ * Builds the recipe JSON Schema for every stage in `registry`.
+ *
+ * @param registry The registered stages (the core plugin and any others).
+ * @returns A JSON Schema (draft 2020-12) document.
+ *
+ * @example Usage
+ * ```ts
+ * import { Registry } from "../registry.ts";
+ * import { recipeJsonSchema } from "./json_schema.ts";
+ * const schema = recipeJsonSchema(new Registry());
+ * console.assert(schema.type === "object");
+ * ```
+ */
+export function recipeJsonSchema(registry: Registry): JsonSchema {
+  const top = toJsonSchema(recipeSchema);
+  const stageProperties: Record<string, JsonSchema> = {};
+  for (const kind of STAGE_KINDS) {
+    const entries = registry.ids()
+      .map((id) => registry.get(id)!)
+      .filter((r) => r.stage.kind === kind)
+      .map((r): JsonSchema => ({
+        type: "object",
+        description: r.stage.description,
+        properties: {
+          use: { const: r.id, description: `${r.stage.description} (plugin ${r.plugin.name})` },
+          // An empty `with:` is null in YAML, and allowed.
+          with: {
+            anyOf: [toJsonSchema(r.stage.options), { type: "null" }],
+            description: `Options of ${r.id}.`,
+          },
+        },
+        required: ["use"],
+        additionalProperties: false,
+      }));
+    const entry: JsonSchema = entries.length
+      ? { anyOf: entries }
+      : { type: "object", properties: { use: { type: "string" } }, required: ["use"] };
+    stageProperties[kind] = CHAIN_KINDS.has(kind)
+      ? { anyOf: [entry, { type: "array", items: entry }], description: `The ${kind} stage(s).` }
+      : { ...entry, description: `The ${kind} stage.` };
+  }
+  const properties = top.properties as Record<string, JsonSchema>;
+  properties.stages = {
+    type: "object",
+    description: (properties.stages as JsonSchema)?.description,
+    properties: stageProperties,
+    required: STAGE_KINDS.filter((k) => !OPTIONAL_KINDS.has(k)),
+    additionalProperties: false,
+  };
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    title: "Capillary recipe",
+    ...top,
+  };
+}

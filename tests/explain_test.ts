@@ -1,0 +1,62 @@
+/**
+ * `deno task explain`: each resolved value beside the file and line, the
+ * `--set` or the default that gave it, for a recipe that extends a base.
+ */
+import { assertEquals } from "./assert.ts";
+import { loadRecipe } from "../mod.ts";
+import { explainRecipe, explainValues } from "../pipeline/recipe/explain.ts";
+import core from "../plugins/core/mod.ts";
+
+const BASE = `seed: 1
+stages:
+  load: {use: core/drive, with: {trainLimit: 2}}
+  model: {use: core/bcdunet, with: {width: 4}}
+  train: {use: core/train, with: {epochs: 1, batchSize: 8}}
+  evaluate: {use: core/segmentation_metrics}
+`;
+const CHILD = `extends: base.yaml
+name: child
+stages:
+  augment: {use: core/flip_rotate, with: {flip: 0.25}}
+  train:
+    with:
+      epochs: 2
+      batchSize: null
+`;
+
+Deno.test("explain names the file and line, --set or default behind every value", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/base.yaml`, BASE);
+    await Deno.writeTextFile(`${dir}/child.yaml`, CHILD);
+    const { recipe, parsed } = await loadRecipe(`${dir}/child.yaml`, {
+      builtins: [core],
+      overrides: ["model.width=6"],
+    });
+    const sources = Object.fromEntries(
+      explainValues(recipe, parsed).map((v) => [
+        v.path.join("."),
+        [
+          v.value,
+          v.source ? `${v.source.file.replace(`${dir}/`, "")}:${v.source.line}` : "default",
+        ],
+      ]),
+    );
+    assertEquals(sources["name"], ["child", "child.yaml:2"]);
+    assertEquals(sources["seed"], [1, "base.yaml:1"]);
+    assertEquals(sources["backend"], ["auto", "default"]);
+    assertEquals(sources["stages.load.with.trainLimit"], [2, "base.yaml:3"]);
+    assertEquals(sources["stages.model.with.width"], [6, "--set model.width=6:0"]);
+    assertEquals(sources["stages.train.with.epochs"], [2, "child.yaml:7"]);
+    // Deleted with null: the default applies again.
+    assertEquals(sources["stages.train.with.batchSize"], [16, "default"]);
+    // A chain slot written as one map is listed as item 0.
+    assertEquals(sources["stages.augment.0.with.flip"], [0.25, "child.yaml:4"]);
+    assertEquals(sources["stages.augment.0.with.rotate90"], [0.5, "default"]);
+    const text = explainRecipe(recipe, parsed);
+    const line = text.split("\n").find((l) => l.startsWith("stages.model.with.width:"))!;
+    assertEquals(line.replace(/ +/g, " "), "stages.model.with.width: 6 # --set model.width=6");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
