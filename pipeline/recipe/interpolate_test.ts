@@ -24,14 +24,18 @@ Deno.test("interpolateRecipe fills in environment variables and recipe values", 
     ].join("\n"),
     "r.yaml",
   );
-  const value = interpolateRecipe(parsed, env).value as Record<string, any>;
+  const value = interpolateRecipe(parsed, env).value as {
+    name: string;
+    stages: Record<string, { with: Record<string, Record<string, unknown> | unknown> }>;
+  };
+  const withOf = (kind: string) => value.stages[kind].with as Record<string, unknown>;
   assertEquals(value.name, "run-anon");
-  assertEquals(value.stages.load.with.root, "/data/DRIVE");
+  assertEquals(withOf("load").root, "/data/DRIVE");
   // A string that is one reference takes the value's type.
-  assertEquals(value.stages.train.with.patches.count, 12);
-  assertEquals(value.stages.evaluate.with.batchSize, 12);
-  assertEquals(value.stages.evaluate.with.note, "seed 5, bs 12, literal ${seed}");
-  assertEquals(value.stages.evaluate.with.fallbackWhenEmpty, "x");
+  assertEquals((withOf("train").patches as Record<string, unknown>).count, 12);
+  assertEquals(withOf("evaluate").batchSize, 12);
+  assertEquals(withOf("evaluate").note, "seed 5, bs 12, literal ${seed}");
+  assertEquals(withOf("evaluate").fallbackWhenEmpty, "x");
 });
 
 Deno.test("interpolateRecipe follows references through other references", () => {
