@@ -1,6 +1,6 @@
 /**
- * The `capillary` command line: `run`, `validate` or `explain` a recipe
- * (with `--set` overrides), write the recipe JSON Schema (`schema`).
+ * The `capillary` command line: `run`, `validate`, `explain` or `plan` a
+ * recipe (with `--set` overrides), write the recipe JSON Schema (`schema`).
  *
  * ```sh
  * deno task run recipes/drive.yaml
@@ -14,8 +14,10 @@ import { stringify } from "yaml";
 import {
   CapillaryError,
   formatMetricsTable,
+  formatPlan,
   loadRecipe,
   parseRecipeText,
+  planRecipe,
   RecipeValidationError,
   Registry,
   renderResolvedRecipe,
@@ -34,6 +36,7 @@ Usage:
   deno task run <recipe.yaml> [--set key.path=value ...] [--output DIR] [--threads N] [--debug]
   deno task validate <recipe.yaml> [--set key.path=value ...] [--debug]
   deno task explain <recipe.yaml> [--set key.path=value ...]
+  deno task plan <recipe.yaml> [--set key.path=value ...]
   deno task schema [--output schema/recipe.schema.json] [--plugin MODULE ...]
 
 Options:
@@ -92,7 +95,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const commands = ["run", "validate", "explain", "schema"];
+  const commands = ["run", "validate", "explain", "plan", "schema"];
   const needsFile = command !== "schema";
   const extra = needsFile ? rest : [file, ...rest].filter((a) => a !== undefined);
   if (!commands.includes(command) || (needsFile && !file) || extra.length) {
@@ -133,6 +136,10 @@ export async function main(args: string[]): Promise<number> {
     }
     if (command === "explain") {
       console.log(explainRecipe(recipe, parsed));
+      return 0;
+    }
+    if (command === "plan") {
+      console.log(formatPlan(recipe, await planRecipe(recipe)));
       return 0;
     }
     const result = await runRecipe(recipe, { outputRoot: values.output });

@@ -54,13 +54,17 @@ class ConvLSTM(nn.Module):
         self.recurrent_conv = nn.Conv2d(filters, 4 * filters, 3, padding=1, bias=False)
 
     def forward(self, steps):
-        n, _, height, width = steps[0].shape
-        h = steps[0].new_zeros(n, self.filters, height, width)
-        c = torch.zeros_like(h)
+        # The state starts at zero, so the first step has no recurrent
+        # convolution and no forget term (plugins/core/layers/conv_lstm_2d.ts
+        # does the same work).
+        h = c = None
         for x in reversed(steps):  # go backwards: decoder step, then encoder step
-            gates = self.input_conv(x) + self.recurrent_conv(h)
+            gates = self.input_conv(x)
+            if h is not None:
+                gates = gates + self.recurrent_conv(h)
             i, f, g, o = torch.chunk(gates, 4, dim=1)
-            c = hard_sigmoid(f) * c + hard_sigmoid(i) * torch.tanh(g)
+            candidate = hard_sigmoid(i) * torch.tanh(g)
+            c = candidate if c is None else hard_sigmoid(f) * c + candidate
             h = hard_sigmoid(o) * torch.tanh(c)
         return h
 

@@ -15,7 +15,7 @@
  * `samplePatches`): one fresh batch per step. tfjs's forward time is
  * `model.predict` on the batch (inference mode); its backward + update time
  * is derived as `trainOnBatch` time − forward time. PyTorch's three parts
- * are timed directly. FLOP are counted analytically (`bench/flops.ts`:
+ * are timed directly. FLOP are counted analytically (`plugins/core/bcdunet_flops.ts`:
  * 2 per multiply-add, training = 3 × forward). `--window 0` skips inference.
  * `--append` adds a section to the output instead of replacing it.
  * `--torch-device cuda` runs the PyTorch reference on the GPU (its row and the
@@ -44,7 +44,7 @@ import {
 } from "../plugins/core/stages/retina_preprocess.ts";
 import { samplePatches } from "../plugins/core/patches/sample_patches.ts";
 import { slidingWindowPredict } from "../plugins/core/patches/sliding_window.ts";
-import { bcduNetForwardFlops } from "./flops.ts";
+import { bcduNetForwardFlops } from "../plugins/core/bcdunet_flops.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -352,7 +352,7 @@ ${patch}×${patch} real DRIVE training patches (core/drive + core/retina_preproc
   steps === 1 ? "" : "s"
 } after one warm-up step, each on a fresh batch, in seconds. † tfjs's backward + update is derived:
 \`trainOnBatch\` time − forward time, where forward is \`model.predict\` on the same batch (inference
-mode); PyTorch's parts are timed directly. GFLOP per step are counted analytically (\`bench/flops.ts\`:
+mode); PyTorch's parts are timed directly. GFLOP per step are counted analytically (\`plugins/core/bcdunet_flops.ts\`:
 2 FLOP per multiply-add of the convolutions, transposed convolutions and ConvLSTM gates, training =
 3 × forward). "× PyTorch" is s / step over PyTorch's at the same width (above 1: slower). Peak RSS:
 the process's largest resident set sampled after each step (tfjs) or ru_maxrss (PyTorch, its own

@@ -35,3 +35,4 @@ export {
 } from "./run/progress.ts";
 export { formatMetricsTable } from "./run/metrics_table.ts";
 export { loadLayersModel, saveLayersModel } from "./run/model_io.ts";
+export { formatPlan, type PlannedStage, planRecipe } from "./run/plan.ts";

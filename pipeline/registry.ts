@@ -35,6 +35,10 @@ const pluginShape = z.object({
         (v) => typeof v === "function",
         "must be a function",
       ),
+      plan: z.custom<(...args: unknown[]) => unknown>(
+        (v) => typeof v === "function",
+        "must be a function",
+      ).optional(),
     }).loose(),
   ),
 }).loose();

@@ -105,6 +105,57 @@ export interface StageContext {
   readonly recipeDir: string;
 }
 
+/** A data set as a plan sees it: counts and sizes, no pixels. */
+export interface DataPlan {
+  /** Training samples. */
+  readonly train: number;
+  /** Test samples. */
+  readonly test: number;
+  /** Image height and width (of the first image; `null` when they vary). */
+  readonly height: number | null;
+  readonly width: number | null;
+  /** Image channels. */
+  readonly channels: number;
+}
+
+/** A network as a plan sees it. */
+export interface ModelPlan {
+  /** The architecture's name. */
+  readonly name: string;
+  /** Weights (trainable and not) of the network for `size × size × channels` inputs. */
+  parameters(size: number, channels: number): number;
+  /** Forward FLOP (2 per multiply-add) for one `size × size × channels` input, if known. */
+  forwardFlops?(size: number, channels: number): number;
+}
+
+/** A training loop as a plan sees it: what the trained network takes. */
+export interface TrainPlan {
+  /** Side of the training patches. */
+  readonly patchSize: number;
+  /** Input channels. */
+  readonly channels: number;
+}
+
+/** What each stage kind's plan receives and passes on (`deno task plan`). */
+export interface PlanIO {
+  load: { input: undefined; output: DataPlan };
+  preprocess: { input: DataPlan; output: DataPlan };
+  augment: { input: undefined; output: undefined };
+  model: { input: DataPlan; output: ModelPlan };
+  train: { input: { data: DataPlan; model: ModelPlan }; output: TrainPlan };
+  evaluate: { input: { data: DataPlan; trained: TrainPlan }; output: undefined };
+}
+
+/** A stage's plan: what it passes on and the lines that describe it. */
+export interface StagePlan<K extends StageKind = StageKind> {
+  readonly output: PlanIO[K]["output"];
+  /** What the stage will do: shapes in and out, counts, schedules. */
+  readonly lines: readonly string[];
+}
+
+/** What the engine hands a plan: no run folder, no backend switching. */
+export type PlanContext = Pick<StageContext, "stageId" | "tf" | "recipeDir">;
+
 /** A stage implementation: a named, schema-checked function of one kind. */
 export interface StageDefinition<K extends StageKind = StageKind, S extends z.ZodType = z.ZodType> {
   /** The name within its plugin, e.g. `train` (recipes write `plugin/name`). */
@@ -115,6 +166,15 @@ export interface StageDefinition<K extends StageKind = StageKind, S extends z.Zo
   readonly description: string;
   /** The zod schema of its options: the single source of their types, defaults and docs. */
   readonly options: S;
+  /**
+   * Describes what `run` would do without doing it (`deno task plan`):
+   * cheap, no training. Optional; a stage without it shows only its options.
+   */
+  plan?(
+    options: z.output<S>,
+    input: PlanIO[K]["input"],
+    context: PlanContext,
+  ): Promise<StagePlan<K>> | StagePlan<K>;
   /** Does the work. */
   run(
     options: z.output<S>,

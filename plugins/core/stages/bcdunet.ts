@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { defineStage, type ModelSpec } from "../../../mod.ts";
 import { buildBcduNet } from "../_bcdunet.ts";
+import { bcduNetForwardFlops } from "../bcdunet_flops.ts";
 
 /** Options of `core/bcdunet`. */
 export const bcduNetOptions = z.object({
@@ -28,6 +29,29 @@ export const bcduNet = defineStage({
   kind: "model",
   description: "Encoder–ConvLSTM–decoder (BCDU-Net style) with a sigmoid output.",
   options: bcduNetOptions,
+  plan(options, _data, context) {
+    const parameters = (size: number, channels: number) => {
+      const model = buildBcduNet(context.tf, { ...options, seed: 1 }, size, channels);
+      const count = model.countParams();
+      model.dispose();
+      return count;
+    };
+    return {
+      output: {
+        name: `BCDU-Net (width ${options.width}, dense ${options.dense})`,
+        parameters,
+        forwardFlops: (size: number, channels: number) =>
+          bcduNetForwardFlops({ width: options.width, dense: options.dense, size, channels }),
+      },
+      lines: [
+        `BCDU-Net: widths ${[1, 2, 4, 8].map((m) => options.width * m).join(", ")}, ` +
+        `${
+          options.dense === 3 ? "3 densely connected bottleneck blocks" : "1 bottleneck block"
+        }, ` +
+        `dropout ${options.dropout}, ConvLSTM skips, sigmoid output`,
+      ],
+    };
+  },
   run(options, _data, context): ModelSpec {
     const seed = context.random.int(2 ** 31);
     return {

@@ -140,6 +140,29 @@ export const drive = defineStage({
   kind: "load",
   description: "Loads DRIVE: 20 training and 20 test fundus images, vessel masks and FOV masks.",
   options: driveOptions,
+  async plan(options, _input, context) {
+    const root = await findDriveRoot(options.root, context.recipeDir);
+    const count = async (split: "training" | "test", limit: number | null) => {
+      const ids = await listIds(join(root, split, "images"), `_${split}.tif`);
+      return { ids: ids.slice(0, limit ?? undefined), split };
+    };
+    const train = await count("training", options.trainLimit);
+    const test = await count("test", options.testLimit);
+    const first = await readImage(join(root, "training", "images", `${train.ids[0]}_training.tif`));
+    return {
+      output: {
+        train: train.ids.length,
+        test: test.ids.length,
+        height: first.height,
+        width: first.width,
+        channels: first.channels,
+      },
+      lines: [
+        `DRIVE at ${root}: ${train.ids.length} training and ${test.ids.length} test images`,
+        `→ images ${first.width}×${first.height}×${first.channels}, vessel masks and FOV masks ${first.width}×${first.height}`,
+      ],
+    };
+  },
   async run(options, _input, context) {
     const root = await findDriveRoot(options.root, context.recipeDir);
     context.progress.info(`DRIVE: ${root}`);

@@ -41,5 +41,11 @@ export const flipRotateStage = defineStage({
   kind: "augment",
   description: "Random left-right mirrors and quarter turns, identical for image and mask.",
   options: flipRotateOptions,
+  plan: ({ flip, rotate90 }) => ({
+    output: undefined,
+    lines: [
+      `each training patch: mirrored with p ${flip}, turned 1–3 quarter turns with p ${rotate90}; same for its mask`,
+    ],
+  }),
   run: (options) => flipRotate(options),
 });

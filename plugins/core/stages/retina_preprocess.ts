@@ -69,5 +69,20 @@ export const retinaPreprocess = defineStage({
   kind: "preprocess",
   description: "Grey, z-score (training statistics), CLAHE, gamma, scale to [0, 1].",
   options: retinaPreprocessOptions,
+  plan: (options, data) => ({
+    output: { ...data, channels: 1 },
+    lines: [
+      [
+        data.channels === 1 ? "grey" : "grey (0.299 R + 0.587 G + 0.114 B)",
+        options.standardize ? "z-score with the training set's statistics" : null,
+        options.clahe
+          ? `CLAHE (clip ${options.clahe.clipLimit}, ${options.clahe.tiles}×${options.clahe.tiles} tiles)`
+          : null,
+        options.gamma ? `gamma ${options.gamma}` : null,
+        "÷255",
+      ].filter(Boolean).join(", "),
+      `→ images ${data.width ?? "?"}×${data.height ?? "?"}×1 in [0, 1]`,
+    ],
+  }),
   run: (options, data) => preprocessRetina(data, options),
 });

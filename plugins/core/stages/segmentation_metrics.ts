@@ -42,6 +42,25 @@ export const segmentationMetrics = defineStage({
   description:
     "Sliding-window prediction of the test images; pooled AUC, F1, Acc, Se, Sp, precision inside the ROI.",
   options: segmentationMetricsOptions,
+  plan(options, { data, trained }) {
+    const window = options.window ?? trained.patchSize;
+    const stride = options.stride ?? Math.max(1, Math.floor(window / 2));
+    const per = data.height && data.width && stride <= window
+      ? windowOrigins(data.height, window, stride).length *
+        windowOrigins(data.width, window, stride).length
+      : undefined;
+    const b = options.batchSize;
+    return {
+      output: undefined,
+      lines: [
+        `${data.test} test images by ${window}×${window} windows at stride ${stride}` +
+        (per === undefined ? "" : ` (${per} per image, overlaps averaged)`) +
+        `: input [${b}, ${window}, ${window}, ${trained.channels}] → output [${b}, ${window}, ${window}, 1]`,
+        `AUC, F1, accuracy, sensitivity, specificity and precision at threshold ${options.threshold}, ` +
+        "pooled over the pixels inside each image's region of interest",
+      ],
+    };
+  },
   async run(options, { data, trained }, context): Promise<Evaluation> {
     const { tf, progress } = context;
     const window = options.window ?? trained.patchSize;

@@ -80,6 +80,39 @@ export const train = defineStage({
   description:
     "Binary cross-entropy, SGD with momentum and a learning-rate schedule, on random patches.",
   options: trainOptions,
+  plan(options, { data, model }) {
+    const { size, count, insideRoi } = options.patches;
+    const validation = Math.floor(count * options.validationFraction);
+    const training = count - validation;
+    const steps = Math.floor(training / options.batchSize);
+    const b = options.batchSize, c = data.channels;
+    const forward = model.forwardFlops?.(size, c);
+    const { learningRate, momentum, nesterov } = options.optimizer;
+    const rate = (epoch: number) =>
+      learningRateAt(options.schedule, learningRate, epoch, options.epochs).toPrecision(3);
+    const epochs = Array.from({ length: options.epochs }, (_, e) => e);
+    const shown = epochs.length > 12 ? [...epochs.slice(0, 6), ...epochs.slice(-6)] : epochs;
+    return {
+      output: { patchSize: size, channels: c },
+      lines: [
+        `patches ${size}×${size}×${c}: ${count} from ${data.train} training images` +
+        `${
+          insideRoi ? ", centred inside the FOV" : ""
+        }; ${training} to train, ${validation} to validate`,
+        `batch ${b}: input [${b}, ${size}, ${size}, ${c}] → output [${b}, ${size}, ${size}, 1]; ` +
+        `${steps} steps per epoch × ${options.epochs} epochs = ${steps * options.epochs} steps`,
+        `${model.name}: ${model.parameters(size, c).toLocaleString("en")} parameters` +
+        (forward === undefined ? "" : `; ${(forward / 1e6).toFixed(1)} MFLOP forward per patch, ` +
+          `${(3 * forward * b / 1e9).toFixed(2)} GFLOP per training step, ` +
+          `${(3 * forward * training * options.epochs / 1e12).toFixed(2)} TFLOP in all`),
+        `loss: binary cross-entropy; SGD, learning rate ${learningRate}, momentum ${momentum}` +
+        `${nesterov ? " (Nesterov)" : ""}, ${options.schedule.type} schedule`,
+        `learning rate per epoch (start → end): ${
+          shown.map((e) => `${e + 1}: ${rate(e)} → ${rate(e + 1 - 1 / steps)}`).join(", ")
+        }${shown.length < epochs.length ? " (middle epochs left out)" : ""}`,
+      ],
+    };
+  },
   async run(options, { data, model: spec, augment }, context): Promise<TrainedModel> {
     const { tf, random, progress } = context;
     const backend = await context.useBackend("train");

@@ -7,12 +7,13 @@
  * of a percent). A 3×3 convolution costs `2 · 9 · Cin · Cout` per output
  * pixel; a 2×2 stride-2 transposed convolution `2 · Cin · Cout` per output
  * pixel (each output pixel gets one kernel tap); a ConvLSTM step costs its
- * four gates' input convolution (`Cin → 4·F`) plus recurrent convolution
- * (`F → 4·F`), counted on both of its two steps (the first step convolves the
- * zero initial state as well). One training step is 3 × the forward pass
+ * four gates' input convolution (`Cin → 4·F`) plus, from its second step
+ * on, the recurrent convolution (`F → 4·F`): the state starts at zero, so
+ * both Capillary's ConvLSTM and the PyTorch reference skip the first step's
+ * (issue 3 counted it: 234 GFLOP). One training step is 3 × the forward pass
  * (forward, gradient with respect to inputs, gradient with respect to
  * weights). With width 64, dense 1, batch 16 and 48×48 patches this gives
- * 234 GFLOP per training step (64×64: 416 GFLOP), the reference's figures.
+ * 209.7 GFLOP per training step (64×64: 372.7 GFLOP).
  *
  * @module
  */
@@ -47,7 +48,7 @@ export interface LayerFlops {
  *
  * @example Usage
  * ```ts
- * import { bcduNetLayerFlops } from "./flops.ts";
+ * import { bcduNetLayerFlops } from "./bcdunet_flops.ts";
  * const layers = bcduNetLayerFlops({ width: 8, size: 48 });
  * console.assert(layers[0].name === "down1_conv1" && layers[0].flops === 2 * 9 * 1 * 8 * 48 * 48);
  * ```
@@ -83,7 +84,9 @@ export function bcduNetLayerFlops(config: FlopsConfig): LayerFlops[] {
     const h = f / 2, steps = 2;
     layers.push({
       name: `up${level}_convlstm`,
-      flops: steps * 2 * 9 * (f * 4 * h + h * 4 * h) * side * side * batch,
+      // Every step's input convolution; the recurrent one from the second step
+      // on (the state starts at zero, and both implementations skip it then).
+      flops: 2 * 9 * (steps * f * 4 * h + (steps - 1) * h * 4 * h) * side * side * batch,
     });
     conv(`up${level}_conv1`, 3, h, f, side);
     conv(`up${level}_conv2`, 3, f, f, side);

@@ -1,0 +1,91 @@
+/**
+ * `deno task plan`: the stage graph of a resolved recipe without training —
+ * each stage, its implementation and plugin, its resolved options, and what
+ * its `plan` hook says (the shapes flowing between stages, the network's
+ * size and cost, the learning rate per epoch).
+ *
+ * @module
+ */
+import { stringify } from "yaml";
+import { tf } from "../backend/tfjs.ts";
+import { CapillaryError, StageError } from "../errors.ts";
+import { dirname, resolve } from "../path.ts";
+import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
+import type { DataPlan, ModelPlan, PlanContext, StagePlan, TrainPlan } from "../stage.ts";
+
+/** One planned stage, in run order. */
+export interface PlannedStage {
+  readonly stage: ResolvedStage;
+  /** The hook's lines, or why there are none. */
+  readonly lines: readonly string[];
+}
+
+/**
+ * Runs every stage's `plan` hook in order, passing each what the earlier
+ * ones described. A stage without a hook, or whose input could not be
+ * described, is listed with its options only.
+ *
+ * @param recipe The resolved recipe.
+ * @returns The stages with their descriptions.
+ * @throws {StageError} When a hook fails (e.g. the data folder is missing), naming the stage.
+ */
+export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]> {
+  const recipeDir = dirname(resolve(recipe.file));
+  let data: DataPlan | undefined;
+  let model: ModelPlan | undefined;
+  let trained: TrainPlan | undefined;
+  const planned: PlannedStage[] = [];
+  for (const [kind, stages] of recipe.stages) {
+    for (const stage of stages) {
+      const hook = stage.registered.stage.plan;
+      const input = kind === "preprocess" || kind === "model"
+        ? data
+        : kind === "train"
+        ? data && model && { data, model }
+        : kind === "evaluate"
+        ? data && trained && { data, trained }
+        : undefined;
+      const needsInput = kind !== "load" && kind !== "augment";
+      if (!hook || (needsInput && input === undefined)) {
+        planned.push({
+          stage,
+          lines: [hook ? "(not described: an earlier stage has no plan)" : "(no plan hook)"],
+        });
+        continue;
+      }
+      const context: PlanContext = { stageId: stage.id, tf, recipeDir };
+      let result: StagePlan;
+      try {
+        result = await hook(stage.options as never, input as never, context) as StagePlan;
+      } catch (error) {
+        if (error instanceof CapillaryError) throw error;
+        throw new StageError(stage.id, `its plan failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      if (kind === "load" || kind === "preprocess") data = result.output as DataPlan;
+      if (kind === "model") model = result.output as ModelPlan;
+      if (kind === "train") trained = result.output as TrainPlan;
+      planned.push({ stage, lines: result.lines });
+    }
+  }
+  return planned;
+}
+
+/**
+ * Formats {@link planRecipe}'s result: per stage its slot, id, plugin and
+ * version, options (one line), then the plan's lines.
+ */
+export function formatPlan(recipe: ResolvedRecipe, planned: readonly PlannedStage[]): string {
+  const out = [`Plan of ${recipe.file} (seed ${recipe.seed}, backend ${recipe.backend})`];
+  planned.forEach(({ stage, lines }, i) => {
+    const plugin = stage.registered.plugin;
+    out.push(
+      "",
+      `${i + 1}. ${stage.kind}: ${stage.id} (plugin ${plugin.name} ${plugin.version})`,
+      `   with ${stringify(stage.options, { collectionStyle: "flow", lineWidth: 0 }).trim()}`,
+      ...lines.map((l) => `   ${l}`),
+    );
+  });
+  return out.join("\n");
+}

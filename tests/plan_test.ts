@@ -1,0 +1,67 @@
+/**
+ * `deno task plan`: the stage graph of a recipe without training, checked
+ * against numbers worked out by hand from the recipe and DRIVE.
+ */
+import { assertEquals, assertRejects } from "./assert.ts";
+import { DataError, formatPlan, loadRecipe, planRecipe, tf } from "../mod.ts";
+import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { bcduNetForwardFlops } from "../plugins/core/bcdunet_flops.ts";
+import core from "../plugins/core/mod.ts";
+
+const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
+const WITH_PLUGIN = new URL("./fixtures/recipes/with_plugin.yaml", import.meta.url).pathname;
+
+Deno.test("plan describes each stage of drive-smoke with hand-checked shapes and counts", async () => {
+  const { recipe } = await loadRecipe(SMOKE, { builtins: [core] });
+  const planned = await planRecipe(recipe);
+  assertEquals(planned.map((p) => p.stage.id), [
+    "core/drive",
+    "core/retina_preprocess",
+    "core/flip_rotate",
+    "core/bcdunet",
+    "core/train",
+    "core/segmentation_metrics",
+  ]);
+  const text = formatPlan(recipe, planned);
+  const params = buildBcduNet(tf, { width: 4, dense: 1, dropout: 0.5, seed: 1 }, 32, 1)
+    .countParams();
+  const mflop = (bcduNetForwardFlops({ width: 4, size: 32 }) / 1e6).toFixed(1);
+  for (
+    const expected of [
+      "2 training and 2 test images", // trainLimit 2, testLimit 2
+      "→ images 565×584×3", // DRIVE's TIFFs
+      "→ images 565×584×1 in [0, 1]", // grey
+      // 40 patches, validationFraction 0.2: 8 validate, 32 train; batch 8: 4 steps per epoch.
+      "32 to train, 8 to validate",
+      "batch 8: input [8, 32, 32, 1] → output [8, 32, 32, 1]; 4 steps per epoch × 2 epochs = 8 steps",
+      `${params.toLocaleString("en")} parameters; ${mflop} MFLOP forward per patch`,
+      // step schedule, every 1 epoch × 0.5 from 0.05: epoch 1 at 0.05, epoch 2 at 0.025.
+      "1: 0.0500 → 0.0500, 2: 0.0250 → 0.0250",
+      // 584 rows: windows at 0, 96, 192, 288, 384, 456; 565 columns: 0, ..., 384, 437: 6 × 6.
+      "2 test images by 128×128 windows at stride 96 (36 per image, overlaps averaged)",
+    ]
+  ) {
+    assertEquals(text.includes(expected), true, `${expected}\n--- in ---\n${text}`);
+  }
+});
+
+Deno.test("plan lists a plugin stage without a plan hook with its options only", async () => {
+  const { recipe } = await loadRecipe(WITH_PLUGIN, { builtins: [core] });
+  const planned = await planRecipe(recipe);
+  const invert = planned.find((p) => p.stage.id === "fixture/invert")!;
+  assertEquals(invert.lines, ["(no plan hook)"]);
+  const text = formatPlan(recipe, planned);
+  assertEquals(
+    text.includes("4. augment: fixture/invert (plugin fixture 0.0.1)\n   with { p: 1 }"),
+    true,
+    text,
+  );
+});
+
+Deno.test("plan fails like run when the data is missing", async () => {
+  const { recipe } = await loadRecipe(SMOKE, {
+    builtins: [core],
+    overrides: ["load.root=/nonexistent/DRIVE"],
+  });
+  await assertRejects(() => planRecipe(recipe), DataError, "/nonexistent/DRIVE");
+});
