@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./component.ts";
 export * from "./data.ts";
 export * from "./errors.ts";
 export * from "./plugin.ts";

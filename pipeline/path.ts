@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-export { dirname, isAbsolute, join, resolve };
+export { dirname, isAbsolute, join, relative, resolve };
 
 /** A `file:` URL for an absolute path. */
 export function toFileUrl(path: string): URL {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { ComponentDefinition, ComponentKind } from "./component.ts";
 import type { StageDefinition, StageKind } from "./stage.ts";
 import type { z } from "zod";
 
@@ -22,6 +23,9 @@ export interface Plugin {
   /** Its stages. */
   // deno-lint-ignore no-explicit-any
   readonly stages: readonly StageDefinition<StageKind, z.ZodType<any, any>>[];
+  /** Its components (learning-rate schedules, ...), which stage options refer to by id. */
+  // deno-lint-ignore no-explicit-any
+  readonly components?: readonly ComponentDefinition<ComponentKind, z.ZodType<any, any>>[];
 }
 
 /**

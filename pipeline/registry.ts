@@ -5,6 +5,13 @@
  */
 import { z } from "zod";
 import { PluginLoadError } from "./errors.ts";
+import {
+  COMPONENT_KINDS,
+  type ComponentDefinition,
+  type ComponentKind,
+  type ComponentOutput,
+  type ComponentRef,
+} from "./component.ts";
 import { type Plugin, PLUGIN_API_VERSION } from "./plugin.ts";
 import { STAGE_KINDS, type StageDefinition } from "./stage.ts";
 
@@ -20,28 +27,48 @@ export interface RegisteredStage {
   readonly origin: string;
 }
 
+const nameShape = z.string().regex(
+  /^[a-z][a-z0-9_-]*$/,
+  "must be lower case letters, digits, - or _",
+);
+const functionShape = z.custom<(...args: unknown[]) => unknown>(
+  (v) => typeof v === "function",
+  "must be a function",
+);
+/** What stages and components share: a name, a description and an options schema. */
+const partShape = {
+  name: nameShape,
+  description: z.string(),
+  options: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "must be a zod schema"),
+};
+
 const pluginShape = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9_-]*$/, "must be lower case letters, digits, - or _"),
+  name: nameShape,
   version: z.string().min(1),
   apiVersion: z.number().int().optional(),
   description: z.string().optional(),
   stages: z.array(
     z.object({
-      name: z.string().regex(/^[a-z][a-z0-9_-]*$/, "must be lower case letters, digits, - or _"),
+      ...partShape,
       kind: z.enum(STAGE_KINDS),
-      description: z.string(),
-      options: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "must be a zod schema"),
-      run: z.custom<(...args: unknown[]) => unknown>(
-        (v) => typeof v === "function",
-        "must be a function",
-      ),
-      plan: z.custom<(...args: unknown[]) => unknown>(
-        (v) => typeof v === "function",
-        "must be a function",
-      ).optional(),
+      run: functionShape,
+      plan: functionShape.optional(),
     }).loose(),
   ),
+  components: z.array(
+    z.object({ ...partShape, kind: z.enum(COMPONENT_KINDS), create: functionShape }).loose(),
+  ).optional(),
 }).loose();
+
+/** A component in the registry, with where it came from. */
+export interface RegisteredComponent {
+  /** `plugin/name`. */
+  readonly id: string;
+  /** The implementation. */
+  readonly component: ComponentDefinition;
+  /** The plugin that registered it. */
+  readonly plugin: Plugin;
+}
 
 /**
  * Stage implementations by id. Registering the same id twice is an error that
@@ -58,6 +85,7 @@ const pluginShape = z.object({
  */
 export class Registry {
   readonly #stages = new Map<string, RegisteredStage>();
+  readonly #components = new Map<string, RegisteredComponent>();
   readonly #plugins = new Map<string, { plugin: Plugin; origin: string }>();
 
   /**
@@ -89,11 +117,13 @@ export class Registry {
       );
     }
     const ids = new Set<string>();
-    for (const stage of plugin.stages) {
-      const id = `${plugin.name}/${stage.name}`;
+    for (const part of [...plugin.stages, ...(plugin.components ?? [])]) {
+      const id = `${part.kind}:${plugin.name}/${part.name}`;
       if (ids.has(id)) {
         throw new PluginLoadError(
-          `Cannot load plugin "${plugin.name}" from "${origin}": it defines stage "${id}" twice`,
+          `Cannot load plugin "${plugin.name}" from "${origin}": it defines ${
+            "create" in part ? part.kind : "stage"
+          } "${plugin.name}/${part.name}" twice`,
         );
       }
       ids.add(id);
@@ -103,6 +133,20 @@ export class Registry {
       const id = `${plugin.name}/${stage.name}`;
       this.#stages.set(id, { id, stage: stage as StageDefinition, plugin, origin });
     }
+    for (const component of plugin.components ?? []) {
+      const id = `${plugin.name}/${component.name}`;
+      this.#components.set(`${component.kind}:${id}`, { id, component, plugin });
+    }
+  }
+
+  /** The component of `kind` registered under `id`, if any. */
+  component(kind: ComponentKind, id: string): RegisteredComponent | undefined {
+    return this.#components.get(`${kind}:${id}`);
+  }
+
+  /** Every registered component id of `kind`. */
+  componentIds(kind: ComponentKind): string[] {
+    return [...this.#components.values()].filter((c) => c.component.kind === kind).map((c) => c.id);
   }
 
   /** The stage registered under `id`, if any. */
@@ -119,4 +163,20 @@ export class Registry {
   plugins(): { plugin: Plugin; origin: string }[] {
     return [...this.#plugins.values()];
   }
+}
+
+/**
+ * The `createComponent` a stage's context offers: builds a component that
+ * validation resolved (`ResolvedRecipe.components`, keyed `kind:plugin/name`).
+ *
+ * @throws {Error} For a reference validation did not resolve (a stage bug).
+ */
+export function componentCreator(
+  components: ReadonlyMap<string, RegisteredComponent>,
+): <C extends ComponentKind>(kind: C, ref: ComponentRef) => ComponentOutput[C] {
+  return <C extends ComponentKind>(kind: C, ref: ComponentRef) => {
+    const found = components.get(`${kind}:${ref.use}`);
+    if (!found) throw new Error(`no ${kind} "${ref.use}" was resolved for this recipe`);
+    return found.component.create(ref.with) as ComponentOutput[C];
+  };
 }

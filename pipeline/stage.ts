@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from "zod";
+import type { ComponentKind, ComponentOutput, ComponentRef } from "./component.ts";
 import type { SegmentationData } from "./data.ts";
 import type { Random } from "./random.ts";
 import type { RunFolder } from "./run/run_folder.ts";
@@ -103,6 +104,8 @@ export interface StageContext {
   readonly progress: Progress;
   /** The folder of the recipe file, for resolving relative paths. */
   readonly recipeDir: string;
+  /** Builds the component an option refers to (validated when the recipe loaded). */
+  createComponent<C extends ComponentKind>(kind: C, ref: ComponentRef): ComponentOutput[C];
 }
 
 /** A data set as a plan sees it: counts and sizes, no pixels. */
@@ -154,7 +157,7 @@ export interface StagePlan<K extends StageKind = StageKind> {
 }
 
 /** What the engine hands a plan: no run folder, no backend switching. */
-export type PlanContext = Pick<StageContext, "stageId" | "tf" | "recipeDir">;
+export type PlanContext = Pick<StageContext, "stageId" | "tf" | "recipeDir" | "createComponent">;
 
 /** A stage implementation: a named, schema-checked function of one kind. */
 export interface StageDefinition<K extends StageKind = StageKind, S extends z.ZodType = z.ZodType> {

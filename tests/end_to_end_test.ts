@@ -3,10 +3,11 @@
  * file of the run folder checked; then twice more for determinism. About 8 s
  * a run here (wasm for training and prediction).
  */
+import type { ComponentRef } from "../mod.ts";
 import core from "../plugins/core/mod.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { readImage } from "../plugins/core/image/read_image.ts";
-import { learningRateAt, type ScheduleOptions } from "../plugins/core/train/schedules.ts";
+import { stepSchedule } from "../plugins/core/train/schedules.ts";
 import {
   loadLayersModel,
   loadRecipe,
@@ -140,9 +141,10 @@ Deno.test({
     assertEquals(lines.map((l) => l.epoch), [1, 2]);
     assertEquals(lines.map((l) => l.learningRate), [0.05, 0.025]);
     // The same from the schedule code, with the recipe's own schedule.
-    const { schedule } = recipe.stages.get("train")![0].options as { schedule: ScheduleOptions };
-    assertEquals(schedule, { type: "step", every: 1, factor: 0.5 });
-    assertEquals([0, 1].map((e) => learningRateAt(schedule, 0.05, e + 3 / 4, 2)), [0.05, 0.025]);
+    const { schedule } = recipe.stages.get("train")![0].options as { schedule: ComponentRef };
+    assertEquals(schedule, { use: "core/step", with: { every: 1, factor: 0.5 } });
+    const rate = stepSchedule.create(schedule.with as { every: number; factor: number });
+    assertEquals([0, 1].map((e) => rate(e + 3 / 4, 0.05, 2)), [0.05, 0.025]);
     for (const l of lines) {
       assertEquals(Object.keys(l).sort(), ["epoch", "learningRate", "loss", "seconds", "valLoss"]);
       assertEquals(Number.isFinite(l.loss) && l.loss > 0, true, `loss ${l.loss}`);

@@ -166,11 +166,28 @@ const CASES: Case[] = [
     says: ["stages.train.with.patches.size", "multiple of 8", "got 30"],
   },
   {
-    name: "an unknown schedule type",
-    recipe: trainWith("schedule: { type: cosin }"),
+    name: "an unknown schedule",
+    recipe: trainWith("schedule: { use: core/cosin }"),
     error: RecipeValidationError,
-    at: "5:55",
-    says: ["stages.train.with.schedule.type", '"cosine"', 'did you mean "cosine"?', 'got "cosin"'],
+    at: "5:54",
+    says: [
+      'stages.train.with.schedule.use: unknown schedule "core/cosin"',
+      'did you mean "core/cosine"?',
+    ],
+  },
+  {
+    name: "a schedule option out of range",
+    recipe: trainWith("schedule: { use: core/step, with: { factor: 2 } }"),
+    error: RecipeValidationError,
+    at: "5:81",
+    says: ["stages.train.with.schedule.with.factor: expected a value <= 1, got 2"],
+  },
+  {
+    name: "a schedule in the old form",
+    recipe: trainWith("schedule: { type: cosine }"),
+    error: RecipeValidationError,
+    at: "5:47",
+    says: ["stages.train.with.schedule.use: missing required option (expected a string)"],
   },
   {
     name: "a list for a kind that takes one stage",

@@ -74,6 +74,14 @@ Deno.test("the schema rejects a typo, a wrong type, a bad range and a stage in t
     },
   };
   assertEquals(validate(base), true, JSON.stringify(validate.errors));
+  const stepSchedule = {
+    ...base,
+    stages: {
+      ...base.stages,
+      train: { use: "core/train", with: { schedule: { use: "core/step", with: { every: 1 } } } },
+    },
+  };
+  assertEquals(validate(stepSchedule), true, JSON.stringify(validate.errors));
   const variants: [string, (r: typeof base) => unknown][] = [
     [
       "typo in an option",
@@ -92,6 +100,29 @@ Deno.test("the schema rejects a typo, a wrong type, a bad range and a stage in t
     ],
     ["wrong slot", (r) => ({ ...r, stages: { ...r.stages, train: { use: "core/drive" } } })],
     ["unknown top-level key", (r) => ({ ...r, sed: 1 })],
+    [
+      "unknown schedule",
+      (r) => ({
+        ...r,
+        stages: {
+          ...r.stages,
+          train: { use: "core/train", with: { schedule: { use: "core/cosin" } } },
+        },
+      }),
+    ],
+    [
+      "schedule option of another schedule",
+      (r) => ({
+        ...r,
+        stages: {
+          ...r.stages,
+          train: {
+            use: "core/train",
+            with: { schedule: { use: "core/cosine", with: { every: 2 } } },
+          },
+        },
+      }),
+    ],
     ["missing stage", (r) => ({ stages: { ...r.stages, load: undefined } })],
   ];
   for (const [what, change] of variants) {

@@ -4,7 +4,9 @@
  * source position that set it.
  *
  * Merge rules, applied layer over layer:
- * - maps merge key by key;
+ * - maps merge key by key, except that a map whose `use` names another
+ *   implementation than the map below replaces it (its `with` options
+ *   would mean nothing to the new implementation);
  * - any other value (a scalar, a list) replaces what was there;
  * - `null` deletes the key (so a default applies again);
  * - `{ $append: [...] }` appends to the list below instead of replacing it.
@@ -18,7 +20,7 @@ import {
   RecipeValidationError,
   type SourcePosition,
 } from "../errors.ts";
-import { dirname, resolve } from "../path.ts";
+import { dirname, isAbsolute, relative, resolve } from "../path.ts";
 import { STAGE_KINDS } from "../stage.ts";
 import { didYouMean } from "../suggest.ts";
 import { type KeyPath, type ParsedRecipe, parseRecipeText } from "./parse.ts";
@@ -91,7 +93,11 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
       );
       return [...below, ...added.map(unwrapAppends)];
     }
-    if (isPlainMap(over) && isPlainMap(below) && !isAppend(over)) {
+    // A map naming another implementation (`use`) replaces the one below:
+    // the old implementation's options mean nothing to the new one.
+    const switches = isPlainMap(over) && isPlainMap(below) && typeof over.use === "string" &&
+      over.use !== below.use;
+    if (isPlainMap(over) && isPlainMap(below) && !isAppend(over) && !switches) {
       const result: Plain = { ...below };
       for (const [key, value] of Object.entries(over)) {
         if (value === null) {
@@ -257,7 +263,9 @@ export async function readRecipeLayers(
   for (const [i, base] of (bases as string[]).entries()) {
     const path: KeyPath = typeof raw === "string" ? ["extends"] : ["extends", i];
     const target = resolve(dirname(here), base);
-    const shown = base.startsWith("/") ? base : `${dirname(file)}/${base}`.replace(/^\.\//, "");
+    // Shown (and read) relative to the working folder when inside it, else absolute.
+    const fromHere = relative(Deno.cwd(), target);
+    const shown = fromHere.startsWith("..") || isAbsolute(fromHere) ? target : fromHere;
     if (target === here || chain.includes(target)) {
       const names = [...chain, here, target].map((p) => p.split(/[\\/]/).pop());
       fail(path, `extends cycle: ${names.join(" → ")}`, "remove one of these extends");

@@ -137,3 +137,15 @@ Deno.test("readRecipeLayers follows extends depth first, bases before the recipe
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("mergeLayers replaces a map that names another implementation instead of merging", () => {
+  const base = parseRecipeText("model: {use: a/net, with: {x: 1, y: 2}}\n", "base.yaml");
+  const same = parseRecipeText("model: {with: {x: 3}}\n", "same.yaml");
+  const other = parseRecipeText("model: {use: b/net, with: {z: 4}}\n", "other.yaml");
+  assertEquals(mergeLayers([base, same], "same.yaml").value, {
+    model: { use: "a/net", with: { x: 3, y: 2 } },
+  });
+  const switched = mergeLayers([base, other], "other.yaml");
+  assertEquals(switched.value, { model: { use: "b/net", with: { z: 4 } } });
+  assertEquals(where(switched.sourceOf(["model", "with", "x"])), "default");
+});

@@ -37,7 +37,7 @@ function rawAt(value: unknown, path: KeyPath): unknown {
  * values is one leaf; lists of maps are walked item by item.
  */
 export function explainValues(recipe: ResolvedRecipe, parsed: ParsedRecipe): ExplainedValue[] {
-  const { file: _file, stages, ...top } = recipe;
+  const { file: _file, stages, components: _components, ...top } = recipe;
   const layout: Record<string, unknown> = { ...top, stages: {} };
   for (const [kind, list] of stages) {
     const entries = list.map((s) => ({ use: s.id, with: s.options }));

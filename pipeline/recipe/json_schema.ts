@@ -9,6 +9,7 @@
  * @module
  */
 import { z } from "zod";
+import { type ComponentKind, componentOptions } from "../component.ts";
 import type { Registry } from "../registry.ts";
 import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS } from "../stage.ts";
 import { recipeSchema } from "./schema.ts";
@@ -26,6 +27,39 @@ function toJsonSchema(schema: z.ZodType): JsonSchema {
   // and custom checks have no JSON Schema form, so they accept anything.
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
   delete json.$schema;
+  return json;
+}
+
+/** A reference to one of the registered components of `kind`: `{ use, with }`. */
+function componentAlternatives(kind: ComponentKind, registry: Registry): JsonSchema[] {
+  return registry.componentIds(kind).map((id) => {
+    const { component } = registry.component(kind, id)!;
+    return {
+      type: "object",
+      description: component.description,
+      properties: {
+        use: { const: id, description: component.description },
+        with: { anyOf: [toJsonSchema(component.options), { type: "null" }] },
+      },
+      required: ["use"],
+      additionalProperties: false,
+    };
+  });
+}
+
+/** A stage's options, with each component reference narrowed to the registered components. */
+function optionsSchema(options: z.ZodType, registry: Registry): JsonSchema {
+  const json = toJsonSchema(options);
+  const properties = json.properties as Record<string, JsonSchema> | undefined;
+  for (const [key, kind] of componentOptions(options)) {
+    if (!properties?.[key]) continue;
+    const { default: fallback, description } = properties[key];
+    properties[key] = {
+      anyOf: componentAlternatives(kind, registry),
+      ...(description ? { description } : {}),
+      ...(fallback !== undefined ? { default: fallback } : {}),
+    };
+  }
   return json;
 }
 
@@ -57,7 +91,7 @@ export function recipeJsonSchema(registry: Registry): JsonSchema {
           use: { const: r.id, description: `${r.stage.description} (plugin ${r.plugin.name})` },
           // An empty `with:` is null in YAML, and allowed.
           with: {
-            anyOf: [toJsonSchema(r.stage.options), { type: "null" }],
+            anyOf: [optionsSchema(r.stage.options, registry), { type: "null" }],
             description: `Options of ${r.id}.`,
           },
         },

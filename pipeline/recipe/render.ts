@@ -22,7 +22,7 @@ export function resolvedRecipeObject(recipe: ResolvedRecipe): Record<string, unk
         ? entries[0]
         : entries;
   }
-  const { file, stages: _stages, ...top } = recipe;
+  const { file, stages: _stages, components: _components, ...top } = recipe;
   const recipeDir = dirname(resolve(file));
   const plugins = top.plugins.map((p) => resolvePluginSpecifier(p, recipeDir));
   return { ...top, plugins, stages };

@@ -5,7 +5,8 @@
  * @module
  */
 import { type RecipeIssue, RecipeValidationError } from "../errors.ts";
-import type { RegisteredStage, Registry } from "../registry.ts";
+import { componentOptions, type ComponentRef } from "../component.ts";
+import type { RegisteredComponent, RegisteredStage, Registry } from "../registry.ts";
 import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS, type StageKind } from "../stage.ts";
 import { didYouMean } from "../suggest.ts";
 import type { KeyPath, ParsedRecipe } from "./parse.ts";
@@ -32,6 +33,8 @@ export interface ResolvedRecipe extends Omit<RecipeTop, "stages" | "name"> {
   readonly file: string;
   /** Stages by kind, in run order; chain kinds may hold several, others one. */
   readonly stages: ReadonlyMap<StageKind, readonly ResolvedStage[]>;
+  /** The components the stages' options refer to, by `kind:plugin/name`. */
+  readonly components: ReadonlyMap<string, RegisteredComponent>;
 }
 
 /**
@@ -82,6 +85,7 @@ function validateStage(
   parsed: ParsedRecipe,
   registry: Registry,
   issues: RecipeIssue[],
+  components: Map<string, RegisteredComponent>,
 ): ResolvedStage | undefined {
   const entry = stageEntrySchema.safeParse(raw);
   if (!entry.success) {
@@ -134,7 +138,40 @@ function validateStage(
     );
     return undefined;
   }
-  return { id: use, kind, options: result.data as Record<string, unknown>, registered };
+  const resolved = result.data as Record<string, unknown>;
+  const before = issues.length;
+  for (const [key, componentKind] of componentOptions(registered.stage.options)) {
+    const ref = resolved[key] as ComponentRef | undefined;
+    if (!ref) continue;
+    const refPath = [...path, "with", key];
+    const found = registry.component(componentKind, ref.use);
+    if (!found) {
+      issues.push({
+        path: [...refPath, "use"],
+        position: parsed.positionOf([...refPath, "use"]),
+        message: `unknown ${componentKind} "${ref.use}"`,
+        hint: didYouMean(ref.use, registry.componentIds(componentKind)),
+      });
+      continue;
+    }
+    const checked = found.component.options.safeParse(ref.with);
+    if (!checked.success) {
+      issues.push(
+        ...zodIssuesToRecipeIssues(
+          checked.error.issues,
+          found.component.options,
+          ref.with,
+          parsed,
+          [...refPath, "with"],
+        ),
+      );
+      continue;
+    }
+    resolved[key] = { use: ref.use, with: checked.data };
+    components.set(`${componentKind}:${ref.use}`, found);
+  }
+  if (issues.length > before) return undefined;
+  return { id: use, kind, options: resolved, registered };
 }
 
 /**
@@ -161,6 +198,7 @@ export function validateRecipe(
   }
   if (!top) throw new RecipeValidationError(issues);
   const stages = new Map<StageKind, ResolvedStage[]>();
+  const components = new Map<string, RegisteredComponent>();
   for (const [kind, raw] of Object.entries(top.stages)) {
     const path = ["stages", kind];
     if (!(STAGE_KINDS as readonly string[]).includes(kind)) {
@@ -183,10 +221,12 @@ export function validateRecipe(
         });
         continue;
       }
-      const list = raw.map((r, i) => validateStage(k, r, [...path, i], parsed, registry, issues));
+      const list = raw.map((r, i) =>
+        validateStage(k, r, [...path, i], parsed, registry, issues, components)
+      );
       stages.set(k, list.filter((s): s is ResolvedStage => s !== undefined));
     } else {
-      const stage = validateStage(k, raw, path, parsed, registry, issues);
+      const stage = validateStage(k, raw, path, parsed, registry, issues, components);
       stages.set(k, stage ? [stage] : []);
     }
   }
@@ -213,5 +253,5 @@ export function validateRecipe(
   for (const kind of STAGE_KINDS) if (stages.has(kind)) ordered.set(kind, stages.get(kind)!);
   const name = top.name ?? parsed.file.split(/[\\/]/).pop()!.replace(/\.ya?ml$/i, "");
   const { stages: _raw, ...rest } = top;
-  return { ...rest, name, file: parsed.file, stages: ordered };
+  return { ...rest, name, file: parsed.file, stages: ordered, components };
 }

@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import { tf } from "../backend/tfjs.ts";
 import { CapillaryError, StageError } from "../errors.ts";
 import { dirname, resolve } from "../path.ts";
+import { componentCreator } from "../registry.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
 import type { DataPlan, ModelPlan, PlanContext, StagePlan, TrainPlan } from "../stage.ts";
 
@@ -31,6 +32,7 @@ export interface PlannedStage {
  */
 export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]> {
   const recipeDir = dirname(resolve(recipe.file));
+  const createComponent = componentCreator(recipe.components);
   let data: DataPlan | undefined;
   let model: ModelPlan | undefined;
   let trained: TrainPlan | undefined;
@@ -53,7 +55,7 @@ export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]
         });
         continue;
       }
-      const context: PlanContext = { stageId: stage.id, tf, recipeDir };
+      const context: PlanContext = { stageId: stage.id, tf, recipeDir, createComponent };
       let result: StagePlan;
       try {
         result = await hook(stage.options as never, input as never, context) as StagePlan;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { componentCreator } from "../registry.ts";
 import { type BackendChoice, chooseBackend } from "../backend/select.ts";
 import { type BackendRole, tf } from "../backend/tfjs.ts";
 import type { SegmentationData } from "../data.ts";
@@ -118,6 +119,7 @@ async function runStages(
 
   const seconds: Record<string, number> = {};
   const recipeDir = dirname(resolve(recipe.file));
+  const createComponent = componentCreator(recipe.components);
   let position = 0;
   const runStage = async <T>(
     stage: ResolvedStage,
@@ -133,6 +135,7 @@ async function runStages(
       run: folder,
       progress,
       recipeDir,
+      createComponent,
     };
     progress.info(`\n▶ ${stage.kind}: ${stage.id}`);
     const t0 = performance.now();

@@ -11,6 +11,7 @@
  * | `core/bcdunet` | model |
  * | `core/train` | train |
  * | `core/segmentation_metrics` | evaluate |
+ * | `core/constant`, `core/step`, `core/cosine` | learning-rate schedules (components) |
  *
  * @example Usage
  * ```ts
@@ -27,6 +28,7 @@ import { flipRotateStage } from "./stages/flip_rotate.ts";
 import { retinaPreprocess } from "./stages/retina_preprocess.ts";
 import { segmentationMetrics } from "./stages/segmentation_metrics.ts";
 import { train } from "./stages/train.ts";
+import { coreSchedules } from "./train/schedules.ts";
 
 /** The core plugin. */
 const core = definePlugin({
@@ -35,6 +37,7 @@ const core = definePlugin({
   description:
     "DRIVE loading, retinal preprocessing, BCDU-Net, SGD training and segmentation metrics.",
   stages: [drive, retinaPreprocess, flipRotateStage, bcduNet, train, segmentationMetrics],
+  components: coreSchedules,
 });
 
 export default core;

@@ -1,3 +1,4 @@
+import { componentCreator } from "../../../pipeline/registry.ts";
 import { drive, driveOptions, findDriveRoot } from "./drive.ts";
 import { encodeGrayPng } from "../image/write_png.ts";
 import { readImage } from "../image/read_image.ts";
@@ -40,6 +41,8 @@ function context(recipeDir = "/nonexistent", lines: string[] = []): StageContext
       task: () => ({ update() {}, done() {} }),
     },
     recipeDir,
+    // Loading uses no components.
+    createComponent: componentCreator(new Map()),
   };
 }
 

@@ -8,13 +8,13 @@
 import { z } from "zod";
 import {
   CapillaryError,
+  componentRef,
   defineStage,
   formatDuration,
   type PatchBatch,
   type TrainedModel,
 } from "../../../mod.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
-import { learningRateAt, scheduleOptions } from "../train/schedules.ts";
 
 /** Options of `core/train`. */
 export const trainOptions = z.object({
@@ -37,7 +37,7 @@ export const trainOptions = z.object({
     nesterov: z.boolean().default(false),
   }).strict().default({ type: "sgd", learningRate: 0.01, momentum: 0.9, nesterov: false })
     .describe("Stochastic gradient descent with momentum, as in the seed paper."),
-  schedule: scheduleOptions.default({ type: "cosine", minLearningRate: 0, warmupEpochs: 0 })
+  schedule: componentRef("schedule", { use: "core/cosine", with: {} })
     .describe("How the learning rate changes over training."),
 }).strict();
 
@@ -80,7 +80,7 @@ export const train = defineStage({
   description:
     "Binary cross-entropy, SGD with momentum and a learning-rate schedule, on random patches.",
   options: trainOptions,
-  plan(options, { data, model }) {
+  plan(options, { data, model }, context) {
     const { size, count, insideRoi } = options.patches;
     const validation = Math.floor(count * options.validationFraction);
     const training = count - validation;
@@ -88,8 +88,8 @@ export const train = defineStage({
     const b = options.batchSize, c = data.channels;
     const forward = model.forwardFlops?.(size, c);
     const { learningRate, momentum, nesterov } = options.optimizer;
-    const rate = (epoch: number) =>
-      learningRateAt(options.schedule, learningRate, epoch, options.epochs).toPrecision(3);
+    const schedule = context.createComponent("schedule", options.schedule);
+    const rate = (epoch: number) => schedule(epoch, learningRate, options.epochs).toPrecision(3);
     const epochs = Array.from({ length: options.epochs }, (_, e) => e);
     const shown = epochs.length > 12 ? [...epochs.slice(0, 6), ...epochs.slice(-6)] : epochs;
     return {
@@ -106,7 +106,7 @@ export const train = defineStage({
           `${(3 * forward * b / 1e9).toFixed(2)} GFLOP per training step, ` +
           `${(3 * forward * training * options.epochs / 1e12).toFixed(2)} TFLOP in all`),
         `loss: binary cross-entropy; SGD, learning rate ${learningRate}, momentum ${momentum}` +
-        `${nesterov ? " (Nesterov)" : ""}, ${options.schedule.type} schedule`,
+        `${nesterov ? " (Nesterov)" : ""}, schedule ${options.schedule.use}`,
         `learning rate per epoch (start → end): ${
           shown.map((e) => `${e + 1}: ${rate(e)} → ${rate(e + 1 - 1 / steps)}`).join(", ")
         }${shown.length < epochs.length ? " (middle epochs left out)" : ""}`,
@@ -159,6 +159,7 @@ export const train = defineStage({
       return sum / validation.length;
     };
 
+    const schedule = context.createComponent("schedule", options.schedule);
     const trainingStarted = performance.now();
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const started = performance.now();
@@ -167,10 +168,9 @@ export const train = defineStage({
       let lossSum = 0;
       let rate = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
-        rate = learningRateAt(
-          options.schedule,
-          options.optimizer.learningRate,
+        rate = schedule(
           epoch + step / stepsPerEpoch,
+          options.optimizer.learningRate,
           options.epochs,
         );
         optimizer.setLearningRate(rate);

@@ -1,3 +1,7 @@
+import { componentCreator } from "../../../pipeline/registry.ts";
+import type { ComponentDefinition } from "../../../mod.ts";
+import { coreSchedules } from "../train/schedules.ts";
+import core from "../mod.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
 import {
   CapillaryError,
@@ -55,6 +59,13 @@ async function context(): Promise<{ context: StageContext; folder: string }> {
       run: new RunFolder(folder),
       progress: { info() {}, task: () => ({ update() {}, done() {} }) },
       recipeDir: ".",
+      // The core schedules, as a resolved recipe would hand them over.
+      createComponent: componentCreator(
+        new Map(coreSchedules.map((c) => [
+          `schedule:core/${c.name}`,
+          { id: `core/${c.name}`, component: c as ComponentDefinition, plugin: core },
+        ])),
+      ),
     },
   };
 }
@@ -71,7 +82,7 @@ const options = trainOptions.parse({
   patches: { size: 8, count: 64 },
   validationFraction: 0.25,
   optimizer: { learningRate: 0.5 },
-  schedule: { type: "step", every: 1, factor: 0.5 },
+  schedule: { use: "core/step", with: { every: 1, factor: 0.5 } },
 });
 
 Deno.test("train() learns a separable task and logs each epoch's loss and learning rate", async () => {

@@ -54,15 +54,21 @@ Deno.test("the options fill in defaults and reject out-of-range values", () => {
   assert(!gaussianNoiseOptions.safeParse({ sigmaa: 1 }).success, "a typo was accepted");
 });
 
-Deno.test("a recipe loads this plugin by path and appends its augmentation", async () => {
+Deno.test("a recipe loads this plugin by path, appends its augmentation, uses its schedule", async () => {
   const { recipe } = await loadRecipe(new URL("./recipe.yaml", import.meta.url).pathname, {
     builtins: [core],
   });
   const augment = recipe.stages.get("augment")!;
   assert(
-    augment.map((s) => s.id).join(",") === "core/flip_rotate,noise/gaussian",
+    augment.map((s) => s.id).join(",") === "core/flip_rotate,extras/gaussian_noise",
     augment.map((s) => s.id).join(","),
   );
   assert(augment[1].registered.plugin.version === "0.1.0", "wrong plugin");
   assert(JSON.stringify(augment[1].options) === '{"p":0.5,"sigma":0.03}', "wrong options");
+  const { schedule } = recipe.stages.get("train")![0].options as { schedule: unknown };
+  assert(
+    JSON.stringify(schedule) ===
+      '{"use":"extras/warm_restarts","with":{"period":1,"growth":1,"minLearningRate":0}}',
+    JSON.stringify(schedule),
+  );
 });

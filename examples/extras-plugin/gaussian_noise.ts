@@ -1,5 +1,5 @@
 /**
- * `noise/gaussian`: adds zero-mean Gaussian noise to the images of a batch of
+ * `extras/gaussian_noise`: adds zero-mean Gaussian noise to the images of a batch of
  * training patches, leaving the masks alone (noise changes intensities, not
  * where the vessels are).
  *
@@ -8,7 +8,7 @@
 import { type Augmentation, defineStage } from "@capillary/capillary";
 import { z } from "zod";
 
-/** Options of `noise/gaussian`: the zod schema is the single source of truth. */
+/** Options of `extras/gaussian_noise`: the zod schema is the single source of truth. */
 export const gaussianNoiseOptions = z.object({
   p: z.number().min(0).max(1).default(0.5).describe("Probability that a patch gets noise."),
   sigma: z.number().min(0).max(1).default(0.03)
@@ -36,9 +36,9 @@ export function gaussianNoise({ p, sigma }: GaussianNoiseOptions): Augmentation 
   };
 }
 
-/** The `noise/gaussian` stage. */
+/** The `extras/gaussian_noise` stage. */
 export const gaussianNoiseStage = defineStage({
-  name: "gaussian",
+  name: "gaussian_noise",
   kind: "augment",
   description: "Zero-mean Gaussian noise on the images (not the masks), clipped to [0, 1].",
   options: gaussianNoiseOptions,
