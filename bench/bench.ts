@@ -372,7 +372,7 @@ ${lines.join("\n")}
 const header = `# Benchmarks
 
 Each section below comes from one run of the command in its heading; every number in it was
-measured by that run. WebGPU on a CPU-emulated adapter (Mesa lavapipe) measured about 6× slower
+measured by that run. WebGPU on a CPU-emulated adapter (Mesa lavapipe) measured about 7× slower
 than wasm for training, so it is not in the default \`--backends\`.
 `;
 let previous = "";

@@ -3,7 +3,7 @@
  * the backends that load (and, for training, have the gradient kernels):
  * tensorflow-gpu, tensorflow, webgpu on a hardware adapter, wasm, webgpu on a
  * software adapter, cpu. A software (CPU-emulated) WebGPU adapter such as
- * Mesa's lavapipe measured 6× slower than wasm for training and 9× for
+ * Mesa's lavapipe measured 7× slower than wasm for training and 13× for
  * inference here (BENCHMARKS.md). Every choice comes with the reason.
  *
  * @module
