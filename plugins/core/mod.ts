@@ -8,6 +8,7 @@
  * | `core/drive` | load |
  * | `core/retina_preprocess` | preprocess |
  * | `core/flip_rotate` | augment |
+ * | `core/augment` | augment |
  * | `core/bcdunet` | model |
  * | `core/train` | train |
  * | `core/segmentation_metrics` | evaluate |
@@ -22,6 +23,7 @@
  * @module
  */
 import { definePlugin } from "../../mod.ts";
+import { augmentStage } from "./stages/augment.ts";
 import { bcduNet } from "./stages/bcdunet.ts";
 import { drive } from "./stages/drive.ts";
 import { flipRotateStage } from "./stages/flip_rotate.ts";
@@ -36,7 +38,15 @@ const core = definePlugin({
   version: "0.1.0",
   description:
     "DRIVE loading, retinal preprocessing, BCDU-Net, SGD training and segmentation metrics.",
-  stages: [drive, retinaPreprocess, flipRotateStage, bcduNet, train, segmentationMetrics],
+  stages: [
+    drive,
+    retinaPreprocess,
+    flipRotateStage,
+    augmentStage,
+    bcduNet,
+    train,
+    segmentationMetrics,
+  ],
   components: coreSchedules,
 });
 
