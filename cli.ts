@@ -9,9 +9,11 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import {
+  augmentPreview,
   CapillaryError,
   formatMetricsTable,
   formatPlan,
@@ -37,13 +39,16 @@ Usage:
   deno task validate <recipe.yaml> [--set key.path=value ...] [--debug]
   deno task explain <recipe.yaml> [--set key.path=value ...]
   deno task plan <recipe.yaml> [--set key.path=value ...]
+  deno task augment-preview <recipe.yaml> [--output FILE.png] [--rows 6] [--columns 4] [--size 64]
   deno task schema [--output schema/recipe.schema.json] [--plugin MODULE ...]
 
 Options:
   --set K=V     override a recipe value, typed by the schema: --set train.epochs=3,
                 --set model.with.width=32, --set seed=7 (repeatable; null deletes a key)
   --output DIR  write the run under DIR instead of the recipe's "output"
-                (schema: the JSON Schema file to write)
+                (schema: the JSON Schema file; augment-preview: the PNG)
+  --rows, --columns, --size
+                augment-preview: patches, augmented draws per patch, patch side
   --plugin M    schema: also cover the stages of plugin module M (a path, npm: or https:)
   --threads N   CPU threads for the wasm backend (default: CAPILLARY_THREADS, else every core);
                 results do not depend on it
@@ -83,6 +88,9 @@ export async function main(args: string[]): Promise<number> {
         threads: { type: "string" },
         plugin: { type: "string", multiple: true },
         set: { type: "string", multiple: true },
+        rows: { type: "string" },
+        columns: { type: "string" },
+        size: { type: "string" },
       },
     });
   } catch (error) {
@@ -95,7 +103,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const commands = ["run", "validate", "explain", "plan", "schema"];
+  const commands = ["run", "validate", "explain", "plan", "augment-preview", "schema"];
   const needsFile = command !== "schema";
   const extra = needsFile ? rest : [file, ...rest].filter((a) => a !== undefined);
   if (!commands.includes(command) || (needsFile && !file) || extra.length) {
@@ -136,6 +144,28 @@ export async function main(args: string[]): Promise<number> {
     }
     if (command === "explain") {
       console.log(explainRecipe(recipe, parsed));
+      return 0;
+    }
+    if (command === "augment-preview") {
+      const count = (name: "rows" | "columns" | "size", fallback: number) => {
+        const text = values[name];
+        if (text === undefined) return fallback;
+        if (!/^[1-9][0-9]*$/.test(text)) {
+          throw new CapillaryError(`--${name} must be a whole number of at least 1, not "${text}"`);
+        }
+        return Number(text);
+      };
+      const preview = await augmentPreview(recipe, {
+        rows: count("rows", 6),
+        columns: count("columns", 4),
+        size: count("size", 64),
+      });
+      const output = values.output ?? join(recipe.output, recipe.name, "augment-preview.png");
+      await writeFileAtomic(output, preview.png);
+      console.log(
+        `Wrote ${output} (${preview.width}×${preview.height}): per row the original image and ` +
+          "mask, then each augmented image and mask",
+      );
       return 0;
     }
     if (command === "plan") {

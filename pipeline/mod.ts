@@ -37,3 +37,9 @@ export {
 export { formatMetricsTable } from "./run/metrics_table.ts";
 export { loadLayersModel, saveLayersModel } from "./run/model_io.ts";
 export { formatPlan, type PlannedStage, planRecipe } from "./run/plan.ts";
+export { encodeGrayPng } from "./image/write_png.ts";
+export {
+  type AugmentPreview,
+  augmentPreview,
+  type AugmentPreviewOptions,
+} from "./run/augment_preview.ts";

@@ -255,7 +255,7 @@ async function decodeWithImagescript(
  * @example Usage
  * ```ts
  * import { decodeImage } from "./read_image.ts";
- * import { encodeGrayPng } from "./write_png.ts";
+ * import { encodeGrayPng } from "../../../mod.ts";
  * import { assertEquals } from "../../../tests/assert.ts";
  * const png = encodeGrayPng({ width: 2, height: 1, channels: 1, data: new Float32Array([0, 1]) });
  * const raster = await decodeImage(png, "tiny.png");

@@ -1,5 +1,5 @@
 import { decodeImage, readImage } from "./read_image.ts";
-import { encodeGrayPng } from "./write_png.ts";
+import { encodeGrayPng } from "../../../mod.ts";
 import { DataError } from "../../../pipeline/errors.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
 import type { Raster } from "../../../pipeline/data.ts";

@@ -1,6 +1,6 @@
 import { componentCreator } from "../../../pipeline/registry.ts";
 import { drive, driveOptions, findDriveRoot } from "./drive.ts";
-import { encodeGrayPng } from "../image/write_png.ts";
+import { encodeGrayPng } from "../../../mod.ts";
 import { readImage } from "../image/read_image.ts";
 import { DataError, Random, type RunFolder, type StageContext, tf } from "../../../mod.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { CapillaryError, defineStage, type Evaluation } from "../../../mod.ts";
-import { encodeGrayPng } from "../image/write_png.ts";
+import { encodeGrayPng } from "../../../mod.ts";
 import { SegmentationScorer } from "../metrics/segmentation_metrics.ts";
 import { slidingWindowPredict, windowOrigins } from "../patches/sliding_window.ts";
 

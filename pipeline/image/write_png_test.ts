@@ -1,6 +1,6 @@
 import { encodeGrayPng } from "./write_png.ts";
-import { DataError } from "../../../pipeline/errors.ts";
-import { assertEquals, assertThrows } from "../../../tests/assert.ts";
+import { DataError } from "../errors.ts";
+import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { Image } from "imagescript";
 import { inflateSync } from "node:zlib";
 

@@ -5,8 +5,8 @@
  */
 
 import { deflateSync } from "node:zlib";
-import type { Raster } from "../../../pipeline/data.ts";
-import { DataError } from "../../../pipeline/errors.ts";
+import type { Raster } from "../data.ts";
+import { DataError } from "../errors.ts";
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -50,7 +50,7 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
  * @example Usage
  * ```ts
  * import { encodeGrayPng } from "./write_png.ts";
- * import { assertEquals } from "../../../tests/assert.ts";
+ * import { assertEquals } from "../../tests/assert.ts";
  * const png = encodeGrayPng({ width: 2, height: 1, channels: 1, data: new Float32Array([0, 1]) });
  * assertEquals(Array.from(png.subarray(1, 4)), [0x50, 0x4e, 0x47]); // "PNG"
  * assertEquals([png[24], png[25]], [8, 0]); // bit depth 8, colour type 0 (grey)
