@@ -35,7 +35,8 @@ import core from "./plugins/core/mod.ts";
 const USAGE = `Capillary ${VERSION}: declarative segmentation pipelines
 
 Usage:
-  deno task run <recipe.yaml> [--set key.path=value ...] [--output DIR] [--threads N] [--debug]
+  deno task run <recipe.yaml> [--set key.path=value ...] [--output DIR] [--threads N] [--no-cache]
+                [--debug]
   deno task validate <recipe.yaml> [--set key.path=value ...] [--debug]
   deno task explain <recipe.yaml> [--set key.path=value ...]
   deno task plan <recipe.yaml> [--set key.path=value ...]
@@ -52,6 +53,8 @@ Options:
   --plugin M    schema: also cover the stages of plugin module M (a path, npm: or https:)
   --threads N   CPU threads for the wasm backend (default: CAPILLARY_THREADS, else every core);
                 results do not depend on it
+  --no-cache    load and preprocess the data even when .cache/capillary (or CAPILLARY_CACHE)
+                holds them for the same files and options
   --debug       print stack traces of errors
   --help        show this help`;
 
@@ -88,6 +91,7 @@ export async function main(args: string[]): Promise<number> {
         threads: { type: "string" },
         plugin: { type: "string", multiple: true },
         set: { type: "string", multiple: true },
+        "no-cache": { type: "boolean", default: false },
         rows: { type: "string" },
         columns: { type: "string" },
         size: { type: "string" },
@@ -172,7 +176,10 @@ export async function main(args: string[]): Promise<number> {
       console.log(formatPlan(recipe, await planRecipe(recipe)));
       return 0;
     }
-    const result = await runRecipe(recipe, { outputRoot: values.output });
+    const result = await runRecipe(recipe, {
+      outputRoot: values.output,
+      cache: !values["no-cache"],
+    });
     console.log(`\n${formatMetricsTable(result.evaluation)}\n`);
     console.log(`Results: ${result.folder}`);
     console.log(stringify({ seconds: result.summary.seconds }).trim());

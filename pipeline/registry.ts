@@ -53,6 +53,7 @@ const pluginShape = z.object({
       kind: z.enum(STAGE_KINDS),
       run: functionShape,
       plan: functionShape.optional(),
+      fingerprint: functionShape.optional(),
     }).loose(),
   ),
   components: z.array(

@@ -178,6 +178,12 @@ export interface StageDefinition<K extends StageKind = StageKind, S extends z.Zo
     input: PlanIO[K]["input"],
     context: PlanContext,
   ): Promise<StagePlan<K>> | StagePlan<K>;
+  /**
+   * For a load stage: the files whose contents determine what `run` returns.
+   * With it, the engine caches the loaded and preprocessed data under a key
+   * of those contents and the stages' options (`pipeline/run/data_cache.ts`).
+   */
+  fingerprint?(options: z.output<S>, context: PlanContext): Promise<string[]> | string[];
   /** Does the work. */
   run(
     options: z.output<S>,

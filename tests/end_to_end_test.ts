@@ -32,6 +32,11 @@ const silent: Progress = {
 // Backends hold GPU devices and wasm memory for the life of the process.
 const sanitizers = { sanitizeOps: false, sanitizeResources: false };
 
+// A cache of this file's own, so the first smoke run always loads and preprocesses.
+const CACHE = await Deno.makeTempDir({ prefix: "capillary_e2e_cache_" });
+Deno.env.set("CAPILLARY_CACHE", CACHE);
+globalThis.addEventListener("unload", () => Deno.removeSync(CACHE, { recursive: true }));
+
 interface HistoryLine {
   epoch: number;
   loss: number;
@@ -221,5 +226,33 @@ Deno.test({
     assertEquals(b.metrics, a.metrics);
     assertEquals(c.losses[0][0] === a.losses[0][0], false, "seed 2 trained like seed 1");
     assertEquals(c.weights.join() === a.weights.join(), false);
+  },
+});
+
+Deno.test({
+  name:
+    "a second run reuses the cached data, skips decoding and preprocessing, and gets the same metrics",
+  ...sanitizers,
+  async fn() {
+    const { recipe, result: first, root } = await smoke();
+    const entries = [...Deno.readDirSync(CACHE)].map((e) => e.name);
+    assertEquals(entries.length, 1, entries.join());
+    const lines: string[] = [];
+    const second = await runRecipe(recipe, {
+      outputRoot: root,
+      progress: { info: (m) => void lines.push(m), task: () => ({ update() {}, done() {} }) },
+    });
+    const cached = lines.find((l) => l.includes("load + preprocess: cached"));
+    assertEquals(cached?.includes("14 files unchanged"), true, lines.join("\n"));
+    assertEquals(lines.some((l) => l.includes("▶ load: core/drive")), false);
+    assertEquals(second.evaluation.metrics, first.evaluation.metrics);
+    // Without the cache the stages run again.
+    lines.length = 0;
+    await runRecipe(recipe, {
+      outputRoot: root,
+      cache: false,
+      progress: { info: (m) => void lines.push(m), task: () => ({ update() {}, done() {} }) },
+    });
+    assertEquals(lines.some((l) => l.includes("▶ load: core/drive")), true);
   },
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dataCacheDir, dataCacheKey, readCachedData, writeCachedData } from "./data_cache.ts";
 import { componentCreator } from "../registry.ts";
 import { type BackendChoice, chooseBackend } from "../backend/select.ts";
 import { type BackendRole, tf } from "../backend/tfjs.ts";
@@ -38,6 +39,11 @@ export interface RunOptions {
   progress?: Progress;
   /** Writes the run under this root instead of the recipe's `output`. */
   outputRoot?: string;
+  /**
+   * Reuse (and write) cached loaded-and-preprocessed data when the load stage
+   * has a fingerprint (default true; `data_cache.ts`).
+   */
+  cache?: boolean;
 }
 
 /** What a finished run produced. */
@@ -67,7 +73,7 @@ export async function runRecipe(
   progress.info(`Run folder: ${folder.path}`);
 
   try {
-    return await runStages(recipe, folder, progress, started);
+    return await runStages(recipe, folder, progress, started, options.cache ?? true);
   } catch (error) {
     // Leave a record of why this run stopped beside what it wrote.
     await folder.writeJson("failure.json", {
@@ -85,6 +91,7 @@ async function runStages(
   folder: RunFolder,
   progress: Progress,
   started: number,
+  useCache: boolean,
 ): Promise<RunResult> {
   const backends = new Map<BackendRole, BackendChoice>();
   backends.set("train", await chooseBackend(recipe.backend, "train"));
@@ -158,13 +165,50 @@ async function runStages(
   };
 
   const stagesOf = (kind: StageKind) => recipe.stages.get(kind) ?? [];
-  let data = await runStage<SegmentationData>(
-    stagesOf("load")[0],
-    undefined,
-    (d) => checkSegmentationData(d, false),
-  );
-  for (const stage of stagesOf("preprocess")) {
-    data = await runStage<SegmentationData>(stage, data, (d) => checkSegmentationData(d, true));
+  const loadStage = stagesOf("load")[0];
+  const dataStages = [loadStage, ...stagesOf("preprocess")];
+  const fingerprint = useCache ? loadStage.registered.stage.fingerprint : undefined;
+  let cacheKey: string | undefined;
+  let data: SegmentationData | undefined;
+  if (fingerprint) {
+    const t0 = performance.now();
+    let files: string[];
+    try {
+      files = await fingerprint(loadStage.options as never, {
+        stageId: loadStage.id,
+        tf,
+        recipeDir,
+        createComponent,
+      });
+    } catch (error) {
+      // The fingerprint reads what the stage would: its errors are the stage's.
+      throw new StageError(loadStage.id, (error as Error)?.message ?? String(error), {
+        cause: error,
+      });
+    }
+    cacheKey = await dataCacheKey(dataStages, files);
+    data = await readCachedData(cacheKey);
+    if (data) {
+      // Skipped stages still take their seeds, so later stages draw as in an uncached run.
+      position += dataStages.length;
+      seconds.load = (performance.now() - t0) / 1000;
+      progress.info(
+        `\n▶ load + preprocess: cached (${files.length} files unchanged, key ${
+          cacheKey.slice(0, 12)
+        }…, ${dataCacheDir()}); skipped ${dataStages.map((s) => s.id).join(", ")}`,
+      );
+    }
+  }
+  if (!data) {
+    data = await runStage<SegmentationData>(
+      loadStage,
+      undefined,
+      (d) => checkSegmentationData(d, false),
+    );
+    for (const stage of stagesOf("preprocess")) {
+      data = await runStage<SegmentationData>(stage, data, (d) => checkSegmentationData(d, true));
+    }
+    if (cacheKey) await writeCachedData(cacheKey, data);
   }
   const augmentations: Augmentation[] = [];
   for (const stage of stagesOf("augment")) {

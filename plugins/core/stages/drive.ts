@@ -93,24 +93,35 @@ async function listIds(folder: string, suffix: string): Promise<string[]> {
   return ids.sort();
 }
 
-async function loadSplit(
+/** The files of each sample of a split: the image, then the masks by role. */
+async function splitFiles(
   root: string,
   split: "training" | "test",
   limit: number | null,
-): Promise<Sample[]> {
+): Promise<{ n: string; imagePath: string; files: Record<string, string> }[]> {
   const dir = join(root, split);
   const numbers = (await listIds(join(dir, "images"), `_${split}.tif`)).slice(
     0,
     limit ?? undefined,
   );
-  const samples: Sample[] = [];
-  for (const n of numbers) {
-    const imagePath = join(dir, "images", `${n}_${split}.tif`);
-    const files = {
+  return numbers.map((n) => ({
+    n,
+    imagePath: join(dir, "images", `${n}_${split}.tif`),
+    files: {
       mask: join(dir, "1st_manual", `${n}_manual1.gif`),
       roi: join(dir, "mask", `${n}_${split}_mask.gif`),
       ...(split === "test" ? { second: join(dir, "2nd_manual", `${n}_manual2.gif`) } : {}),
-    };
+    },
+  }));
+}
+
+async function loadSplit(
+  root: string,
+  split: "training" | "test",
+  limit: number | null,
+): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (const { n, imagePath, files } of await splitFiles(root, split, limit)) {
     const image = await readImage(imagePath);
     const rasters: Record<string, Raster> = {};
     for (const [key, path] of Object.entries(files)) {
@@ -140,6 +151,14 @@ export const drive = defineStage({
   kind: "load",
   description: "Loads DRIVE: 20 training and 20 test fundus images, vessel masks and FOV masks.",
   options: driveOptions,
+  async fingerprint(options, context) {
+    const root = await findDriveRoot(options.root, context.recipeDir);
+    const all = [
+      ...await splitFiles(root, "training", options.trainLimit),
+      ...await splitFiles(root, "test", options.testLimit),
+    ];
+    return all.flatMap(({ imagePath, files }) => [imagePath, ...Object.values(files)]);
+  },
   async plan(options, _input, context) {
     const root = await findDriveRoot(options.root, context.recipeDir);
     const count = async (split: "training" | "test", limit: number | null) => {
