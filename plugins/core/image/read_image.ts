@@ -1,5 +1,5 @@
 /**
- * Decodes TIFF, PNG, JPEG and GIF files into {@linkcode Raster}s.
+ * Decodes TIFF, PNG, JPEG, GIF and PGM/PPM files into {@linkcode Raster}s.
  *
  * @module
  */
@@ -7,14 +7,15 @@
 import UTIF from "utif2";
 import type { Raster } from "../../../pipeline/data.ts";
 import { CapillaryError, DataError } from "../../../pipeline/errors.ts";
+import { decodeNetpbm, isNetpbm } from "./netpbm.ts";
 
 /** The formats {@linkcode decodeImage} understands, for error messages. */
-const SUPPORTED = "TIFF, PNG, JPEG and GIF";
+const SUPPORTED = "TIFF, PNG, JPEG, GIF and PGM/PPM";
 
 /** What to do about a damaged file, appended to messages. */
 const RECOPY = "copy or download the file again";
 
-type Format = "tiff" | "png" | "jpeg" | "gif";
+type Format = "tiff" | "png" | "jpeg" | "gif" | "netpbm";
 
 function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
   if (bytes.length < magic.length) return false;
@@ -30,6 +31,7 @@ function sniff(bytes: Uint8Array): Format | undefined {
   if (startsWith(bytes, [0x47, 0x49, 0x46, 0x38]) && (bytes[4] === 0x37 || bytes[4] === 0x39)) {
     return "gif";
   }
+  if (isNetpbm(bytes)) return "netpbm";
   return undefined;
 }
 
@@ -276,6 +278,7 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Rast
     );
   }
   if (format === "tiff") return decodeTiff(bytes, name);
+  if (format === "netpbm") return decodeNetpbm(bytes, name);
   return await decodeWithImagescript(bytes, name, format);
 }
 

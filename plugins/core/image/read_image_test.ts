@@ -237,7 +237,7 @@ Deno.test("readImage() throws DataError for random bytes, listing the supported 
       DataError,
       `Cannot read image "${path}": unsupported format`,
     );
-    await assertRejects(() => readImage(path), DataError, "TIFF, PNG, JPEG and GIF");
+    await assertRejects(() => readImage(path), DataError, "TIFF, PNG, JPEG, GIF and PGM/PPM");
   } finally {
     await Deno.remove(path);
   }
