@@ -6,6 +6,7 @@
  * | id | kind |
  * |---|---|
  * | `core/drive` | load |
+ * | `core/folder` | load |
  * | `core/retina_preprocess` | preprocess |
  * | `core/flip_rotate` | augment |
  * | `core/augment` | augment |
@@ -26,6 +27,7 @@ import { definePlugin } from "../../mod.ts";
 import { augmentStage } from "./stages/augment.ts";
 import { bcduNet } from "./stages/bcdunet.ts";
 import { drive } from "./stages/drive.ts";
+import { folder } from "./stages/folder.ts";
 import { flipRotateStage } from "./stages/flip_rotate.ts";
 import { retinaPreprocess } from "./stages/retina_preprocess.ts";
 import { segmentationMetrics } from "./stages/segmentation_metrics.ts";
@@ -40,6 +42,7 @@ const core = definePlugin({
     "DRIVE loading, retinal preprocessing, BCDU-Net, SGD training and segmentation metrics.",
   stages: [
     drive,
+    folder,
     retinaPreprocess,
     flipRotateStage,
     augmentStage,

@@ -7,10 +7,9 @@
  * @module
  */
 import { z } from "zod";
-import { DataError, defineStage, type Raster, type Sample } from "../../../mod.ts";
+import { DataError, defineStage, type Sample } from "../../../mod.ts";
 import { readImage } from "../image/read_image.ts";
-import { binarize } from "../image/binarize.ts";
-import { toGray } from "../image/to_gray.ts";
+import { readPairedSample } from "../datasets/paired_sample.ts";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 
@@ -69,13 +68,6 @@ export async function findDriveRoot(option: string | null, recipeDir: string): P
   );
 }
 
-async function readBinary(path: string): Promise<Raster> {
-  // DRIVE's 2nd_manual GIFs use a near-grey palette ((4,2,4) and (252,254,252)),
-  // so they decode as RGB: threshold their luminance.
-  const raster = await readImage(path);
-  return binarize(raster.channels === 1 ? raster : toGray(raster), 127);
-}
-
 async function listIds(folder: string, suffix: string): Promise<string[]> {
   const ids: string[] = [];
   try {
@@ -122,25 +114,14 @@ async function loadSplit(
 ): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (const { n, imagePath, files } of await splitFiles(root, split, limit)) {
-    const image = await readImage(imagePath);
-    const rasters: Record<string, Raster> = {};
-    for (const [key, path] of Object.entries(files)) {
-      const raster = await readBinary(path);
-      if (raster.width !== image.width || raster.height !== image.height) {
-        throw new DataError(
-          `Cannot pair "${path}" (${raster.width}×${raster.height}) with "${imagePath}" (${image.width}×${image.height}): sizes differ`,
-        );
-      }
-      rasters[key] = raster;
-    }
-    samples.push({
-      id: `${n}_${split}`,
-      image,
-      mask: rasters.mask,
-      roi: rasters.roi,
-      ...(rasters.second ? { extra: { "2nd_manual": rasters.second } } : {}),
-      source: imagePath,
-    });
+    const { second, ...masks } = files;
+    samples.push(
+      await readPairedSample({
+        id: `${n}_${split}`,
+        image: imagePath,
+        masks: { ...masks, ...(second ? { "2nd_manual": second } : {}) },
+      }),
+    );
   }
   return samples;
 }

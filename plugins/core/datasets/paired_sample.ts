@@ -1,0 +1,69 @@
+/**
+ * Reads one sample of a segmentation data set from its files: the image and
+ * its binary masks by role (`mask` the truth, `roi` the field of view, any
+ * other role an extra annotation), checking that every mask has the image's
+ * size and that the truth is not empty. Every fault names the file.
+ *
+ * @module
+ */
+import { DataError, type Raster, type Sample } from "../../../mod.ts";
+import { binarize } from "../image/binarize.ts";
+import { readImage } from "../image/read_image.ts";
+import { toGray } from "../image/to_gray.ts";
+
+/** The files of one sample. */
+export interface SampleFiles {
+  /** The sample's id. */
+  readonly id: string;
+  /** The image file. */
+  readonly image: string;
+  /** Mask files by role: `mask` (required), `roi` (optional: the whole image), others extra. */
+  readonly masks: Readonly<Record<string, string>>;
+}
+
+/** Reads a mask file as 0/1: its luminance thresholded at 127 (palette GIFs decode as RGB). */
+export async function readBinaryMask(path: string): Promise<Raster> {
+  const raster = await readImage(path);
+  return binarize(raster.channels === 1 ? raster : toGray(raster), 127);
+}
+
+/**
+ * Reads and checks one sample.
+ *
+ * @throws {DataError} On a missing, corrupt or unsupported file, a mask of another size than its
+ *   image, or a truth mask without a single foreground pixel.
+ */
+export async function readPairedSample(files: SampleFiles): Promise<Sample> {
+  const image = await readImage(files.image);
+  const rasters: Record<string, Raster> = {};
+  for (const [role, path] of Object.entries(files.masks)) {
+    const raster = await readBinaryMask(path);
+    if (raster.width !== image.width || raster.height !== image.height) {
+      throw new DataError(
+        `Cannot pair "${path}" (${raster.width}×${raster.height}) with "${files.image}" (${image.width}×${image.height}): sizes differ`,
+      );
+    }
+    rasters[role] = raster;
+  }
+  const { mask, roi, ...extra } = rasters;
+  if (!mask) throw new DataError(`Cannot read sample "${files.id}": it has no mask file`);
+  if (!mask.data.some((v) => v > 0)) {
+    throw new DataError(
+      `Cannot use mask "${files.masks.mask}": it has no foreground pixel (every value is below 128); check that it is the right file`,
+    );
+  }
+  const wholeImage = {
+    width: image.width,
+    height: image.height,
+    channels: 1,
+    data: new Float32Array(image.width * image.height).fill(1),
+  };
+  return {
+    id: files.id,
+    image,
+    mask,
+    roi: roi ?? wholeImage,
+    ...(Object.keys(extra).length ? { extra } : {}),
+    source: files.image,
+  };
+}

@@ -1,0 +1,137 @@
+import { assertEquals, assertRejects, assertThrows } from "../../../tests/assert.ts";
+import { DataError, encodeGrayPng, Random, type StageContext } from "../../../mod.ts";
+import { componentCreator } from "../../../pipeline/registry.ts";
+import { tf } from "../../../mod.ts";
+import { drive, driveOptions } from "./drive.ts";
+import { folder, folderOptions } from "./folder.ts";
+
+const DRIVE = new URL("../../../../shared/data/DRIVE", import.meta.url).pathname;
+
+function context(recipeDir = "/"): StageContext {
+  return {
+    stageId: "core/folder",
+    tf,
+    useBackend: () => Promise.resolve("cpu"),
+    random: new Random(1),
+    run: undefined as never,
+    progress: { info() {}, task: () => ({ update() {}, done() {} }) },
+    recipeDir,
+    createComponent: componentCreator(new Map()),
+  };
+}
+
+Deno.test("core/folder with DRIVE's patterns reads what core/drive reads", async () => {
+  const options = folderOptions.parse({
+    root: DRIVE,
+    name: "DRIVE",
+    train: {
+      images: "training/images/{id}_training.tif",
+      masks: "training/1st_manual/{id}_manual1.gif",
+      fov: "training/mask/{id}_training_mask.gif",
+    },
+    test: {
+      images: "test/images/{id}_test.tif",
+      masks: "test/1st_manual/{id}_manual1.gif",
+      fov: "test/mask/{id}_test_mask.gif",
+    },
+    trainLimit: 2,
+    testLimit: 1,
+  });
+  const viaFolder = await folder.run(options, undefined, context());
+  const viaDrive = await drive.run(
+    driveOptions.parse({ root: DRIVE, trainLimit: 2, testLimit: 1 }),
+    undefined,
+    context(),
+  );
+  assertEquals(viaFolder.train.map((s) => s.id), ["21", "22"]);
+  for (
+    const [a, b] of [...viaFolder.train.map((s, i) => [s, viaDrive.train[i]]), [
+      viaFolder.test[0],
+      viaDrive.test[0],
+    ]]
+  ) {
+    for (const key of ["image", "mask", "roi"] as const) {
+      assertEquals(a[key].data.every((v, i) => v === b[key].data[i]), true, `${a.id} ${key}`);
+    }
+  }
+});
+
+/** Writes a grey PNG of `size` whose values come from `value(x, y)`. */
+async function png(
+  path: string,
+  width: number,
+  height: number,
+  value: (x: number, y: number) => number,
+) {
+  const data = Float32Array.from(
+    { length: width * height },
+    (_, i) => value(i % width, Math.floor(i / width)),
+  );
+  await Deno.mkdir(path.replace(/\/[^/]*$/, ""), { recursive: true });
+  await Deno.writeFile(path, encodeGrayPng({ width, height, channels: 1, data }));
+}
+
+Deno.test("core/folder names the file for a missing pair, a size mismatch, an empty mask and bad bytes", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const split = { images: "train/{id}.png", masks: "train/{id}_mask.png" };
+    const options = (train = split) => folderOptions.parse({ root, train, test: train });
+    await png(`${root}/train/a.png`, 8, 6, (x) => x / 8);
+    await assertRejects(
+      async () => await folder.run(options(), undefined, context()),
+      DataError,
+      `Cannot pair "${root}/train/a.png" with its mask: "${root}/train/a_mask.png" is missing`,
+    );
+    await png(`${root}/train/a_mask.png`, 8, 5, (x) => (x > 3 ? 1 : 0));
+    await assertRejects(
+      async () => await folder.run(options(), undefined, context()),
+      DataError,
+      `Cannot pair "${root}/train/a_mask.png" (8×5) with "${root}/train/a.png" (8×6): sizes differ`,
+    );
+    await png(`${root}/train/a_mask.png`, 8, 6, () => 0);
+    await assertRejects(
+      async () => await folder.run(options(), undefined, context()),
+      DataError,
+      `Cannot use mask "${root}/train/a_mask.png": it has no foreground pixel`,
+    );
+    await png(`${root}/train/a_mask.png`, 8, 6, (x) => (x > 3 ? 1 : 0));
+    const data = await folder.run(options(), undefined, context());
+    // No FOV pattern: the whole image counts.
+    assertEquals(data.train[0].roi.data.every((v) => v === 1), true);
+    assertEquals(Array.from(data.train[0].mask.data.subarray(0, 8)), [0, 0, 0, 0, 1, 1, 1, 1]);
+    await Deno.writeFile(`${root}/train/b.png`, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    await png(`${root}/train/b_mask.png`, 8, 6, () => 1);
+    await assertRejects(
+      async () => await folder.run(options(), undefined, context()),
+      DataError,
+      `Cannot read image "${root}/train/b.png": unsupported format`,
+    );
+    await assertRejects(
+      async () =>
+        await folder.run(
+          options({ images: "nowhere/{id}.png", masks: "nowhere/{id}_m.png" }),
+          undefined,
+          context(),
+        ),
+      DataError,
+      `Cannot read folder "${root}/nowhere"`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder patterns need one {id}, in the file name", () => {
+  for (const bad of ["train/a.png", "train/{id}/{id}.png", "{id}/a.png"]) {
+    assertEquals(
+      folderOptions.safeParse({
+        root: ".",
+        train: { images: bad, masks: "m/{id}.png" },
+        test: { images: "t/{id}.png", masks: "m/{id}.png" },
+      }).success,
+      false,
+      bad,
+    );
+  }
+  assertThrows(() => folderOptions.parse({ root: "." }));
+});
