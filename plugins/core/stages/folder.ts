@@ -20,6 +20,7 @@ import { z } from "zod";
 import { DataError, defineStage, type Sample } from "../../../mod.ts";
 import { readPairedSample, type SampleFiles } from "../datasets/paired_sample.ts";
 import { readImage } from "../image/read_image.ts";
+import { estimateFov } from "../image/fov.ts";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 
 const ID = "{id}";
@@ -35,8 +36,10 @@ const splitOptions = z.object({
   masks: pattern("mask").describe(
     "The truth mask of each image, e.g. `training/{id}_manual1.gif`.",
   ),
-  fov: pattern("FOV").nullable().default(null)
-    .describe("The field-of-view mask of each image; null: the whole image counts."),
+  fov: z.union([z.literal("estimate"), pattern("FOV")]).nullable().default(null)
+    .describe(
+      'The field-of-view mask of each image; "estimate": found from the image (image/fov.ts); null: the whole image counts.',
+    ),
 }).strict();
 
 /** Options of `core/folder`. */
@@ -71,7 +74,9 @@ export async function folderSplitFiles(
   const match = regexOf(basename(split.images));
   // Masks kept beside the images (`{id}.png`, `{id}_mask.png`) are not images.
   const others = [split.masks, split.fov]
-    .filter((p): p is string => p !== null && dirname(p) === dirname(split.images))
+    .filter((p): p is string =>
+      p !== null && p !== "estimate" && dirname(p) === dirname(split.images)
+    )
     .map((p) => regexOf(basename(p)));
   const ids: string[] = [];
   try {
@@ -94,7 +99,7 @@ export async function folderSplitFiles(
   for (const id of ids.slice(0, limit ?? undefined)) {
     const image = join(root, split.images.replace(ID, id));
     const masks: Record<string, string> = { mask: join(root, split.masks.replace(ID, id)) };
-    if (split.fov) masks.roi = join(root, split.fov.replace(ID, id));
+    if (split.fov && split.fov !== "estimate") masks.roi = join(root, split.fov.replace(ID, id));
     for (const [role, path] of Object.entries(masks)) {
       try {
         await Deno.stat(path);
@@ -153,7 +158,10 @@ export const folder = defineStage({
     const read = async (split: z.output<typeof splitOptions>, limit: number | null) => {
       const samples: Sample[] = [];
       for (const files of await folderSplitFiles(root, split, limit)) {
-        samples.push(await readPairedSample(files));
+        const sample = await readPairedSample(files);
+        samples.push(
+          split.fov === "estimate" ? { ...sample, roi: estimateFov(sample.image) } : sample,
+        );
       }
       return samples;
     };

@@ -135,3 +135,31 @@ Deno.test("core/folder patterns need one {id}, in the file name", () => {
   }
   assertThrows(() => folderOptions.parse({ root: "." }));
 });
+
+Deno.test('core/folder with fov "estimate" finds DRIVE\'s field of view from the image', async () => {
+  const split = {
+    images: "training/images/{id}_training.tif",
+    masks: "training/1st_manual/{id}_manual1.gif",
+    fov: "estimate",
+  };
+  const options = folderOptions.parse({
+    root: DRIVE,
+    train: split,
+    test: split,
+    trainLimit: 1,
+    testLimit: 1,
+  });
+  const estimated = (await folder.run(options, undefined, context())).train[0].roi;
+  const shipped = (await drive.run(
+    driveOptions.parse({ root: DRIVE, trainLimit: 1, testLimit: 1 }),
+    undefined,
+    context(),
+  )).train[0].roi;
+  let both = 0, a = 0, b = 0;
+  for (let i = 0; i < shipped.data.length; i++) {
+    both += estimated.data[i] * shipped.data[i];
+    a += estimated.data[i];
+    b += shipped.data[i];
+  }
+  assertEquals((2 * both) / (a + b) > 0.99, true);
+});
