@@ -7,6 +7,7 @@
  * |---|---|
  * | `core/drive` | load |
  * | `core/folder` | load |
+ * | `core/stare`, `core/chase_db1` | load |
  * | `core/retina_preprocess` | preprocess |
  * | `core/flip_rotate` | augment |
  * | `core/augment` | augment |
@@ -28,6 +29,7 @@ import { augmentStage } from "./stages/augment.ts";
 import { bcduNet } from "./stages/bcdunet.ts";
 import { drive } from "./stages/drive.ts";
 import { folder } from "./stages/folder.ts";
+import { chaseDb1, stare } from "./stages/retina_sets.ts";
 import { flipRotateStage } from "./stages/flip_rotate.ts";
 import { retinaPreprocess } from "./stages/retina_preprocess.ts";
 import { segmentationMetrics } from "./stages/segmentation_metrics.ts";
@@ -43,6 +45,8 @@ const core = definePlugin({
   stages: [
     drive,
     folder,
+    stare,
+    chaseDb1,
     retinaPreprocess,
     flipRotateStage,
     augmentStage,

@@ -1,24 +1,12 @@
 import { assertEquals, assertRejects, assertThrows } from "../../../tests/assert.ts";
-import { DataError, encodeGrayPng, Random, type StageContext } from "../../../mod.ts";
-import { componentCreator } from "../../../pipeline/registry.ts";
-import { tf } from "../../../mod.ts";
+import { DataError, encodeGrayPng } from "../../../mod.ts";
+import { quietStageContext } from "../../../tests/stage_context.ts";
 import { drive, driveOptions } from "./drive.ts";
 import { folder, folderOptions } from "./folder.ts";
 
 const DRIVE = new URL("../../../../shared/data/DRIVE", import.meta.url).pathname;
 
-function context(recipeDir = "/"): StageContext {
-  return {
-    stageId: "core/folder",
-    tf,
-    useBackend: () => Promise.resolve("cpu"),
-    random: new Random(1),
-    run: undefined as never,
-    progress: { info() {}, task: () => ({ update() {}, done() {} }) },
-    recipeDir,
-    createComponent: componentCreator(new Map()),
-  };
-}
+const context = () => quietStageContext("core/folder");
 
 Deno.test("core/folder with DRIVE's patterns reads what core/drive reads", async () => {
   const options = folderOptions.parse({
