@@ -70,3 +70,12 @@ export class Random {
     return items;
   }
 }
+
+/**
+ * The generator of the stage at `position` (1-based, in run order) of a run
+ * seeded with `seed`: every tool that runs stages seeds them alike, so they
+ * draw as in a run.
+ */
+export function stageRandom(seed: number, position: number): Random {
+  return new Random(seed * 1000003 + position * 7919);
+}

@@ -7,7 +7,7 @@
  */
 import { stringify } from "yaml";
 import { formatPosition, type SourcePosition } from "../errors.ts";
-import { CHAIN_KINDS } from "../stage.ts";
+import { stagesLayout } from "./render.ts";
 import type { KeyPath, ParsedRecipe } from "./parse.ts";
 import type { ResolvedRecipe } from "./validate.ts";
 
@@ -37,12 +37,8 @@ function rawAt(value: unknown, path: KeyPath): unknown {
  * values is one leaf; lists of maps are walked item by item.
  */
 export function explainValues(recipe: ResolvedRecipe, parsed: ParsedRecipe): ExplainedValue[] {
-  const { file: _file, stages, components: _components, ...top } = recipe;
-  const layout: Record<string, unknown> = { ...top, stages: {} };
-  for (const [kind, list] of stages) {
-    const entries = list.map((s) => ({ use: s.id, with: s.options }));
-    (layout.stages as Record<string, unknown>)[kind] = CHAIN_KINDS.has(kind) ? entries : entries[0];
-  }
+  const { file: _file, stages: _stages, components: _components, ...top } = recipe;
+  const layout: Record<string, unknown> = { ...top, stages: stagesLayout(recipe) };
   const out: ExplainedValue[] = [];
   const sourceOf = (path: KeyPath) => {
     // A chain slot written as one map (`augment: {use: ...}`) resolves to a list of one.

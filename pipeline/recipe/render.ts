@@ -7,21 +7,28 @@
 import { stringify } from "yaml";
 import { dirname, resolve } from "../path.ts";
 import { resolvePluginSpecifier } from "./plugin_specifier.ts";
+import { CHAIN_KINDS } from "../stage.ts";
 import type { ResolvedRecipe } from "./validate.ts";
+
+/**
+ * The resolved stages in recipe layout: `{ use, with }` per slot, a list for
+ * the chain slots (preprocess, augment).
+ */
+export function stagesLayout(recipe: ResolvedRecipe): Record<string, unknown> {
+  const stages: Record<string, unknown> = {};
+  for (const [kind, list] of recipe.stages) {
+    const entries = list.map((s) => ({ use: s.id, with: s.options }));
+    stages[kind] = CHAIN_KINDS.has(kind) ? entries : entries[0];
+  }
+  return stages;
+}
 
 /**
  * The resolved recipe as a plain object in recipe layout. Plugin paths become
  * `file:` URLs, so the rendering loads the same plugins from any folder.
  */
 export function resolvedRecipeObject(recipe: ResolvedRecipe): Record<string, unknown> {
-  const stages: Record<string, unknown> = {};
-  for (const [kind, list] of recipe.stages) {
-    const entries = list.map((s) => ({ use: s.id, with: s.options }));
-    stages[kind] =
-      entries.length === 1 && list[0].kind !== "augment" && list[0].kind !== "preprocess"
-        ? entries[0]
-        : entries;
-  }
+  const stages = stagesLayout(recipe);
   const { file, stages: _stages, components: _components, ...top } = recipe;
   const recipeDir = dirname(resolve(file));
   const plugins = top.plugins.map((p) => resolvePluginSpecifier(p, recipeDir));

@@ -11,7 +11,7 @@
 import type { Raster, SegmentationData } from "../data.ts";
 import { CapillaryError } from "../errors.ts";
 import { encodeGrayPng } from "../image/write_png.ts";
-import { Random } from "../random.ts";
+import { Random, stageRandom } from "../random.ts";
 import { componentCreator } from "../registry.ts";
 import { dirname, resolve } from "../path.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
@@ -136,8 +136,7 @@ export async function augmentPreview(
       stageId: stage.id,
       tf,
       useBackend: () => Promise.resolve(tf.getBackend()),
-      // The runner's seeding, so stages draw as they would in a run.
-      random: new Random(recipe.seed * 1000003 + ++position * 7919),
+      random: stageRandom(recipe.seed, ++position),
       run: new RunFolder(scratch),
       progress,
       recipeDir: dirname(resolve(recipe.file)),

@@ -11,7 +11,7 @@ import { type BackendRole, tf } from "../backend/tfjs.ts";
 import type { SegmentationData } from "../data.ts";
 import { StageError } from "../errors.ts";
 import { dirname, resolve } from "../path.ts";
-import { Random } from "../random.ts";
+import { stageRandom } from "../random.ts";
 import { renderResolvedRecipe } from "../recipe/render.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
 import type {
@@ -138,7 +138,7 @@ async function runStages(
       stageId: stage.id,
       tf,
       useBackend,
-      random: new Random(recipe.seed * 1000003 + position * 7919),
+      random: stageRandom(recipe.seed, position),
       run: folder,
       progress,
       recipeDir,

@@ -67,3 +67,15 @@ export async function readPairedSample(files: SampleFiles): Promise<Sample> {
     source: files.image,
   };
 }
+
+/** Every file the samples read, in order: what a load stage's `fingerprint` returns. */
+export function sampleFilePaths(samples: readonly SampleFiles[]): string[] {
+  return samples.flatMap((f) => [f.image, ...Object.values(f.masks)]);
+}
+
+/** Reads the samples one after another (see {@link readPairedSample}). */
+export async function readPairedSamples(samples: readonly SampleFiles[]): Promise<Sample[]> {
+  const out: Sample[] = [];
+  for (const files of samples) out.push(await readPairedSample(files));
+  return out;
+}

@@ -7,9 +7,9 @@
  * @module
  */
 import { z } from "zod";
-import { DataError, defineStage, type Sample } from "../../../mod.ts";
+import { DataError, defineStage } from "../../../mod.ts";
 import { readImage } from "../image/read_image.ts";
-import { readPairedSample } from "../datasets/paired_sample.ts";
+import { readPairedSamples, sampleFilePaths, type SampleFiles } from "../datasets/paired_sample.ts";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 
@@ -85,45 +85,26 @@ async function listIds(folder: string, suffix: string): Promise<string[]> {
   return ids.sort();
 }
 
-/** The files of each sample of a split: the image, then the masks by role. */
+/** The files of each sample of a split: the image and its masks by role. */
 async function splitFiles(
   root: string,
   split: "training" | "test",
   limit: number | null,
-): Promise<{ n: string; imagePath: string; files: Record<string, string> }[]> {
+): Promise<SampleFiles[]> {
   const dir = join(root, split);
   const numbers = (await listIds(join(dir, "images"), `_${split}.tif`)).slice(
     0,
     limit ?? undefined,
   );
   return numbers.map((n) => ({
-    n,
-    imagePath: join(dir, "images", `${n}_${split}.tif`),
-    files: {
+    id: `${n}_${split}`,
+    image: join(dir, "images", `${n}_${split}.tif`),
+    masks: {
       mask: join(dir, "1st_manual", `${n}_manual1.gif`),
       roi: join(dir, "mask", `${n}_${split}_mask.gif`),
-      ...(split === "test" ? { second: join(dir, "2nd_manual", `${n}_manual2.gif`) } : {}),
+      ...(split === "test" ? { "2nd_manual": join(dir, "2nd_manual", `${n}_manual2.gif`) } : {}),
     },
   }));
-}
-
-async function loadSplit(
-  root: string,
-  split: "training" | "test",
-  limit: number | null,
-): Promise<Sample[]> {
-  const samples: Sample[] = [];
-  for (const { n, imagePath, files } of await splitFiles(root, split, limit)) {
-    const { second, ...masks } = files;
-    samples.push(
-      await readPairedSample({
-        id: `${n}_${split}`,
-        image: imagePath,
-        masks: { ...masks, ...(second ? { "2nd_manual": second } : {}) },
-      }),
-    );
-  }
-  return samples;
 }
 
 /** The `core/drive` load stage. */
@@ -134,31 +115,26 @@ export const drive = defineStage({
   options: driveOptions,
   async fingerprint(options, context) {
     const root = await findDriveRoot(options.root, context.recipeDir);
-    const all = [
+    return sampleFilePaths([
       ...await splitFiles(root, "training", options.trainLimit),
       ...await splitFiles(root, "test", options.testLimit),
-    ];
-    return all.flatMap(({ imagePath, files }) => [imagePath, ...Object.values(files)]);
+    ]);
   },
   async plan(options, _input, context) {
     const root = await findDriveRoot(options.root, context.recipeDir);
-    const count = async (split: "training" | "test", limit: number | null) => {
-      const ids = await listIds(join(root, split, "images"), `_${split}.tif`);
-      return { ids: ids.slice(0, limit ?? undefined), split };
-    };
-    const train = await count("training", options.trainLimit);
-    const test = await count("test", options.testLimit);
-    const first = await readImage(join(root, "training", "images", `${train.ids[0]}_training.tif`));
+    const train = await splitFiles(root, "training", options.trainLimit);
+    const test = await splitFiles(root, "test", options.testLimit);
+    const first = await readImage(train[0].image);
     return {
       output: {
-        train: train.ids.length,
-        test: test.ids.length,
+        train: train.length,
+        test: test.length,
         height: first.height,
         width: first.width,
         channels: first.channels,
       },
       lines: [
-        `DRIVE at ${root}: ${train.ids.length} training and ${test.ids.length} test images`,
+        `DRIVE at ${root}: ${train.length} training and ${test.length} test images`,
         `→ images ${first.width}×${first.height}×${first.channels}, vessel masks and FOV masks ${first.width}×${first.height}`,
       ],
     };
@@ -166,8 +142,8 @@ export const drive = defineStage({
   async run(options, _input, context) {
     const root = await findDriveRoot(options.root, context.recipeDir);
     context.progress.info(`DRIVE: ${root}`);
-    const train = await loadSplit(root, "training", options.trainLimit);
-    const test = await loadSplit(root, "test", options.testLimit);
+    const train = await readPairedSamples(await splitFiles(root, "training", options.trainLimit));
+    const test = await readPairedSamples(await splitFiles(root, "test", options.testLimit));
     context.progress.info(`loaded ${train.length} training and ${test.length} test images`);
     return { name: "DRIVE", train, test };
   },

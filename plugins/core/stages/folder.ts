@@ -17,8 +17,8 @@
  * @module
  */
 import { z } from "zod";
-import { DataError, defineStage, type Sample } from "../../../mod.ts";
-import { readPairedSample, type SampleFiles } from "../datasets/paired_sample.ts";
+import { DataError, defineStage } from "../../../mod.ts";
+import { readPairedSamples, sampleFilePaths, type SampleFiles } from "../datasets/paired_sample.ts";
 import { readImage } from "../image/read_image.ts";
 import { estimateFov } from "../image/fov.ts";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
@@ -128,11 +128,10 @@ export const folder = defineStage({
   options: folderOptions,
   async fingerprint(options, context) {
     const root = rootOf(options, context.recipeDir);
-    const all = [
+    return sampleFilePaths([
       ...await folderSplitFiles(root, options.train, options.trainLimit),
       ...await folderSplitFiles(root, options.test, options.testLimit),
-    ];
-    return all.flatMap((f) => [f.image, ...Object.values(f.masks)]);
+    ]);
   },
   async plan(options, _input, context) {
     const root = rootOf(options, context.recipeDir);
@@ -156,14 +155,10 @@ export const folder = defineStage({
   async run(options, _input, context) {
     const root = rootOf(options, context.recipeDir);
     const read = async (split: z.output<typeof splitOptions>, limit: number | null) => {
-      const samples: Sample[] = [];
-      for (const files of await folderSplitFiles(root, split, limit)) {
-        const sample = await readPairedSample(files);
-        samples.push(
-          split.fov === "estimate" ? { ...sample, roi: estimateFov(sample.image) } : sample,
-        );
-      }
-      return samples;
+      const samples = await readPairedSamples(await folderSplitFiles(root, split, limit));
+      return split.fov === "estimate"
+        ? samples.map((s) => ({ ...s, roi: estimateFov(s.image) }))
+        : samples;
     };
     const train = await read(options.train, options.trainLimit);
     const test = await read(options.test, options.testLimit);

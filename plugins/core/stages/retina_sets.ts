@@ -15,7 +15,7 @@
  */
 import { z } from "zod";
 import { defineStage, type Sample, type SegmentationData } from "../../../mod.ts";
-import { readPairedSample } from "../datasets/paired_sample.ts";
+import { readPairedSample, sampleFilePaths } from "../datasets/paired_sample.ts";
 import { estimateFov } from "../image/fov.ts";
 import { folderSplitFiles } from "./folder.ts";
 import { isAbsolute, join, resolve } from "node:path";
@@ -68,8 +68,7 @@ function layoutStage(layout: Layout) {
       `Loads ${layout.title} (FOV estimated from each image; the first ${layout.trainCount} images train).`,
     options,
     async fingerprint(o, context) {
-      const files = await list(rootOf(o, context.recipeDir));
-      return files.flatMap((f) => [f.image, ...Object.values(f.masks)]);
+      return sampleFilePaths(await list(rootOf(o, context.recipeDir)));
     },
     async run(o, _input, context): Promise<SegmentationData> {
       const root = rootOf(o, context.recipeDir);
