@@ -3,8 +3,8 @@
  *
  * tfjs-backend-wasm's multithreaded build needs Emscripten pthreads, which
  * do not start under Deno, so its convolutions run on one core: XNNPACK's
- * wasm SIMD reaches about 14 GFLOP/s on one core here, where PyTorch uses
- * every core. `startWasmThreads(n)` starts `n - 1` worker threads
+ * wasm SIMD reaches 11–22 GFLOP/s on one core here (`bench/kernels.ts`; the VM
+ * varies), where PyTorch uses every core. `startWasmThreads(n)` starts `n - 1` worker threads
  * (`wasm_worker.ts`), each with its own single-threaded wasm backend, and
  * wraps the `Conv2D` and `FusedConv2D` kernels: a convolution large enough to
  * pay for the copies is split along its batch axis, the workers take their
