@@ -30,6 +30,11 @@ export interface PatchBatch {
   readonly images: Float32Array;
   /** `count * size * size` mask values (0 or 1). */
   readonly masks: Float32Array;
+  /**
+   * `count * size * size` region-of-interest values (1 inside the FOV), when
+   * the patches carry it; geometric augmentations move it with the mask.
+   */
+  readonly rois?: Float32Array;
   /** Patches in the batch. */
   readonly count: number;
   /** Side of each square patch. */
@@ -129,6 +134,8 @@ export interface ModelPlan {
   parameters(size: number, channels: number): number;
   /** Forward FLOP (2 per multiply-add) for one `size × size × channels` input, if known. */
   forwardFlops?(size: number, channels: number): number;
+  /** The layers that hold weights, in order, with their weight counts (for freezing by name). */
+  layers?(size: number, channels: number): readonly { name: string; parameters: number }[];
 }
 
 /** A training loop as a plan sees it: what the trained network takes. */

@@ -88,6 +88,23 @@ export function assertEquals(actual: unknown, expected: unknown, message?: strin
 }
 
 /**
+ * Asserts that `condition` holds.
+ *
+ * @param condition What must be true.
+ * @param message What did not hold, for the failure message.
+ * @throws {AssertionError} When `condition` is falsy.
+ *
+ * @example Usage
+ * ```ts
+ * import { assert } from "./assert.ts";
+ * assert(1 < 2, "one is less than two");
+ * ```
+ */
+export function assert(condition: unknown, message = "assertion failed"): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}
+
+/**
  * Asserts that two numbers differ by at most `tolerance`.
  *
  * @param actual The number the code produced.

@@ -61,6 +61,20 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    name: "a from on a stage other than the model",
+    recipe: OK.replace("use: core/train }", "use: core/train, from: runs/x }"),
+    error: RecipeValidationError,
+    at: "5:29",
+    says: ['"from" belongs to the model stage, not train', "write it under stages.model"],
+  },
+  {
+    name: "an unfreeze epoch after the last epoch",
+    recipe: trainWith("epochs: 2, unfreeze: [{ epoch: 3 }]"),
+    error: RecipeValidationError,
+    at: "5:68",
+    says: ["stages.train.with.unfreeze.0.epoch: epoch 3 is after the last epoch (2)"],
+  },
+  {
     name: "a value outside a union of literals",
     recipe: OK.replace("use: core/bcdunet }", "use: core/bcdunet, with: { dense: 2 } }"),
     error: RecipeValidationError,

@@ -65,3 +65,38 @@ Deno.test("plan fails like run when the data is missing", async () => {
   });
   await assertRejects(() => planRecipe(recipe), DataError, "/nonexistent/DRIVE");
 });
+
+Deno.test("plan checks freeze, unfreeze and parameter groups against the network's layers", async () => {
+  const { recipe } = await loadRecipe(SMOKE, {
+    builtins: [core],
+    overrides: [
+      'train.freeze=["down*", "bottleneck*"]',
+      "train.unfreeze=[{epoch: 2, layers: [down3*]}]",
+      "train.parameterGroups=[{layers: [head*, up*], learningRate: 0.1}]",
+    ],
+  });
+  const text = formatPlan(recipe, await planRecipe(recipe));
+  const model = buildBcduNet(tf, { width: 4, dense: 1, dropout: 0.5, seed: 1 }, 32, 1);
+  const count = (prefix: RegExp) => {
+    const layers = model.layers.filter((l) => l.weights.length && prefix.test(l.name));
+    return `${layers.length} layers, ${
+      layers.reduce((n, l) => n + l.countParams(), 0).toLocaleString("en")
+    } parameters`;
+  };
+  for (
+    const expected of [
+      `frozen at the start: ${count(/^(down|bottleneck)/)} (down1_conv1, down1_conv2,`,
+      `thawed at epoch 2: ${count(/^down3/)}`,
+      `learning rate 0.1: ${count(/^(head|up)/)}`,
+    ]
+  ) {
+    assertEquals(text.includes(expected), true, `${expected}\n--- in ---\n${text}`);
+  }
+  model.dispose();
+  const { recipe: typo } = await loadRecipe(SMOKE, {
+    builtins: [core],
+    overrides: ["train.freeze=[donw*]"],
+  });
+  const error = await assertRejects(() => planRecipe(typo));
+  assertEquals(error.message.includes('train.freeze: "donw*" matches no layer'), true);
+});

@@ -204,7 +204,7 @@ export function expandKeyPath(dotted: string): string[] | string {
   if (head === "stages" || TOP_KEYS.includes(head)) return parts;
   if ((STAGE_KINDS as readonly string[]).includes(head)) {
     const [kind, next, ...rest] = parts;
-    return next === undefined || next === "use" || next === "with"
+    return next === undefined || next === "use" || next === "with" || next === "from"
       ? ["stages", ...parts]
       : ["stages", kind, "with", next, ...rest];
   }

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { type ComponentKind, componentOptions } from "../component.ts";
 import type { Registry } from "../registry.ts";
 import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS } from "../stage.ts";
-import { recipeSchema } from "./schema.ts";
+import { recipeSchema, stageEntrySchema } from "./schema.ts";
 
 /** A JSON Schema document, as plain data. */
 export type JsonSchema = Record<string, unknown>;
@@ -79,6 +79,7 @@ function optionsSchema(options: z.ZodType, registry: Registry): JsonSchema {
  */
 export function recipeJsonSchema(registry: Registry): JsonSchema {
   const top = toJsonSchema(recipeSchema);
+  const fromSchema = toJsonSchema(stageEntrySchema.shape.from);
   const stageProperties: Record<string, JsonSchema> = {};
   for (const kind of STAGE_KINDS) {
     const entries = registry.ids()
@@ -94,6 +95,7 @@ export function recipeJsonSchema(registry: Registry): JsonSchema {
             anyOf: [optionsSchema(r.stage.options, registry), { type: "null" }],
             description: `Options of ${r.id}.`,
           },
+          ...(kind === "model" ? { from: fromSchema } : {}),
         },
         required: ["use"],
         additionalProperties: false,

@@ -25,6 +25,11 @@ export const stageEntrySchema = z.object({
   use: z.string().describe("The stage implementation, as `plugin/name`, e.g. `core/train`."),
   with: z.record(z.string(), z.unknown()).nullable().default({})
     .describe("The stage's options; see the stage's documentation for their names and defaults."),
+  from: z.string().min(1).optional().describe(
+    "Model stage only: start from the trained weights of an earlier run, given as its run " +
+      "folder, its `model/` folder, or a folder of runs (the newest finished one is taken); " +
+      "relative to the recipe. The architecture must match.",
+  ),
 }).strict();
 
 /** The top level of a recipe; `stages` entries are checked separately. */

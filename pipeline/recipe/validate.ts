@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type RecipeIssue, RecipeValidationError } from "../errors.ts";
+import { type RecipeIssue, RecipeValidationError, type SourcePosition } from "../errors.ts";
 import { componentOptions, type ComponentRef } from "../component.ts";
 import type { RegisteredComponent, RegisteredStage, Registry } from "../registry.ts";
 import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS, type StageKind } from "../stage.ts";
@@ -23,6 +23,8 @@ export interface ResolvedStage {
   readonly options: Record<string, unknown>;
   /** The implementation. */
   readonly registered: RegisteredStage;
+  /** Model stage only: the earlier run whose weights to start from, as written, and where. */
+  readonly from?: { readonly path: string; readonly position: SourcePosition };
 }
 
 /** A recipe with every default filled in: exactly what will run. */
@@ -170,8 +172,25 @@ function validateStage(
     resolved[key] = { use: ref.use, with: checked.data };
     components.set(`${componentKind}:${ref.use}`, found);
   }
+  const from = entry.data.from;
+  if (from !== undefined && kind !== "model") {
+    issues.push({
+      path: [...path, "from"],
+      position: parsed.positionOf([...path, "from"], "key"),
+      message: `"from" belongs to the model stage, not ${kind}`,
+      hint: "to start from an earlier run's weights, write it under stages.model",
+    });
+  }
   if (issues.length > before) return undefined;
-  return { id: use, kind, options: resolved, registered };
+  return {
+    id: use,
+    kind,
+    options: resolved,
+    registered,
+    ...(from === undefined
+      ? {}
+      : { from: { path: from, position: parsed.positionOf([...path, "from"]) } }),
+  };
 }
 
 /**

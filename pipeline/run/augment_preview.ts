@@ -56,6 +56,7 @@ export function cutPatches(
   const channels = data.train[0].image.channels;
   const images = new Float32Array(rows * size * size * channels);
   const masks = new Float32Array(rows * size * size);
+  const rois = new Float32Array(rows * size * size);
   for (let r = 0; r < rows; r++) {
     const sample = data.train[r % data.train.length];
     const { width, height } = sample.image;
@@ -76,16 +77,23 @@ export function cutPatches(
       for (let x = 0; x < size; x++) {
         const from = (y0 + y) * width + x0 + x, to = (r * size + y) * size + x;
         masks[to] = sample.mask.data[from];
+        rois[to] = sample.roi.data[from];
         for (let c = 0; c < channels; c++) {
           images[to * channels + c] = sample.image.data[from * channels + c];
         }
       }
     }
   }
-  return { images, masks, count: rows, size, channels };
+  return { images, masks, rois, count: rows, size, channels };
 }
 
-/** Lays out originals and augmented draws as one grey raster. */
+/** Grey level of mask-tile pixels outside the ROI (vessels are 1, background 0). */
+export const OUTSIDE_ROI = 0.35;
+
+/**
+ * Lays out originals and augmented draws as one grey raster: per patch its
+ * image, then its mask with the pixels outside the ROI in {@link OUTSIDE_ROI} grey.
+ */
 export function previewGrid(original: PatchBatch, draws: readonly PatchBatch[]): Raster {
   const { size, count, channels } = original;
   const tiles = 2 * (1 + draws.length);
@@ -105,7 +113,13 @@ export function previewGrid(original: PatchBatch, draws: readonly PatchBatch[]):
   for (let row = 0; row < count; row++) {
     [original, ...draws].forEach((batch, k) => {
       put(batch.images, channels, row, 2 * k);
-      put(batch.masks, 1, row, 2 * k + 1);
+      const rois = batch.rois;
+      put(
+        rois ? batch.masks.map((m, i) => rois[i] > 0.5 ? m : OUTSIDE_ROI) : batch.masks,
+        1,
+        row,
+        2 * k + 1,
+      );
     });
   }
   return { width, height, channels: 1, data };

@@ -11,6 +11,7 @@ import { tf } from "../backend/tfjs.ts";
 import { CapillaryError, StageError } from "../errors.ts";
 import { dirname, resolve } from "../path.ts";
 import { componentCreator } from "../registry.ts";
+import { resolveModelFrom } from "./pretrained.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
 import type { DataPlan, ModelPlan, PlanContext, StagePlan, TrainPlan } from "../stage.ts";
 
@@ -67,6 +68,9 @@ export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]
       }
       if (kind === "load" || kind === "preprocess") data = result.output as DataPlan;
       if (kind === "model") model = result.output as ModelPlan;
+      const from = stage.from &&
+        await resolveModelFrom(stage.from.path, recipeDir, stage.from.position);
+      if (from) result = { ...result, lines: [...result.lines, `weights from ${from}`] };
       if (kind === "train") trained = result.output as TrainPlan;
       planned.push({ stage, lines: result.lines });
     }

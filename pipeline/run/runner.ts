@@ -9,7 +9,7 @@ import { componentCreator } from "../registry.ts";
 import { type BackendChoice, chooseBackend } from "../backend/select.ts";
 import { type BackendRole, tf } from "../backend/tfjs.ts";
 import type { SegmentationData } from "../data.ts";
-import { StageError } from "../errors.ts";
+import { CapillaryError, StageError } from "../errors.ts";
 import { dirname, resolve } from "../path.ts";
 import { stageRandom } from "../random.ts";
 import { renderResolvedRecipe } from "../recipe/render.ts";
@@ -29,7 +29,8 @@ import {
   checkSegmentationData,
   checkTrainedModel,
 } from "./checks.ts";
-import { saveLayersModel } from "./model_io.ts";
+import { loadLayersModel, saveLayersModel } from "./model_io.ts";
+import { copyWeightsByLayer, resolveModelFrom } from "./pretrained.ts";
 import { consoleProgress, formatDuration, type Progress } from "./progress.ts";
 import { RunFolder } from "./run_folder.ts";
 
@@ -86,6 +87,49 @@ export async function runRecipe(
   }
 }
 
+/** The recipe with its model stage's `from` replaced by the folder it resolved to. */
+function withModelFrom(recipe: ResolvedRecipe, dir: string): ResolvedRecipe {
+  const stages = new Map(recipe.stages);
+  stages.set(
+    "model",
+    stages.get("model")!.map((s) => ({ ...s, from: { path: dir, position: s.from!.position } })),
+  );
+  return { ...recipe, stages };
+}
+
+/**
+ * Wraps `spec` so that every network it builds starts with the weights saved
+ * in `dir` (checked once here, so a mismatch fails before training).
+ */
+async function startingFrom(spec: ModelSpec, dir: string, progress: Progress): Promise<ModelSpec> {
+  let saved: import("@tensorflow/tfjs").LayersModel;
+  try {
+    saved = await loadLayersModel(dir);
+  } catch (error) {
+    throw new CapillaryError(
+      `Cannot start from ${dir}: its model does not load (${(error as Error).message}); ` +
+        "point stages.model.from at a run that finished",
+      "E_MODEL_FROM",
+      { cause: error },
+    );
+  }
+  const build = (size: number, channels: number) => {
+    const model = spec.build(size, channels);
+    copyWeightsByLayer(saved, model, dir);
+    return model;
+  };
+  const probe = build(saved.inputs[0].shape[1] ?? 48, saved.inputs[0].shape[3] ?? 1);
+  const tensors = probe.weights.length;
+  const parameters = probe.countParams();
+  probe.dispose();
+  progress.info(
+    `  starting from ${dir}: ${tensors} weight tensors, ${
+      parameters.toLocaleString("en")
+    } parameters`,
+  );
+  return { ...spec, build };
+}
+
 async function runStages(
   recipe: ResolvedRecipe,
   folder: RunFolder,
@@ -93,6 +137,11 @@ async function runStages(
   started: number,
   useCache: boolean,
 ): Promise<RunResult> {
+  const recipeDir = dirname(resolve(recipe.file));
+  // Found before anything runs, so a missing earlier run fails in seconds, not after loading.
+  const from = recipe.stages.get("model")?.[0]?.from;
+  const fromDir = from && await resolveModelFrom(from.path, recipeDir, from.position);
+  if (fromDir) recipe = withModelFrom(recipe, fromDir);
   const backends = new Map<BackendRole, BackendChoice>();
   backends.set("train", await chooseBackend(recipe.backend, "train"));
   backends.set(
@@ -125,7 +174,6 @@ async function runStages(
   await useBackend("train");
 
   const seconds: Record<string, number> = {};
-  const recipeDir = dirname(resolve(recipe.file));
   const createComponent = componentCreator(recipe.components);
   let position = 0;
   const runStage = async <T>(
@@ -223,7 +271,8 @@ async function runStages(
   const augment: Augmentation = (batch, random) =>
     augmentations.reduce((b, f) => f(b, random), batch);
   const modelStage = stagesOf("model")[0];
-  const spec = await runStage<ModelSpec>(modelStage, data, (m) => checkModelSpec(m, modelStage.id));
+  let spec = await runStage<ModelSpec>(modelStage, data, (m) => checkModelSpec(m, modelStage.id));
+  if (fromDir) spec = await startingFrom(spec, fromDir, progress);
   const trainStage = stagesOf("train")[0];
   const trained = await runStage<TrainedModel>(
     trainStage,

@@ -76,7 +76,7 @@ function checkSources(samples: readonly PatchSource[], size: number): number {
 }
 
 /**
- * Cuts `count` random `size × size` patches from the images and their masks.
+ * Cuts `count` random `size × size` patches from the images, their masks and ROIs.
  *
  * The patches are spread evenly: each image gives `floor(count / N)`, and the
  * first `count % N` images one more. A patch's top-left corner is uniform
@@ -113,6 +113,7 @@ export function samplePatches(
   const channels = checkSources(samples, size);
   const images = new Float32Array(count * size * size * channels);
   const masks = new Float32Array(count * size * size);
+  const rois = new Float32Array(count * size * size);
   const half = Math.floor(size / 2);
   const base = Math.floor(count / samples.length);
   const extra = count % samples.length;
@@ -145,14 +146,22 @@ export function samplePatches(
           (patch * size + y) * rowLength,
         );
         const maskRow = (patch * size + y) * size, maskFrom = (y0 + y) * width + x0;
-        if (mask.channels === 1) masks.set(mask.data.subarray(maskFrom, maskFrom + size), maskRow);
-        else {
-          for (let x = 0; x < size; x++) {
-            masks[maskRow + x] = mask.data[(maskFrom + x) * mask.channels];
-          }
-        }
+        copyRow(mask, maskFrom, masks, maskRow, size);
+        copyRow(roi, maskFrom, rois, maskRow, size);
       }
     }
   });
-  return { images, masks, size, channels, count };
+  return { images, masks, rois, size, channels, count };
+}
+
+/** Copies `length` first-channel values of `source` from pixel `from` to `target[to...]`. */
+function copyRow(
+  source: PatchSource["mask"],
+  from: number,
+  target: Float32Array,
+  to: number,
+  length: number,
+): void {
+  if (source.channels === 1) target.set(source.data.subarray(from, from + length), to);
+  else for (let x = 0; x < length; x++) target[to + x] = source.data[(from + x) * source.channels];
 }

@@ -36,12 +36,12 @@ function cornerOf(
   return { image, x0: p % width, y0: Math.floor(p / width) };
 }
 
-Deno.test("samplePatches() packs image and mask patches NHWC from their corners", () => {
+Deno.test("samplePatches() packs image, mask and ROI patches NHWC from their corners", () => {
   const width = 9, height = 7, channels = 3, size = 4;
   const sources: PatchSource[] = [0, 1].map((s) => ({
     image: coded(width, height, channels, s * 10_000),
     mask: coded(width, height, 1, s * 10_000),
-    roi: filled(width, height, 1),
+    roi: coded(width, height, 2, s * 10_000 + 5), // two channels: the first counts
   }));
   const batch = samplePatches(sources, { size, count: 11 }, new Random(3));
   assertEquals([batch.size, batch.channels, batch.count], [4, 3, 11]);
@@ -55,6 +55,7 @@ Deno.test("samplePatches() packs image and mask patches NHWC from their corners"
         const p = (y0 + y) * width + x0 + x;
         const m = (k * size + y) * size + x;
         assertEquals(batch.masks[m], image * 10_000 + p * 10, `mask of patch ${k}`);
+        assertEquals(batch.rois![m], image * 10_000 + 5 + p * 10, `ROI of patch ${k}`);
         for (let c = 0; c < channels; c++) {
           assertEquals(batch.images[m * channels + c], image * 10_000 + p * 10 + c);
         }

@@ -1,7 +1,7 @@
 /**
  * `core/augment`: the full set of training-patch augmentations, each with
- * its own probability, seeded, geometric ones applied identically to image
- * and mask: flips and quarter turns (exact), rotation by any angle and zoom
+ * its own probability, seeded, geometric ones applied identically to image,
+ * mask and ROI (the FOV, when the patches carry it): flips and quarter turns (exact), rotation by any angle and zoom
  * (bilinear for the image, nearest for the mask), elastic deformation, then
  * brightness, contrast, gamma, Gaussian noise and blur on the image only.
  * Every transform is off unless its probability is above 0, except flips and
@@ -71,6 +71,8 @@ export function augment(options: AugmentOptions): Augmentation {
     const stride = size * size * channels, maskStride = size * size;
     const warped = new Float32Array(batch.images.length);
     const warpedMasks = new Float32Array(batch.masks.length);
+    const rois = batch.rois && new Float32Array(batch.rois.length);
+    const warpedRois = rois && new Float32Array(rois.length);
     for (let i = 0; i < count; i++) {
       // Exact symmetries, the same for image and mask.
       const symmetry = {
@@ -79,6 +81,7 @@ export function augment(options: AugmentOptions): Augmentation {
       };
       transformSquare(batch.images, images, i, size, channels, symmetry);
       transformSquare(batch.masks, masks, i, size, 1, symmetry);
+      if (rois) transformSquare(batch.rois!, rois, i, size, 1, symmetry);
 
       // Interpolating warps, one source map for image and mask.
       const angle = random.next() < o.rotate.p ? between(random, [-1, 1]) * o.rotate.degrees : 0;
@@ -91,6 +94,10 @@ export function augment(options: AugmentOptions): Augmentation {
         resample(masks, warpedMasks, i, size, 1, map, "nearest");
         images.set(warped.subarray(i * stride, (i + 1) * stride), i * stride);
         masks.set(warpedMasks.subarray(i * maskStride, (i + 1) * maskStride), i * maskStride);
+        if (rois) {
+          resample(rois, warpedRois!, i, size, 1, map, "nearest");
+          rois.set(warpedRois!.subarray(i * maskStride, (i + 1) * maskStride), i * maskStride);
+        }
       }
 
       // Intensities, image only.
@@ -103,7 +110,7 @@ export function augment(options: AugmentOptions): Augmentation {
       if (random.next() < o.blur.p) blurPatch(patch, size, channels, between(random, o.blur.sigma));
       if (random.next() < o.noise.p) addNoise(patch, o.noise.sigma, () => random.normal());
     }
-    return { ...batch, images, masks };
+    return { ...batch, images, masks, ...(rois ? { rois } : {}) };
   };
 }
 

@@ -82,3 +82,21 @@ Deno.test("the options reject a reversed range and a probability above 1", () =>
   assertEquals(augmentOptions.safeParse({ flip: 1.5 }).success, false);
   assertEquals(augmentOptions.parse({}).rotate, { p: 0, degrees: 15 });
 });
+
+Deno.test("geometric transforms move the ROI exactly as the mask; without ROIs none appear", () => {
+  const batch = twinBatch(6, 24);
+  const withRois = { ...batch, rois: batch.masks.slice() };
+  const options = augmentOptions.parse({
+    ...none,
+    flip: 0.5,
+    rotate90: 0.5,
+    rotate: { p: 1, degrees: 30 },
+    scale: { p: 1, range: [0.9, 1.2] },
+    elastic: { p: 1, alpha: 2, sigma: 3 },
+    brightness: { p: 1 },
+  });
+  const out = augment(options)(withRois, new Random(5));
+  assertEquals(Array.from(out.rois!), Array.from(out.masks));
+  assertEquals(Array.from(out.rois!).join() === Array.from(batch.masks).join(), false);
+  assertEquals(augment(options)(batch, new Random(5)).rois, undefined);
+});

@@ -30,16 +30,20 @@ export const bcduNet = defineStage({
   description: "Encoder–ConvLSTM–decoder (BCDU-Net style) with a sigmoid output.",
   options: bcduNetOptions,
   plan(options, _data, context) {
-    const parameters = (size: number, channels: number) => {
+    const layers = (size: number, channels: number) => {
       const model = buildBcduNet(context.tf, { ...options, seed: 1 }, size, channels);
-      const count = model.countParams();
+      const list = model.layers.filter((l) => l.weights.length)
+        .map((l) => ({ name: l.name, parameters: l.countParams() }));
       model.dispose();
-      return count;
+      return list;
     };
+    const parameters = (size: number, channels: number) =>
+      layers(size, channels).reduce((n, l) => n + l.parameters, 0);
     return {
       output: {
         name: `BCDU-Net (width ${options.width}, dense ${options.dense})`,
         parameters,
+        layers,
         forwardFlops: (size: number, channels: number) =>
           bcduNetForwardFlops({ width: options.width, dense: options.dense, size, channels }),
       },

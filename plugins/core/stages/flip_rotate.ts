@@ -23,6 +23,7 @@ export function flipRotate(options: FlipRotateOptions): Augmentation {
   return (batch, random) => {
     const images = new Float32Array(batch.images.length);
     const masks = new Float32Array(batch.masks.length);
+    const rois = batch.rois && new Float32Array(batch.rois.length);
     for (let i = 0; i < batch.count; i++) {
       const symmetry = {
         flip: random.next() < options.flip,
@@ -30,8 +31,9 @@ export function flipRotate(options: FlipRotateOptions): Augmentation {
       };
       transformSquare(batch.images, images, i, batch.size, batch.channels, symmetry);
       transformSquare(batch.masks, masks, i, batch.size, 1, symmetry);
+      if (rois) transformSquare(batch.rois!, rois, i, batch.size, 1, symmetry);
     }
-    return { ...batch, images, masks };
+    return { ...batch, images, masks, ...(rois ? { rois } : {}) };
   };
 }
 

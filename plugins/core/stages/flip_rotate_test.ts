@@ -118,3 +118,18 @@ Deno.test("flipRotateStage defaults both probabilities to 0.5 and rejects values
   assertEquals(flipRotateOptions.safeParse({ turn: 1 }).success, false);
   assertEquals([flipRotateStage.name, flipRotateStage.kind], ["flip_rotate", "augment"]);
 });
+
+Deno.test("flipRotate() turns the ROI with the mask", () => {
+  const masks = new Float32Array(4 * 9).map((_, i) => (i * 7) % 3 === 0 ? 1 : 0);
+  const batch = {
+    images: masks.slice(),
+    masks,
+    rois: masks.slice(),
+    count: 4,
+    size: 3,
+    channels: 1,
+  };
+  const out = flipRotate({ flip: 0.5, rotate90: 0.9 })(batch, new Random(4));
+  assertEquals(Array.from(out.rois!), Array.from(out.masks));
+  assertEquals(Array.from(out.masks).join() === Array.from(masks).join(), false);
+});

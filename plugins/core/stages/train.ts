@@ -15,6 +15,9 @@ import {
   type TrainedModel,
 } from "../../../mod.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
+import { groupedMomentum } from "../train/grouped_optimizer.ts";
+import { layerControl } from "../train/layer_control.ts";
+import { selectLayers } from "../train/layer_patterns.ts";
 
 /** Options of `core/train`. */
 export const trainOptions = z.object({
@@ -39,7 +42,39 @@ export const trainOptions = z.object({
     .describe("Stochastic gradient descent with momentum, as in the seed paper."),
   schedule: componentRef("schedule", { use: "core/cosine", with: {} })
     .describe("How the learning rate changes over training."),
-}).strict();
+  freeze: z.array(z.string().min(1)).default([]).describe(
+    "Layers whose weights stay as they start (e.g. from `stages.model.from`), by name pattern " +
+      "(`*` any characters, `?` one): `down*` keeps the encoder. `deno task plan` lists the layers.",
+  ),
+  unfreeze: z.array(
+    z.object({
+      epoch: z.number().int().min(1).describe("The epoch (from 1) at whose start the layers thaw."),
+      layers: z.array(z.string().min(1)).min(1).default(["*"])
+        .describe("Name patterns of the layers to thaw (default: all)."),
+    }).strict(),
+  ).default([])
+    .describe("Thaws frozen layers on a schedule, e.g. `[{ epoch: 2 }]` trains all from epoch 2."),
+  parameterGroups: z.array(
+    z.object({
+      layers: z.array(z.string().min(1)).min(1).describe("Name patterns of the group's layers."),
+      learningRate: z.number().positive()
+        .describe("The group's base learning rate; the schedule scales it like the default one."),
+    }).strict(),
+  ).default([]).describe(
+    "Layers that learn at their own base learning rate (a layer joins the first group it " +
+      "matches); the rest use optimizer.learningRate.",
+  ),
+}).strict().superRefine((options, context) => {
+  options.unfreeze.forEach((entry, i) => {
+    if (entry.epoch > options.epochs) {
+      context.addIssue({
+        code: "custom",
+        path: ["unfreeze", i, "epoch"],
+        message: `epoch ${entry.epoch} is after the last epoch (${options.epochs})`,
+      });
+    }
+  });
+});
 
 /** The options of `core/train` after defaults. */
 export type TrainOptions = z.output<typeof trainOptions>;
@@ -49,11 +84,13 @@ function gather(source: PatchBatch, indices: readonly number[]): PatchBatch {
   const maskStride = source.size * source.size;
   const images = new Float32Array(indices.length * imageStride);
   const masks = new Float32Array(indices.length * maskStride);
+  const rois = source.rois && new Float32Array(indices.length * maskStride);
   indices.forEach((p, i) => {
     images.set(source.images.subarray(p * imageStride, (p + 1) * imageStride), i * imageStride);
     masks.set(source.masks.subarray(p * maskStride, (p + 1) * maskStride), i * maskStride);
+    rois?.set(source.rois!.subarray(p * maskStride, (p + 1) * maskStride), i * maskStride);
   });
-  return { ...source, images, masks, count: indices.length };
+  return { ...source, images, masks, ...(rois ? { rois } : {}), count: indices.length };
 }
 
 /**
@@ -71,6 +108,39 @@ async function firstNonFiniteWeight(
     for (const value of values) if (!Number.isFinite(value)) return { name: weight.name, value };
   }
   return undefined;
+}
+
+/** What `freeze`, `unfreeze` and `parameterGroups` select, checked against the layers. */
+function layerPlan(
+  options: TrainOptions,
+  layers: readonly { name: string; parameters: number }[] | undefined,
+): string[] {
+  const { freeze, unfreeze, parameterGroups } = options;
+  if (!freeze.length && !unfreeze.length && !parameterGroups.length) return [];
+  if (!layers) return ["(the model lists no layers: freeze and parameter groups not checked)"];
+  const names = layers.map((l) => l.name);
+  const size = (selected: readonly string[]) =>
+    `${selected.length} layers, ${
+      layers.filter((l) => selected.includes(l.name)).reduce((n, l) => n + l.parameters, 0)
+        .toLocaleString("en")
+    } parameters`;
+  const lines: string[] = [];
+  if (freeze.length) {
+    const frozen = selectLayers(freeze, names, "train.freeze");
+    lines.push(`frozen at the start: ${size(frozen)} (${frozen.join(", ")})`);
+  }
+  unfreeze.forEach((u, i) => {
+    const thawed = selectLayers(u.layers, names, `train.unfreeze[${i}].layers`);
+    lines.push(`thawed at epoch ${u.epoch}: ${size(thawed)}`);
+  });
+  const taken = new Set<string>(); // a layer joins the first group it matches
+  parameterGroups.forEach((g, i) => {
+    const members = selectLayers(g.layers, names, `train.parameterGroups[${i}].layers`)
+      .filter((n) => !taken.has(n));
+    members.forEach((n) => taken.add(n));
+    lines.push(`learning rate ${g.learningRate}: ${size(members)}`);
+  });
+  return lines;
 }
 
 /** The `core/train` stage. */
@@ -95,6 +165,7 @@ export const train = defineStage({
     return {
       output: { patchSize: size, channels: c },
       lines: [
+        ...layerPlan(options, model.layers?.(size, c)),
         `patches ${size}×${size}×${c}: ${count} from ${data.train} training images` +
         `${
           insideRoi ? ", centred inside the FOV" : ""
@@ -128,16 +199,14 @@ export const train = defineStage({
       );
     }
     const model = spec.build(size, all.channels);
-    const optimizer = tf.train.momentum(
-      options.optimizer.learningRate,
-      options.optimizer.momentum,
-      options.optimizer.nesterov,
-    );
+    const layers = layerControl(model, options);
+    const optimizer = groupedMomentum(tf, options.optimizer, layers.groups, layers.variables);
     model.compile({ optimizer, loss: "binaryCrossentropy" });
     progress.info(
       `${spec.name}: ${model.countParams().toLocaleString("en")} parameters on ${backend}; ` +
         `${training.length} training and ${validation.length} validation patches of ${size}×${size}`,
     );
+    for (const line of layers.describe()) progress.info(line);
 
     const stepsPerEpoch = Math.floor(training.length / options.batchSize);
     const augmentRandom = random.fork();
@@ -163,17 +232,17 @@ export const train = defineStage({
     const trainingStarted = performance.now();
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const started = performance.now();
+      if (layers.thaw(epoch + 1)) {
+        model.compile({ optimizer, loss: "binaryCrossentropy" });
+        for (const line of layers.describe(epoch + 1)) progress.info(line);
+      }
       const task = progress.task(`epoch ${epoch + 1}/${options.epochs}`, stepsPerEpoch);
       const shuffled = random.shuffle([...training]);
       let lossSum = 0;
       let rate = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
-        rate = schedule(
-          epoch + step / stepsPerEpoch,
-          options.optimizer.learningRate,
-          options.epochs,
-        );
-        optimizer.setLearningRate(rate);
+        optimizer.setRates((base) => schedule(epoch + step / stepsPerEpoch, base, options.epochs));
+        rate = optimizer.rates[0];
         const batch = augment(
           gather(all, shuffled.slice(step * options.batchSize, (step + 1) * options.batchSize)),
           augmentRandom,

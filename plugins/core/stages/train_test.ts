@@ -123,3 +123,59 @@ Deno.test("train() stops with a clear error when the loss is not finite", async 
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+/** Two named 1×1 convolutions; `built` keeps each network built, to read its starting weights. */
+function twoLayerSpec(built: import("@tensorflow/tfjs").LayersModel[]): ModelSpec {
+  return {
+    name: "two-layer",
+    build(size, channels) {
+      const input = tf.input({ shape: [size, size, channels] });
+      const hidden = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: "enc", seed: 1 } as never)
+        .apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
+      const output = tf.layers.conv2d({ filters: 1, kernelSize: 1, activation: "sigmoid" })
+        .apply(hidden) as import("@tensorflow/tfjs").SymbolicTensor;
+      const model = tf.model({ inputs: input, outputs: output });
+      built.push(model);
+      return model;
+    },
+  };
+}
+
+Deno.test("train() keeps frozen layers fixed, then thaws them at the scheduled epoch", async () => {
+  for (const thawAt of [undefined, 2]) {
+    const { context: ctx, folder } = await context();
+    try {
+      const built: import("@tensorflow/tfjs").LayersModel[] = [];
+      const spec = twoLayerSpec(built);
+      const fineTune = trainOptions.parse({
+        ...options,
+        freeze: ["enc"],
+        unfreeze: thawAt ? [{ epoch: thawAt }] : [],
+      });
+      let start: Float32Array | undefined;
+      const wrapped: ModelSpec = {
+        ...spec,
+        build(size, channels) {
+          const model = spec.build(size, channels);
+          start = model.getLayer("enc").getWeights()[0].dataSync().slice() as Float32Array;
+          return model;
+        },
+      };
+      const trained = await train.run(fineTune, { data, model: wrapped, augment: (b) => b }, ctx);
+      const end = trained.model.getLayer("enc").getWeights()[0].dataSync();
+      const moved = end.some((v, i) => v !== start![i]);
+      assertEquals(moved, thawAt !== undefined, `enc moved with unfreeze at ${thawAt}`);
+      const head = trained.model.layers.at(-1)!;
+      assertEquals(head.trainable, true);
+    } finally {
+      await Deno.remove(folder, { recursive: true });
+    }
+  }
+});
+
+Deno.test("trainOptions rejects an unfreeze epoch after the last epoch", () => {
+  const result = trainOptions.safeParse({ epochs: 2, unfreeze: [{ epoch: 3 }] });
+  assertEquals(result.success, false);
+  assertEquals(result.error!.issues[0].path, ["unfreeze", 0, "epoch"]);
+  assertEquals(result.error!.issues[0].message, "epoch 3 is after the last epoch (2)");
+});

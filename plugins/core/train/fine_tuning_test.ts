@@ -1,0 +1,129 @@
+import { assert, assertEquals, assertThrows } from "../../../tests/assert.ts";
+import { CapillaryError, loadBackend, tf } from "../../../mod.ts";
+import { groupedMomentum } from "./grouped_optimizer.ts";
+import { layerControl } from "./layer_control.ts";
+import { matchesPattern, selectLayers } from "./layer_patterns.ts";
+
+await loadBackend("cpu");
+
+Deno.test("matchesPattern() matches whole names with * and ?", () => {
+  const cases: [string, string, boolean][] = [
+    ["down*", "down1_conv1", true],
+    ["down*", "up1_down", false],
+    ["*_bn", "up2_bn", true],
+    ["up?_bn", "up2_bn", true],
+    ["up?_bn", "up12_bn", false],
+    ["head.x", "head_x", false], // "." is literal
+    ["*", "anything", true],
+  ];
+  for (const [pattern, name, expected] of cases) {
+    assertEquals(matchesPattern(pattern, name), expected, `${pattern} vs ${name}`);
+  }
+});
+
+Deno.test("selectLayers() names the pattern that matches nothing and lists the layers", () => {
+  const names = ["down1_conv1", "down1_conv2", "head_sigmoid"];
+  const error = assertThrows(
+    () => selectLayers(["down1_*", "donw2*"], names, "train.freeze"),
+    CapillaryError,
+  );
+  assertEquals(error.code, "E_LAYER_PATTERN");
+  assert(error.message.includes(`train.freeze: "donw2*" matches no layer`), error.message);
+  assert(error.message.includes("layers: down1_conv1, down1_conv2, head_sigmoid"));
+});
+
+/** Two named 1×1 convolutions and a batch norm, with fixed initial weights. */
+function smallModel(): import("@tensorflow/tfjs").LayersModel {
+  const input = tf.input({ shape: [4, 4, 1] });
+  const ones = "ones" as const;
+  let x = tf.layers.conv2d({ filters: 2, kernelSize: 1, name: "enc_conv", kernelInitializer: ones })
+    .apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: "enc_bn" }).apply(x) as typeof x;
+  x = tf.layers.conv2d({
+    filters: 1,
+    kernelSize: 1,
+    name: "head",
+    activation: "sigmoid",
+    kernelInitializer: ones,
+  }).apply(x) as typeof x;
+  return tf.model({ inputs: input, outputs: x });
+}
+
+Deno.test("layerControl() freezes by pattern, thaws on schedule and groups variables", () => {
+  const model = smallModel();
+  const control = layerControl(model, {
+    freeze: ["enc_*"],
+    unfreeze: [{ epoch: 2, layers: ["enc_conv"] }],
+    parameterGroups: [{ layers: ["head", "enc*"], learningRate: 0.001 }],
+  });
+  assertEquals(control.frozen(), ["enc_conv", "enc_bn"]);
+  assertEquals(model.layers.filter((l) => l.weights.length && !l.trainable).length, 2);
+  assertEquals(control.groups[0].layers, ["enc_conv", "enc_bn", "head"]);
+  // Variable names are what gradients are keyed by: kernel and bias of each conv, 4 of the BN.
+  assertEquals(control.groups[0].variables.size, 2 + 4 + 2);
+  assertEquals(control.describe()[0], "frozen enc_conv, enc_bn; 3 of 15 parameters train");
+  assertEquals(control.thaw(1), false);
+  assertEquals(control.thaw(2), true);
+  assertEquals(control.frozen(), ["enc_bn"]);
+  assert(model.getLayer("enc_conv").trainable && !model.getLayer("enc_bn").trainable);
+  assertEquals(control.describe(2)[0], "epoch 2: frozen enc_bn; 7 of 15 parameters train");
+  model.dispose();
+});
+
+Deno.test("layerControl() refuses to freeze every layer", () => {
+  const model = smallModel();
+  const error = assertThrows(
+    () => layerControl(model, { freeze: ["*"], unfreeze: [], parameterGroups: [] }),
+    CapillaryError,
+  );
+  assert(error.message.includes("freezes every layer"), error.message);
+  model.dispose();
+});
+
+/** Trains `model` for `steps` on one fixed batch with `optimizer`; returns the weights. */
+function trainSteps(
+  model: import("@tensorflow/tfjs").LayersModel,
+  makeOptimizer: (variables: string[]) => import("@tensorflow/tfjs").Optimizer,
+  steps: number,
+): Float32Array[] {
+  const optimizer = makeOptimizer(
+    model.weights.map((w) => (w.read() as import("@tensorflow/tfjs").Variable).name),
+  );
+  model.compile({ optimizer, loss: "binaryCrossentropy" });
+  const x = tf.tensor4d(Array.from({ length: 32 }, (_, i) => (i % 7) / 7 - 0.3), [2, 4, 4, 1]);
+  const y = tf.tensor4d(Array.from({ length: 32 }, (_, i) => i % 3 === 0 ? 1 : 0), [2, 4, 4, 1]);
+  for (let i = 0; i < steps; i++) {
+    tf.tidy(() => {
+      optimizer.minimize(() =>
+        tf.mean(tf.metrics.binaryCrossentropy(y, model.apply(x, { training: true }) as never))
+      );
+    });
+  }
+  tf.dispose([x, y]);
+  return model.getWeights().map((w) => w.dataSync() as Float32Array);
+}
+
+Deno.test("groupedMomentum() with no groups updates bit for bit as tf.train.momentum", () => {
+  const settings = { learningRate: 0.05, momentum: 0.99, nesterov: true };
+  const plain = trainSteps(smallModel(), () => tf.train.momentum(0.05, 0.99, true), 5);
+  const grouped = trainSteps(smallModel(), (v) => groupedMomentum(tf, settings, [], v), 5);
+  assertEquals(grouped, plain);
+  assert(plain[0][0] !== 1, "the weights moved");
+});
+
+Deno.test("groupedMomentum() moves each group at its own rate, scaled alike by setRates", () => {
+  const a = tf.variable(tf.scalar(0), true, "group_test_a");
+  const b = tf.variable(tf.scalar(0), true, "group_test_b");
+  const optimizer = groupedMomentum(tf, { learningRate: 0.1, momentum: 0.5, nesterov: false }, [
+    { variables: new Set(["group_test_b"]), learningRate: 0.01 },
+  ], ["group_test_a", "group_test_b"]);
+  optimizer.setRates((base) => base / 2); // the schedule halves every base rate
+  assertEquals(optimizer.rates, [0.05, 0.005]);
+  const loss = () => tf.add(a, tf.mul(b, 2)) as import("@tensorflow/tfjs").Scalar; // grads 1, 2
+  optimizer.minimize(loss);
+  optimizer.minimize(loss);
+  // momentum 0.5: accumulators g, then 0.5·g + g; two steps move by rate·(1 + 1.5)·g
+  assert(Math.abs(a.dataSync()[0] - -0.05 * 2.5) < 1e-7, `${a.dataSync()[0]}`);
+  assert(Math.abs(b.dataSync()[0] - -0.005 * 2.5 * 2) < 1e-7, `${b.dataSync()[0]}`);
+  tf.dispose([a, b]);
+});

@@ -1,0 +1,116 @@
+/**
+ * An optimizer that gives parameter groups their own learning rates, as
+ * PyTorch's `param_groups` do: each group has its own SGD-with-momentum
+ * optimizer and base learning rate, and the schedule scales every group's
+ * base rate alike. TensorFlow.js layers models take one optimizer, so this
+ * one routes each variable's gradient to its group's.
+ *
+ * @module
+ */
+import type { Tf } from "../../../mod.ts";
+import type { tf as TfNamespace } from "../../../pipeline/backend/tfjs.ts";
+
+type MomentumOptimizer = ReturnType<Tf["train"]["momentum"]>;
+type Gradients = Parameters<TfNamespace.Optimizer["applyGradients"]>[0];
+
+/** One group: which variables, and at what base learning rate. */
+export interface ParameterGroup {
+  /** Variable names (`tf.Variable.name`) in the group. */
+  readonly variables: ReadonlySet<string>;
+  /** The group's base learning rate (before the schedule). */
+  readonly learningRate: number;
+}
+
+/** SGD with momentum, as `core/train` configures it. */
+export interface MomentumSettings {
+  /** The base learning rate of variables in no group. */
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly nesterov: boolean;
+}
+
+/** An optimizer over parameter groups (see the module doc). */
+export interface GroupedOptimizer extends TfNamespace.Optimizer {
+  /** Sets every group's rate to `rate(base)`, e.g. the schedule at this step. */
+  setRates(rate: (base: number) => number): void;
+  /** The learning rates now: the default group's first, then each group's. */
+  readonly rates: readonly number[];
+}
+
+/**
+ * Creates an optimizer whose variables in `groups[i]` learn at
+ * `groups[i].learningRate` and the rest at `settings.learningRate`. With no
+ * groups it updates exactly as one momentum optimizer does.
+ *
+ * @param tf The TensorFlow.js runtime (the stage context's).
+ * @param settings Momentum settings and the default base rate.
+ * @param groups Disjoint groups of variables.
+ * @param variables Every variable it will update (by `tf.Variable.name`).
+ * @returns The optimizer, to pass to `model.compile`.
+ *
+ * @example Usage
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { groupedMomentum } from "./grouped_optimizer.ts";
+ * const a = tf.variable(tf.scalar(1), true, "a"), b = tf.variable(tf.scalar(1), true, "b");
+ * const optimizer = groupedMomentum(tf, { learningRate: 0.1, momentum: 0, nesterov: false }, [
+ *   { variables: new Set(["b"]), learningRate: 0.01 },
+ * ], ["a", "b"]);
+ * optimizer.minimize(() => tf.add(a, b) as tf.Scalar); // both gradients are 1
+ * console.assert(Math.abs(a.dataSync()[0] - 0.9) < 1e-6 && Math.abs(b.dataSync()[0] - 0.99) < 1e-6);
+ * ```
+ */
+export function groupedMomentum(
+  tf: Tf,
+  settings: MomentumSettings,
+  groups: readonly ParameterGroup[],
+  variables: Iterable<string>,
+): GroupedOptimizer {
+  const bases = [settings.learningRate, ...groups.map((g) => g.learningRate)];
+  const groupOf = (name: string) => 1 + groups.findIndex((g) => g.variables.has(name));
+  // One momentum optimizer per variable: tfjs keys its accumulators by the
+  // position of a variable in each call, so a set of variables that changes
+  // (layers thawing) would otherwise pair variables with other accumulators.
+  // Made here, not on first use: an optimizer made inside a tidy loses its constants.
+  const perVariable = new Map<string, { group: number; optimizer: TfNamespace.Optimizer }>();
+  for (const name of variables) {
+    const group = groupOf(name);
+    perVariable.set(name, {
+      group,
+      optimizer: tf.train.momentum(bases[group], settings.momentum, settings.nesterov),
+    });
+  }
+  class Grouped extends tf.Optimizer implements GroupedOptimizer {
+    static className = "CapillaryGroupedMomentum";
+    rates = [...bases];
+    setRates(rate: (base: number) => number): void {
+      this.rates = bases.map(rate);
+      for (const { group, optimizer } of perVariable.values()) {
+        (optimizer as MomentumOptimizer).setLearningRate(this.rates[group]);
+      }
+    }
+    applyGradients(gradients: Gradients): void {
+      const entries = Array.isArray(gradients)
+        ? gradients.map(({ name, tensor }) => [name, tensor] as const)
+        : Object.entries(gradients);
+      for (const [name, tensor] of entries) {
+        const entry = perVariable.get(name);
+        if (!entry) {
+          throw new Error(`Cannot update variable "${name}": it was not given at creation`);
+        }
+        entry.optimizer.applyGradients({ [name]: tensor } as never);
+      }
+    }
+    override dispose(): void {
+      for (const { optimizer } of perVariable.values()) optimizer.dispose();
+      super.dispose();
+    }
+    getConfig() {
+      return {
+        ...settings,
+        groups: groups.map((g) => ({ learningRate: g.learningRate, variables: [...g.variables] })),
+      };
+    }
+  }
+  return new Grouped();
+}
