@@ -30,7 +30,7 @@ import {
 import { explainRecipe } from "./pipeline/recipe/explain.ts";
 import { recipeJsonSchema } from "./pipeline/recipe/json_schema.ts";
 import { loadPlugins } from "./pipeline/recipe/load_plugins.ts";
-import core from "./plugins/core/mod.ts";
+import { BUILTIN_PLUGINS } from "./plugins/builtins.ts";
 
 const USAGE = `Capillary ${VERSION}: declarative segmentation pipelines
 
@@ -61,10 +61,10 @@ Options:
 /** Where `deno task schema` writes the recipe JSON Schema that recipes' modelines name. */
 export const DEFAULT_SCHEMA_FILE = "schema/recipe.schema.json";
 
-/** The core plugin and the plugin modules given with `--plugin`. */
+/** The built-in plugins and the plugin modules given with `--plugin`. */
 async function registryWith(plugins: string[]): Promise<Registry> {
   const registry = new Registry();
-  registry.register(core, "(built in)");
+  for (const plugin of BUILTIN_PLUGINS) registry.register(plugin, "(built in)");
   if (!plugins.length) return registry;
   const parsed = parseRecipeText(stringify({ plugins }), "--plugin");
   const issues = await loadPlugins(plugins, Deno.cwd(), registry, parsed);
@@ -139,7 +139,7 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     const { recipe, parsed } = await loadRecipe(file, {
-      builtins: [core],
+      builtins: BUILTIN_PLUGINS,
       overrides: values.set ?? [],
     });
     if (command === "validate") {

@@ -10,14 +10,14 @@
  * @module
  */
 import { loadRecipe, type SegmentationData } from "../mod.ts";
-import core from "../plugins/core/mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { dataCacheKey, readCachedData, writeCachedData } from "../pipeline/run/data_cache.ts";
 import { quietStageContext } from "../tests/stage_context.ts";
 
 const cache = await Deno.makeTempDir({ prefix: "capillary-cache-bench-" });
 Deno.env.set("CAPILLARY_CACHE", cache);
 const file = new URL("../recipes/drive.yaml", import.meta.url).pathname;
-const { recipe } = await loadRecipe(file, { builtins: [core] });
+const { recipe } = await loadRecipe(file, { builtins: BUILTIN_PLUGINS });
 const load = recipe.stages.get("load")![0], preprocess = recipe.stages.get("preprocess") ?? [];
 const context = (id: string) => quietStageContext(id, file.replace(/\/[^/]*$/, ""));
 for (let round = 1; round <= 2; round++) {

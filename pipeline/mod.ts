@@ -36,6 +36,7 @@ export {
 } from "./run/progress.ts";
 export { formatMetricsTable } from "./run/metrics_table.ts";
 export { loadLayersModel, saveLayersModel } from "./run/model_io.ts";
+export { copyWeightsByLayer, resolveModelFrom } from "./run/pretrained.ts";
 export { formatPlan, type PlannedStage, planRecipe } from "./run/plan.ts";
 export { encodeGrayPng } from "./image/write_png.ts";
 export {

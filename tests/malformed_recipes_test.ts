@@ -68,6 +68,13 @@ const CASES: Case[] = [
     says: ['"from" belongs to the model stage, not train', "write it under stages.model"],
   },
   {
+    name: "an SGD option given to Adam",
+    recipe: trainWith("optimizer: { type: adam, momentum: 0.9 }"),
+    error: RecipeValidationError,
+    at: "5:62",
+    says: ['unknown option "momentum"', 'expected one of "type", "learningRate", "beta1"'],
+  },
+  {
     name: "an unfreeze epoch after the last epoch",
     recipe: trainWith("epochs: 2, unfreeze: [{ epoch: 3 }]"),
     error: RecipeValidationError,

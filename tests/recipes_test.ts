@@ -5,7 +5,7 @@
 import { assertEquals } from "./assert.ts";
 import { loadRecipe, renderResolvedRecipe, VERSION } from "../mod.ts";
 import { resolvedRecipeObject } from "../pipeline/recipe/render.ts";
-import core from "../plugins/core/mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 
 const folder = new URL("../recipes/", import.meta.url);
 const files: string[] = [];
@@ -21,7 +21,7 @@ Deno.test("recipes/ holds at least the smoke recipe", () => {
 for (const name of files) {
   Deno.test(`loadRecipe() loads recipes/${name} and its rendering round-trips`, async () => {
     const file = new URL(name, folder).pathname;
-    const { recipe } = await loadRecipe(file, { builtins: [core] });
+    const { recipe } = await loadRecipe(file, { builtins: BUILTIN_PLUGINS });
     assertEquals(recipe.file, file);
     for (const kind of ["load", "model", "train", "evaluate"] as const) {
       assertEquals(recipe.stages.get(kind)?.length, 1, `${name}: ${kind}`);
@@ -32,7 +32,7 @@ for (const name of files) {
     try {
       const copy = `${dir}/${name}`;
       await Deno.writeTextFile(copy, rendered);
-      const again = (await loadRecipe(copy, { builtins: [core] })).recipe;
+      const again = (await loadRecipe(copy, { builtins: BUILTIN_PLUGINS })).recipe;
       assertEquals(resolvedRecipeObject(again), resolvedRecipeObject(recipe), name);
       for (const [kind, stages] of recipe.stages) {
         assertEquals(

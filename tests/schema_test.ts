@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { assertEquals } from "./assert.ts";
 import { Registry } from "../mod.ts";
 import { recipeJsonSchema, schemaModeline } from "../pipeline/recipe/json_schema.ts";
-import core from "../plugins/core/mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { DEFAULT_SCHEMA_FILE } from "../cli.ts";
 
 const ROOT = new URL("..", import.meta.url);
@@ -16,7 +16,7 @@ const SCHEMA_FILE = new URL(DEFAULT_SCHEMA_FILE, ROOT);
 
 function coreSchema() {
   const registry = new Registry();
-  registry.register(core, "(built in)");
+  for (const plugin of BUILTIN_PLUGINS) registry.register(plugin, "(built in)");
   return recipeJsonSchema(registry);
 }
 
@@ -129,4 +129,20 @@ Deno.test("the schema rejects a typo, a wrong type, a bad range and a stage in t
     const recipe = JSON.parse(JSON.stringify(change(base)));
     assertEquals(validate(recipe), false, what);
   }
+});
+
+Deno.test("the schema asks for every required stage unless the recipe extends a base", () => {
+  const validate = validator();
+  const partial = { stages: { model: { use: "core/bcdunet", from: "runs/x" } } };
+  assertEquals(validate(partial), false);
+  assertEquals(
+    validate({ extends: "drive.yaml", ...partial }),
+    true,
+    JSON.stringify(validate.errors),
+  );
+  // `from` is the model slot's only.
+  assertEquals(
+    validate({ extends: "d.yaml", stages: { train: { use: "core/train", from: "x" } } }),
+    false,
+  );
 });

@@ -93,10 +93,13 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
       );
       return [...below, ...added.map(unwrapAppends)];
     }
-    // A map naming another implementation (`use`) replaces the one below:
-    // the old implementation's options mean nothing to the new one.
-    const switches = isPlainMap(over) && isPlainMap(below) && typeof over.use === "string" &&
-      over.use !== below.use;
+    // A map naming another implementation (`use`) or kind (`type`, as in
+    // `optimizer: {type: adam}`) replaces the one below: the old one's options
+    // mean nothing to the new one.
+    const switchesOn = (key: string) =>
+      isPlainMap(over) && isPlainMap(below) && typeof over[key] === "string" &&
+      over[key] !== below[key];
+    const switches = switchesOn("use") || switchesOn("type");
     if (isPlainMap(over) && isPlainMap(below) && !isAppend(over) && !switches) {
       const result: Plain = { ...below };
       for (const [key, value] of Object.entries(over)) {

@@ -149,3 +149,18 @@ Deno.test("mergeLayers replaces a map that names another implementation instead 
   assertEquals(switched.value, { model: { use: "b/net", with: { z: 4 } } });
   assertEquals(where(switched.sourceOf(["model", "with", "x"])), "default");
 });
+
+Deno.test("mergeLayers replaces a map whose type changes (another optimizer), merges one that keeps it", () => {
+  const base = parseRecipeText(
+    "optimizer: {type: sgd, learningRate: 0.01, momentum: 0.99}\n",
+    "base.yaml",
+  );
+  const adam = parseRecipeText("optimizer: {type: adam, learningRate: 0.001}\n", "adam.yaml");
+  const sgd = parseRecipeText("optimizer: {type: sgd, learningRate: 0.1}\n", "sgd.yaml");
+  assertEquals(mergeLayers([base, adam], "adam.yaml").value, {
+    optimizer: { type: "adam", learningRate: 0.001 },
+  });
+  assertEquals(mergeLayers([base, sgd], "sgd.yaml").value, {
+    optimizer: { type: "sgd", learningRate: 0.1, momentum: 0.99 },
+  });
+});

@@ -112,12 +112,22 @@ export function recipeJsonSchema(registry: Registry): JsonSchema {
     type: "object",
     description: (properties.stages as JsonSchema)?.description,
     properties: stageProperties,
-    required: STAGE_KINDS.filter((k) => !OPTIONAL_KINDS.has(k)),
     additionalProperties: false,
   };
+  // A recipe that extends another may leave out what its base gives; one that
+  // does not must name every required stage.
+  const required = (top.required as string[] | undefined ?? []).filter((k) => k !== "stages");
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     title: "Capillary recipe",
     ...top,
+    required,
+    if: { required: ["extends"] },
+    else: {
+      required: ["stages"],
+      properties: {
+        stages: { required: STAGE_KINDS.filter((k) => !OPTIONAL_KINDS.has(k)) },
+      },
+    },
   };
 }

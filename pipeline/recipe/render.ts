@@ -12,16 +12,16 @@ import type { ResolvedRecipe } from "./validate.ts";
 
 /**
  * The resolved stages in recipe layout: `{ use, from, with }` per slot, a
- * list for the chain slots (preprocess, augment). A relative `from` becomes
- * absolute, so the layout means the same from any folder.
+ * list for the chain slots (preprocess, augment). A relative `from` (relative
+ * to the working folder, as runs are) becomes absolute, so the layout means
+ * the same from any folder.
  */
 export function stagesLayout(recipe: ResolvedRecipe): Record<string, unknown> {
   const stages: Record<string, unknown> = {};
-  const recipeDir = dirname(resolve(recipe.file));
   for (const [kind, list] of recipe.stages) {
     const entries = list.map((s) => ({
       use: s.id,
-      ...(s.from ? { from: resolve(recipeDir, s.from.path) } : {}),
+      ...(s.from ? { from: resolve(s.from.path) } : {}),
       with: s.options,
     }));
     stages[kind] = CHAIN_KINDS.has(kind) ? entries : entries[0];

@@ -28,7 +28,7 @@ export const stageEntrySchema = z.object({
   from: z.string().min(1).optional().describe(
     "Model stage only: start from the trained weights of an earlier run, given as its run " +
       "folder, its `model/` folder, or a folder of runs (the newest finished one is taken); " +
-      "relative to the recipe. The architecture must match.",
+      "relative to the working folder, as `output` is. The architecture must match.",
   ),
 }).strict();
 

@@ -17,6 +17,7 @@ type Def = {
   options?: z.ZodType[];
   in?: z.ZodType;
   valueType?: z.ZodType;
+  values?: unknown[];
 };
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
@@ -32,8 +33,12 @@ function unwrap(schema: z.ZodType): z.ZodType {
   return s;
 }
 
-/** The option names an object schema at `path` (relative to `schema`) accepts. */
-export function knownKeys(schema: z.ZodType, path: KeyPath): string[] {
+/**
+ * The option names an object schema at `path` (relative to `schema`) accepts.
+ * For a union of maps told apart by a `type` literal, `value`'s `type` picks
+ * the map whose names count.
+ */
+export function knownKeys(schema: z.ZodType, path: KeyPath, value?: unknown): string[] {
   let s: z.ZodType | undefined = unwrap(schema);
   for (const step of path) {
     if (!s) return [];
@@ -51,10 +56,12 @@ export function knownKeys(schema: z.ZodType, path: KeyPath): string[] {
   const def = defOf(s);
   if (def.type === "object" && def.shape) return Object.keys(def.shape);
   if (def.type === "union" && def.options) {
-    return def.options.flatMap((o) => {
-      const d = defOf(unwrap(o));
-      return d.type === "object" && d.shape ? Object.keys(d.shape) : [];
-    });
+    const maps = def.options.map((o) => defOf(unwrap(o))).filter((d) => d.type === "object");
+    const tag = (value as { type?: unknown } | null)?.type;
+    const tagged = maps.filter((d) =>
+      d.shape?.type && defOf(unwrap(d.shape.type)).values?.includes(tag)
+    );
+    return (tagged.length ? tagged : maps).flatMap((d) => Object.keys(d.shape ?? {}));
   }
   return [];
 }
@@ -112,7 +119,7 @@ export function zodIssuesToRecipeIssues(
     )[];
     const path = [...prefix, ...rel];
     if (issue.code === "unrecognized_keys") {
-      const known = knownKeys(schema, rel);
+      const known = knownKeys(schema, rel, valueAt(value, rel));
       for (const key of issue.keys) {
         out.push({
           path: [...path, key],

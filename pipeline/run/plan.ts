@@ -69,7 +69,7 @@ export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]
       if (kind === "load" || kind === "preprocess") data = result.output as DataPlan;
       if (kind === "model") model = result.output as ModelPlan;
       const from = stage.from &&
-        await resolveModelFrom(stage.from.path, recipeDir, stage.from.position);
+        await resolveModelFrom(stage.from.path, Deno.cwd(), stage.from.position);
       if (from) result = { ...result, lines: [...result.lines, `weights from ${from}`] };
       if (kind === "train") trained = result.output as TrainPlan;
       planned.push({ stage, lines: result.lines });

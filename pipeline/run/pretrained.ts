@@ -36,7 +36,7 @@ async function isDirectory(path: string): Promise<boolean> {
  * finished (`metrics.json` written) is taken.
  *
  * @param from The path as the recipe gives it.
- * @param baseDir The folder it is relative to (the recipe's).
+ * @param baseDir The folder it is relative to (the working folder, where runs go).
  * @param position Where the recipe says it, for the error.
  * @returns The absolute folder holding `model.json` and its weights.
  * @throws {CapillaryError} `E_MODEL_FROM`, naming the position, when there is no model there.
@@ -70,7 +70,7 @@ export async function resolveModelFrom(
   if (!(await isDirectory(path))) {
     throw fail(
       `"${from}" (${path}) does not exist`,
-      "train the model to start from first, or correct the path (relative to the recipe)",
+      "train the model to start from first, or correct the path (relative to the working folder)",
     );
   }
   const runs: string[] = [];

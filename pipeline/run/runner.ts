@@ -140,7 +140,7 @@ async function runStages(
   const recipeDir = dirname(resolve(recipe.file));
   // Found before anything runs, so a missing earlier run fails in seconds, not after loading.
   const from = recipe.stages.get("model")?.[0]?.from;
-  const fromDir = from && await resolveModelFrom(from.path, recipeDir, from.position);
+  const fromDir = from && await resolveModelFrom(from.path, Deno.cwd(), from.position);
   if (fromDir) recipe = withModelFrom(recipe, fromDir);
   const backends = new Map<BackendRole, BackendChoice>();
   backends.set("train", await chooseBackend(recipe.backend, "train"));

@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import { CapillaryError, defineStage, type Evaluation } from "../../../mod.ts";
+import { CapillaryError, copyWeightsByLayer, defineStage, type Evaluation } from "../../../mod.ts";
 import { encodeGrayPng } from "../../../mod.ts";
 import { SegmentationScorer } from "../metrics/segmentation_metrics.ts";
 import { slidingWindowPredict, windowOrigins } from "../patches/sliding_window.ts";
@@ -72,7 +72,8 @@ export const segmentationMetrics = defineStage({
     }
     const backend = await context.useBackend("inference");
     const model = trained.spec.build(window, trained.channels);
-    model.setWeights(trained.model.getWeights());
+    // By layer name: a network trained with frozen layers lists its weights in another order.
+    copyWeightsByLayer(trained.model, model, "the trained network");
     const channels = trained.channels;
     const scorer = new SegmentationScorer(options.threshold);
     const observer = options.observer ? new SegmentationScorer(options.threshold) : undefined;

@@ -15,7 +15,7 @@ import {
   type TrainedModel,
 } from "../../../mod.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
-import { groupedMomentum } from "../train/grouped_optimizer.ts";
+import { groupedOptimizer } from "../train/grouped_optimizer.ts";
 import { layerControl } from "../train/layer_control.ts";
 import { selectLayers } from "../train/layer_patterns.ts";
 
@@ -33,13 +33,22 @@ export const trainOptions = z.object({
   }).strict().default({ size: 48, count: 20000, insideRoi: true }),
   validationFraction: z.number().min(0).max(0.5).default(0.1)
     .describe("Share of the patches held out to report a validation loss each epoch."),
-  optimizer: z.object({
-    type: z.literal("sgd").default("sgd"),
-    learningRate: z.number().positive().default(0.01).describe("The base learning rate."),
-    momentum: z.number().min(0).max(1).default(0.9),
-    nesterov: z.boolean().default(false),
-  }).strict().default({ type: "sgd", learningRate: 0.01, momentum: 0.9, nesterov: false })
-    .describe("Stochastic gradient descent with momentum, as in the seed paper."),
+  optimizer: z.union([
+    z.object({
+      type: z.literal("sgd").default("sgd").describe("SGD with momentum, as in the seed paper."),
+      learningRate: z.number().positive().default(0.01).describe("The base learning rate."),
+      momentum: z.number().min(0).max(1).default(0.9),
+      nesterov: z.boolean().default(false),
+    }).strict(),
+    z.object({
+      type: z.literal("adam").describe("Adam (Kingma and Ba), for comparison."),
+      learningRate: z.number().positive().default(0.001).describe("The base learning rate."),
+      beta1: z.number().min(0).max(1).default(0.9),
+      beta2: z.number().min(0).max(1).default(0.999),
+      epsilon: z.number().positive().default(1e-7),
+    }).strict(),
+  ]).default({ type: "sgd", learningRate: 0.01, momentum: 0.9, nesterov: false })
+    .describe("The optimizer: `sgd` (with momentum; the default) or `adam`."),
   schedule: componentRef("schedule", { use: "core/cosine", with: {} })
     .describe("How the learning rate changes over training."),
   freeze: z.array(z.string().min(1)).default([]).describe(
@@ -148,7 +157,7 @@ export const train = defineStage({
   name: "train",
   kind: "train",
   description:
-    "Binary cross-entropy, SGD with momentum and a learning-rate schedule, on random patches.",
+    "Binary cross-entropy, SGD with momentum (or Adam) and a learning-rate schedule, on random patches.",
   options: trainOptions,
   plan(options, { data, model }, context) {
     const { size, count, insideRoi } = options.patches;
@@ -157,7 +166,13 @@ export const train = defineStage({
     const steps = Math.floor(training / options.batchSize);
     const b = options.batchSize, c = data.channels;
     const forward = model.forwardFlops?.(size, c);
-    const { learningRate, momentum, nesterov } = options.optimizer;
+    const { learningRate } = options.optimizer;
+    const o = options.optimizer;
+    const optimizerText = o.type === "sgd"
+      ? `SGD, learning rate ${learningRate}, momentum ${o.momentum}${
+        o.nesterov ? " (Nesterov)" : ""
+      }`
+      : `Adam, learning rate ${learningRate}, betas ${o.beta1}/${o.beta2}`;
     const schedule = context.createComponent("schedule", options.schedule);
     const rate = (epoch: number) => schedule(epoch, learningRate, options.epochs).toPrecision(3);
     const epochs = Array.from({ length: options.epochs }, (_, e) => e);
@@ -176,8 +191,7 @@ export const train = defineStage({
         (forward === undefined ? "" : `; ${(forward / 1e6).toFixed(1)} MFLOP forward per patch, ` +
           `${(3 * forward * b / 1e9).toFixed(2)} GFLOP per training step, ` +
           `${(3 * forward * training * options.epochs / 1e12).toFixed(2)} TFLOP in all`),
-        `loss: binary cross-entropy; SGD, learning rate ${learningRate}, momentum ${momentum}` +
-        `${nesterov ? " (Nesterov)" : ""}, schedule ${options.schedule.use}`,
+        `loss: binary cross-entropy; ${optimizerText}, schedule ${options.schedule.use}`,
         `learning rate per epoch (start → end): ${
           shown.map((e) => `${e + 1}: ${rate(e)} → ${rate(e + 1 - 1 / steps)}`).join(", ")
         }${shown.length < epochs.length ? " (middle epochs left out)" : ""}`,
@@ -200,7 +214,7 @@ export const train = defineStage({
     }
     const model = spec.build(size, all.channels);
     const layers = layerControl(model, options);
-    const optimizer = groupedMomentum(tf, options.optimizer, layers.groups, layers.variables);
+    const optimizer = groupedOptimizer(tf, options.optimizer, layers.groups, layers.variables);
     model.compile({ optimizer, loss: "binaryCrossentropy" });
     progress.info(
       `${spec.name}: ${model.countParams().toLocaleString("en")} parameters on ${backend}; ` +
@@ -290,6 +304,7 @@ export const train = defineStage({
       );
       await context.run.appendLine("history.jsonl", JSON.stringify(entry));
     }
+    layers.thawAll(); // the trained network as a later run would start from it
     return { spec, model, patchSize: size, channels: all.channels };
   },
 });

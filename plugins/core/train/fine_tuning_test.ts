@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../../../tests/assert.ts";
 import { CapillaryError, loadBackend, tf } from "../../../mod.ts";
-import { groupedMomentum } from "./grouped_optimizer.ts";
+import { groupedOptimizer } from "./grouped_optimizer.ts";
 import { layerControl } from "./layer_control.ts";
 import { matchesPattern, selectLayers } from "./layer_patterns.ts";
 
@@ -103,18 +103,29 @@ function trainSteps(
   return model.getWeights().map((w) => w.dataSync() as Float32Array);
 }
 
-Deno.test("groupedMomentum() with no groups updates bit for bit as tf.train.momentum", () => {
-  const settings = { learningRate: 0.05, momentum: 0.99, nesterov: true };
+Deno.test("groupedOptimizer() with no groups updates bit for bit as one tfjs optimizer", () => {
+  const sgd = { type: "sgd", learningRate: 0.05, momentum: 0.99, nesterov: true } as const;
   const plain = trainSteps(smallModel(), () => tf.train.momentum(0.05, 0.99, true), 5);
-  const grouped = trainSteps(smallModel(), (v) => groupedMomentum(tf, settings, [], v), 5);
+  const grouped = trainSteps(smallModel(), (v) => groupedOptimizer(tf, sgd, [], v), 5);
   assertEquals(grouped, plain);
   assert(plain[0][0] !== 1, "the weights moved");
+  const adam = {
+    type: "adam",
+    learningRate: 0.01,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+  } as const;
+  const plainAdam = trainSteps(smallModel(), () => tf.train.adam(0.01, 0.9, 0.999, 1e-7), 5);
+  assertEquals(trainSteps(smallModel(), (v) => groupedOptimizer(tf, adam, [], v), 5), plainAdam);
+  assert(plainAdam[0].join() !== plain[0].join(), "Adam and SGD differ");
 });
 
-Deno.test("groupedMomentum() moves each group at its own rate, scaled alike by setRates", () => {
+Deno.test("groupedOptimizer() moves each group at its own rate, scaled alike by setRates", () => {
   const a = tf.variable(tf.scalar(0), true, "group_test_a");
   const b = tf.variable(tf.scalar(0), true, "group_test_b");
-  const optimizer = groupedMomentum(tf, { learningRate: 0.1, momentum: 0.5, nesterov: false }, [
+  const sgd = { type: "sgd", learningRate: 0.1, momentum: 0.5, nesterov: false } as const;
+  const optimizer = groupedOptimizer(tf, sgd, [
     { variables: new Set(["group_test_b"]), learningRate: 0.01 },
   ], ["group_test_a", "group_test_b"]);
   optimizer.setRates((base) => base / 2); // the schedule halves every base rate

@@ -1,16 +1,15 @@
 /**
  * An optimizer that gives parameter groups their own learning rates, as
- * PyTorch's `param_groups` do: each group has its own SGD-with-momentum
- * optimizer and base learning rate, and the schedule scales every group's
- * base rate alike. TensorFlow.js layers models take one optimizer, so this
- * one routes each variable's gradient to its group's.
+ * PyTorch's `param_groups` do: each group has its own base learning rate,
+ * and the schedule scales every group's base rate alike. TensorFlow.js
+ * layers models take one optimizer, so this one routes each variable's
+ * gradient to an optimizer of its own (SGD with momentum, or Adam).
  *
  * @module
  */
 import type { Tf } from "../../../mod.ts";
 import type { tf as TfNamespace } from "../../../pipeline/backend/tfjs.ts";
 
-type MomentumOptimizer = ReturnType<Tf["train"]["momentum"]>;
 type Gradients = Parameters<TfNamespace.Optimizer["applyGradients"]>[0];
 
 /** One group: which variables, and at what base learning rate. */
@@ -21,12 +20,40 @@ export interface ParameterGroup {
   readonly learningRate: number;
 }
 
-/** SGD with momentum, as `core/train` configures it. */
-export interface MomentumSettings {
+/** SGD with momentum (the paper's), as `core/train` configures it. */
+export interface SgdSettings {
+  readonly type: "sgd";
   /** The base learning rate of variables in no group. */
   readonly learningRate: number;
   readonly momentum: number;
   readonly nesterov: boolean;
+}
+
+/** Adam, as `core/train` configures it. */
+export interface AdamSettings {
+  readonly type: "adam";
+  /** The base learning rate of variables in no group. */
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+/** Which optimizer updates each variable, and the default base rate. */
+export type OptimizerSettings = SgdSettings | AdamSettings;
+
+/** One variable's optimizer and how to set its learning rate. */
+function makeOptimizer(tf: Tf, settings: OptimizerSettings, rate: number) {
+  if (settings.type === "sgd") {
+    const optimizer = tf.train.momentum(rate, settings.momentum, settings.nesterov);
+    return { optimizer, setRate: (r: number) => optimizer.setLearningRate(r) };
+  }
+  const optimizer = tf.train.adam(rate, settings.beta1, settings.beta2, settings.epsilon);
+  // tfjs's Adam has no setter but reads its rate at every update.
+  return {
+    optimizer,
+    setRate: (r: number) => (optimizer as unknown as { learningRate: number }).learningRate = r,
+  };
 }
 
 /** An optimizer over parameter groups (see the module doc). */
@@ -40,10 +67,10 @@ export interface GroupedOptimizer extends TfNamespace.Optimizer {
 /**
  * Creates an optimizer whose variables in `groups[i]` learn at
  * `groups[i].learningRate` and the rest at `settings.learningRate`. With no
- * groups it updates exactly as one momentum optimizer does.
+ * groups it updates exactly as one optimizer of that kind does.
  *
  * @param tf The TensorFlow.js runtime (the stage context's).
- * @param settings Momentum settings and the default base rate.
+ * @param settings The kind of optimizer, its settings and the default base rate.
  * @param groups Disjoint groups of variables.
  * @param variables Every variable it will update (by `tf.Variable.name`).
  * @returns The optimizer, to pass to `model.compile`.
@@ -51,18 +78,19 @@ export interface GroupedOptimizer extends TfNamespace.Optimizer {
  * @example Usage
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { groupedMomentum } from "./grouped_optimizer.ts";
+ * import { groupedOptimizer } from "./grouped_optimizer.ts";
  * const a = tf.variable(tf.scalar(1), true, "a"), b = tf.variable(tf.scalar(1), true, "b");
- * const optimizer = groupedMomentum(tf, { learningRate: 0.1, momentum: 0, nesterov: false }, [
+ * const sgd = { type: "sgd", learningRate: 0.1, momentum: 0, nesterov: false } as const;
+ * const optimizer = groupedOptimizer(tf, sgd, [
  *   { variables: new Set(["b"]), learningRate: 0.01 },
  * ], ["a", "b"]);
  * optimizer.minimize(() => tf.add(a, b) as tf.Scalar); // both gradients are 1
  * console.assert(Math.abs(a.dataSync()[0] - 0.9) < 1e-6 && Math.abs(b.dataSync()[0] - 0.99) < 1e-6);
  * ```
  */
-export function groupedMomentum(
+export function groupedOptimizer(
   tf: Tf,
-  settings: MomentumSettings,
+  settings: OptimizerSettings,
   groups: readonly ParameterGroup[],
   variables: Iterable<string>,
 ): GroupedOptimizer {
@@ -72,22 +100,17 @@ export function groupedMomentum(
   // position of a variable in each call, so a set of variables that changes
   // (layers thawing) would otherwise pair variables with other accumulators.
   // Made here, not on first use: an optimizer made inside a tidy loses its constants.
-  const perVariable = new Map<string, { group: number; optimizer: TfNamespace.Optimizer }>();
+  const perVariable = new Map<string, { group: number } & ReturnType<typeof makeOptimizer>>();
   for (const name of variables) {
     const group = groupOf(name);
-    perVariable.set(name, {
-      group,
-      optimizer: tf.train.momentum(bases[group], settings.momentum, settings.nesterov),
-    });
+    perVariable.set(name, { group, ...makeOptimizer(tf, settings, bases[group]) });
   }
   class Grouped extends tf.Optimizer implements GroupedOptimizer {
-    static className = "CapillaryGroupedMomentum";
+    static className = "CapillaryGroupedOptimizer";
     rates = [...bases];
     setRates(rate: (base: number) => number): void {
       this.rates = bases.map(rate);
-      for (const { group, optimizer } of perVariable.values()) {
-        (optimizer as MomentumOptimizer).setLearningRate(this.rates[group]);
-      }
+      for (const { group, setRate } of perVariable.values()) setRate(this.rates[group]);
     }
     applyGradients(gradients: Gradients): void {
       const entries = Array.isArray(gradients)

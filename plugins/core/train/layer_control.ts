@@ -32,6 +32,8 @@ export interface LayerControl {
   readonly groups: readonly (ParameterGroup & { readonly layers: readonly string[] })[];
   /** Thaws what is scheduled for the start of `epoch` (from 1); whether anything changed. */
   thaw(epoch: number): boolean;
+  /** Thaws every layer (after training). */
+  thawAll(): void;
   /** Lines on what is frozen (as of `epoch`, or at the start) and the groups' rates. */
   describe(epoch?: number): string[];
   /** Names of the layers frozen now. */
@@ -90,6 +92,10 @@ export function layerControl(model: LayersModel, options: LayerOptions): LayerCo
   return {
     groups,
     frozen: () => [...frozen],
+    thawAll() {
+      frozen.clear();
+      apply();
+    },
     variables: withWeights.flatMap((l) => l.weights.map((w) => (w.read() as Variable).name)),
     thaw(epoch: number): boolean {
       const due = thaws.filter((t) => t.epoch === epoch).flatMap((t) => t.layers)

@@ -1,0 +1,135 @@
+/**
+ * Pretrain, then fine-tune, through `runRecipe` on generated retinas (no
+ * download): a tiny `recipes/synthetic.yaml` trains; a second run starts from
+ * its weights (`stages.model.from`) with the encoder's first block frozen.
+ * The frozen weights must come out bit for bit as pretrained, the rest moved.
+ */
+import {
+  CapillaryError,
+  loadLayersModel,
+  loadRecipe,
+  type Progress,
+  runRecipe,
+  tf,
+} from "../mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
+
+const SYNTHETIC = new URL("../recipes/synthetic.yaml", import.meta.url).pathname;
+const silent: Progress = { info() {}, task: () => ({ update() {}, done() {} }) };
+const sanitizers = { sanitizeOps: false, sanitizeResources: false };
+
+/** drive-sized options cut down to seconds: 64² images, width 4, 16² patches. */
+const TINY = [
+  "load.train=2",
+  "load.test=1",
+  "load.size=64",
+  "model.width=4",
+  "train.epochs=2",
+  "train.batchSize=4",
+  "train.patches={size: 16, count: 24}",
+  "train.validationFraction=0",
+  "evaluate.window=32",
+  "evaluate.stride=32",
+];
+
+async function weightsByLayer(dir: string): Promise<Map<string, Float32Array[]>> {
+  const model = await loadLayersModel(dir);
+  const out = new Map(
+    model.layers.filter((l) => l.weights.length).map((l) => [
+      l.name,
+      l.getWeights().map((w) => w.dataSync() as Float32Array),
+    ]),
+  );
+  model.dispose();
+  return out;
+}
+
+Deno.test({
+  name: "a run starts from an earlier run's weights, its frozen layers unchanged",
+  ...sanitizers,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "capillary_finetune_" });
+    try {
+      const load = (extra: string[]) =>
+        loadRecipe(SYNTHETIC, { builtins: BUILTIN_PLUGINS, overrides: [...TINY, ...extra] });
+      const pretrain = await runRecipe((await load([])).recipe, {
+        outputRoot: root,
+        progress: silent,
+      });
+      const from = `${root}/synthetic`; // the folder of runs: the newest finished one is taken
+      const { recipe } = await load([
+        `model.from=${from}`,
+        'train.freeze=["down1_*"]',
+        "train.optimizer.learningRate=0.05",
+      ]);
+      const lines: string[] = [];
+      const fineTune = await runRecipe(recipe, {
+        outputRoot: `${root}/second`,
+        progress: { info: (l) => lines.push(l), task: silent.task },
+      });
+      assert(
+        lines.some((l) => l.includes(`starting from ${pretrain.folder}/model`)),
+        lines.join("\n"),
+      );
+      assert(lines.some((l) => l.startsWith("frozen down1_conv1, down1_conv2;")), lines.join("\n"));
+      // The run's resolved recipe names the exact model it started from.
+      const resolved = await Deno.readTextFile(`${fineTune.folder}/recipe.resolved.yaml`);
+      assert(resolved.includes(`from: ${pretrain.folder}/model`), resolved);
+
+      const before = await weightsByLayer(`${pretrain.folder}/model`);
+      const after = await weightsByLayer(`${fineTune.folder}/model`);
+      assertEquals([...after.keys()], [...before.keys()]);
+      for (const [name, weights] of after) {
+        const same = weights.every((w, i) =>
+          w.length === before.get(name)![i].length &&
+          w.every((v, j) => v === before.get(name)![i][j])
+        );
+        // up*_bn moving statistics, and every trainable layer, move; the frozen block must not.
+        if (name.startsWith("down1_")) assert(same, `${name} changed though frozen`);
+        else if (!name.endsWith("_bn")) assert(!same, `${name} did not train`);
+      }
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a from that names no finished run fails before any stage, at its recipe position",
+  ...sanitizers,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "capillary_finetune_" });
+    try {
+      const { recipe } = await loadRecipe(SYNTHETIC, {
+        builtins: BUILTIN_PLUGINS,
+        overrides: [...TINY, `model.from=${root}/nothing-here`],
+      });
+      const error = await assertRejects(
+        () => runRecipe(recipe, { outputRoot: root, progress: silent }),
+        CapillaryError,
+      );
+      assertEquals(error.code, "E_MODEL_FROM");
+      assert(error.message.startsWith("--set model.from="), error.message);
+      assert(error.message.includes("does not exist"), error.message);
+      // And a network of another width: the mismatch is named before training.
+      const pretrain = await runRecipe(
+        (await loadRecipe(SYNTHETIC, { builtins: BUILTIN_PLUGINS, overrides: TINY })).recipe,
+        { outputRoot: root, progress: silent },
+      );
+      const { recipe: wider } = await loadRecipe(SYNTHETIC, {
+        builtins: BUILTIN_PLUGINS,
+        overrides: [...TINY, "model.width=6", `model.from=${pretrain.folder}`],
+      });
+      const mismatch = await assertRejects(
+        () => runRecipe(wider, { outputRoot: root, progress: silent }),
+        CapillaryError,
+      );
+      assert(mismatch.message.includes('layer "down1_conv1" has weight'), mismatch.message);
+      assert(mismatch.message.includes("[3,3,1,6] here but [3,3,1,4] there"), mismatch.message);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+      tf.disposeVariables();
+    }
+  },
+});
