@@ -112,6 +112,8 @@ Deno.test({
       assertEquals(error.code, "E_MODEL_FROM");
       assert(error.message.startsWith("--set model.from="), error.message);
       assert(error.message.includes("does not exist"), error.message);
+      // Nothing was written: the path is checked before the run folder is made.
+      assertEquals([...Deno.readDirSync(root)], []);
       // And a network of another width: the mismatch is named before training.
       const pretrain = await runRecipe(
         (await loadRecipe(SYNTHETIC, { builtins: BUILTIN_PLUGINS, overrides: TINY })).recipe,

@@ -62,6 +62,8 @@ export interface RunResult {
  *
  * @returns The run folder and the evaluation.
  * @throws {StageError} Wrapping any failure inside a stage, with the stage's id.
+ * @throws {CapillaryError} `E_MODEL_FROM` when `stages.model.from` names no
+ * finished run (before the run folder is made) or a network that does not fit.
  */
 export async function runRecipe(
   recipe: ResolvedRecipe,
@@ -69,6 +71,10 @@ export async function runRecipe(
 ): Promise<RunResult> {
   const progress = options.progress ?? consoleProgress();
   const started = performance.now();
+  // Found before the run folder is made, so a missing earlier run leaves nothing behind.
+  const from = recipe.stages.get("model")?.[0]?.from;
+  const fromDir = from && await resolveModelFrom(from.path, Deno.cwd(), from.position);
+  if (fromDir) recipe = withModelFrom(recipe, fromDir);
   const root = options.outputRoot ?? recipe.output;
   const folder = await RunFolder.create(root, recipe.name);
   progress.info(`Run folder: ${folder.path}`);
@@ -138,10 +144,7 @@ async function runStages(
   useCache: boolean,
 ): Promise<RunResult> {
   const recipeDir = dirname(resolve(recipe.file));
-  // Found before anything runs, so a missing earlier run fails in seconds, not after loading.
-  const from = recipe.stages.get("model")?.[0]?.from;
-  const fromDir = from && await resolveModelFrom(from.path, Deno.cwd(), from.position);
-  if (fromDir) recipe = withModelFrom(recipe, fromDir);
+  const fromDir = recipe.stages.get("model")?.[0]?.from?.path;
   const backends = new Map<BackendRole, BackendChoice>();
   backends.set("train", await chooseBackend(recipe.backend, "train"));
   backends.set(
