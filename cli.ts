@@ -18,6 +18,7 @@ import {
   formatMetricsTable,
   formatPlan,
   loadRecipe,
+  loadResumable,
   parseRecipeText,
   planRecipe,
   RecipeValidationError,
@@ -37,6 +38,7 @@ const USAGE = `Capillary ${VERSION}: declarative segmentation pipelines
 Usage:
   deno task run <recipe.yaml> [--set key.path=value ...] [--output DIR] [--threads N] [--no-cache]
                 [--debug]
+  deno task run --resume <run folder> [--threads N]
   deno task validate <recipe.yaml> [--set key.path=value ...] [--debug]
   deno task explain <recipe.yaml> [--set key.path=value ...]
   deno task plan <recipe.yaml> [--set key.path=value ...]
@@ -55,6 +57,8 @@ Options:
                 results do not depend on it
   --no-cache    load and preprocess the data even when .cache/capillary (or CAPILLARY_CACHE)
                 holds them for the same files and options
+  --resume RUN  continue a killed or failed run from its last checkpoint (epoch); its final
+                weights equal those of an uninterrupted run
   --debug       print stack traces of errors
   --help        show this help`;
 
@@ -92,6 +96,7 @@ export async function main(args: string[]): Promise<number> {
         plugin: { type: "string", multiple: true },
         set: { type: "string", multiple: true },
         "no-cache": { type: "boolean", default: false },
+        resume: { type: "string" },
         rows: { type: "string" },
         columns: { type: "string" },
         size: { type: "string" },
@@ -108,7 +113,7 @@ export async function main(args: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const commands = ["run", "validate", "explain", "plan", "augment-preview", "schema"];
-  const needsFile = command !== "schema";
+  const needsFile = command !== "schema" && !(command === "run" && values.resume !== undefined);
   const extra = needsFile ? rest : [file, ...rest].filter((a) => a !== undefined);
   if (!commands.includes(command) || (needsFile && !file) || extra.length) {
     console.error(
@@ -138,10 +143,18 @@ export async function main(args: string[]): Promise<number> {
       console.log(`Wrote ${output} (${registry.ids().length} stages)`);
       return 0;
     }
-    const { recipe, parsed } = await loadRecipe(file, {
-      builtins: BUILTIN_PLUGINS,
-      overrides: values.set ?? [],
-    });
+    if (values.resume !== undefined && command !== "run") {
+      throw new CapillaryError(`--resume belongs to "run", not "${command}"`, "E_RESUME");
+    }
+    const { recipe, parsed } = values.resume !== undefined
+      ? await loadResumable(values.resume, {
+        builtins: BUILTIN_PLUGINS,
+        overrides: values.set ?? [],
+      })
+      : await loadRecipe(file, {
+        builtins: BUILTIN_PLUGINS,
+        overrides: values.set ?? [],
+      });
     if (command === "validate") {
       console.log(renderResolvedRecipe(recipe, VERSION));
       return 0;
@@ -179,6 +192,7 @@ export async function main(args: string[]): Promise<number> {
     const result = await runRecipe(recipe, {
       outputRoot: values.output,
       cache: !values["no-cache"],
+      resume: values.resume,
     });
     console.log(`\n${formatMetricsTable(result.evaluation)}\n`);
     console.log(`Results: ${result.folder}`);

@@ -37,6 +37,14 @@ export {
 export { formatMetricsTable } from "./run/metrics_table.ts";
 export { loadLayersModel, saveLayersModel } from "./run/model_io.ts";
 export { copyWeightsByLayer, resolveModelFrom } from "./run/pretrained.ts";
+export { loadResumable } from "./run/resume.ts";
+export {
+  type Checkpoint,
+  type CheckpointStore,
+  checkpointStore,
+  type LoadedCheckpoint,
+  type NamedTensor,
+} from "./run/checkpoint.ts";
 export { formatPlan, type PlannedStage, planRecipe } from "./run/plan.ts";
 export { encodeGrayPng } from "./image/write_png.ts";
 export {

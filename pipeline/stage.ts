@@ -9,6 +9,7 @@ import type { ComponentKind, ComponentOutput, ComponentRef } from "./component.t
 import type { SegmentationData } from "./data.ts";
 import type { Random } from "./random.ts";
 import type { RunFolder } from "./run/run_folder.ts";
+import type { CheckpointStore } from "./run/checkpoint.ts";
 import type { Progress } from "./run/progress.ts";
 import type { BackendRole, Tf } from "./backend/tfjs.ts";
 
@@ -64,14 +65,50 @@ export interface TrainedModel {
   readonly patchSize: number;
   /** Image channels it expects. */
   readonly channels: number;
+  /**
+   * Ids of the training samples held out for validation (never trained on),
+   * so the evaluation can choose a threshold on them; empty or absent when
+   * none were held out by image.
+   */
+  readonly validationIds?: readonly string[];
 }
 
-/** What an evaluation found. */
+/**
+ * What an evaluation found.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Evaluation } from "./stage.ts";
+ * const evaluation: Evaluation = {
+ *   metrics: { auc: 0.98, f1: 0.81 },
+ *   perImage: [{ id: "01_test", metrics: { auc: 0.97, dice: 0.8 } }],
+ *   chosenThreshold: { threshold: 0.43, chosenOn: "4 validation images", metrics: { f1: 0.82 } },
+ * };
+ * console.assert(evaluation.chosenThreshold!.metrics.f1 > evaluation.metrics.f1);
+ * ```
+ */
 export interface Evaluation {
-  /** Metric name to value. */
+  /** Metric name to value, over all test images (in report order). */
   readonly metrics: Readonly<Record<string, number>>;
   /** Reference results to print beside ours: row name to metric name to value. */
   readonly references?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Each test image's own scores: its sample id, and metric name to value. */
+  readonly perImage?: readonly {
+    readonly id: string;
+    readonly metrics: Readonly<Record<string, number>>;
+  }[];
+  /**
+   * The test scores again at a threshold chosen without the test images (e.g.
+   * the best F1 on validation images): only the metrics that depend on it.
+   */
+  readonly chosenThreshold?: {
+    /** The threshold: a pixel is foreground when its probability is >= it. */
+    readonly threshold: number;
+    /** What it was chosen on, for reports (e.g. `4 validation images`). */
+    readonly chosenOn: string;
+    /** Metric name to value at that threshold. */
+    readonly metrics: Readonly<Record<string, number>>;
+  };
 }
 
 /** What each stage kind receives and returns. */
@@ -111,6 +148,8 @@ export interface StageContext {
   readonly recipeDir: string;
   /** Builds the component an option refers to (validated when the recipe loaded). */
   createComponent<C extends ComponentKind>(kind: C, ref: ComponentRef): ComponentOutput[C];
+  /** The run's checkpoints: save each epoch; `load` gives the last one when the run resumes. */
+  readonly checkpoints: CheckpointStore;
 }
 
 /** A data set as a plan sees it: counts and sizes, no pixels. */

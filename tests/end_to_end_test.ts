@@ -21,7 +21,18 @@ import { resolvedRecipeObject } from "../pipeline/recipe/render.ts";
 import { assertEquals } from "./assert.ts";
 
 const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
-const METRICS = ["auc", "f1", "accuracy", "sensitivity", "specificity", "precision"];
+const METRICS = [
+  "auc",
+  "f1",
+  "accuracy",
+  "sensitivity",
+  "specificity",
+  "precision",
+  "prAuc",
+  "iou",
+  "mcc",
+  "dice",
+];
 const STAGE_KINDS = ["load", "preprocess", "augment", "model", "train", "evaluate"];
 
 const silent: Progress = {
@@ -78,11 +89,18 @@ Deno.test({
       }
     };
     await walk(result.folder, "");
+    // The checkpoint of the last epoch and of the best, each written whole (see checkpoint.ts).
+    const checkpoint = (name: string) =>
+      ["model.json", "optimizer.bin", "optimizer.json", "state.json", "weights.bin"]
+        .map((f) => `${name}/${f}`);
     assertEquals(files.sort(), [
+      ...checkpoint("checkpoint-best"), // sorts before "checkpoint/"
+      ...checkpoint("checkpoint"),
       "history.jsonl",
       "metrics.json",
       "model/model.json",
       "model/weights.bin",
+      "per_image.csv",
       "predictions/01_test.png",
       "predictions/02_test.png",
       "recipe.resolved.yaml",
@@ -107,18 +125,28 @@ Deno.test({
 });
 
 Deno.test({
-  name: "runRecipe() writes metrics.json with six metrics in [0, 1], the backends and stage times",
+  name:
+    "runRecipe() writes metrics.json with the metrics, per-image scores, the backends and stage times",
   ...sanitizers,
   async fn() {
     const { result } = await smoke();
     const summary = JSON.parse(await Deno.readTextFile(`${result.folder}/metrics.json`));
     assertEquals(summary.recipe, "drive-smoke");
     assertEquals(summary.seed, 1);
-    assertEquals(Object.keys(summary.metrics).sort(), [...METRICS].sort());
+    assertEquals(Object.keys(summary.metrics), METRICS);
     for (const m of METRICS) {
       const v = summary.metrics[m];
-      assertEquals(typeof v === "number" && v >= 0 && v <= 1, true, `${m} = ${v}`);
+      const low = m === "mcc" ? -1 : 0; // a correlation
+      assertEquals(typeof v === "number" && v >= low && v <= 1, true, `${m} = ${v}`);
     }
+    assertEquals(summary.perImage.map((p: { id: string }) => p.id), ["01_test", "02_test"]);
+    assertEquals(summary.perImage, result.evaluation.perImage);
+    const csv = (await Deno.readTextFile(`${result.folder}/per_image.csv`)).trimEnd().split("\n");
+    assertEquals(csv[0], "id,auc,dice,iou,accuracy,sensitivity,specificity,precision");
+    assertEquals(csv.length, 3);
+    // drive-smoke holds out a validation image, so a threshold is chosen on it.
+    assertEquals(summary.chosenThreshold, result.evaluation.chosenThreshold);
+    assertEquals(summary.chosenThreshold.chosenOn, "1 validation image");
     // The file holds what runRecipe returned.
     assertEquals(summary.metrics, result.evaluation.metrics);
     const names = ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"];
@@ -140,18 +168,25 @@ Deno.test({
   async fn() {
     const { recipe, result } = await smoke();
     const lines = await history(result.folder);
-    // drive-smoke: epochs 2, 40 patches, 20 % validation -> 32 training patches, batch 8 ->
-    // 4 steps an epoch. Step schedule, every 1 epoch, factor 0.5, base 0.05: the rate at an
-    // epoch's last step (epoch e + 3/4) is 0.05 · 0.5^e, so 0.05 then 0.025.
+    // drive-smoke: epochs 2, 40 training patches (the other image validates), batch 8 ->
+    // 5 steps an epoch. Step schedule, every 1 epoch, factor 0.5, base 0.05: the rate at an
+    // epoch's last step (epoch e + 4/5) is 0.05 · 0.5^e, so 0.05 then 0.025.
     assertEquals(lines.map((l) => l.epoch), [1, 2]);
     assertEquals(lines.map((l) => l.learningRate), [0.05, 0.025]);
     // The same from the schedule code, with the recipe's own schedule.
     const { schedule } = recipe.stages.get("train")![0].options as { schedule: ComponentRef };
     assertEquals(schedule, { use: "core/step", with: { every: 1, factor: 0.5 } });
     const rate = stepSchedule.create(schedule.with as { every: number; factor: number });
-    assertEquals([0, 1].map((e) => rate(e + 3 / 4, 0.05, 2)), [0.05, 0.025]);
+    assertEquals([0, 1].map((e) => rate(e + 4 / 5, 0.05, 2)), [0.05, 0.025]);
     for (const l of lines) {
-      assertEquals(Object.keys(l).sort(), ["epoch", "learningRate", "loss", "seconds", "valLoss"]);
+      assertEquals(Object.keys(l).sort(), [
+        "epoch",
+        "learningRate",
+        "loss",
+        "seconds",
+        "valDice",
+        "valLoss",
+      ]);
       assertEquals(Number.isFinite(l.loss) && l.loss > 0, true, `loss ${l.loss}`);
       assertEquals(typeof l.valLoss === "number" && l.valLoss > 0, true, `valLoss ${l.valLoss}`);
       assertEquals(l.seconds > 0, true);

@@ -28,7 +28,7 @@ const TINY = [
   "train.epochs=2",
   "train.batchSize=4",
   "train.patches={size: 16, count: 24}",
-  "train.validationFraction=0",
+  "train.validation.images=0",
   "evaluate.window=32",
   "evaluate.stride=32",
 ];

@@ -174,10 +174,10 @@ const CASES: Case[] = [
   },
   {
     name: "an option above its range",
-    recipe: trainWith("validationFraction: 0.9"),
+    recipe: trainWith("clipNorm: -1"),
     error: RecipeValidationError,
-    at: "5:57",
-    says: ["stages.train.with.validationFraction: expected a value <= 0.5, got 0.9"],
+    at: "5:47",
+    says: ["stages.train.with.clipNorm: expected a value > 0, got -1"],
   },
   {
     name: "a patch size that is not a multiple of 8",

@@ -31,9 +31,9 @@ Deno.test("plan describes each stage of drive-smoke with hand-checked shapes and
       "2 training and 2 test images", // trainLimit 2, testLimit 2
       "→ images 565×584×3", // DRIVE's TIFFs
       "→ images 565×584×1 in [0, 1]", // grey
-      // 40 patches, validationFraction 0.2: 8 validate, 32 train; batch 8: 4 steps per epoch.
-      "32 to train, 8 to validate",
-      "batch 8: input [8, 32, 32, 1] → output [8, 32, 32, 1]; 4 steps per epoch × 2 epochs = 8 steps",
+      // 2 training images: 1 held out (8 patches), 40 patches from the other; batch 8: 5 steps.
+      "40 to train from 1 image; 8 to validate from 1 held-out image (split by image)",
+      "batch 8: input [8, 32, 32, 1] → output [8, 32, 32, 1]; 5 steps per epoch × 2 epochs = 10 steps",
       `${params.toLocaleString("en")} parameters; ${mflop} MFLOP forward per patch`,
       // step schedule, every 1 epoch × 0.5 from 0.05: epoch 1 at 0.05, epoch 2 at 0.025.
       "1: 0.0500 → 0.0500, 2: 0.0250 → 0.0250",

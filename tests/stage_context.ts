@@ -4,6 +4,7 @@
  */
 import { Random, type StageContext, tf } from "../mod.ts";
 import { componentCreator } from "../pipeline/registry.ts";
+import { checkpointStore } from "../pipeline/run/checkpoint.ts";
 
 /** A context for `stageId`, resolving relative paths against `recipeDir`. */
 export function quietStageContext(stageId: string, recipeDir = "/"): StageContext {
@@ -16,5 +17,6 @@ export function quietStageContext(stageId: string, recipeDir = "/"): StageContex
     progress: { info() {}, task: () => ({ update() {}, done() {} }) },
     recipeDir,
     createComponent: componentCreator(new Map()),
+    checkpoints: checkpointStore("/nonexistent", false),
   };
 }

@@ -19,6 +19,7 @@ import type { Augmentation, PatchBatch, StageContext } from "../stage.ts";
 import { tf } from "../backend/tfjs.ts";
 import { consoleProgress, type Progress } from "./progress.ts";
 import { RunFolder } from "./run_folder.ts";
+import { checkpointStore } from "./checkpoint.ts";
 
 /** Options of {@link augmentPreview}. */
 export interface AugmentPreviewOptions {
@@ -155,6 +156,7 @@ export async function augmentPreview(
       progress,
       recipeDir: dirname(resolve(recipe.file)),
       createComponent: componentCreator(recipe.components),
+      checkpoints: checkpointStore(scratch, false),
     });
     const run = (stage: ResolvedStage, input: unknown) =>
       stage.registered.stage.run(stage.options as never, input as never, context(stage));

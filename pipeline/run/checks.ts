@@ -112,11 +112,60 @@ export async function checkTrainedModel(trained: TrainedModel, stage: string): P
   }
 }
 
-/** Checks every metric is a finite number. */
+/**
+ * Checks every number of an evaluation is finite: the metrics, each
+ * reference's, each image's in `perImage` (which must also have a string
+ * id), and the chosen threshold and its metrics.
+ *
+ * @param evaluation What the evaluate stage returned.
+ * @param stage The stage's id, for the message.
+ * @throws {StageError} Naming the first number that is not finite, and where it is.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkEvaluation } from "./checks.ts";
+ * checkEvaluation({ metrics: { auc: 0.9 }, perImage: [{ id: "a", metrics: { dice: 0.8 } }] }, "x/score");
+ * let message = "";
+ * try {
+ *   checkEvaluation({ metrics: { auc: 0.9 }, perImage: [{ id: "a", metrics: { dice: NaN } }] }, "x/score");
+ * } catch (error) {
+ *   message = (error as Error).message;
+ * }
+ * console.assert(message.includes('metric "dice" of image "a" is NaN'));
+ * ```
+ */
 export function checkEvaluation(evaluation: Evaluation, stage: string): void {
-  for (const [name, value] of Object.entries(evaluation.metrics)) {
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-      throw new StageError(stage, `metric "${name}" is ${value}`);
+  const checkAll = (metrics: Readonly<Record<string, number>> | undefined, where: string) => {
+    if (typeof metrics !== "object" || metrics === null) {
+      throw new StageError(stage, `returned no metrics${where}`);
     }
+    for (const [name, value] of Object.entries(metrics)) {
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        throw new StageError(stage, `metric "${name}"${where} is ${value}`);
+      }
+    }
+  };
+  checkAll(evaluation.metrics, "");
+  for (const [row, metrics] of Object.entries(evaluation.references ?? {})) {
+    checkAll(metrics, ` of reference "${row}"`);
+  }
+  if (evaluation.perImage !== undefined) {
+    if (!Array.isArray(evaluation.perImage)) {
+      throw new StageError(stage, "returned perImage that is not a list");
+    }
+    for (const image of evaluation.perImage) {
+      if (typeof image?.id !== "string") {
+        throw new StageError(stage, "returned a perImage entry without a string id");
+      }
+      checkAll(image.metrics, ` of image "${image.id}"`);
+    }
+  }
+  const chosen = evaluation.chosenThreshold;
+  if (chosen !== undefined) {
+    const t = chosen.threshold;
+    if (typeof t !== "number" || !Number.isFinite(t)) {
+      throw new StageError(stage, `chosen threshold is ${t}`);
+    }
+    checkAll(chosen.metrics, ` at the chosen threshold ${t}`);
   }
 }

@@ -2,7 +2,7 @@ import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import type { Raster, Sample, SegmentationData } from "../data.ts";
 import { DataError, StageError } from "../errors.ts";
 import { checkEvaluation, checkModelSpec, checkSegmentationData } from "./checks.ts";
-import type { ModelSpec } from "../stage.ts";
+import type { Evaluation, ModelSpec } from "../stage.ts";
 
 function raster(width: number, height: number, values: number[], channels = 1): Raster {
   return { width, height, channels, data: Float32Array.from(values) };
@@ -142,6 +142,45 @@ Deno.test("checkModelSpec() and checkEvaluation() name the stage at fault", () =
       () => checkEvaluation({ metrics: { auc: 0.9, f1: value as number } }, "x/score"),
       StageError,
       `Stage "x/score" failed: metric "f1" is ${value}`,
+    );
+  }
+});
+
+Deno.test("checkEvaluation() checks per-image, reference and chosen-threshold numbers too", () => {
+  const good: Evaluation = {
+    metrics: { auc: 0.9, f1: 0.8 },
+    references: { paper: { auc: 0.97 } },
+    perImage: [{ id: "01", metrics: { auc: 0.9, dice: 0.8 } }, { id: "02", metrics: { dice: 0 } }],
+    chosenThreshold: { threshold: 0.43, chosenOn: "2 validation images", metrics: { f1: 0.81 } },
+  };
+  checkEvaluation(good, "x/score");
+  const cases: [Evaluation, string][] = [
+    [{ ...good, references: { paper: { auc: NaN } } }, 'metric "auc" of reference "paper" is NaN'],
+    [
+      {
+        ...good,
+        perImage: [{ id: "01", metrics: { dice: 0.8 } }, { id: "02", metrics: { iou: -Infinity } }],
+      },
+      'metric "iou" of image "02" is -Infinity',
+    ],
+    [
+      { ...good, perImage: [{ id: 7, metrics: {} }] } as unknown as Evaluation,
+      "returned a perImage entry without a string id",
+    ],
+    [
+      { ...good, chosenThreshold: { ...good.chosenThreshold!, threshold: NaN } },
+      "chosen threshold is NaN",
+    ],
+    [
+      { ...good, chosenThreshold: { ...good.chosenThreshold!, metrics: { f1: Infinity } } },
+      'metric "f1" at the chosen threshold 0.43 is Infinity',
+    ],
+  ];
+  for (const [evaluation, says] of cases) {
+    assertThrows(
+      () => checkEvaluation(evaluation, "x/score"),
+      StageError,
+      `"x/score" failed: ${says}`,
     );
   }
 });

@@ -28,3 +28,32 @@ Deno.test("formatMetricsTable() ignores reference metrics this run lacks", () =>
   const table = formatMetricsTable({ metrics: {}, references: { paper: { auc: 0.9 } } });
   assertEquals(table.split("\n"), ["metric  this run  paper", "------  --------  -----"]);
 });
+
+Deno.test("formatMetricsTable() puts the chosen threshold's column after this run, with a note", () => {
+  const table = formatMetricsTable({
+    metrics: { auc: 0.98, f1: 0.81, mcc: 0.78 },
+    chosenThreshold: {
+      threshold: 1763 / 4096, // 0.430419921875
+      chosenOn: "4 validation images",
+      metrics: { f1: 0.8234, mcc: 0.8 },
+    },
+    references: { paper: { auc: 0.9773, f1: 0.7947 } },
+  });
+  assertEquals(table.split("\n"), [
+    "metric  this run  at 0.4304 (val)   paper",
+    "------  --------  ---------------  ------",
+    "auc       0.9800                   0.9773",
+    "f1        0.8100           0.8234  0.7947",
+    "mcc       0.7800           0.8000", // no trailing blanks
+    "(val): threshold 0.4304 chosen on 4 validation images",
+  ]);
+});
+
+Deno.test("formatMetricsTable() shows a round threshold without trailing zeros", () => {
+  const table = formatMetricsTable({
+    metrics: { f1: 0.5 },
+    chosenThreshold: { threshold: 0.5, chosenOn: "1 validation image", metrics: { f1: 0.5 } },
+  });
+  assertEquals(table.split("\n")[0], "metric  this run  at 0.5 (val)");
+  assertEquals(table.split("\n")[3], "(val): threshold 0.5 chosen on 1 validation image");
+});

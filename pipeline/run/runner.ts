@@ -29,6 +29,7 @@ import {
   checkSegmentationData,
   checkTrainedModel,
 } from "./checks.ts";
+import { checkpointStore } from "./checkpoint.ts";
 import { loadLayersModel, saveLayersModel } from "./model_io.ts";
 import { copyWeightsByLayer, resolveModelFrom } from "./pretrained.ts";
 import { consoleProgress, formatDuration, type Progress } from "./progress.ts";
@@ -45,6 +46,12 @@ export interface RunOptions {
    * has a fingerprint (default true; `data_cache.ts`).
    */
   cache?: boolean;
+  /**
+   * Continue the run in this folder (killed or failed) from its last
+   * checkpoint instead of starting a new one; `recipe` must be the one it
+   * ran (its `recipe.resolved.yaml`; see `loadResumable` in `resume.ts`).
+   */
+  resume?: string;
 }
 
 /** What a finished run produced. */
@@ -75,12 +82,21 @@ export async function runRecipe(
   const from = recipe.stages.get("model")?.[0]?.from;
   const fromDir = from && await resolveModelFrom(from.path, Deno.cwd(), from.position);
   if (fromDir) recipe = withModelFrom(recipe, fromDir);
-  const root = options.outputRoot ?? recipe.output;
-  const folder = await RunFolder.create(root, recipe.name);
-  progress.info(`Run folder: ${folder.path}`);
+  let folder: RunFolder;
+  if (options.resume) {
+    folder = new RunFolder(options.resume);
+    progress.info(`Resuming the run in ${folder.path} from its last checkpoint`);
+    await folder.appendLine("resumed.jsonl", JSON.stringify({ at: new Date().toISOString() }));
+  } else {
+    folder = await RunFolder.create(options.outputRoot ?? recipe.output, recipe.name);
+    progress.info(`Run folder: ${folder.path}`);
+  }
 
   try {
-    return await runStages(recipe, folder, progress, started, options.cache ?? true);
+    return await runStages(recipe, folder, progress, started, {
+      useCache: options.cache ?? true,
+      resuming: options.resume !== undefined,
+    });
   } catch (error) {
     // Leave a record of why this run stopped beside what it wrote.
     await folder.writeJson("failure.json", {
@@ -141,7 +157,7 @@ async function runStages(
   folder: RunFolder,
   progress: Progress,
   started: number,
-  useCache: boolean,
+  { useCache, resuming }: { useCache: boolean; resuming: boolean },
 ): Promise<RunResult> {
   const recipeDir = dirname(resolve(recipe.file));
   const fromDir = recipe.stages.get("model")?.[0]?.from?.path;
@@ -161,14 +177,19 @@ async function runStages(
       backends.get("inference")!.reason
     })`,
   );
-  await folder.write(
-    "recipe.resolved.yaml",
-    renderResolvedRecipe(recipe, VERSION, [
-      `backend ${recipe.backend} chose ${
-        backends.get("train")!.info.name
-      }; inferenceBackend ${recipe.inferenceBackend} chose ${backends.get("inference")!.info.name}`,
-    ]),
-  );
+  // A resumed run keeps the record of what it was started with.
+  if (!resuming) {
+    await folder.write(
+      "recipe.resolved.yaml",
+      renderResolvedRecipe(recipe, VERSION, [
+        `backend ${recipe.backend} chose ${
+          backends.get("train")!.info.name
+        }; inferenceBackend ${recipe.inferenceBackend} chose ${
+          backends.get("inference")!.info.name
+        }`,
+      ]),
+    );
+  }
   const useBackend = async (role: BackendRole) => {
     const { info } = backends.get(role)!;
     if (tf.getBackend() !== info.tfName) await tf.setBackend(info.tfName);
@@ -178,6 +199,7 @@ async function runStages(
 
   const seconds: Record<string, number> = {};
   const createComponent = componentCreator(recipe.components);
+  const checkpoints = checkpointStore(folder.path, resuming);
   let position = 0;
   const runStage = async <T>(
     stage: ResolvedStage,
@@ -194,6 +216,7 @@ async function runStages(
       progress,
       recipeDir,
       createComponent,
+      checkpoints,
     };
     progress.info(`\n▶ ${stage.kind}: ${stage.id}`);
     const t0 = performance.now();
@@ -294,6 +317,10 @@ async function runStages(
     recipe: recipe.name,
     capillary: VERSION,
     metrics: evaluation.metrics,
+    // The threshold chosen without the test images and the test scores at it, then each
+    // test image's own scores, when the evaluate stage gives them.
+    ...(evaluation.chosenThreshold ? { chosenThreshold: evaluation.chosenThreshold } : {}),
+    ...(evaluation.perImage ? { perImage: evaluation.perImage } : {}),
     backend: {
       train: backends.get("train")!.info.name,
       inference: backends.get("inference")!.info.name,

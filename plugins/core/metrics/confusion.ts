@@ -1,6 +1,7 @@
 /**
  * A pixel confusion matrix pooled over many images, and the threshold scores
- * derived from it (accuracy, sensitivity, specificity, precision, F1).
+ * derived from it (accuracy, sensitivity, specificity, precision, F1, IoU and
+ * the Matthews correlation coefficient).
  *
  * Only pixels inside the region of interest count: on DRIVE that is the field
  * of view, and all test images are pooled into one matrix before any score is
@@ -23,7 +24,7 @@ export interface Confusion {
   readonly fn: number;
 }
 
-/** Threshold scores of a confusion matrix, each in [0, 1]. */
+/** Threshold scores of a confusion matrix, each in [0, 1] except `mcc` (in [-1, 1]). */
 export interface ConfusionScores {
   /** (tp + tn) / all. */
   readonly accuracy: number;
@@ -35,6 +36,10 @@ export interface ConfusionScores {
   readonly precision: number;
   /** Dice on pixels: 2 tp / (2 tp + fp + fn). */
   readonly f1: number;
+  /** Intersection over union (Jaccard index): tp / (tp + fp + fn); see {@link jaccardIndex}. */
+  readonly iou: number;
+  /** Matthews correlation coefficient, in [-1, 1]; see {@link matthewsCorrelation}. */
+  readonly mcc: number;
 }
 
 /** Throws a {@link DataError} unless `prob`, `truth` and `roi` have one value per pixel each. */
@@ -131,7 +136,71 @@ function ratio(a: number, b: number): number {
 }
 
 /**
- * Accuracy, sensitivity, specificity, precision and F1 of a confusion matrix.
+ * The intersection over union (Jaccard index) of the predicted and the true
+ * positives: tp / (tp + fp + fn). It relates to F1 (Dice) as
+ * IoU = F1 / (2 − F1).
+ *
+ * When nothing is truly or predicted positive (tp + fp + fn = 0) it is 0,
+ * like F1 here, rather than NaN or 1.
+ *
+ * @param confusion The pixel counts.
+ * @returns The index, in [0, 1].
+ *
+ * @example Usage
+ * ```ts
+ * import { jaccardIndex } from "./confusion.ts";
+ * // 3 shared pixels of 3 + 1 + 2 = 6 in the union
+ * console.assert(jaccardIndex({ tp: 3, fp: 1, tn: 4, fn: 2 }) === 0.5);
+ * ```
+ */
+export function jaccardIndex(confusion: Confusion): number {
+  const { tp, fp, fn } = confusion;
+  return ratio(tp, tp + fp + fn);
+}
+
+/**
+ * The Matthews correlation coefficient: the correlation between prediction
+ * and truth, (tp·tn − fp·fn) / √((tp + fp)(tp + fn)(tn + fp)(tn + fn)).
+ * 1 is perfect, 0 no better than chance, −1 always wrong; unlike F1 it
+ * rewards true negatives, and unlike accuracy it is not inflated by a large
+ * background.
+ *
+ * **Degenerate case:** when a row or a column of the matrix is empty (no
+ * pixel truly positive, truly negative, predicted positive or predicted
+ * negative), the denominator is 0 and the coefficient is undefined; it is
+ * then reported as 0 (no measurable correlation), as scikit-learn's
+ * `matthews_corrcoef` does.
+ *
+ * @param confusion The pixel counts.
+ * @returns The coefficient, in [-1, 1].
+ *
+ * @example Usage
+ * ```ts
+ * import { matthewsCorrelation } from "./confusion.ts";
+ * // (3·4 − 1·2) / √(4·5·5·6) = 10 / √600
+ * console.assert(matthewsCorrelation({ tp: 3, fp: 1, tn: 4, fn: 2 }) === 10 / Math.sqrt(600));
+ * console.assert(matthewsCorrelation({ tp: 5, fp: 5, tn: 0, fn: 0 }) === 0); // nothing negative
+ * ```
+ */
+export function matthewsCorrelation(confusion: Confusion): number {
+  const { tp, fp, tn, fn } = confusion;
+  const predictedPositive = tp + fp, truePositive = tp + fn;
+  const trueNegative = tn + fp, predictedNegative = tn + fn;
+  if (
+    predictedPositive === 0 || truePositive === 0 || trueNegative === 0 || predictedNegative === 0
+  ) {
+    return 0;
+  }
+  // tp·tn and fp·fn are exact (below 2^53 up to ~10^8 pixels); the product of the four margins
+  // is rounded once (relative error ~1e-16) and cannot overflow (~10^27 for 10^7 pixels).
+  const mcc = (tp * tn - fp * fn) /
+    Math.sqrt(predictedPositive * truePositive * trueNegative * predictedNegative);
+  return Math.max(-1, Math.min(1, mcc)); // rounding must not leave [-1, 1]
+}
+
+/**
+ * Accuracy, sensitivity, specificity, precision, F1, IoU and MCC of a
+ * confusion matrix.
  *
  * A score whose denominator is 0 is reported as 0 rather than NaN (e.g.
  * precision when nothing was predicted positive, sensitivity when there are
@@ -139,13 +208,13 @@ function ratio(a: number, b: number): number {
  * that distinction matters.
  *
  * @param confusion The pixel counts.
- * @returns The five scores, each in [0, 1].
+ * @returns The seven scores, each in [0, 1] except `mcc` (see {@link matthewsCorrelation}).
  *
  * @example Usage
  * ```ts
  * import { scoresFromConfusion } from "./confusion.ts";
  * const s = scoresFromConfusion({ tp: 3, fp: 1, tn: 4, fn: 2 });
- * console.assert(s.accuracy === 0.7 && s.precision === 0.75 && s.f1 === 6 / 9);
+ * console.assert(s.accuracy === 0.7 && s.precision === 0.75 && s.f1 === 6 / 9 && s.iou === 0.5);
  * ```
  */
 export function scoresFromConfusion(confusion: Confusion): ConfusionScores {
@@ -156,5 +225,7 @@ export function scoresFromConfusion(confusion: Confusion): ConfusionScores {
     specificity: ratio(tn, tn + fp),
     precision: ratio(tp, tp + fp),
     f1: ratio(2 * tp, 2 * tp + fp + fn),
+    iou: jaccardIndex(confusion),
+    mcc: matthewsCorrelation(confusion),
   };
 }

@@ -1,6 +1,7 @@
 import { assertAlmostEquals, assertEquals, assertThrows } from "../../../tests/assert.ts";
 import { DataError } from "../../../pipeline/errors.ts";
 import { Random } from "../../../pipeline/random.ts";
+import { averagePrecision } from "./average_precision.ts";
 import { RocAccumulator, rocAuc } from "./roc_auc.ts";
 
 /** 2·U by counting every (positive, negative) pair: 2 if ordered, 1 if tied. */
@@ -148,7 +149,35 @@ Deno.test("RocAccumulator.auc() is exact on 4.5 M pixels in a few seconds", () =
     roc.add(prob.subarray(a, b), truth.subarray(a, b), roi.subarray(a, b));
   }
   const auc = roc.auc();
+  const ap = roc.averagePrecision(); // the same sorted arrays, not sorted again
   const seconds = (performance.now() - start) / 1000;
   assertEquals(auc, twiceU / (2 * p * n));
+  // AP from the histogram: each level k from the top with positives adds pos[k] at precision
+  // tp / (tp + fp) of the pixels at k or above.
+  let sum = 0, tp = 0, fp = 0;
+  for (let k = levels; k >= 0; k--) {
+    tp += pos[k];
+    fp += neg[k];
+    if (pos[k] > 0) sum += pos[k] * (tp / (tp + fp));
+  }
+  assertAlmostEquals(ap, sum / p, 1e-12);
   if (seconds > 10) throw new Error(`auc() on 4.5 M pixels took ${seconds.toFixed(1)} s`);
+});
+
+Deno.test("RocAccumulator.averagePrecision() equals averagePrecision() of the pooled pixels", () => {
+  for (const levels of [0, 1, 10, 255]) {
+    const { prob, truth, roi } = randomCase(77 + levels, 900, levels);
+    const roc = new RocAccumulator();
+    roc.add(prob.subarray(0, 300), truth.subarray(0, 300), roi.subarray(0, 300));
+    // Sorting for one area, then adding more, must not leave stale order behind.
+    const early = split(prob.subarray(0, 300), truth.subarray(0, 300), roi.subarray(0, 300));
+    assertEquals(roc.auc(), rocAuc(early.positives, early.negatives), `levels ${levels}`);
+    roc.add(prob.subarray(300), truth.subarray(300), roi.subarray(300));
+    const { positives, negatives } = split(prob, truth, roi);
+    const expected = averagePrecision(positives, negatives);
+    assertEquals(roc.averagePrecision(), expected, `levels ${levels}`);
+    assertEquals(roc.auc(), rocAuc(positives, negatives), `levels ${levels}`);
+    assertEquals(roc.averagePrecision(), expected, `levels ${levels}, asked twice`);
+  }
+  assertThrows(() => new RocAccumulator().add([0.5], [0], [1]).averagePrecision(), DataError);
 });

@@ -1,26 +1,44 @@
 /**
  * The scores a segmentation paper reports, pooled over a test set: the exact
- * ROC AUC of the probabilities and the threshold scores of one confusion
- * matrix, both over the ROI pixels of all images together.
+ * ROC AUC and average precision (PR-AUC) of the probabilities and the
+ * threshold scores of one confusion matrix (F1, accuracy, sensitivity,
+ * specificity, precision, IoU, MCC), all over the ROI pixels of all images
+ * together; beside them the mean per-image Dice and each image's own scores.
  *
  * @module
  */
 
-import { ConfusionAccumulator, type ConfusionScores } from "./confusion.ts";
+import { type Confusion, ConfusionAccumulator, type ConfusionScores } from "./confusion.ts";
+import { type ImageMetrics, imageMetrics } from "./per_image.ts";
 import { RocAccumulator } from "./roc_auc.ts";
 
-/** What {@link SegmentationScorer.result} reports. */
-export interface SegmentationMetrics extends ConfusionScores {
-  /** Exact area under the ROC curve (ties count one half). */
-  readonly auc: number;
+/** What {@link ThresholdScorer.result} reports. */
+export interface ThresholdMetrics extends ConfusionScores {
+  /**
+   * The mean over images of each image's own Dice (its F1): every image
+   * weighs the same, where the pooled `f1` weighs every pixel the same.
+   * 0 when no image was added.
+   */
+  readonly dice: number;
   /** ROI pixels counted. */
   readonly pixels: number;
   /** Truly positive ROI pixels among them. */
   readonly positives: number;
 }
 
+/** What {@link SegmentationScorer.result} reports. */
+export interface SegmentationMetrics extends ThresholdMetrics {
+  /** Exact area under the ROC curve (ties count one half). */
+  readonly auc: number;
+  /** Exact average precision, the step-wise area under the precision-recall curve. */
+  readonly prAuc: number;
+}
+
 /**
- * Pools ROI pixels over many images into the usual segmentation scores.
+ * Pools ROI pixels over many images into the scores at one threshold, and
+ * keeps each image's confusion counts for the mean per-image Dice. Needs no
+ * memory per pixel, so it also scores binary maps (a second observer) and
+ * extra thresholds cheaply.
  *
  * A pixel counts when its ROI value is > 0.5, is positive when its truth
  * value is > 0.5 and is predicted positive when its probability is
@@ -28,18 +46,20 @@ export interface SegmentationMetrics extends ConfusionScores {
  *
  * @example Usage
  * ```ts
- * import { SegmentationScorer } from "./segmentation_metrics.ts";
- * const scorer = new SegmentationScorer();
- * scorer.add(new Float32Array([0.9, 0.6, 0.2, 0.1]), [1, 0, 1, 0], [1, 1, 1, 1]);
+ * import { ThresholdScorer } from "./segmentation_metrics.ts";
+ * const scorer = new ThresholdScorer(0.5)
+ *   .add(new Float32Array([0.9, 0.6]), [1, 0], [1, 1]) // tp, fp: Dice 2/3
+ *   .add(new Float32Array([0.9, 0.1]), [1, 0], [1, 1]); // tp, tn: Dice 1
  * const r = scorer.result();
- * // positives {0.9, 0.2} vs negatives {0.6, 0.1}: 3 of 4 pairs ordered; 1 tp, 1 fp, 1 fn, 1 tn
- * console.assert(r.auc === 0.75 && r.accuracy === 0.5 && r.pixels === 4 && r.positives === 2);
+ * // pooled tp 2, fp 1, tn 1: F1 4/5; mean Dice (2/3 + 1) / 2
+ * console.assert(r.f1 === 0.8 && r.dice === (2 / 3 + 1) / 2 && r.pixels === 4);
  * ```
  */
-export class SegmentationScorer {
-  readonly #confusion = new ConfusionAccumulator();
-  readonly #roc = new RocAccumulator();
-  readonly #threshold: number;
+export class ThresholdScorer {
+  readonly #pooled = new ConfusionAccumulator();
+  readonly #images: Confusion[] = [];
+  /** A pixel is predicted positive when its probability is >= this. */
+  readonly threshold: number;
 
   /**
    * Starts an empty scorer.
@@ -47,7 +67,12 @@ export class SegmentationScorer {
    * @param threshold A pixel is predicted positive when its probability is >= this.
    */
   constructor(threshold = 0.5) {
-    this.#threshold = threshold;
+    this.threshold = threshold;
+  }
+
+  /** The confusion counts of each image added so far, in order. */
+  get images(): readonly Confusion[] {
+    return this.#images;
   }
 
   /**
@@ -57,26 +82,124 @@ export class SegmentationScorer {
    * @param truth Ground truth per pixel (> 0.5 = positive).
    * @param roi Region of interest per pixel (> 0.5 = counts).
    * @returns This scorer, for chaining.
+   * @throws {DataError} When the lengths differ (nothing is counted then).
    */
   add(prob: ArrayLike<number>, truth: ArrayLike<number>, roi: ArrayLike<number>): this {
-    this.#roc.add(prob, truth, roi); // first: it rejects NaN before anything is counted
-    this.#confusion.add(prob, truth, roi, this.#threshold);
+    const image = new ConfusionAccumulator().add(prob, truth, roi, this.threshold);
+    const { tp, fp, tn, fn } = image;
+    this.#images.push({ tp, fp, tn, fn });
+    this.#pooled.tp += tp;
+    this.#pooled.fp += fp;
+    this.#pooled.tn += tn;
+    this.#pooled.fn += fn;
     return this;
   }
 
   /**
    * The pooled scores of all images added so far.
    *
-   * @returns AUC, the threshold scores, and the pixel counts.
+   * @returns The threshold scores, the mean per-image Dice, and the pixel counts.
+   */
+  result(): ThresholdMetrics {
+    const { tp, fp, tn, fn } = this.#pooled;
+    let dice = 0;
+    for (const c of this.#images) {
+      const denominator = 2 * c.tp + c.fp + c.fn;
+      dice += denominator === 0 ? 0 : (2 * c.tp) / denominator;
+    }
+    return {
+      ...this.#pooled.scores(),
+      dice: this.#images.length === 0 ? 0 : dice / this.#images.length,
+      pixels: tp + fp + tn + fn,
+      positives: tp + fn,
+    };
+  }
+}
+
+/**
+ * Pools ROI pixels over many images into the usual segmentation scores, and
+ * keeps each image's own scores.
+ *
+ * A pixel counts when its ROI value is > 0.5, is positive when its truth
+ * value is > 0.5 and is predicted positive when its probability is
+ * >= `threshold` (see {@link ConfusionAccumulator}). The AUC and PR-AUC do
+ * not depend on the threshold.
+ *
+ * @example Usage
+ * ```ts
+ * import { SegmentationScorer } from "./segmentation_metrics.ts";
+ * const scorer = new SegmentationScorer();
+ * scorer.add(new Float32Array([0.9, 0.6, 0.2, 0.1]), [1, 0, 1, 0], [1, 1, 1, 1], "a");
+ * const r = scorer.result();
+ * // positives {0.9, 0.2} vs negatives {0.6, 0.1}: 3 of 4 pairs ordered; 1 tp, 1 fp, 1 fn, 1 tn
+ * console.assert(r.auc === 0.75 && r.accuracy === 0.5 && r.pixels === 4 && r.positives === 2);
+ * // from the top: 0.9 recall 1/2 precision 1; 0.2 recall 1 precision 2/3
+ * console.assert(r.prAuc === (1 + 2 / 3) / 2 && r.iou === 1 / 3 && r.mcc === 0);
+ * console.assert(scorer.perImage()[0].id === "a" && scorer.perImage()[0].metrics.dice === 0.5);
+ * ```
+ */
+export class SegmentationScorer {
+  readonly #threshold: ThresholdScorer;
+  readonly #roc = new RocAccumulator();
+  readonly #perImage: ImageMetrics[] = [];
+
+  /**
+   * Starts an empty scorer.
+   *
+   * @param threshold A pixel is predicted positive when its probability is >= this.
+   */
+  constructor(threshold = 0.5) {
+    this.#threshold = new ThresholdScorer(threshold);
+  }
+
+  /**
+   * Counts one image.
+   *
+   * @param prob Predicted probability per pixel.
+   * @param truth Ground truth per pixel (> 0.5 = positive).
+   * @param roi Region of interest per pixel (> 0.5 = counts).
+   * @param id The image's name in {@link perImage}; its number from 1 when left out.
+   * @returns This scorer, for chaining.
+   * @throws {DataError} When the lengths differ or a counted probability is NaN
+   * (nothing of the image is counted then).
+   */
+  add(
+    prob: ArrayLike<number>,
+    truth: ArrayLike<number>,
+    roi: ArrayLike<number>,
+    id = String(this.#perImage.length + 1),
+  ): this {
+    this.#roc.add(prob, truth, roi); // first: it rejects NaN before anything is counted
+    this.#threshold.add(prob, truth, roi);
+    // The image's own AUC, from its own pixels (transient: about 8 bytes per ROI pixel).
+    const own = new RocAccumulator().add(prob, truth, roi);
+    const auc = own.positives > 0 && own.negatives > 0 ? own.auc() : undefined;
+    this.#perImage.push({ id, metrics: imageMetrics(this.#threshold.images.at(-1)!, auc) });
+    return this;
+  }
+
+  /**
+   * Each image's scores, in the order added: AUC (left out where the image
+   * lacks a class), Dice (its F1), IoU, accuracy, sensitivity, specificity,
+   * precision; see `imageMetrics` in per_image.ts.
+   *
+   * @returns One entry per image.
+   */
+  perImage(): readonly ImageMetrics[] {
+    return this.#perImage;
+  }
+
+  /**
+   * The pooled scores of all images added so far.
+   *
+   * @returns AUC, PR-AUC, the threshold scores, the mean per-image Dice, and the pixel counts.
    * @throws {DataError} When there is no positive or no negative ROI pixel (AUC undefined).
    */
   result(): SegmentationMetrics {
-    const { tp, fp, tn, fn } = this.#confusion;
     return {
       auc: this.#roc.auc(),
-      ...this.#confusion.scores(),
-      pixels: tp + fp + tn + fn,
-      positives: tp + fn,
+      prAuc: this.#roc.averagePrecision(),
+      ...this.#threshold.result(),
     };
   }
 }

@@ -1,7 +1,7 @@
 import { assertAlmostEquals, assertEquals, assertThrows } from "../../../tests/assert.ts";
 import { DataError } from "../../../pipeline/errors.ts";
 import { Random } from "../../../pipeline/random.ts";
-import { SegmentationScorer } from "./segmentation_metrics.ts";
+import { SegmentationScorer, ThresholdScorer } from "./segmentation_metrics.ts";
 
 Deno.test("SegmentationScorer.result() pools AUC and threshold scores over images", () => {
   const scorer = new SegmentationScorer();
@@ -19,7 +19,77 @@ Deno.test("SegmentationScorer.result() pools AUC and threshold scores over image
   assertAlmostEquals(r.specificity, 1 / 3, 1e-15);
   assertAlmostEquals(r.precision, 2 / 4, 1e-15);
   assertAlmostEquals(r.f1, 4 / 7, 1e-15); // 2·2 / (2·2 + 2 + 1)
+  assertAlmostEquals(r.iou, 2 / 5, 1e-15); // 2 / (2 + 2 + 1)
+  // (2·1 − 2·1) / … = 0
+  assertEquals(r.mcc, 0);
+  // from the top: 0.9 (pos) R 1/3 P 1; 0.6 (neg); 0.5 (pos and neg tied) R 2/3 P 2/4;
+  // 0.4 (pos) R 1 P 3/5; 0.2 (neg) → (1 + 2/4 + 3/5) / 3
+  assertAlmostEquals(r.prAuc, (1 + 2 / 4 + 3 / 5) / 3, 1e-15);
+  // per image: image 1 tp 1 fp 1 fn 1 → Dice 2/4; image 2 tp 1 fp 1 → Dice 2/3
+  assertAlmostEquals(r.dice, (2 / 4 + 2 / 3) / 2, 1e-15);
   assertEquals([r.pixels, r.positives], [6, 3]);
+});
+
+Deno.test("SegmentationScorer.perImage() scores each image alone, by id", () => {
+  const scorer = new SegmentationScorer();
+  // a: 0.9/1 tp, 0.6/0 fp, 0.4/1 fn, 0.2/0 tn (0.7/1 outside the ROI); AUC 3 of 4 pairs
+  scorer.add(new Float32Array([0.9, 0.6, 0.4, 0.2, 0.7]), [1, 0, 1, 0, 1], [1, 1, 1, 1, 0], "a");
+  // b: no positive inside the ROI, so no AUC; 0.8/0 fp, 0.1/0 tn
+  scorer.add(new Float32Array([0.8, 0.1]), [0, 0], [1, 1], "b");
+  // no id: numbered from 1
+  scorer.add(new Float32Array([0.9, 0.1]), [1, 0], [1, 1]);
+  assertEquals(scorer.perImage(), [
+    {
+      id: "a",
+      metrics: {
+        auc: 0.75,
+        dice: 0.5,
+        iou: 1 / 3,
+        accuracy: 0.5,
+        sensitivity: 0.5,
+        specificity: 0.5,
+        precision: 0.5,
+      },
+    },
+    {
+      id: "b",
+      metrics: { dice: 0, iou: 0, accuracy: 0.5, sensitivity: 0, specificity: 0.5, precision: 0 },
+    },
+    {
+      id: "3",
+      metrics: {
+        auc: 1,
+        dice: 1,
+        iou: 1,
+        accuracy: 1,
+        sensitivity: 1,
+        specificity: 1,
+        precision: 1,
+      },
+    },
+  ]);
+  // the mean per-image Dice weighs each image alike: (1/2 + 0 + 1) / 3
+  assertAlmostEquals(scorer.result().dice, 0.5, 1e-15);
+});
+
+Deno.test("ThresholdScorer.result() gives pooled scores and the mean per-image Dice", () => {
+  const scorer = new ThresholdScorer(0.3);
+  assertEquals(scorer.result().dice, 0); // no image yet
+  // image 1: 0.9/1 tp, 0.35/0 fp (>= 0.3), 0.2/1 fn → Dice 2/4
+  scorer.add(new Float32Array([0.9, 0.35, 0.2]), [1, 0, 1], [1, 1, 1]);
+  // image 2: 0.4/1 tp, 0.1/0 tn, 0.95/0 outside → Dice 1
+  scorer.add(new Float32Array([0.4, 0.1, 0.95]), [1, 0, 0], [1, 1, 0]);
+  assertEquals(scorer.images, [{ tp: 1, fp: 1, tn: 0, fn: 1 }, { tp: 1, fp: 0, tn: 1, fn: 0 }]);
+  const r = scorer.result();
+  // pooled tp 2, fp 1, tn 1, fn 1
+  assertAlmostEquals(r.f1, 4 / 6, 1e-15);
+  assertAlmostEquals(r.iou, 2 / 4, 1e-15);
+  // (2·1 − 1·1) / √(3·3·2·2) = 1/6
+  assertAlmostEquals(r.mcc, 1 / 6, 1e-15);
+  assertAlmostEquals(r.dice, (2 / 4 + 1) / 2, 1e-15);
+  assertEquals([r.pixels, r.positives, scorer.threshold], [5, 3, 0.3]);
+  assertThrows(() => scorer.add([0.5], [1, 0], [1]), DataError, "got 1, 2 and 1 values");
+  assertEquals(scorer.images.length, 2);
 });
 
 Deno.test("SegmentationScorer takes its threshold from the constructor", () => {
@@ -53,5 +123,6 @@ Deno.test("SegmentationScorer.add() rejects NaN before counting anything", () =>
   const scorer = new SegmentationScorer().add([0.9, 0.1], [1, 0], [1, 1]);
   assertThrows(() => scorer.add([0.9, NaN], [1, 0], [1, 1]), DataError, "NaN");
   assertEquals(scorer.result().pixels, 2);
+  assertEquals(scorer.perImage().length, 1);
   assertThrows(() => new SegmentationScorer().result(), DataError, "needs both classes");
 });

@@ -1,4 +1,5 @@
 import { componentCreator } from "../../../pipeline/registry.ts";
+import { checkpointStore } from "../../../pipeline/run/checkpoint.ts";
 import { drive, driveOptions, findDriveRoot } from "./drive.ts";
 import { encodeGrayPng } from "../../../mod.ts";
 import { readImage } from "../image/read_image.ts";
@@ -43,6 +44,7 @@ function context(recipeDir = "/nonexistent", lines: string[] = []): StageContext
     recipeDir,
     // Loading uses no components.
     createComponent: componentCreator(new Map()),
+    checkpoints: checkpointStore("/nonexistent", false),
   };
 }
 

@@ -1,16 +1,42 @@
 /**
  * `core/segmentation_metrics`: predicts every test image by sliding windows
  * (overlaps averaged), writes each probability map as an 8-bit grey PNG, and
- * scores all test images pooled: exact ROC AUC, and F1, accuracy,
- * sensitivity, specificity and precision at a threshold, counting only
- * pixels inside each image's region of interest.
+ * scores all test images pooled, counting only pixels inside each image's
+ * region of interest:
+ *
+ * - threshold-free: exact ROC AUC (`auc`) and average precision (`prAuc`,
+ *   the step-wise area under the precision-recall curve);
+ * - at `threshold`: F1, accuracy, sensitivity, specificity, precision, IoU
+ *   (`iou`), the Matthews correlation (`mcc`), and `dice`, the mean over
+ *   images of each image's own Dice.
+ *
+ * Each test image's own scores go to `per_image.csv` in the run folder and to
+ * the evaluation's `perImage`. When the training stage held out validation
+ * images (`TrainedModel.validationIds`) and `chooseThreshold` is on, those
+ * are predicted too, the threshold that maximises their pooled F1 is chosen
+ * and the test scores at it are reported beside (`chosenThreshold`): the test
+ * images never influence it. A second annotation of the test images
+ * (`observer`) is scored as a reference row with every threshold metric
+ * (not AUC or PR-AUC: a binary map ranks nothing).
  *
  * @module
  */
 import { z } from "zod";
-import { CapillaryError, copyWeightsByLayer, defineStage, type Evaluation } from "../../../mod.ts";
+import {
+  CapillaryError,
+  copyWeightsByLayer,
+  defineStage,
+  type Evaluation,
+  type Sample,
+} from "../../../mod.ts";
 import { encodeGrayPng } from "../../../mod.ts";
-import { SegmentationScorer } from "../metrics/segmentation_metrics.ts";
+import { perImageCsv } from "../metrics/per_image.ts";
+import {
+  SegmentationScorer,
+  type ThresholdMetrics,
+  ThresholdScorer,
+} from "../metrics/segmentation_metrics.ts";
+import { bestF1Threshold, THRESHOLD_BINS, ThresholdHistogram } from "../metrics/threshold.ts";
 import { slidingWindowPredict, windowOrigins } from "../patches/sliding_window.ts";
 
 /** Options of `core/segmentation_metrics`. */
@@ -21,12 +47,16 @@ export const segmentationMetricsOptions = z.object({
   stride: z.number().int().min(1).nullable().default(null)
     .describe("Step between windows; overlaps are averaged. null: half the window."),
   batchSize: z.number().int().min(1).default(16).describe("Windows per prediction batch."),
-  threshold: z.number().gt(0).lt(1).default(0.5)
-    .describe("Probability at or above which a pixel counts as foreground."),
+  threshold: z.number().gt(0).lt(1).default(0.5).describe(
+    "Probability at or above which a pixel counts as foreground, for F1, accuracy, sensitivity, specificity, precision, IoU, MCC and the per-image scores.",
+  ),
+  chooseThreshold: z.boolean().default(true).describe(
+    "When the training stage held out validation images, also predict them, choose the threshold that maximises their pooled F1 (on a 1/4096 grid) and report the test metrics at it beside those at `threshold`. Never uses the test images.",
+  ),
   savePredictions: z.boolean().default(true)
     .describe("Write predictions/<id>.png, the probability map of each test image."),
   observer: z.string().nullable().default("2nd_manual").describe(
-    "An extra annotation of the test samples to score as a reference row (e.g. DRIVE's second observer); null for none.",
+    "An extra annotation of the test samples to score as a reference row (e.g. DRIVE's second observer), with every threshold metric; null for none.",
   ),
   references: z.record(z.string(), z.record(z.string(), z.number())).default({})
     .describe("Published results to print beside ours: row name to metric to value."),
@@ -35,12 +65,41 @@ export const segmentationMetricsOptions = z.object({
 /** The options of `core/segmentation_metrics` after defaults. */
 export type SegmentationMetricsOptions = z.output<typeof segmentationMetricsOptions>;
 
+/** The metrics that depend on the threshold, in report order. */
+function thresholdMetrics(m: ThresholdMetrics): Record<string, number> {
+  return {
+    f1: m.f1,
+    accuracy: m.accuracy,
+    sensitivity: m.sensitivity,
+    specificity: m.specificity,
+    precision: m.precision,
+    iou: m.iou,
+    mcc: m.mcc,
+    dice: m.dice,
+  };
+}
+
+/** The training samples named by `ids`, in that order, each once. */
+function validationSamples(train: readonly Sample[], ids: readonly string[]): Sample[] {
+  const byId = new Map(train.map((s) => [s.id, s]));
+  return [...new Set(ids)].map((id) => {
+    const sample = byId.get(id);
+    if (!sample) {
+      throw new CapillaryError(
+        `Cannot choose a threshold: validation image "${id}" named by the training stage is ` +
+          `not a training sample (${byId.size} training samples, e.g. "${train[0]?.id}")`,
+      );
+    }
+    return sample;
+  });
+}
+
 /** The `core/segmentation_metrics` evaluate stage. */
 export const segmentationMetrics = defineStage({
   name: "segmentation_metrics",
   kind: "evaluate",
   description:
-    "Sliding-window prediction of the test images; pooled AUC, F1, Acc, Se, Sp, precision inside the ROI.",
+    "Sliding-window prediction of the test images; pooled AUC, PR-AUC, F1, Acc, Se, Sp, precision, IoU, MCC and mean Dice inside the ROI, per-image scores, and a threshold chosen on validation images.",
   options: segmentationMetricsOptions,
   plan(options, { data, trained }) {
     const window = options.window ?? trained.patchSize;
@@ -56,8 +115,13 @@ export const segmentationMetrics = defineStage({
         `${data.test} test images by ${window}×${window} windows at stride ${stride}` +
         (per === undefined ? "" : ` (${per} per image, overlaps averaged)`) +
         `: input [${b}, ${window}, ${window}, ${trained.channels}] → output [${b}, ${window}, ${window}, 1]`,
-        `AUC, F1, accuracy, sensitivity, specificity and precision at threshold ${options.threshold}, ` +
-        "pooled over the pixels inside each image's region of interest",
+        "AUC and PR-AUC, then F1, accuracy, sensitivity, specificity, precision, IoU, MCC and " +
+        `mean per-image Dice at threshold ${options.threshold}, pooled over the pixels inside ` +
+        "each image's region of interest; each image's own scores to per_image.csv",
+        options.chooseThreshold
+          ? "if the training stage holds out validation images: those predicted too, and the " +
+            "test scores also at the threshold that maximises their F1"
+          : "no threshold chosen on validation images (chooseThreshold: false)",
       ],
     };
   },
@@ -70,67 +134,132 @@ export const segmentationMetrics = defineStage({
         `Cannot evaluate: stride ${stride} is larger than window ${window}, so pixels would be skipped`,
       );
     }
+    const validation = options.chooseThreshold && trained.validationIds?.length
+      ? validationSamples(data.train, trained.validationIds)
+      : [];
     const backend = await context.useBackend("inference");
     const model = trained.spec.build(window, trained.channels);
-    // By layer name: a network trained with frozen layers lists its weights in another order.
-    copyWeightsByLayer(trained.model, model, "the trained network");
-    const channels = trained.channels;
-    const scorer = new SegmentationScorer(options.threshold);
-    const observer = options.observer ? new SegmentationScorer(options.threshold) : undefined;
-    const windows = data.test.reduce(
-      (n, s) =>
-        n + windowOrigins(s.image.width, window, stride).length *
-          windowOrigins(s.image.height, window, stride).length,
-      0,
-    );
-    progress.info(
-      `predicting ${data.test.length} images in ${windows} windows of ${window}×${window} (stride ${stride}) on ${backend}`,
-    );
-    const task = progress.task("predict", windows);
-    let done = 0;
-    let observed = 0;
-    for (const sample of data.test) {
-      const probability = await slidingWindowPredict(
-        sample.image,
-        window,
-        stride,
-        async (batch, n) => {
-          const x = tf.tensor4d(batch, [n, window, window, channels]);
-          const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
-          const values = await y.data() as Float32Array;
-          tf.dispose([x, y]);
-          done += n;
-          task.update(done);
-          return values;
-        },
-        options.batchSize,
+    try {
+      // By layer name: a network trained with frozen layers lists its weights in another order.
+      copyWeightsByLayer(trained.model, model, "the trained network");
+      const channels = trained.channels;
+      const windowsOf = (samples: readonly Sample[]) =>
+        samples.reduce(
+          (n, s) =>
+            n + windowOrigins(s.image.width, window, stride).length *
+              windowOrigins(s.image.height, window, stride).length,
+          0,
+        );
+      const windows = windowsOf(data.test) + windowsOf(validation);
+      progress.info(
+        `predicting ${data.test.length} test ` +
+          (validation.length ? `and ${validation.length} validation ` : "") +
+          `images in ${windows} windows of ${window}×${window} (stride ${stride}) on ${backend}`,
       );
-      scorer.add(probability.data, sample.mask.data, sample.roi.data);
-      const second = options.observer ? sample.extra?.[options.observer] : undefined;
-      if (observer && second) {
-        observer.add(second.data, sample.mask.data, sample.roi.data);
-        observed++;
+      const task = progress.task("predict", windows);
+      let done = 0;
+      const predict = (sample: Sample) =>
+        slidingWindowPredict(
+          sample.image,
+          window,
+          stride,
+          async (batch, n) => {
+            const x = tf.tensor4d(batch, [n, window, window, channels]);
+            const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
+            const values = await y.data() as Float32Array;
+            tf.dispose([x, y]);
+            done += n;
+            task.update(done);
+            return values;
+          },
+          options.batchSize,
+        );
+
+      // The threshold, from the validation images alone: before any test image is seen.
+      let chosen: { threshold: number; f1: number } | undefined;
+      const validationImages = `${validation.length} validation image${
+        validation.length === 1 ? "" : "s"
+      }`;
+      if (validation.length) {
+        // The search over the distinct probabilities, to 1/4096: per-class histograms of 4096
+        // bins (two small count arrays, however many pixels) give the exact F1 at every
+        // threshold k/4096 in one O(4096) sweep; no probability map is kept.
+        const histogram = new ThresholdHistogram(THRESHOLD_BINS);
+        for (const sample of validation) {
+          histogram.add((await predict(sample)).data, sample.mask.data, sample.roi.data);
+        }
+        if (histogram.positives.some((count) => count > 0)) {
+          chosen = bestF1Threshold(histogram.positives, histogram.negatives);
+          progress.info(
+            `threshold ${chosen.threshold.toFixed(4)} maximises F1 on ${validationImages} ` +
+              `(F1 ${chosen.f1.toFixed(4)} there)`,
+          );
+        } else {
+          progress.info(
+            `no threshold chosen: the ${validationImages} hold no foreground pixel inside ` +
+              "their region of interest",
+          );
+        }
       }
-      if (options.savePredictions) {
-        await context.run.write(`predictions/${sample.id}.png`, encodeGrayPng(probability));
+
+      const scorer = new SegmentationScorer(options.threshold);
+      const atChosen = chosen ? new ThresholdScorer(chosen.threshold) : undefined;
+      const observer = options.observer ? new ThresholdScorer(options.threshold) : undefined;
+      let observed = 0;
+      for (const sample of data.test) {
+        const probability = await predict(sample);
+        scorer.add(probability.data, sample.mask.data, sample.roi.data, sample.id);
+        atChosen?.add(probability.data, sample.mask.data, sample.roi.data);
+        const second = options.observer ? sample.extra?.[options.observer] : undefined;
+        if (observer && second) {
+          observer.add(second.data, sample.mask.data, sample.roi.data);
+          observed++;
+        }
+        if (options.savePredictions) {
+          await context.run.write(`predictions/${sample.id}.png`, encodeGrayPng(probability));
+        }
       }
+      task.done();
+
+      const result = scorer.result();
+      const at = thresholdMetrics(result);
+      // The first six in their historical order, then the newer ones.
+      const metrics = {
+        auc: result.auc,
+        f1: at.f1,
+        accuracy: at.accuracy,
+        sensitivity: at.sensitivity,
+        specificity: at.specificity,
+        precision: at.precision,
+        prAuc: result.prAuc,
+        iou: at.iou,
+        mcc: at.mcc,
+        dice: at.dice,
+      };
+      const references: Record<string, Record<string, number>> = { ...options.references };
+      if (observer && observed > 0) {
+        // A binary map ranks nothing: no AUC or PR-AUC for it.
+        references[options.observer!] = thresholdMetrics(observer.result());
+      }
+      const perImage = scorer.perImage();
+      await context.run.write("per_image.csv", perImageCsv(perImage));
+      return {
+        metrics,
+        references,
+        perImage,
+        ...(chosen && atChosen
+          ? {
+            chosenThreshold: {
+              threshold: chosen.threshold,
+              chosenOn: validationImages,
+              metrics: thresholdMetrics(atChosen.result()),
+            },
+          }
+          : {}),
+      };
+    } finally {
+      model.dispose();
+      await context.useBackend("train");
     }
-    task.done();
-    model.dispose();
-    await context.useBackend("train");
-    const pick = (m: ReturnType<SegmentationScorer["result"]>) => ({
-      auc: m.auc,
-      f1: m.f1,
-      accuracy: m.accuracy,
-      sensitivity: m.sensitivity,
-      specificity: m.specificity,
-      precision: m.precision,
-    });
-    const references: Record<string, Record<string, number>> = { ...options.references };
-    if (observer && observed > 0) {
-      const { auc: _binaryAuc, ...rest } = pick(observer.result());
-      references[options.observer!] = rest;
-    }
-    return { metrics: pick(scorer.result()), references };
   },
 });

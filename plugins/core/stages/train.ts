@@ -9,6 +9,7 @@ import { z } from "zod";
 import {
   CapillaryError,
   componentRef,
+  copyWeightsByLayer,
   defineStage,
   formatDuration,
   type PatchBatch,
@@ -16,6 +17,9 @@ import {
 } from "../../../mod.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
 import { groupedOptimizer } from "../train/grouped_optimizer.ts";
+import { Monitor, type MonitorState } from "../train/monitor.ts";
+import { splitByImage, ValidationScorer } from "../train/validation.ts";
+import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
 import { layerControl } from "../train/layer_control.ts";
 import { selectLayers } from "../train/layer_patterns.ts";
 
@@ -31,8 +35,29 @@ export const trainOptions = z.object({
     insideRoi: z.boolean().default(true)
       .describe("Only draw patches whose centre lies inside the region of interest (the FOV)."),
   }).strict().default({ size: 48, count: 20000, insideRoi: true }),
-  validationFraction: z.number().min(0).max(0.5).default(0.1)
-    .describe("Share of the patches held out to report a validation loss each epoch."),
+  validation: z.object({
+    images: z.number().int().min(0).default(2).describe(
+      "Training images held out whole to validate on (never trained on), chosen with the " +
+        "recipe's seed; 0: none.",
+    ),
+    patches: z.number().int().min(1).nullable().default(null).describe(
+      "Patches drawn from them; null: as many per image as training draws.",
+    ),
+  }).strict().default({ images: 2, patches: null })
+    .describe("The validation split, by image: its loss and Dice are reported each epoch."),
+  monitor: z.enum(["valLoss", "valDice"]).default("valLoss")
+    .describe("The validation score that picks the best epoch and drives early stopping."),
+  restoreBest: z.boolean().default(true)
+    .describe("Finish with the weights of the best epoch by `monitor`, not the last."),
+  earlyStopping: z.object({
+    patience: z.number().int().min(1).default(3)
+      .describe("Epochs without an improvement of `monitor` before training stops."),
+    minDelta: z.number().min(0).default(0).describe("The least change that counts as one."),
+  }).strict().nullable().default(null).describe("Stops when `monitor` stops improving; null: off."),
+  clipNorm: z.number().positive().nullable().default(null)
+    .describe("Rescales the gradients when their global L2 norm exceeds this; null: off."),
+  positiveWeight: z.number().positive().default(1)
+    .describe("Weight of foreground pixels in the binary cross-entropy (1: unweighted)."),
   optimizer: z.union([
     z.object({
       type: z.literal("sgd").default("sgd").describe("SGD with momentum, as in the seed paper."),
@@ -74,6 +99,13 @@ export const trainOptions = z.object({
       "matches); the rest use optimizer.learningRate.",
   ),
 }).strict().superRefine((options, context) => {
+  if (options.earlyStopping && options.validation.images === 0) {
+    context.addIssue({
+      code: "custom",
+      path: ["earlyStopping"],
+      message: "early stopping watches the validation images: set validation.images above 0",
+    });
+  }
   options.unfreeze.forEach((entry, i) => {
     if (entry.epoch > options.epochs) {
       context.addIssue({
@@ -100,6 +132,31 @@ function gather(source: PatchBatch, indices: readonly number[]): PatchBatch {
     rois?.set(source.rois!.subarray(p * maskStride, (p + 1) * maskStride), i * maskStride);
   });
   return { ...source, images, masks, ...(rois ? { rois } : {}), count: indices.length };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** The checkpoint names in the run folder: the last epoch's, and the best epoch's weights. */
+const CHECKPOINT = "checkpoint", BEST = "checkpoint-best";
+
+/** One line of `history.jsonl`. */
+interface EpochRecord {
+  epoch: number;
+  loss: number;
+  valLoss: number | null;
+  valDice: number | null;
+  learningRate: number;
+  seconds: number;
+}
+
+/** What a checkpoint keeps of the training loop, beside weights and optimizer. */
+interface TrainState {
+  /** Epochs finished. */
+  epoch: number;
+  random: number;
+  augmentRandom: number;
+  monitor: MonitorState;
+  history: EpochRecord[];
 }
 
 /**
@@ -161,8 +218,12 @@ export const train = defineStage({
   options: trainOptions,
   plan(options, { data, model }, context) {
     const { size, count, insideRoi } = options.patches;
-    const validation = Math.floor(count * options.validationFraction);
-    const training = count - validation;
+    const held = options.validation.images;
+    const trainImages = data.train - held;
+    const validation = held === 0
+      ? 0
+      : options.validation.patches ?? Math.round((count * held) / Math.max(1, trainImages));
+    const training = count;
     const steps = Math.floor(training / options.batchSize);
     const b = options.batchSize, c = data.channels;
     const forward = model.forwardFlops?.(size, c);
@@ -181,10 +242,16 @@ export const train = defineStage({
       output: { patchSize: size, channels: c },
       lines: [
         ...layerPlan(options, model.layers?.(size, c)),
-        `patches ${size}×${size}×${c}: ${count} from ${data.train} training images` +
-        `${
-          insideRoi ? ", centred inside the FOV" : ""
-        }; ${training} to train, ${validation} to validate`,
+        `patches ${size}×${size}×${c}${insideRoi ? ", centred inside the FOV" : ""}: ` +
+        `${count} to train from ${plural(trainImages, "image")}; ` +
+        (held
+          ? `${validation} to validate from ${plural(held, "held-out image")} (split by image), ` +
+            `monitoring ${options.monitor}${
+              options.earlyStopping
+                ? `, early stopping after ${options.earlyStopping.patience}`
+                : ""
+            }${options.restoreBest ? ", best epoch restored" : ""}`
+          : "no validation"),
         `batch ${b}: input [${b}, ${size}, ${size}, ${c}] → output [${b}, ${size}, ${size}, 1]; ` +
         `${steps} steps per epoch × ${options.epochs} epochs = ${steps * options.epochs} steps`,
         `${model.name}: ${model.parameters(size, c).toLocaleString("en")} parameters` +
@@ -199,14 +266,19 @@ export const train = defineStage({
     };
   },
   async run(options, { data, model: spec, augment }, context): Promise<TrainedModel> {
-    const { tf, random, progress } = context;
+    const { tf, random, progress, checkpoints } = context;
     const backend = await context.useBackend("train");
     const { size } = options.patches;
-    const all = samplePatches(data.train, options.patches, random.fork());
-    const order = random.shuffle([...Array(all.count).keys()]);
-    const validationCount = Math.floor(all.count * options.validationFraction);
-    const validation = order.slice(0, validationCount);
-    const training = order.slice(validationCount);
+    const split = splitByImage(data.train, options.validation.images, random.fork());
+    const all = samplePatches(split.train, options.patches, random.fork());
+    const validationPatches = split.validation.length
+      ? samplePatches(split.validation, {
+        ...options.patches,
+        count: options.validation.patches ??
+          Math.round((options.patches.count * split.validation.length) / split.train.length),
+      }, random.fork())
+      : undefined;
+    const training = random.shuffle([...Array(all.count).keys()]);
     if (training.length < options.batchSize) {
       throw new CapillaryError(
         `Cannot train: ${training.length} training patches for batch size ${options.batchSize}; raise patches.count or lower batchSize`,
@@ -214,40 +286,83 @@ export const train = defineStage({
     }
     const model = spec.build(size, all.channels);
     const layers = layerControl(model, options);
-    const optimizer = groupedOptimizer(tf, options.optimizer, layers.groups, layers.variables);
-    model.compile({ optimizer, loss: "binaryCrossentropy" });
+    const optimizer = groupedOptimizer(tf, options.optimizer, layers.groups, layers.variables, {
+      clipNorm: options.clipNorm,
+    });
+    const loss = options.positiveWeight === 1
+      ? "binaryCrossentropy"
+      : weightedBinaryCrossentropy(tf, options.positiveWeight);
+    const compile = () => model.compile({ optimizer, loss });
+    const stepsPerEpoch = Math.floor(training.length / options.batchSize);
+    const augmentRandom = random.fork();
+    let history: EpochRecord[] = [];
+    let startEpoch = 0;
+
+    // A resumed run continues from its last checkpoint: weights, optimizer,
+    // generators and monitor as they were, so it ends where an unbroken run would.
+    const saved = checkpoints.resuming ? await checkpoints.load<TrainState>(CHECKPOINT) : undefined;
+    if (saved) {
+      copyWeightsByLayer(saved.model, model, saved.path);
+      saved.model.dispose();
+      startEpoch = saved.state.epoch;
+      for (let e = 1; e <= startEpoch; e++) layers.thaw(e);
+    }
+    compile();
+    const monitor = new Monitor(options.monitor === "valLoss" ? "min" : "max", {
+      patience: options.earlyStopping?.patience ?? null,
+      minDelta: options.earlyStopping?.minDelta ?? 0,
+    }, saved?.state.monitor);
+    if (saved) {
+      await optimizer.setWeights([...saved.optimizer]);
+      random.restore(saved.state.random);
+      augmentRandom.restore(saved.state.augmentRandom);
+      history = saved.state.history;
+      // Lines of epochs after the checkpoint (a kill between the two writes) go.
+      await context.run.write(
+        "history.jsonl",
+        history.map((h) => `${JSON.stringify(h)}\n`).join(""),
+      );
+      progress.info(`resuming after epoch ${startEpoch} from ${saved.path}`);
+    }
     progress.info(
       `${spec.name}: ${model.countParams().toLocaleString("en")} parameters on ${backend}; ` +
-        `${training.length} training and ${validation.length} validation patches of ${size}×${size}`,
+        `${training.length} training patches of ${size}×${size} from ${split.train.length} images` +
+        (validationPatches
+          ? `, ${validationPatches.count} validation patches from ${split.validation.length} ` +
+            `held-out images (${split.validation.map((s) => s.id).join(", ")})`
+          : ""),
     );
     for (const line of layers.describe()) progress.info(line);
 
-    const stepsPerEpoch = Math.floor(training.length / options.batchSize);
-    const augmentRandom = random.fork();
     const toTensors = (batch: PatchBatch) => ({
       x: tf.tensor4d(batch.images, [batch.count, size, size, batch.channels]),
       y: tf.tensor4d(batch.masks, [batch.count, size, size, 1]),
     });
-    const validationLoss = async () => {
-      if (!validation.length) return null;
-      let sum = 0;
-      for (let i = 0; i < validation.length; i += options.batchSize) {
-        const { x, y } = toTensors(gather(all, validation.slice(i, i + options.batchSize)));
-        const loss = model.evaluate(x, y, {
-          batchSize: options.batchSize,
-        }) as import("@tensorflow/tfjs").Scalar;
-        sum += (await loss.data())[0] * x.shape[0];
-        tf.dispose([x, y, loss]);
+    const validate = async () => {
+      if (!validationPatches) return null;
+      const scorer = new ValidationScorer();
+      const indices = [...Array(validationPatches.count).keys()];
+      for (let i = 0; i < indices.length; i += options.batchSize) {
+        const batch = gather(validationPatches, indices.slice(i, i + options.batchSize));
+        const x = tf.tensor4d(batch.images, [batch.count, size, size, batch.channels]);
+        const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
+        scorer.add(await y.data(), batch.masks);
+        tf.dispose([x, y]);
       }
-      return sum / validation.length;
+      return scorer.result();
     };
+    const lastGood = (epoch: number) =>
+      epoch > 0
+        ? `; the checkpoint of epoch ${epoch} is in ${context.run.resolve(CHECKPOINT)}`
+        : "";
 
     const schedule = context.createComponent("schedule", options.schedule);
     const trainingStarted = performance.now();
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
+    let epoch = startEpoch;
+    for (; epoch < options.epochs; epoch++) {
       const started = performance.now();
       if (layers.thaw(epoch + 1)) {
-        model.compile({ optimizer, loss: "binaryCrossentropy" });
+        compile();
         for (const line of layers.describe(epoch + 1)) progress.info(line);
       }
       const task = progress.task(`epoch ${epoch + 1}/${options.epochs}`, stepsPerEpoch);
@@ -262,17 +377,18 @@ export const train = defineStage({
           augmentRandom,
         );
         const { x, y } = toTensors(batch);
-        const loss = await model.trainOnBatch(x, y) as number;
+        const value = await model.trainOnBatch(x, y) as number;
         tf.dispose([x, y]);
-        if (!Number.isFinite(loss)) {
+        if (!Number.isFinite(value)) {
           throw new CapillaryError(
-            `Cannot train: the loss became ${loss} at epoch ${epoch + 1}, step ${
+            `Cannot train: the loss became ${value} at epoch ${epoch + 1}, step ${
               step + 1
-            } (learning rate ${rate}); lower optimizer.learningRate or check the data`,
+            } (learning rate ${rate}); lower optimizer.learningRate or check the data` +
+              lastGood(epoch),
             "E_NAN_LOSS",
           );
         }
-        lossSum += loss;
+        lossSum += value;
         task.update(step + 1, { loss: lossSum / (step + 1), lr: rate });
         if ((step + 1) % WEIGHT_CHECK_STEPS === 0 || step + 1 === stepsPerEpoch) {
           const bad = await firstNonFiniteWeight(model);
@@ -280,31 +396,84 @@ export const train = defineStage({
             throw new CapillaryError(
               `Cannot train: weight "${bad.name}" became ${bad.value} by epoch ${epoch + 1}, step ${
                 step + 1
-              } (learning rate ${rate}); lower optimizer.learningRate or check the data`,
+              } (learning rate ${rate}); lower optimizer.learningRate or check the data` +
+                lastGood(epoch),
               "E_NAN_LOSS",
             );
           }
         }
       }
-      const valLoss = await validationLoss();
-      const seconds = (performance.now() - started) / 1000;
-      const entry = {
+      const scores = await validate();
+      const entry: EpochRecord = {
         epoch: epoch + 1,
         loss: lossSum / stepsPerEpoch,
-        valLoss,
+        valLoss: scores?.loss ?? null,
+        valDice: scores?.dice ?? null,
         learningRate: rate,
-        seconds,
+        seconds: (performance.now() - started) / 1000,
       };
-      const left = ((performance.now() - trainingStarted) / 1000 / (epoch + 1)) *
+      history.push(entry);
+      const verdict = scores
+        ? monitor.update(options.monitor === "valLoss" ? scores.loss : scores.dice, epoch + 1)
+        : { improved: false, stop: false };
+      const left = ((performance.now() - trainingStarted) / 1000 / (epoch + 1 - startEpoch)) *
         (options.epochs - epoch - 1);
       task.done(
         `loss ${entry.loss.toFixed(4)}${
-          valLoss === null ? "" : `, validation loss ${valLoss.toFixed(4)}`
-        }${left > 0 ? `; training ETA ${formatDuration(left)}` : ""}`,
+          scores
+            ? `, validation loss ${scores.loss.toFixed(4)}, Dice ${scores.dice.toFixed(4)}${
+              verdict.improved ? " (best)" : ""
+            }`
+            : ""
+        }${left > 0 && !verdict.stop ? `; training ETA ${formatDuration(left)}` : ""}`,
       );
       await context.run.appendLine("history.jsonl", JSON.stringify(entry));
+      if (verdict.improved && options.restoreBest) {
+        await checkpoints.save(BEST, { model, optimizer: [], state: { epoch: epoch + 1 } });
+      }
+      const state: TrainState = {
+        epoch: epoch + 1,
+        random: random.state,
+        augmentRandom: augmentRandom.state,
+        monitor: monitor.state,
+        history,
+      };
+      await checkpoints.save(CHECKPOINT, {
+        model,
+        optimizer: await optimizer.getWeights(),
+        state: state as unknown as Record<string, unknown>,
+      });
+      if (verdict.stop) {
+        progress.info(
+          `early stopping after epoch ${epoch + 1}: ${options.monitor} has not improved for ` +
+            `${options.earlyStopping!.patience} epochs (best ${
+              monitor.state.best?.toFixed(4)
+            } at epoch ${monitor.state.bestEpoch})`,
+        );
+        epoch++;
+        break;
+      }
+    }
+    const { bestEpoch, best } = monitor.state;
+    if (options.restoreBest && bestEpoch > 0 && bestEpoch !== epoch) {
+      const bestSaved = await checkpoints.load(BEST);
+      if (bestSaved) {
+        copyWeightsByLayer(bestSaved.model, model, bestSaved.path);
+        bestSaved.model.dispose();
+        progress.info(
+          `restored the weights of epoch ${bestEpoch} (best ${options.monitor} ${
+            best?.toFixed(4)
+          })`,
+        );
+      }
     }
     layers.thawAll(); // the trained network as a later run would start from it
-    return { spec, model, patchSize: size, channels: all.channels };
+    return {
+      spec,
+      model,
+      patchSize: size,
+      channels: all.channels,
+      validationIds: split.validation.map((s) => s.id),
+    };
   },
 });

@@ -5,6 +5,7 @@ import core from "../mod.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
 import {
   CapillaryError,
+  checkpointStore,
   loadBackend,
   type ModelSpec,
   Random,
@@ -66,6 +67,7 @@ async function context(): Promise<{ context: StageContext; folder: string }> {
           { id: `core/${c.name}`, component: c as ComponentDefinition, plugin: core },
         ])),
       ),
+      checkpoints: checkpointStore(folder, false),
     },
   };
 }
@@ -80,7 +82,7 @@ const options = trainOptions.parse({
   epochs: 2,
   batchSize: 8,
   patches: { size: 8, count: 64 },
-  validationFraction: 0.25,
+  validation: { images: 1, patches: 16 },
   optimizer: { learningRate: 0.5 },
   schedule: { use: "core/step", with: { every: 1, factor: 0.5 } },
 });
@@ -100,8 +102,11 @@ Deno.test("train() learns a separable task and logs each epoch's loss and learni
     // step schedule: 0.5 during epoch 1, 0.25 during epoch 2 (the last step's rate is logged)
     assertEquals(history.map((h) => h.learningRate), [0.5, 0.25]);
     if (!(history[1].loss < history[0].loss)) throw new Error("loss did not fall");
-    // 48 training patches in batches of 8 = 6 steps per epoch; the 16 held out give a loss too.
+    // 64 training patches in batches of 8 = 8 steps per epoch; the 16 patches
+    // of the held-out image give a loss and Dice too.
     if (typeof history[0].valLoss !== "number") throw new Error("no validation loss");
+    if (typeof history[0].valDice !== "number") throw new Error("no validation Dice");
+    assertEquals(trained.validationIds!.length, 1);
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
@@ -115,8 +120,9 @@ Deno.test("train() stops with a clear error when the loss is not finite", async 
       CapillaryError,
     );
     assertEquals(error.code, "E_NAN_LOSS");
-    // Six steps per epoch: the weights are checked at the epoch's last step.
-    if (!/weight ".+" became NaN by epoch 1, step 6/.test(error.message)) {
+    // 64 patches of the one training image (the other validates), 8 steps per
+    // epoch: the weights are checked at the epoch's last step.
+    if (!/weight ".+" became NaN by epoch 1, step 8/.test(error.message)) {
       throw new Error(error.message);
     }
   } finally {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Tf } from "../../../mod.ts";
+import type { NamedTensor, Tf } from "../../../mod.ts";
 import type { tf as TfNamespace } from "../../../pipeline/backend/tfjs.ts";
 
 type Gradients = Parameters<TfNamespace.Optimizer["applyGradients"]>[0];
@@ -42,6 +42,9 @@ export interface AdamSettings {
 /** Which optimizer updates each variable, and the default base rate. */
 export type OptimizerSettings = SgdSettings | AdamSettings;
 
+/** Adam's private running powers of beta1 and beta2 (see `getWeights`). */
+const ADAM_POWERS = ["accBeta1", "accBeta2"];
+
 /** One variable's optimizer and how to set its learning rate. */
 function makeOptimizer(tf: Tf, settings: OptimizerSettings, rate: number) {
   if (settings.type === "sgd") {
@@ -55,6 +58,15 @@ function makeOptimizer(tf: Tf, settings: OptimizerSettings, rate: number) {
     setRate: (r: number) => (optimizer as unknown as { learningRate: number }).learningRate = r,
   };
 }
+
+/** Options that act on the gradients of all groups together. */
+export interface GradientSettings {
+  /** Rescale the gradients when their global L2 norm exceeds this (null: never). */
+  readonly clipNorm?: number | null;
+}
+
+/** Separates a variable's name from its optimizer's weight name in saved state. */
+const STATE_SEPARATOR = "::";
 
 /** An optimizer over parameter groups (see the module doc). */
 export interface GroupedOptimizer extends TfNamespace.Optimizer {
@@ -73,6 +85,7 @@ export interface GroupedOptimizer extends TfNamespace.Optimizer {
  * @param settings The kind of optimizer, its settings and the default base rate.
  * @param groups Disjoint groups of variables.
  * @param variables Every variable it will update (by `tf.Variable.name`).
+ * @param gradients Gradient clipping by global norm.
  * @returns The optimizer, to pass to `model.compile`.
  *
  * @example Usage
@@ -93,6 +106,7 @@ export function groupedOptimizer(
   settings: OptimizerSettings,
   groups: readonly ParameterGroup[],
   variables: Iterable<string>,
+  gradients: GradientSettings = {},
 ): GroupedOptimizer {
   const bases = [settings.learningRate, ...groups.map((g) => g.learningRate)];
   const groupOf = (name: string) => 1 + groups.findIndex((g) => g.variables.has(name));
@@ -112,16 +126,75 @@ export function groupedOptimizer(
       this.rates = bases.map(rate);
       for (const { group, setRate } of perVariable.values()) setRate(this.rates[group]);
     }
-    applyGradients(gradients: Gradients): void {
-      const entries = Array.isArray(gradients)
-        ? gradients.map(({ name, tensor }) => [name, tensor] as const)
-        : Object.entries(gradients);
+    applyGradients(given: Gradients): void {
+      let entries = Array.isArray(given)
+        ? given.map(({ name, tensor }) => [name, tensor] as const)
+        : Object.entries(given);
+      const clipNorm = gradients.clipNorm;
+      const scaled: TfNamespace.Tensor[] = [];
+      if (clipNorm) {
+        const norm = tf.tidy(() =>
+          tf.sqrt(tf.addN(entries.map(([, t]) => tf.sum(tf.square(t as TfNamespace.Tensor)))))
+        );
+        const value = norm.dataSync()[0];
+        norm.dispose();
+        if (value > clipNorm) {
+          entries = entries.map(([name, t]) => {
+            const s = tf.mul(t as TfNamespace.Tensor, clipNorm / value);
+            scaled.push(s);
+            return [name, s] as const;
+          });
+        }
+      }
       for (const [name, tensor] of entries) {
         const entry = perVariable.get(name);
         if (!entry) {
           throw new Error(`Cannot update variable "${name}": it was not given at creation`);
         }
         entry.optimizer.applyGradients({ [name]: tensor } as never);
+      }
+      tf.dispose(scaled);
+    }
+    /** Every variable's optimizer state, for checkpoints (see {@link STATE_SEPARATOR}). */
+    override async getWeights(): Promise<NamedTensor[]> {
+      const out: NamedTensor[] = [];
+      for (const [variable, { optimizer }] of perVariable) {
+        for (const { name, tensor } of await optimizer.getWeights()) {
+          out.push({ name: `${variable}${STATE_SEPARATOR}${name}`, tensor });
+        }
+        // Adam keeps beta^t as running products, which setWeights would recompute
+        // with pow (other rounding): saved as they are, so a resumed run is exact.
+        for (const key of ADAM_POWERS) {
+          const power = (optimizer as unknown as Record<string, TfNamespace.Variable>)[key];
+          if (power) out.push({ name: `${variable}${STATE_SEPARATOR}${key}`, tensor: power });
+        }
+      }
+      return out;
+    }
+    /** Restores what {@link getWeights} gave. */
+    override async setWeights(values: NamedTensor[]): Promise<void> {
+      const byVariable = new Map<string, NamedTensor[]>();
+      for (const { name, tensor } of values) {
+        const at = name.lastIndexOf(STATE_SEPARATOR);
+        const variable = name.slice(0, at);
+        if (!perVariable.has(variable)) {
+          throw new Error(`Cannot restore optimizer state: no variable "${variable}" here`);
+        }
+        const list = byVariable.get(variable) ?? [];
+        list.push({ name: name.slice(at + STATE_SEPARATOR.length), tensor });
+        byVariable.set(variable, list);
+      }
+      for (const [variable, list] of byVariable) {
+        const { optimizer } = perVariable.get(variable)!;
+        await optimizer.setWeights(list.filter((w) => !ADAM_POWERS.includes(w.name)));
+        for (const key of ADAM_POWERS) {
+          const saved = list.find((w) => w.name === key);
+          if (saved) {
+            (optimizer as unknown as Record<string, TfNamespace.Variable>)[key].assign(
+              saved.tensor,
+            );
+          }
+        }
       }
     }
     override dispose(): void {

@@ -1,0 +1,130 @@
+/**
+ * Training checkpoints in a run folder: the network, the optimizer's state
+ * and the training loop's own state (epoch, random-generator states, ...),
+ * written together and atomically, so a run killed at any moment can be
+ * resumed from its last complete checkpoint (`deno task run --resume`).
+ *
+ * A checkpoint is a folder: `model.json` + `weights.bin` (the network, as
+ * `model/` is), `optimizer.json` + `optimizer.bin` (tfjs-encoded optimizer
+ * weights) and `state.json`. It is written to a temporary sibling and
+ * renamed into place; the previous one is removed only after that, and a
+ * load falls back to it if a crash fell between the two renames.
+ *
+ * @module
+ */
+import type { tf } from "../backend/tfjs.ts";
+import { tf as runtime } from "../backend/tfjs.ts";
+import { join } from "../path.ts";
+import { loadLayersModel, saveLayersModel } from "./model_io.ts";
+
+/** A named tensor, as optimizers save their state. */
+export type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
+
+/** What a checkpoint holds. */
+export interface Checkpoint<S = Record<string, unknown>> {
+  /** The network's weights. */
+  readonly model: tf.LayersModel;
+  /** The optimizer's state, as `optimizer.getWeights()` gives it. */
+  readonly optimizer: readonly NamedTensor[];
+  /** The training loop's state: JSON only. */
+  readonly state: S;
+}
+
+/** What a loaded checkpoint gives back: the network is a fresh copy to copy weights from. */
+export interface LoadedCheckpoint<S = Record<string, unknown>> extends Checkpoint<S> {
+  /** The folder it was read from. */
+  readonly path: string;
+}
+
+/** Saving and loading a run's checkpoints under one name (e.g. `checkpoint`, `best`). */
+export interface CheckpointStore {
+  /** Writes `checkpoint` as `name`, atomically, replacing the previous one. */
+  save(name: string, checkpoint: Checkpoint): Promise<void>;
+  /** Reads checkpoint `name`, or `undefined` when there is none. */
+  load<S = Record<string, unknown>>(name: string): Promise<LoadedCheckpoint<S> | undefined>;
+  /**
+   * Whether this run resumes an earlier one: only then should a stage
+   * continue from its checkpoint (a fresh run's folder holds none anyway).
+   */
+  readonly resuming: boolean;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await saveLayersModel(checkpoint.model, dir);
+  const { data, specs } = await runtime.io.encodeWeights([...checkpoint.optimizer]);
+  await Deno.writeFile(join(dir, "optimizer.bin"), new Uint8Array(data));
+  await Deno.writeTextFile(join(dir, "optimizer.json"), JSON.stringify(specs));
+  // Last: a folder with state.json is complete.
+  await Deno.writeTextFile(join(dir, "state.json"), JSON.stringify(checkpoint.state));
+}
+
+async function readCheckpoint<S>(dir: string): Promise<LoadedCheckpoint<S>> {
+  const state = JSON.parse(await Deno.readTextFile(join(dir, "state.json"))) as S;
+  const model = await loadLayersModel(dir);
+  const specs = JSON.parse(await Deno.readTextFile(join(dir, "optimizer.json")));
+  const bytes = await Deno.readFile(join(dir, "optimizer.bin"));
+  const named = runtime.io.decodeWeights(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    specs,
+  );
+  const optimizer = Object.entries(named).map(([name, tensor]) => ({ name, tensor }));
+  return { path: dir, model, optimizer, state };
+}
+
+/**
+ * The checkpoint store of the run folder `runDir`.
+ *
+ * @param runDir The run folder.
+ * @param resuming Whether this run resumes an earlier one.
+ * @returns The store.
+ *
+ * @example Usage
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { checkpointStore } from "./checkpoint.ts";
+ * const dir = await Deno.makeTempDir();
+ * const input = tf.input({ shape: [2] });
+ * const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 1, name: "d" }).apply(input) as tf.SymbolicTensor });
+ * const store = checkpointStore(dir, false);
+ * console.assert(await store.load("checkpoint") === undefined);
+ * await store.save("checkpoint", { model, optimizer: [], state: { epoch: 3 } });
+ * const loaded = await checkpointStore(dir, true).load<{ epoch: number }>("checkpoint");
+ * console.assert(loaded?.state.epoch === 3);
+ * ```
+ */
+export function checkpointStore(runDir: string, resuming: boolean): CheckpointStore {
+  return {
+    resuming,
+    async save(name, checkpoint) {
+      const target = join(runDir, name);
+      const temporary = `${target}.${crypto.randomUUID().slice(0, 8)}.partial`;
+      const previous = `${target}.previous`;
+      try {
+        await writeCheckpoint(temporary, checkpoint);
+        await Deno.remove(previous, { recursive: true }).catch(() => {});
+        if (await exists(target)) await Deno.rename(target, previous);
+        await Deno.rename(temporary, target);
+        await Deno.remove(previous, { recursive: true }).catch(() => {});
+      } catch (error) {
+        await Deno.remove(temporary, { recursive: true }).catch(() => {});
+        throw error;
+      }
+    },
+    async load<S>(name: string) {
+      for (const dir of [join(runDir, name), join(runDir, `${name}.previous`)]) {
+        if (await exists(join(dir, "state.json"))) return await readCheckpoint<S>(dir);
+      }
+      return undefined;
+    },
+  };
+}

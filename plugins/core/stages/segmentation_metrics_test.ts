@@ -1,0 +1,247 @@
+import { assertAlmostEquals, assertEquals, assertRejects } from "../../../tests/assert.ts";
+import {
+  CapillaryError,
+  type Evaluation,
+  loadBackend,
+  type ModelSpec,
+  type Raster,
+  RunFolder,
+  type Sample,
+  type SegmentationData,
+  type StageContext,
+  tf,
+  type TrainedModel,
+} from "../../../mod.ts";
+import { quietStageContext } from "../../../tests/stage_context.ts";
+import { segmentationMetrics, segmentationMetricsOptions } from "./segmentation_metrics.ts";
+
+await loadBackend("wasm");
+
+/** A 1×1 convolution fixed to 1, no bias, no activation: the prediction is the image itself. */
+const identity: ModelSpec = {
+  name: "identity",
+  build(size, channels) {
+    const input = tf.input({ shape: [size, size, channels] });
+    const output = tf.layers.conv2d({
+      name: "identity",
+      filters: 1,
+      kernelSize: 1,
+      useBias: false,
+      kernelInitializer: "ones",
+    }).apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
+    return tf.model({ inputs: input, outputs: output });
+  },
+};
+
+/** A 4×1 sample; `image` holds the "probabilities" the identity model gives back. */
+function sample(
+  id: string,
+  image: number[],
+  mask: number[],
+  roi = [1, 1, 1, 1],
+  second?: number[],
+): Sample {
+  const raster = (values: number[]): Raster => ({
+    width: 4,
+    height: 1,
+    channels: 1,
+    data: Float32Array.from(values),
+  });
+  return {
+    id,
+    image: raster(image),
+    mask: raster(mask),
+    roi: raster(roi),
+    ...(second ? { extra: { "2nd_manual": raster(second) } } : {}),
+  };
+}
+
+const data: SegmentationData = {
+  name: "hand-made",
+  train: [
+    // Validation pixels: positives {0.95, 0.65, 0.7}, negatives {0.62, 0.1, 0.61, 0.3, 0.2}.
+    // F1 = 1 for every threshold in (0.62, 0.65]: on the 1/4096 grid k = 2540..2662
+    // (0.62 in bin 2539, 0.65 in bin 2662); the middle is k = 2601.
+    sample("v1", [0.95, 0.65, 0.62, 0.1], [1, 1, 0, 0]),
+    sample("v2", [0.7, 0.61, 0.3, 0.2], [1, 0, 0, 0]),
+    // Trained on, not validation: would spoil the choice if it were used (a positive at 0.05).
+    sample("a", [0.05, 0.9, 0.9, 0.9], [1, 0, 0, 0]),
+  ],
+  test: [
+    // at 0.5: tp 0.9, fp 0.6, fn 0.4, tn 0.2
+    sample("t1", [0.9, 0.6, 0.4, 0.2], [1, 0, 1, 0], [1, 1, 1, 1], [1, 0, 0, 0]),
+    // at 0.5: tp 0.8, fn 0.3, fp 0.7; 0.1 outside the ROI
+    sample("t2", [0.8, 0.3, 0.7, 0.1], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 0]),
+  ],
+};
+
+function trained(validationIds?: string[]): TrainedModel {
+  return {
+    spec: identity,
+    model: identity.build(8, 1),
+    patchSize: 8,
+    channels: 1,
+    ...(validationIds ? { validationIds } : {}),
+  };
+}
+
+async function evaluate(
+  options: Record<string, unknown>,
+  validationIds?: string[],
+): Promise<{ evaluation: Evaluation; folder: string; lines: string[] }> {
+  const folder = await Deno.makeTempDir({ prefix: "capillary-evaluate-" });
+  const lines: string[] = [];
+  const context: StageContext = {
+    ...quietStageContext("core/segmentation_metrics"),
+    run: new RunFolder(folder),
+    progress: { info: (m: string) => void lines.push(m), task: () => ({ update() {}, done() {} }) },
+  };
+  const model = trained(validationIds);
+  try {
+    const evaluation = await segmentationMetrics.run(
+      segmentationMetricsOptions.parse(options),
+      { data, trained: model },
+      context,
+    );
+    return { evaluation, folder, lines };
+  } catch (error) {
+    await Deno.remove(folder, { recursive: true });
+    throw error;
+  } finally {
+    model.model.dispose();
+  }
+}
+
+function assertMetrics(actual: Readonly<Record<string, number>>, expected: Record<string, number>) {
+  assertEquals(Object.keys(actual), Object.keys(expected));
+  for (const [key, value] of Object.entries(expected)) {
+    assertAlmostEquals(actual[key], value, 1e-12, key);
+  }
+}
+
+Deno.test("segmentationMetrics.run() reports pooled, per-image and observer scores at 0.5", async () => {
+  const { evaluation, folder } = await evaluate({});
+  try {
+    // Pooled at 0.5: tp 2, fp 2, fn 2, tn 1. Positives {0.9, 0.4, 0.8, 0.3}, negatives
+    // {0.6, 0.2, 0.7}: AUC (3 + 3 + 1 + 1) / 12; AP from the top: 0.9 and 0.8 at precision 1,
+    // 0.4 at 3/5, 0.3 at 4/6 → (2 + 3/5 + 4/6) / 4.
+    assertMetrics(evaluation.metrics, {
+      auc: 8 / 12,
+      f1: 4 / 8,
+      accuracy: 3 / 7,
+      sensitivity: 2 / 4,
+      specificity: 1 / 3,
+      precision: 2 / 4,
+      prAuc: (2 + 3 / 5 + 4 / 6) / 4,
+      iou: 2 / 6,
+      mcc: (2 * 1 - 2 * 2) / Math.sqrt(4 * 4 * 3 * 3),
+      dice: (2 / 4 + 2 / 4) / 2,
+    });
+    // The second observer: t1 tp 1, fn 1, tn 2 (Dice 2/3); t2 tp 2, fp 1 (Dice 4/5).
+    assertMetrics(evaluation.references!["2nd_manual"], {
+      f1: 6 / 8,
+      accuracy: 5 / 7,
+      sensitivity: 3 / 4,
+      specificity: 2 / 3,
+      precision: 3 / 4,
+      iou: 3 / 5,
+      mcc: (3 * 2 - 1 * 1) / Math.sqrt(4 * 4 * 3 * 3),
+      dice: (2 / 3 + 4 / 5) / 2,
+    });
+    assertEquals(evaluation.perImage!.map((p) => p.id), ["t1", "t2"]);
+    assertMetrics(evaluation.perImage![1].metrics, {
+      auc: 1 / 2, // 0.8 beats 0.7, 0.3 does not
+      dice: 2 / 4,
+      iou: 1 / 3,
+      accuracy: 1 / 3,
+      sensitivity: 1 / 2,
+      specificity: 0,
+      precision: 1 / 2,
+    });
+    assertEquals(evaluation.chosenThreshold, undefined); // no validation images
+    assertEquals(
+      await Deno.readTextFile(`${folder}/per_image.csv`),
+      [
+        "id,auc,dice,iou,accuracy,sensitivity,specificity,precision",
+        "t1,0.7500,0.5000,0.3333,0.5000,0.5000,0.5000,0.5000",
+        "t2,0.5000,0.5000,0.3333,0.3333,0.5000,0.0000,0.5000",
+        "",
+      ].join("\n"),
+    );
+    assertEquals([...Deno.readDirSync(`${folder}/predictions`)].map((e) => e.name).sort(), [
+      "t1.png",
+      "t2.png",
+    ]);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("segmentationMetrics.run() chooses the threshold on the validation images only", async () => {
+  const { evaluation, folder, lines } = await evaluate({ savePredictions: false }, ["v2", "v1"]);
+  try {
+    const chosen = evaluation.chosenThreshold!;
+    assertEquals(chosen.threshold, 2601 / 4096); // 0.635009765625
+    assertEquals(chosen.chosenOn, "2 validation images");
+    // Test pixels at 0.635: t1 tp 0.9, tn 0.6, fn 0.4, tn 0.2; t2 tp 0.8, fn 0.3, fp 0.7:
+    // pooled tp 2, fp 1, fn 2, tn 2; Dice t1 2/3, t2 2/4.
+    assertMetrics(chosen.metrics, {
+      f1: 4 / 7,
+      accuracy: 4 / 7,
+      sensitivity: 2 / 4,
+      specificity: 2 / 3,
+      precision: 2 / 3,
+      iou: 2 / 5,
+      mcc: (2 * 2 - 1 * 2) / Math.sqrt(3 * 4 * 3 * 4),
+      dice: (2 / 3 + 2 / 4) / 2,
+    });
+    // The scores at the option's threshold are unchanged by the choice.
+    assertAlmostEquals(evaluation.metrics.f1, 0.5, 1e-15);
+    assertEquals(
+      lines.some((l) => l.includes("threshold 0.6350 maximises F1 on 2 validation images")),
+      true,
+      lines.join("\n"),
+    );
+    assertEquals(lines.some((l) => l.includes("2 test and 2 validation images")), true);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("segmentationMetrics.run() chooses no threshold when told not to", async () => {
+  const { evaluation, folder } = await evaluate(
+    { chooseThreshold: false, observer: null, savePredictions: false },
+    ["v1"],
+  );
+  try {
+    assertEquals(evaluation.chosenThreshold, undefined);
+    assertEquals(evaluation.references, {});
+    assertEquals(Object.keys(evaluation.metrics), [
+      "auc",
+      "f1",
+      "accuracy",
+      "sensitivity",
+      "specificity",
+      "precision",
+      "prAuc",
+      "iou",
+      "mcc",
+      "dice",
+    ]);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("segmentationMetrics.run() names a validation id that is not a training sample", async () => {
+  await assertRejects(
+    () => evaluate({ savePredictions: false }, ["v1", "nope"]),
+    CapillaryError,
+    'validation image "nope" named by the training stage is not a training sample',
+  );
+});
+
+Deno.test("segmentationMetricsOptions chooses a threshold by default", () => {
+  const options = segmentationMetricsOptions.parse({});
+  assertEquals([options.chooseThreshold, options.threshold], [true, 0.5]);
+});

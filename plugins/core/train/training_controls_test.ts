@@ -1,0 +1,106 @@
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../../tests/assert.ts";
+import { CapillaryError, loadBackend, Random, tf } from "../../../mod.ts";
+import { groupedOptimizer, type OptimizerSettings } from "./grouped_optimizer.ts";
+import { Monitor } from "./monitor.ts";
+import { splitByImage, ValidationScorer } from "./validation.ts";
+import { weightedBinaryCrossentropy } from "./weighted_bce.ts";
+
+await loadBackend("cpu");
+
+Deno.test("splitByImage() holds out whole images, the same ones for the same seed", () => {
+  const samples = Array.from({ length: 10 }, (_, i) => ({ id: `s${i}` }));
+  const a = splitByImage(samples, 3, new Random(7));
+  const b = splitByImage(samples, 3, new Random(7));
+  assertEquals(a, b);
+  assertEquals([a.train.length, a.validation.length], [7, 3]);
+  assertEquals(new Set([...a.train, ...a.validation].map((s) => s.id)).size, 10);
+  assertEquals(splitByImage(samples, 0, new Random(7)).validation, []);
+  assertThrows(
+    () => splitByImage(samples, 10, new Random(7)),
+    CapillaryError,
+    "none would be left",
+  );
+});
+
+Deno.test("ValidationScorer pools cross-entropy and Dice by hand", () => {
+  const scorer = new ValidationScorer();
+  scorer.add([0.8, 0.6], [1, 0]); // TP, FP
+  scorer.add([0.1, 0.3], [1, 0]); // FN, TN
+  const { loss, dice } = scorer.result();
+  const expected = -(Math.log(0.8) + Math.log(0.4) + Math.log(0.1) + Math.log(0.7)) / 4;
+  assertAlmostEquals(loss, expected, 1e-12);
+  assertEquals(dice, (2 * 1) / (2 * 1 + 1 + 1));
+});
+
+Deno.test("Monitor tracks the best epoch and stops after `patience` epochs without improvement", () => {
+  const loss = new Monitor("min", { patience: 2, minDelta: 0.01 });
+  assertEquals(loss.update(0.5, 1), { improved: true, stop: false });
+  assertEquals(loss.update(0.495, 2), { improved: false, stop: false }); // within minDelta
+  assertEquals(loss.update(0.3, 3), { improved: true, stop: false });
+  assertEquals(loss.update(0.4, 4), { improved: false, stop: false });
+  assertEquals(loss.update(0.35, 5), { improved: false, stop: true });
+  assertEquals(loss.state, { best: 0.3, bestEpoch: 3, badEpochs: 2 });
+  // Continued from a saved state, as a resumed run does.
+  const resumed = new Monitor("max", { patience: null }, { best: 0.7, bestEpoch: 2, badEpochs: 0 });
+  assertEquals(resumed.update(0.69, 3), { improved: false, stop: false });
+  assertEquals(resumed.update(0.8, 4).improved, true);
+});
+
+Deno.test("weightedBinaryCrossentropy() weighs foreground pixels; weight 1 is Keras's BCE", () => {
+  const y = tf.tensor([1, 0, 1, 0]), p = tf.tensor([0.9, 0.2, 0.4, 0]);
+  const plain = Array.from(
+    tf.metrics.binaryCrossentropy(
+      y.reshape([4, 1]),
+      p.reshape([4, 1]),
+    ).dataSync(),
+  );
+  const same = Array.from(weightedBinaryCrossentropy(tf, 1)(y, p).dataSync());
+  same.forEach((v, i) => assertAlmostEquals(v, plain[i], 1e-6));
+  const weighted = weightedBinaryCrossentropy(tf, 4)(y, p).dataSync();
+  assertAlmostEquals(weighted[0], -4 * Math.log(0.9), 1e-6);
+  assertAlmostEquals(weighted[1], -Math.log(0.8), 1e-6);
+  assertAlmostEquals(weighted[3], -Math.log(1 - 1e-7), 1e-6); // clamped, finite
+});
+
+Deno.test("groupedOptimizer() clips the global gradient norm", () => {
+  const a = tf.variable(tf.tensor([0, 0]), true, "clip_test_a");
+  const sgd: OptimizerSettings = { type: "sgd", learningRate: 1, momentum: 0, nesterov: false };
+  const optimizer = groupedOptimizer(tf, sgd, [], ["clip_test_a"], { clipNorm: 1 });
+  // Gradient (3, 4) has norm 5: clipped to (0.6, 0.8).
+  optimizer.minimize(() =>
+    tf.sum(tf.mul(a, tf.tensor([3, 4]))) as import("@tensorflow/tfjs").Scalar
+  );
+  const [x, y] = a.dataSync();
+  assertAlmostEquals(x, -0.6, 1e-6);
+  assertAlmostEquals(y, -0.8, 1e-6);
+  a.dispose();
+});
+
+Deno.test("groupedOptimizer() state saved and restored continues bit for bit (SGD and Adam)", async () => {
+  const settings: OptimizerSettings[] = [
+    { type: "sgd", learningRate: 0.1, momentum: 0.9, nesterov: true },
+    { type: "adam", learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+  ];
+  for (const [k, setting] of settings.entries()) {
+    const name = `state_test_${k}`;
+    const target = tf.tensor([0.3, -1.2, 2]);
+    const loss = (v: import("@tensorflow/tfjs").Variable) => () =>
+      tf.sum(tf.square(tf.sub(v, target))) as import("@tensorflow/tfjs").Scalar;
+    // One optimizer for 6 steps, against 3 steps, save, a new optimizer restored, 3 steps.
+    const whole = tf.variable(tf.tensor([1, 1, 1]), true, `${name}_whole`);
+    const once = groupedOptimizer(tf, setting, [], [whole.name]);
+    for (let i = 0; i < 6; i++) once.minimize(loss(whole));
+    const split = tf.variable(tf.tensor([1, 1, 1]), true, `${name}_split`);
+    const first = groupedOptimizer(tf, setting, [], [split.name]);
+    for (let i = 0; i < 3; i++) first.minimize(loss(split));
+    const saved = (await first.getWeights()).map((w) => ({
+      name: w.name,
+      tensor: w.tensor.clone(),
+    }));
+    const second = groupedOptimizer(tf, setting, [], [split.name]);
+    await second.setWeights(saved);
+    for (let i = 0; i < 3; i++) second.minimize(loss(split));
+    assertEquals(Array.from(split.dataSync()), Array.from(whole.dataSync()), setting.type);
+    assert(whole.dataSync()[0] !== 1, "it moved");
+  }
+});

@@ -1,0 +1,100 @@
+/**
+ * `deno task run --resume`: a run killed with SIGKILL in the middle of an
+ * epoch, then resumed, ends with weights bit for bit equal to those of a
+ * run that was never interrupted (cpu backend, generated data).
+ */
+import { assert, assertEquals } from "./assert.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const SYNTHETIC = new URL("../recipes/synthetic.yaml", import.meta.url).pathname;
+const SETTINGS = [
+  "backend=cpu",
+  "inferenceBackend=cpu",
+  "load.train=3",
+  "load.test=1",
+  "load.size=64",
+  "model.width=2",
+  "train.epochs=2",
+  "train.batchSize=2",
+  "train.patches={size: 8, count: 16}",
+  "train.validation={images: 1, patches: 4}",
+  "evaluate.window=32",
+  "evaluate.stride=32",
+].flatMap((s) => ["--set", s]);
+
+function cli(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function finished(child: Deno.ChildProcess): Promise<string> {
+  const { code, stderr, stdout } = await child.output();
+  const text = new TextDecoder().decode(stderr) + new TextDecoder().decode(stdout);
+  assertEquals(code, 0, text);
+  return text;
+}
+
+/** The one run folder under `root/synthetic/`. */
+function runFolder(root: string): string | undefined {
+  try {
+    const [entry] = [...Deno.readDirSync(`${root}/synthetic`)];
+    return entry && `${root}/synthetic/${entry.name}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkpointEpoch(folder: string | undefined): number {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${folder}/checkpoint/state.json`)).epoch;
+  } catch {
+    return 0;
+  }
+}
+
+const historyWithoutTimes = (folder: string) =>
+  Deno.readTextFileSync(`${folder}/history.jsonl`).trim().split("\n")
+    .map((line) => ({ ...JSON.parse(line), seconds: 0 }));
+
+Deno.test("a run killed mid-epoch and resumed ends with the uninterrupted run's weights", async () => {
+  const root = await Deno.makeTempDir({ prefix: "capillary_resume_" });
+  try {
+    await finished(cli(["run", SYNTHETIC, ...SETTINGS, "--output", `${root}/whole`]));
+    const whole = runFolder(`${root}/whole`)!;
+
+    const killed = cli(["run", SYNTHETIC, ...SETTINGS, "--output", `${root}/killed`]);
+    // Wait for the first epoch's checkpoint, then kill the process in the second epoch.
+    const deadline = Date.now() + 120_000;
+    while (checkpointEpoch(runFolder(`${root}/killed`)) < 1) {
+      assert(Date.now() < deadline, "no checkpoint within two minutes");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    killed.kill("SIGKILL");
+    const status = await killed.status;
+    assertEquals(status.signal, "SIGKILL");
+    const folder = runFolder(`${root}/killed`)!;
+    assertEquals(checkpointEpoch(folder), 1, "the run was killed in its second (last) epoch");
+    assertEquals([...Deno.readDirSync(folder)].some((e) => e.name === "metrics.json"), false);
+
+    const log = await finished(cli(["run", "--resume", folder]));
+    assert(log.includes("resuming after epoch 1 from"), log);
+    assertEquals(
+      await Deno.readFile(`${folder}/model/weights.bin`),
+      await Deno.readFile(`${whole}/model/weights.bin`),
+    );
+    assertEquals(historyWithoutTimes(folder), historyWithoutTimes(whole));
+    assertEquals(
+      JSON.parse(Deno.readTextFileSync(`${folder}/metrics.json`)).metrics,
+      JSON.parse(Deno.readTextFileSync(`${whole}/metrics.json`)).metrics,
+    );
+    // A finished run cannot be resumed again.
+    const again = await cli(["run", "--resume", folder]).output();
+    assertEquals(again.code, 1);
+    assert(new TextDecoder().decode(again.stderr).includes("the run finished"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
