@@ -64,16 +64,21 @@ export const trainOptions = z.object({
       learningRate: z.number().positive().default(0.01).describe("The base learning rate."),
       momentum: z.number().min(0).max(1).default(0.9),
       nesterov: z.boolean().default(false),
+      weightDecay: z.number().min(0).default(0)
+        .describe("L2 penalty added to the gradient, as PyTorch's SGD does."),
     }).strict(),
     z.object({
-      type: z.literal("adam").describe("Adam (Kingma and Ba), for comparison."),
+      type: z.enum(["adam", "adamw"])
+        .describe("Adam (Kingma and Ba), or AdamW with decoupled weight decay, for comparison."),
       learningRate: z.number().positive().default(0.001).describe("The base learning rate."),
       beta1: z.number().min(0).max(1).default(0.9),
       beta2: z.number().min(0).max(1).default(0.999),
       epsilon: z.number().positive().default(1e-7),
+      weightDecay: z.number().min(0).default(0)
+        .describe("AdamW's decoupled weight decay (ignored by adam: use adamw)."),
     }).strict(),
-  ]).default({ type: "sgd", learningRate: 0.01, momentum: 0.9, nesterov: false })
-    .describe("The optimizer: `sgd` (with momentum; the default) or `adam`."),
+  ]).default({ type: "sgd", learningRate: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 })
+    .describe("The optimizer: `sgd` (with momentum; the default), `adam` or `adamw`."),
   schedule: componentRef("schedule", { use: "core/cosine", with: {} })
     .describe("How the learning rate changes over training."),
   freeze: z.array(z.string().min(1)).default([]).describe(
@@ -99,6 +104,13 @@ export const trainOptions = z.object({
       "matches); the rest use optimizer.learningRate.",
   ),
 }).strict().superRefine((options, context) => {
+  if (options.optimizer.type === "adam" && options.optimizer.weightDecay > 0) {
+    context.addIssue({
+      code: "custom",
+      path: ["optimizer", "weightDecay"],
+      message: "adam ignores weightDecay: use type adamw for decoupled weight decay",
+    });
+  }
   if (options.earlyStopping && options.validation.images === 0) {
     context.addIssue({
       code: "custom",
@@ -233,7 +245,8 @@ export const train = defineStage({
       ? `SGD, learning rate ${learningRate}, momentum ${o.momentum}${
         o.nesterov ? " (Nesterov)" : ""
       }`
-      : `Adam, learning rate ${learningRate}, betas ${o.beta1}/${o.beta2}`;
+      : `${o.type === "adam" ? "Adam" : "AdamW"}, learning rate ${learningRate}, ` +
+        `betas ${o.beta1}/${o.beta2}`;
     const schedule = context.createComponent("schedule", options.schedule);
     const rate = (epoch: number) => schedule(epoch, learningRate, options.epochs).toPrecision(3);
     const epochs = Array.from({ length: options.epochs }, (_, e) => e);

@@ -27,16 +27,21 @@ export interface SgdSettings {
   readonly learningRate: number;
   readonly momentum: number;
   readonly nesterov: boolean;
+  /** L2 penalty added to the gradient (`g + weightDecay · w`), as PyTorch's SGD does; 0: none. */
+  readonly weightDecay?: number;
 }
 
-/** Adam, as `core/train` configures it. */
+/** Adam or AdamW, as `core/train` configures them. */
 export interface AdamSettings {
-  readonly type: "adam";
+  /** `adamw` decays the weights apart from the gradient (Loshchilov and Hutter). */
+  readonly type: "adam" | "adamw";
   /** The base learning rate of variables in no group. */
   readonly learningRate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
+  /** AdamW: each step first scales a weight by `1 − rate · weightDecay`. */
+  readonly weightDecay?: number;
 }
 
 /** Which optimizer updates each variable, and the default base rate. */
@@ -45,17 +50,40 @@ export type OptimizerSettings = SgdSettings | AdamSettings;
 /** Adam's private running powers of beta1 and beta2 (see `getWeights`). */
 const ADAM_POWERS = ["accBeta1", "accBeta2"];
 
-/** One variable's optimizer and how to set its learning rate. */
-function makeOptimizer(tf: Tf, settings: OptimizerSettings, rate: number) {
+/**
+ * One variable's optimizer, how to set its learning rate, and how to apply
+ * a gradient to it (with weight decay, when set).
+ */
+function makeOptimizer(tf: Tf, settings: OptimizerSettings, initialRate: number) {
+  let rate = initialRate;
+  const decay = settings.weightDecay ?? 0;
+  const variable = (name: string) => tf.engine().registeredVariables[name] as TfNamespace.Variable;
   if (settings.type === "sgd") {
     const optimizer = tf.train.momentum(rate, settings.momentum, settings.nesterov);
-    return { optimizer, setRate: (r: number) => optimizer.setLearningRate(r) };
+    return {
+      optimizer,
+      setRate: (r: number) => optimizer.setLearningRate(rate = r),
+      apply(name: string, gradient: TfNamespace.Tensor) {
+        if (!decay) return optimizer.applyGradients({ [name]: gradient } as never);
+        const decayed = tf.tidy(() => tf.add(gradient, tf.mul(variable(name), decay)));
+        optimizer.applyGradients({ [name]: decayed } as never);
+        decayed.dispose();
+      },
+    };
   }
   const optimizer = tf.train.adam(rate, settings.beta1, settings.beta2, settings.epsilon);
-  // tfjs's Adam has no setter but reads its rate at every update.
   return {
     optimizer,
-    setRate: (r: number) => (optimizer as unknown as { learningRate: number }).learningRate = r,
+    // tfjs's Adam has no setter but reads its rate at every update.
+    setRate: (r: number) =>
+      (optimizer as unknown as { learningRate: number }).learningRate = rate = r,
+    apply(name: string, gradient: TfNamespace.Tensor) {
+      if (settings.type === "adamw" && decay) {
+        const w = variable(name);
+        tf.tidy(() => w.assign(tf.mul(w, 1 - rate * decay)));
+      }
+      optimizer.applyGradients({ [name]: gradient } as never);
+    },
   };
 }
 
@@ -151,7 +179,7 @@ export function groupedOptimizer(
         if (!entry) {
           throw new Error(`Cannot update variable "${name}": it was not given at creation`);
         }
-        entry.optimizer.applyGradients({ [name]: tensor } as never);
+        entry.apply(name, tensor as TfNamespace.Tensor);
       }
       tf.dispose(scaled);
     }

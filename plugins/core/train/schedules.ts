@@ -44,5 +44,62 @@ export const cosineSchedule = defineSchedule({
   },
 });
 
+/** `core/multistep`: multiplies the rate by `factor` at each listed epoch. */
+export const multistepSchedule = defineSchedule({
+  name: "multistep",
+  description: "Multiplies the rate by `factor` at each of `milestones` (epochs).",
+  options: z.object({
+    milestones: z.array(z.number().int().min(1)).min(1).default([30, 80])
+      .refine((m) => m.every((v, i) => i === 0 || v > m[i - 1]), "milestones must increase")
+      .describe("Epochs at whose start the rate drops."),
+    factor: z.number().gt(0).max(1).default(0.1).describe("Multiplier at each drop."),
+  }).strict(),
+  create: ({ milestones, factor }) => (epoch, base) =>
+    base * factor ** milestones.filter((m) => epoch >= m).length,
+});
+
+/** `core/exponential`: multiplies the rate by `gamma` every epoch, smoothly within epochs. */
+export const exponentialSchedule = defineSchedule({
+  name: "exponential",
+  description: "Multiplies the rate by `gamma` per epoch, continuously.",
+  options: z.object({
+    gamma: z.number().gt(0).max(1).default(0.9).describe("Multiplier per epoch."),
+  }).strict(),
+  create: ({ gamma }) => (epoch, base) => base * gamma ** epoch,
+});
+
+/**
+ * `core/one_cycle`: Smith's one-cycle policy as PyTorch's `OneCycleLR` (cosine
+ * annealing): from `base / divFactor` up to the base rate over the first
+ * `pctStart` of training, then down to `base / divFactor / finalDivFactor`.
+ */
+export const oneCycleSchedule = defineSchedule({
+  name: "one_cycle",
+  description: "Warms up to the base rate, then anneals far below it (Smith's one-cycle).",
+  options: z.object({
+    pctStart: z.number().gt(0).lt(1).default(0.3)
+      .describe("Share of training spent rising to the base rate."),
+    divFactor: z.number().min(1).default(25).describe("The start rate is base / divFactor."),
+    finalDivFactor: z.number().min(1).default(1e4)
+      .describe("The final rate is the start rate / finalDivFactor."),
+  }).strict(),
+  create: ({ pctStart, divFactor, finalDivFactor }) => (epoch, base, epochs) => {
+    const start = base / divFactor, end = start / finalDivFactor;
+    const t = Math.min(1, epoch / epochs);
+    const anneal = (from: number, to: number, x: number) =>
+      to + ((from - to) * (1 + Math.cos(Math.PI * x))) / 2;
+    return t < pctStart
+      ? anneal(start, base, t / pctStart)
+      : anneal(base, end, (t - pctStart) / (1 - pctStart));
+  },
+});
+
 /** Every core schedule, for the plugin's `components`. */
-export const coreSchedules = [constantSchedule, stepSchedule, cosineSchedule];
+export const coreSchedules = [
+  constantSchedule,
+  stepSchedule,
+  multistepSchedule,
+  exponentialSchedule,
+  cosineSchedule,
+  oneCycleSchedule,
+];

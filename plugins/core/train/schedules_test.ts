@@ -1,5 +1,12 @@
 import { assertAlmostEquals, assertEquals } from "../../../tests/assert.ts";
-import { constantSchedule, cosineSchedule, stepSchedule } from "./schedules.ts";
+import {
+  constantSchedule,
+  cosineSchedule,
+  exponentialSchedule,
+  multistepSchedule,
+  oneCycleSchedule,
+  stepSchedule,
+} from "./schedules.ts";
 
 Deno.test("core/step drops by factor every N epochs", () => {
   const step = stepSchedule.create(stepSchedule.options.parse({ every: 2, factor: 0.5 }));
@@ -26,4 +33,32 @@ Deno.test("core/constant keeps the base rate; options fill defaults and reject t
   assertEquals(stepSchedule.options.parse({}), { every: 2, factor: 0.1 });
   assertEquals(stepSchedule.options.safeParse({ evry: 2 }).success, false);
   assertEquals(constantSchedule.options.safeParse({ rate: 1 }).success, false);
+});
+
+Deno.test("core/multistep drops by factor at each milestone; milestones must increase", () => {
+  const rate = multistepSchedule.create(multistepSchedule.options.parse({ milestones: [2, 5] }));
+  assertEquals([0, 1.99, 2, 4.5, 5, 9].map((e) => rate(e, 1, 10)), [
+    1,
+    1,
+    0.1,
+    0.1,
+    0.1 ** 2,
+    0.1 ** 2,
+  ]);
+  assertEquals(multistepSchedule.options.safeParse({ milestones: [5, 2] }).success, false);
+});
+
+Deno.test("core/exponential multiplies by gamma per epoch, continuously", () => {
+  const rate = exponentialSchedule.create({ gamma: 0.5 });
+  assertEquals([0, 1, 2].map((e) => rate(e, 0.8, 3)), [0.8, 0.4, 0.2]);
+  assertAlmostEquals(rate(0.5, 1, 3), Math.SQRT1_2, 1e-12);
+});
+
+Deno.test("core/one_cycle rises to the base rate at pctStart, then anneals to base/div/finalDiv", () => {
+  const rate = oneCycleSchedule.create({ pctStart: 0.25, divFactor: 10, finalDivFactor: 100 });
+  assertAlmostEquals(rate(0, 1, 4), 0.1, 1e-12); // base / divFactor
+  assertAlmostEquals(rate(0.5, 1, 4), (0.1 + 1) / 2, 1e-12); // halfway up (cosine midpoint)
+  assertAlmostEquals(rate(1, 1, 4), 1, 1e-12); // the peak at 25 %
+  assertAlmostEquals(rate(2.5, 1, 4), (1 + 0.001) / 2, 1e-12); // halfway down
+  assertAlmostEquals(rate(4, 1, 4), 0.001, 1e-12); // base / 10 / 100
 });

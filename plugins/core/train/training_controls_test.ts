@@ -104,3 +104,30 @@ Deno.test("groupedOptimizer() state saved and restored continues bit for bit (SG
     assert(whole.dataSync()[0] !== 1, "it moved");
   }
 });
+
+Deno.test("groupedOptimizer() applies SGD's L2 weight decay and AdamW's decoupled decay", () => {
+  const w = tf.variable(tf.tensor([2]), true, "decay_test_sgd");
+  const sgd: OptimizerSettings = {
+    type: "sgd",
+    learningRate: 0.1,
+    momentum: 0,
+    nesterov: false,
+    weightDecay: 0.5,
+  };
+  groupedOptimizer(tf, sgd, [], [w.name]).minimize(() => tf.sum(tf.mul(w, 3)) as never);
+  // w − lr·(g + wd·w) = 2 − 0.1·(3 + 1)
+  assertAlmostEquals(w.dataSync()[0], 1.6, 1e-6);
+  const v = tf.variable(tf.tensor([2]), true, "decay_test_adamw");
+  const adamw: OptimizerSettings = {
+    type: "adamw",
+    learningRate: 0.1,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+    weightDecay: 0.5,
+  };
+  groupedOptimizer(tf, adamw, [], [v.name]).minimize(() => tf.sum(tf.mul(v, 3)) as never);
+  // w·(1 − lr·wd), then Adam's first step moves by lr·sign(g): 2·0.95 − 0.1
+  assertAlmostEquals(v.dataSync()[0], 1.8, 1e-5);
+  tf.dispose([w, v]);
+});
