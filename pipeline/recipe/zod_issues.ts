@@ -18,6 +18,7 @@ type Def = {
   in?: z.ZodType;
   valueType?: z.ZodType;
   values?: unknown[];
+  entries?: Record<string, unknown>;
 };
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
@@ -58,9 +59,11 @@ export function knownKeys(schema: z.ZodType, path: KeyPath, value?: unknown): st
   if (def.type === "union" && def.options) {
     const maps = def.options.map((o) => defOf(unwrap(o))).filter((d) => d.type === "object");
     const tag = (value as { type?: unknown } | null)?.type;
-    const tagged = maps.filter((d) =>
-      d.shape?.type && defOf(unwrap(d.shape.type)).values?.includes(tag)
-    );
+    const tags = (d: Def) => {
+      const t = d.shape?.type && defOf(unwrap(d.shape.type));
+      return t ? [...(t.values ?? []), ...Object.values(t.entries ?? {})] : [];
+    };
+    const tagged = maps.filter((d) => tags(d).includes(tag));
     return (tagged.length ? tagged : maps).flatMap((d) => Object.keys(d.shape ?? {}));
   }
   return [];
