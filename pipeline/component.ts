@@ -18,8 +18,20 @@ export const COMPONENT_KINDS = ["schedule"] as const;
 /** One of {@link COMPONENT_KINDS}. */
 export type ComponentKind = typeof COMPONENT_KINDS[number];
 
-/** The learning rate at `epoch` (fractional; 0 at the start) of `epochs`, from the base rate. */
-export type LearningRateSchedule = (epoch: number, base: number, epochs: number) => number;
+/**
+ * The learning rate at `epoch` (fractional; 0 at the start) of `epochs`, from
+ * the base rate. A schedule that reacts to validation (reduce on plateau)
+ * also has `observe`, which the training loop calls after each epoch with
+ * the validation loss, and `state`/`restore` so that checkpoints keep it.
+ */
+export type LearningRateSchedule = ((epoch: number, base: number, epochs: number) => number) & {
+  /** Called after epoch `epoch` (from 1) with its validation loss. */
+  observe?(epoch: number, validationLoss: number): void;
+  /** JSON state, for checkpoints. */
+  state?(): unknown;
+  /** Restores what `state` gave. */
+  restore?(state: unknown): void;
+};
 
 /** What `create` gives, per kind. */
 export interface ComponentOutput {

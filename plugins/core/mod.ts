@@ -14,7 +14,7 @@
  * | `core/bcdunet` | model |
  * | `core/train` | train |
  * | `core/segmentation_metrics` | evaluate |
- * | `core/constant`, `core/step`, `core/multistep`, `core/exponential`, `core/cosine`, `core/one_cycle` | learning-rate schedules (components) |
+ * | `core/constant`, `core/step`, `core/multistep`, `core/exponential`, `core/cosine`, `core/one_cycle`, `core/plateau` | learning-rate schedules (components) |
  *
  * @example Usage
  * ```ts

@@ -104,6 +104,13 @@ export const trainOptions = z.object({
       "matches); the rest use optimizer.learningRate.",
   ),
 }).strict().superRefine((options, context) => {
+  if (options.schedule.use === "core/plateau" && options.validation.images === 0) {
+    context.addIssue({
+      code: "custom",
+      path: ["schedule"],
+      message: "core/plateau watches the validation loss: set validation.images above 0",
+    });
+  }
   if (options.optimizer.type === "adam" && options.optimizer.weightDecay > 0) {
     context.addIssue({
       code: "custom",
@@ -168,6 +175,8 @@ interface TrainState {
   random: number;
   augmentRandom: number;
   monitor: MonitorState;
+  /** A schedule's own state (reduce on plateau), when it has one. */
+  schedule?: unknown;
   history: EpochRecord[];
 }
 
@@ -370,6 +379,7 @@ export const train = defineStage({
         : "";
 
     const schedule = context.createComponent("schedule", options.schedule);
+    if (saved?.state.schedule !== undefined) schedule.restore?.(saved.state.schedule);
     const trainingStarted = performance.now();
     let epoch = startEpoch;
     for (; epoch < options.epochs; epoch++) {
@@ -426,6 +436,7 @@ export const train = defineStage({
         seconds: (performance.now() - started) / 1000,
       };
       history.push(entry);
+      if (scores) schedule.observe?.(epoch + 1, scores.loss);
       const verdict = scores
         ? monitor.update(options.monitor === "valLoss" ? scores.loss : scores.dice, epoch + 1)
         : { improved: false, stop: false };
@@ -449,6 +460,7 @@ export const train = defineStage({
         random: random.state,
         augmentRandom: augmentRandom.state,
         monitor: monitor.state,
+        schedule: schedule.state?.(),
         history,
       };
       await checkpoints.save(CHECKPOINT, {

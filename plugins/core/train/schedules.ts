@@ -94,6 +94,40 @@ export const oneCycleSchedule = defineSchedule({
   },
 });
 
+/**
+ * `core/plateau`: reduce on plateau, as Keras' `ReduceLROnPlateau`: the rate
+ * is multiplied by `factor` when the validation loss has not improved by
+ * more than `minDelta` for `patience` epochs (needs `validation.images`).
+ */
+export const plateauSchedule = defineSchedule({
+  name: "plateau",
+  description: "Multiplies the rate by `factor` when the validation loss stops improving.",
+  options: z.object({
+    factor: z.number().gt(0).lt(1).default(0.1).describe("Multiplier at each reduction."),
+    patience: z.number().int().min(1).default(2)
+      .describe("Epochs without improvement before a reduction."),
+    minDelta: z.number().min(0).default(0).describe("The least fall that counts as one."),
+    minLearningRate: z.number().min(0).default(0).describe("The rate never goes below this."),
+  }).strict(),
+  create: ({ factor, patience, minDelta, minLearningRate }) => {
+    let state = { scale: 1, best: Infinity, bad: 0 };
+    const rate = (_epoch: number, base: number) => Math.max(minLearningRate, base * state.scale);
+    return Object.assign(rate, {
+      observe(_epoch: number, loss: number) {
+        if (loss < state.best - minDelta) state = { ...state, best: loss, bad: 0 };
+        else if (state.bad + 1 >= patience) {
+          state = { ...state, scale: state.scale * factor, bad: 0 };
+        } else state = { ...state, bad: state.bad + 1 };
+      },
+      state: () => ({ ...state, best: Number.isFinite(state.best) ? state.best : null }),
+      restore(saved: unknown) {
+        const s = saved as { scale: number; best: number | null; bad: number };
+        state = { scale: s.scale, best: s.best ?? Infinity, bad: s.bad };
+      },
+    });
+  },
+});
+
 /** Every core schedule, for the plugin's `components`. */
 export const coreSchedules = [
   constantSchedule,
@@ -102,4 +136,5 @@ export const coreSchedules = [
   exponentialSchedule,
   cosineSchedule,
   oneCycleSchedule,
+  plateauSchedule,
 ];

@@ -5,6 +5,7 @@ import {
   exponentialSchedule,
   multistepSchedule,
   oneCycleSchedule,
+  plateauSchedule,
   stepSchedule,
 } from "./schedules.ts";
 
@@ -61,4 +62,22 @@ Deno.test("core/one_cycle rises to the base rate at pctStart, then anneals to ba
   assertAlmostEquals(rate(1, 1, 4), 1, 1e-12); // the peak at 25 %
   assertAlmostEquals(rate(2.5, 1, 4), (1 + 0.001) / 2, 1e-12); // halfway down
   assertAlmostEquals(rate(4, 1, 4), 0.001, 1e-12); // base / 10 / 100
+});
+
+Deno.test("core/plateau divides the rate after `patience` epochs without a lower loss", () => {
+  const rate = plateauSchedule.create(plateauSchedule.options.parse({ factor: 0.5, patience: 2 }));
+  const seen: number[] = [];
+  [1.0, 0.8, 0.85, 0.9, 0.7, 0.75, 0.75].forEach((loss, e) => {
+    rate.observe!(e + 1, loss);
+    seen.push(rate(e + 1, 0.1, 10));
+  });
+  // Improves at 1, 2; flat at 3, 4 -> halves after 4; improves at 5; flat 6, 7 -> halves again.
+  assertEquals(seen, [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025]);
+  // Its state survives a checkpoint.
+  const again = plateauSchedule.create(plateauSchedule.options.parse({ factor: 0.5, patience: 2 }));
+  again.restore!(JSON.parse(JSON.stringify(rate.state!())));
+  assertEquals(again(8, 0.1, 10), 0.025);
+  again.observe!(8, 0.8);
+  rate.observe!(8, 0.8);
+  assertEquals(again.state!(), rate.state!());
 });
