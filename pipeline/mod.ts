@@ -46,7 +46,7 @@ export {
   type NamedTensor,
 } from "./run/checkpoint.ts";
 export { formatPlan, type PlannedStage, planRecipe } from "./run/plan.ts";
-export { encodeGrayPng } from "./image/write_png.ts";
+export { encodeGrayPng, encodeRgbPng } from "./image/write_png.ts";
 export {
   type AugmentPreview,
   augmentPreview,

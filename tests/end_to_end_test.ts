@@ -104,6 +104,12 @@ Deno.test({
       "predictions/01_test.png",
       "predictions/02_test.png",
       "recipe.resolved.yaml",
+      "report.html",
+      "report/overlays/01_test.png",
+      "report/overlays/02_test.png",
+      "report/pr.png",
+      "report/roc.png",
+      "report/training.png",
     ]);
   },
 });

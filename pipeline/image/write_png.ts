@@ -1,5 +1,6 @@
 /**
- * Encodes a one-channel raster as an 8-bit greyscale PNG.
+ * Encodes a one-channel raster as an 8-bit greyscale PNG, and a three-channel
+ * one as an 8-bit RGB PNG.
  *
  * @module
  */
@@ -57,32 +58,67 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
  * ```
  */
 export function encodeGrayPng(raster: Raster): Uint8Array {
+  return encodePng(raster, 1, "convert it to grey first");
+}
+
+/**
+ * Encodes a three-channel raster whose values are in [0, 1] as an 8-bit RGB
+ * PNG (colour type 2), the channels in the raster's order (red, green, blue):
+ * each value is scaled by 255, rounded and clamped to 0..255, as
+ * {@link encodeGrayPng} does. Rows are stored unfiltered and deflated with zlib.
+ *
+ * @param raster A three-channel raster, values in [0, 1].
+ * @returns The PNG file's bytes.
+ * @throws {DataError} When the raster does not have three channels, has a size
+ *   that does not match its data, or holds a value that is not finite.
+ *
+ * @example Usage
+ * ```ts
+ * import { encodeRgbPng } from "./write_png.ts";
+ * import { assertEquals } from "../../tests/assert.ts";
+ * // one red pixel, one white
+ * const data = new Float32Array([1, 0, 0, 1, 1, 1]);
+ * const png = encodeRgbPng({ width: 2, height: 1, channels: 3, data });
+ * assertEquals(Array.from(png.subarray(1, 4)), [0x50, 0x4e, 0x47]); // "PNG"
+ * assertEquals([png[24], png[25]], [8, 2]); // bit depth 8, colour type 2 (RGB)
+ * ```
+ */
+export function encodeRgbPng(raster: Raster): Uint8Array {
+  return encodePng(raster, 3, "give it three channels (red, green, blue)");
+}
+
+/** The PNG of a raster of `expected` channels (1: grey, colour type 0; 3: RGB, colour type 2). */
+function encodePng(raster: Raster, expected: 1 | 3, hint: string): Uint8Array {
   const { width, height, channels, data } = raster;
-  if (channels !== 1) {
+  if (channels !== expected) {
     throw new DataError(
-      `Cannot encode PNG: raster has ${channels} channels, expected 1; convert it to grey first`,
+      `Cannot encode PNG: raster has ${channels} channels, expected ${expected}; ${hint}`,
     );
   }
   if (
     !Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 ||
-    data.length !== width * height
+    data.length !== width * height * channels
   ) {
     throw new DataError(
-      `Cannot encode PNG: raster is ${width}x${height} but holds ${data.length} values`,
+      `Cannot encode PNG: raster is ${width}x${height}` +
+        (channels === 1 ? "" : `x${channels}`) + ` but holds ${data.length} values`,
     );
   }
-  const stride = width + 1;
+  const row = width * channels;
+  const stride = row + 1;
   const raw = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     // raw[y * stride] stays 0: filter type "None".
-    for (let x = 0; x < width; x++) {
-      const v = data[y * width + x];
+    for (let i = 0; i < row; i++) {
+      const v = data[y * row + i];
       if (!Number.isFinite(v)) {
+        const x = Math.floor(i / channels);
         throw new DataError(
-          `Cannot encode PNG: value "${v}" at pixel (${x}, ${y}) is not finite`,
+          `Cannot encode PNG: value "${v}" at pixel (${x}, ${y})` +
+            (channels === 1 ? "" : ` channel ${i % channels}`) + " is not finite",
         );
       }
-      raw[y * stride + 1 + x] = Math.min(255, Math.max(0, Math.round(v * 255)));
+      raw[y * stride + 1 + i] = Math.min(255, Math.max(0, Math.round(v * 255)));
     }
   }
   const header = new Uint8Array(13);
@@ -90,7 +126,7 @@ export function encodeGrayPng(raster: Raster): Uint8Array {
   view.setUint32(0, width);
   view.setUint32(4, height);
   header[8] = 8; // bit depth
-  header[9] = 0; // colour type: greyscale
+  header[9] = channels === 1 ? 0 : 2; // colour type: greyscale or truecolour (RGB)
   header[10] = 0; // compression: deflate
   header[11] = 0; // filter method
   header[12] = 0; // no interlace

@@ -1,4 +1,4 @@
-import { encodeGrayPng } from "./write_png.ts";
+import { encodeGrayPng, encodeRgbPng } from "./write_png.ts";
 import { DataError } from "../errors.ts";
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { Image } from "imagescript";
@@ -62,4 +62,45 @@ Deno.test("encodeGrayPng() rejects multi-channel rasters, mismatched sizes and n
   assertThrows(() => encodeGrayPng(short), DataError, "raster is 2x2 but holds 3 values");
   const nan = { width: 2, height: 1, channels: 1, data: new Float32Array([0, NaN]) };
   assertThrows(() => encodeGrayPng(nan), DataError, `value "NaN" at pixel (1, 0)`);
+});
+
+Deno.test("encodeRgbPng() writes a PNG that imagescript decodes to the same colour pixels", async () => {
+  const width = 23;
+  const height = 9;
+  const byte = (i: number, c: number) => (i * 29 + c * 71) % 256;
+  const data = new Float32Array(width * height * 3).map((_, k) =>
+    byte(Math.floor(k / 3), k % 3) / 255
+  );
+  const png = encodeRgbPng({ width, height, channels: 3, data });
+  const image = await Image.decode(png);
+  assertEquals([image.width, image.height], [width, height]);
+  for (let i = 0; i < width * height; i++) {
+    assertEquals(Array.from(image.bitmap.subarray(i * 4, i * 4 + 4)), [
+      byte(i, 0),
+      byte(i, 1),
+      byte(i, 2),
+      255,
+    ]);
+  }
+});
+
+Deno.test("encodeRgbPng() writes an IHDR for 8-bit RGB and rows of a filter byte and 3 samples a pixel", () => {
+  const data = new Float32Array([1, 0, 0, 0, 0.5, 1, -1, 2, 1 / 255, 0, 0, 0]);
+  const png = encodeRgbPng({ width: 2, height: 2, channels: 3, data });
+  const list = chunks(png);
+  assertEquals(list.map((c) => c.type), ["IHDR", "IDAT", "IEND"]);
+  assertEquals(Array.from(list[0].data.subarray(8)), [8, 2, 0, 0, 0]); // depth 8, RGB, no interlace
+  assertEquals(Array.from(new Uint8Array(inflateSync(list[1].data))), [
+    ...[0, 255, 0, 0, 0, 128, 255], // filter 0, red, (0, 128, 255)
+    ...[0, 0, 255, 1, 0, 0, 0], // filter 0, clamped (0, 255, 1), black
+  ]);
+});
+
+Deno.test("encodeRgbPng() rejects grey rasters, mismatched sizes and non-finite values", () => {
+  const grey = { width: 1, height: 1, channels: 1, data: new Float32Array(1) };
+  assertThrows(() => encodeRgbPng(grey), DataError, "raster has 1 channels, expected 3");
+  const short = { width: 2, height: 1, channels: 3, data: new Float32Array(5) };
+  assertThrows(() => encodeRgbPng(short), DataError, "raster is 2x1x3 but holds 5 values");
+  const nan = { width: 2, height: 1, channels: 3, data: new Float32Array([0, 0, 0, 0, NaN, 0]) };
+  assertThrows(() => encodeRgbPng(nan), DataError, `value "NaN" at pixel (1, 0) channel 1`);
 });

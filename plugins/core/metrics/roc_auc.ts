@@ -198,6 +198,28 @@ export class RocAccumulator {
   }
 
   /**
+   * The probabilities collected so far, each class sorted ascending in place:
+   * what {@link auc} and {@link averagePrecision} are computed from (and what
+   * the report's curves are drawn from). Views into the accumulator, valid
+   * until the next {@link add}; do not modify them.
+   *
+   * @returns The positive and the negative ROI pixels' probabilities, ascending.
+   *
+   * @example Usage
+   * ```ts
+   * import { RocAccumulator } from "./roc_auc.ts";
+   * import { assert } from "../../../tests/assert.ts";
+   * const roc = new RocAccumulator().add(new Float32Array([0.9, 0.2, 0.4]), [1, 0, 1], [1, 1, 1]);
+   * const { positives, negatives } = roc.sortedScores();
+   * assert(positives.length === 2 && positives[0] === Math.fround(0.4));
+   * assert(negatives.length === 1 && negatives[0] === Math.fround(0.2));
+   * ```
+   */
+  sortedScores(): { readonly positives: Float32Array; readonly negatives: Float32Array } {
+    return { positives: this.#positives.sorted(), negatives: this.#negatives.sorted() };
+  }
+
+  /**
    * The exact area under the ROC curve of everything collected so far.
    *
    * @returns U / (P·N) with ties counting one half, in [0, 1].

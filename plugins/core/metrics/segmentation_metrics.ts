@@ -190,6 +190,28 @@ export class SegmentationScorer {
   }
 
   /**
+   * The pooled probabilities of the ROI pixels of all images added so far,
+   * positives and negatives each sorted ascending: what the AUC and PR-AUC
+   * are computed from, e.g. to draw the ROC and precision-recall curves. Views
+   * into the scorer, valid until the next {@link add}; do not modify them.
+   *
+   * @returns The positive and the negative pixels' probabilities, ascending.
+   *
+   * @example Usage
+   * ```ts
+   * import { SegmentationScorer } from "./segmentation_metrics.ts";
+   * import { assert } from "../../../tests/assert.ts";
+   * const scorer = new SegmentationScorer()
+   *   .add(new Float32Array([0.75, 0.5, 0.25]), [0, 1, 1], [1, 1, 0]); // last pixel outside the ROI
+   * const { positives, negatives } = scorer.sortedScores();
+   * assert(positives.join() === "0.5" && negatives.join() === "0.75");
+   * ```
+   */
+  sortedScores(): { readonly positives: Float32Array; readonly negatives: Float32Array } {
+    return this.#roc.sortedScores();
+  }
+
+  /**
    * The pooled scores of all images added so far.
    *
    * @returns AUC, PR-AUC, the threshold scores, the mean per-image Dice, and the pixel counts.

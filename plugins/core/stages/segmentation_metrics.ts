@@ -19,6 +19,15 @@
  * (`observer`) is scored as a reference row with every threshold metric
  * (not AUC or PR-AUC: a binary map ranks nothing).
  *
+ * With `report` on (the default) it also writes the run report (see
+ * `../report/write_report.ts`): `report/roc.png` and `report/pr.png` (the
+ * pooled curves with this run's and the references' operating points),
+ * `report/training.png` (from the run's `history.jsonl`),
+ * `report/overlays/<id>.png` (each test image's true positives, false
+ * positives and false negatives at `threshold` in distinct colours) and
+ * `report.html`, one self-contained page with all of it beside the metrics
+ * tables.
+ *
  * @module
  */
 import { z } from "zod";
@@ -29,7 +38,7 @@ import {
   type Evaluation,
   type Sample,
 } from "../../../mod.ts";
-import { encodeGrayPng } from "../../../mod.ts";
+import { encodeGrayPng, encodeRgbPng } from "../../../mod.ts";
 import { perImageCsv } from "../metrics/per_image.ts";
 import {
   SegmentationScorer,
@@ -38,6 +47,9 @@ import {
 } from "../metrics/segmentation_metrics.ts";
 import { bestF1Threshold, THRESHOLD_BINS, ThresholdHistogram } from "../metrics/threshold.ts";
 import { slidingWindowPredict, windowOrigins } from "../patches/sliding_window.ts";
+import { segmentationOverlay } from "../report/overlay.ts";
+import type { ReportImage } from "../report/report_html.ts";
+import { writeReport } from "../report/write_report.ts";
 
 /** Options of `core/segmentation_metrics`. */
 export const segmentationMetricsOptions = z.object({
@@ -60,6 +72,9 @@ export const segmentationMetricsOptions = z.object({
   ),
   references: z.record(z.string(), z.record(z.string(), z.number())).default({})
     .describe("Published results to print beside ours: row name to metric to value."),
+  report: z.boolean().default(true).describe(
+    "Write report.html (one self-contained page: metrics beside the references, ROC and precision-recall curves, the training curve, each test image's probability map and error overlay) and its figures under report/.",
+  ),
 }).strict();
 
 /** The options of `core/segmentation_metrics` after defaults. */
@@ -122,6 +137,10 @@ export const segmentationMetrics = defineStage({
           ? "if the training stage holds out validation images: those predicted too, and the " +
             "test scores also at the threshold that maximises their F1"
           : "no threshold chosen on validation images (chooseThreshold: false)",
+        options.report
+          ? "report.html with report/roc.png, pr.png, training.png and an overlay per test " +
+            "image (report/overlays/)"
+          : "no report (report: false)",
       ],
     };
   },
@@ -206,6 +225,8 @@ export const segmentationMetrics = defineStage({
       const atChosen = chosen ? new ThresholdScorer(chosen.threshold) : undefined;
       const observer = options.observer ? new ThresholdScorer(options.threshold) : undefined;
       let observed = 0;
+      // The report's images, as PNGs (tens of kB each): no probability map is kept.
+      const reportImages: ReportImage[] = [];
       for (const sample of data.test) {
         const probability = await predict(sample);
         scorer.add(probability.data, sample.mask.data, sample.roi.data, sample.id);
@@ -215,8 +236,20 @@ export const segmentationMetrics = defineStage({
           observer.add(second.data, sample.mask.data, sample.roi.data);
           observed++;
         }
+        const png = options.savePredictions || options.report
+          ? encodeGrayPng(probability)
+          : undefined;
         if (options.savePredictions) {
-          await context.run.write(`predictions/${sample.id}.png`, encodeGrayPng(probability));
+          await context.run.write(`predictions/${sample.id}.png`, png!);
+        }
+        if (options.report) {
+          const overlay = segmentationOverlay(
+            probability,
+            sample.mask,
+            sample.roi,
+            options.threshold,
+          );
+          reportImages.push({ id: sample.id, probability: png, overlay: encodeRgbPng(overlay) });
         }
       }
       task.done();
@@ -243,7 +276,7 @@ export const segmentationMetrics = defineStage({
       }
       const perImage = scorer.perImage();
       await context.run.write("per_image.csv", perImageCsv(perImage));
-      return {
+      const evaluation: Evaluation = {
         metrics,
         references,
         perImage,
@@ -257,6 +290,30 @@ export const segmentationMetrics = defineStage({
           }
           : {}),
       };
+      if (options.report) {
+        // The report only shows what is computed: a failure to draw it loses no metric.
+        try {
+          const written = await writeReport(context.run, {
+            title: `Capillary report: ${data.name}`,
+            subtitle: `${context.run.path}: ${data.test.length} test image` +
+              `${data.test.length === 1 ? "" : "s"}, ${context.stageId}`,
+            evaluation,
+            threshold: options.threshold,
+            scores: scorer.sortedScores(),
+            images: reportImages,
+          });
+          progress.info(
+            `report: ${context.run.resolve("report.html")} (${
+              written.length - 1
+            } images under report/)`,
+          );
+        } catch (error) {
+          progress.info(
+            `report not written: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
+      return evaluation;
     } finally {
       model.dispose();
       await context.useBackend("train");

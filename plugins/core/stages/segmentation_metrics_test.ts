@@ -13,6 +13,8 @@ import {
   type TrainedModel,
 } from "../../../mod.ts";
 import { quietStageContext } from "../../../tests/stage_context.ts";
+import { Image } from "imagescript";
+import { OVERLAY_COLORS } from "../report/overlay.ts";
 import { segmentationMetrics, segmentationMetricsOptions } from "./segmentation_metrics.ts";
 
 await loadBackend("wasm");
@@ -88,8 +90,10 @@ function trained(validationIds?: string[]): TrainedModel {
 async function evaluate(
   options: Record<string, unknown>,
   validationIds?: string[],
+  history?: string,
 ): Promise<{ evaluation: Evaluation; folder: string; lines: string[] }> {
   const folder = await Deno.makeTempDir({ prefix: "capillary-evaluate-" });
+  if (history !== undefined) await Deno.writeTextFile(`${folder}/history.jsonl`, history);
   const lines: string[] = [];
   const context: StageContext = {
     ...quietStageContext("core/segmentation_metrics"),
@@ -241,7 +245,75 @@ Deno.test("segmentationMetrics.run() names a validation id that is not a trainin
   );
 });
 
-Deno.test("segmentationMetricsOptions chooses a threshold by default", () => {
+Deno.test("segmentationMetricsOptions chooses a threshold and writes the report by default", () => {
   const options = segmentationMetricsOptions.parse({});
-  assertEquals([options.chooseThreshold, options.threshold], [true, 0.5]);
+  assertEquals([options.chooseThreshold, options.threshold, options.report], [true, 0.5, true]);
+});
+
+/** Every file under `folder`, relative, sorted. */
+async function files(folder: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string, prefix: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory) await walk(`${dir}/${e.name}`, `${prefix}${e.name}/`);
+      else out.push(prefix + e.name);
+    }
+  };
+  await walk(folder, "");
+  return out.sort();
+}
+
+Deno.test("segmentationMetrics.run() writes the report: curves, training, overlays, report.html", async () => {
+  const history = '{"epoch":1,"loss":0.7,"valLoss":0.6}\n{"epoch":2,"loss":0.5,"valLoss":0.5}\n';
+  const { evaluation, folder, lines } = await evaluate({}, ["v1"], history);
+  try {
+    assertEquals(await files(folder), [
+      "history.jsonl",
+      "per_image.csv",
+      "predictions/t1.png",
+      "predictions/t2.png",
+      "report.html",
+      "report/overlays/t1.png",
+      "report/overlays/t2.png",
+      "report/pr.png",
+      "report/roc.png",
+      "report/training.png",
+    ]);
+    assertEquals(lines.some((l) => l.startsWith("report: ") && l.includes("report.html")), true);
+    // The overlays at 0.5: t1 tp, fp, fn, tn; t2 tp, fn, fp and its last pixel outside the ROI.
+    const rgba = (c: readonly number[]) => [...c.map((v) => Math.round(v * 255)), 255];
+    const { tp, fp, fn, tn, outside } = OVERLAY_COLORS;
+    for (
+      const [id, expected] of [["t1", [tp, fp, fn, tn]], ["t2", [tp, fn, fp, outside]]] as const
+    ) {
+      const image = await Image.decode(await Deno.readFile(`${folder}/report/overlays/${id}.png`));
+      assertEquals([image.width, image.height], [4, 1]);
+      assertEquals(Array.from(image.bitmap), expected.flatMap(rgba), id);
+    }
+    // The page: a row per metric with this run, the chosen threshold and the second observer.
+    const html = await Deno.readTextFile(`${folder}/report.html`);
+    for (const key of Object.keys(evaluation.metrics)) {
+      assertEquals(html.includes(`<tr data-metric="${key}">`), true, key);
+    }
+    const f1 = html.match(/<tr data-metric="f1">(.*?)<\/tr>/)![1];
+    assertEquals([...f1.matchAll(/<td>([\d.]+)<\/td>/g)].map((m) => Number(m[1])), [
+      Number(evaluation.metrics.f1.toFixed(4)),
+      Number(evaluation.chosenThreshold!.metrics.f1.toFixed(4)),
+      Number(evaluation.references!["2nd_manual"].f1.toFixed(4)),
+    ]);
+    // Three figures and, per test image, its probability map and overlay, all inline.
+    assertEquals(html.match(/<img src="data:image\/png;base64,/g)!.length, 3 + 2 * 2);
+    assertEquals(/<img src="(?!data:)/.test(html), false);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("segmentationMetrics.run() writes no report when told not to", async () => {
+  const { folder } = await evaluate({ report: false, savePredictions: false });
+  try {
+    assertEquals(await files(folder), ["per_image.csv"]);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
 });
