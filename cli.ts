@@ -9,12 +9,13 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import {
   augmentPreview,
   CapillaryError,
+  consoleProgress,
   formatMetricsTable,
   formatPlan,
   loadRecipe,
@@ -32,6 +33,7 @@ import { explainRecipe } from "./pipeline/recipe/explain.ts";
 import { recipeJsonSchema } from "./pipeline/recipe/json_schema.ts";
 import { loadPlugins } from "./pipeline/recipe/load_plugins.ts";
 import { BUILTIN_PLUGINS } from "./plugins/builtins.ts";
+import { predictImages } from "./plugins/core/predict.ts";
 
 const USAGE = `Capillary ${VERSION}: declarative segmentation pipelines
 
@@ -42,6 +44,8 @@ Usage:
   deno task validate <recipe.yaml> [--set key.path=value ...] [--debug]
   deno task explain <recipe.yaml> [--set key.path=value ...]
   deno task plan <recipe.yaml> [--set key.path=value ...]
+  deno task predict --model runs/<name>/<run>/model <image> [<image> ...] [--output DIR]
+                [--threshold 0.5] [--fov estimate|none] [--threads N]
   deno task augment-preview <recipe.yaml> [--output FILE.png] [--rows 6] [--columns 4] [--size 64]
   deno task schema [--output schema/recipe.schema.json] [--plugin MODULE ...]
 
@@ -57,6 +61,10 @@ Options:
                 results do not depend on it
   --no-cache    load and preprocess the data even when .cache/capillary (or CAPILLARY_CACHE)
                 holds them for the same files and options
+  --model DIR   predict: a run's model/ folder (its run folder holds the recipe it ran)
+  --threshold T predict: probability at or above which a pixel is foreground (default 0.5)
+  --fov F       predict: "estimate" (default) zeroes the binary map outside each image's field
+                of view, found as core/folder's fov: estimate does; "none" keeps it all
   --resume RUN  continue a killed or failed run from its last checkpoint (epoch); its final
                 weights equal those of an uninterrupted run
   --debug       print stack traces of errors
@@ -74,6 +82,44 @@ async function registryWith(plugins: string[]): Promise<Registry> {
   const issues = await loadPlugins(plugins, Deno.cwd(), registry, parsed);
   if (issues.length) throw new RecipeValidationError(issues);
   return registry;
+}
+
+/** `deno task predict`: the options checked, the run's recipe loaded, the images predicted. */
+async function predict(
+  values: { model?: string; output?: string; threshold?: string; fov?: string },
+  images: string[],
+): Promise<number> {
+  if (!values.model) {
+    throw new CapillaryError("predict needs --model runs/<name>/<run>/model", "E_USAGE");
+  }
+  const threshold = values.threshold === undefined ? 0.5 : Number(values.threshold);
+  if (!(threshold > 0 && threshold < 1)) {
+    throw new CapillaryError(`--threshold must be between 0 and 1, not "${values.threshold}"`);
+  }
+  if (values.fov !== undefined && values.fov !== "estimate" && values.fov !== "none") {
+    throw new CapillaryError(`--fov must be "estimate" or "none", not "${values.fov}"`);
+  }
+  const runDir = dirname(resolve(values.model));
+  const recipeFile = join(runDir, "recipe.resolved.yaml");
+  try {
+    await Deno.stat(join(values.model, "model.json"));
+    await Deno.stat(recipeFile);
+  } catch {
+    throw new CapillaryError(
+      `Cannot predict with "${values.model}": give a run's model/ folder, beside the run's ` +
+        "recipe.resolved.yaml (e.g. runs/drive/2026-11-27T10-00-00Z/model)",
+      "E_USAGE",
+    );
+  }
+  const { recipe } = await loadRecipe(recipeFile, { builtins: BUILTIN_PLUGINS });
+  const written = await predictImages(recipe, values.model, images, {
+    output: values.output,
+    threshold,
+    fov: (values.fov ?? "estimate") as "estimate" | "none",
+    progress: consoleProgress(),
+  });
+  for (const w of written) console.log(`${w.file} → ${w.probability}, ${w.binary}`);
+  return 0;
 }
 
 /**
@@ -97,6 +143,9 @@ export async function main(args: string[]): Promise<number> {
         set: { type: "string", multiple: true },
         "no-cache": { type: "boolean", default: false },
         resume: { type: "string" },
+        model: { type: "string" },
+        threshold: { type: "string" },
+        fov: { type: "string" },
         rows: { type: "string" },
         columns: { type: "string" },
         size: { type: "string" },
@@ -112,15 +161,19 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const commands = ["run", "validate", "explain", "plan", "augment-preview", "schema"];
+  const commands = ["run", "validate", "explain", "plan", "augment-preview", "schema", "predict"];
   const needsFile = command !== "schema" && !(command === "run" && values.resume !== undefined);
-  const extra = needsFile ? rest : [file, ...rest].filter((a) => a !== undefined);
+  const extra = command === "predict"
+    ? []
+    : needsFile
+    ? rest
+    : [file, ...rest].filter((a) => a !== undefined);
   if (!commands.includes(command) || (needsFile && !file) || extra.length) {
     console.error(
       !commands.includes(command)
         ? `Unknown command "${command}"\n\n${USAGE}`
         : needsFile && !file
-        ? `Missing recipe file\n\n${USAGE}`
+        ? `Missing ${command === "predict" ? "image" : "recipe"} file\n\n${USAGE}`
         : `Unexpected arguments: ${extra.join(" ")}\n\n${USAGE}`,
     );
     return 2;
@@ -136,6 +189,7 @@ export async function main(args: string[]): Promise<number> {
     Deno.env.set("CAPILLARY_THREADS", values.threads);
   }
   try {
+    if (command === "predict") return await predict(values, [file, ...rest]);
     if (command === "schema") {
       const output = values.output ?? DEFAULT_SCHEMA_FILE;
       const registry = await registryWith(values.plugin ?? []);

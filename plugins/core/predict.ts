@@ -1,0 +1,201 @@
+/**
+ * `deno task predict`: a trained run's network applied to new images of any
+ * size. Each image goes through the run's own preprocessing stages, then
+ * sliding windows as the run's evaluation used them; the probability map and
+ * the binary map at a threshold are written as PNGs.
+ *
+ * The run's preprocessing is re-run with the new images standing in for the
+ * training set. For `core/retina_preprocess` that changes nothing: its
+ * z-score with the training set's statistics is followed by a min-max
+ * rescaling of each image, which cancels any such affine map.
+ *
+ * @module
+ */
+import {
+  CapillaryError,
+  checkpointStore,
+  chooseBackend,
+  componentCreator,
+  copyWeightsByLayer,
+  DataError,
+  encodeGrayPng,
+  loadLayersModel,
+  type ModelSpec,
+  type Progress,
+  type Raster,
+  type ResolvedRecipe,
+  RunFolder,
+  type Sample,
+  type SegmentationData,
+  type StageContext,
+  stageRandom,
+  tf,
+  writeFileAtomic,
+} from "../../mod.ts";
+import { estimateFov } from "./image/fov.ts";
+import { readImage } from "./image/read_image.ts";
+import { slidingWindowPredict, windowOrigins } from "./patches/sliding_window.ts";
+
+/** Options of {@link predictImages}. */
+export interface PredictOptions {
+  /** Where the PNGs go (default: `<run>/predict`). */
+  output?: string;
+  /** Probability at or above which a pixel is foreground in the binary map (default 0.5). */
+  threshold?: number;
+  /** `estimate`: zero the binary map outside the field of view found in each image (default); `none`: keep it all. */
+  fov?: "estimate" | "none";
+  /** Windows per prediction batch (default 16). */
+  batchSize?: number;
+  /** Progress output. */
+  progress: Progress;
+}
+
+/** What {@link predictImages} wrote, per image. */
+export interface Prediction {
+  /** The input file. */
+  readonly file: string;
+  /** The probability map's PNG. */
+  readonly probability: string;
+  /** The binary map's PNG. */
+  readonly binary: string;
+}
+
+const stem = (file: string) => file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, "");
+
+/**
+ * Predicts `files` with the network in `modelDir`, whose run folder (its
+ * parent) holds the recipe it was trained with.
+ *
+ * @param recipe The run's `recipe.resolved.yaml`, loaded.
+ * @param modelDir The run's `model/` folder.
+ * @param files Image files (TIFF, PNG, JPEG, GIF, PPM/PGM), any size.
+ * @param options Output folder, threshold, FOV handling, progress.
+ * @returns What was written, per image.
+ * @throws {DataError} When an image cannot be read or has the wrong channels.
+ */
+export async function predictImages(
+  recipe: ResolvedRecipe,
+  modelDir: string,
+  files: readonly string[],
+  options: PredictOptions,
+): Promise<Prediction[]> {
+  const { progress } = options;
+  const runDir = modelDir.replace(/[\\/]+$/, "").replace(/[\\/][^\\/]+$/, "");
+  const output = options.output ?? `${runDir}/predict`;
+  const threshold = options.threshold ?? 0.5;
+  if (!(threshold > 0 && threshold < 1)) {
+    throw new CapillaryError(`Cannot predict: --threshold ${threshold} is not between 0 and 1`);
+  }
+  const backend = await chooseBackend(
+    recipe.inferenceBackend === "same" ? recipe.backend : recipe.inferenceBackend,
+    "inference",
+  );
+  await tf.setBackend(backend.info.tfName);
+  progress.info(`Predicting on ${backend.info.name} (${backend.reason})`);
+
+  const samples: Sample[] = [];
+  for (const file of files) {
+    const image = await readImage(file);
+    const n = image.width * image.height;
+    const roi = options.fov === "none"
+      ? { width: image.width, height: image.height, channels: 1, data: new Float32Array(n).fill(1) }
+      : estimateFov(image);
+    const mask = {
+      width: image.width,
+      height: image.height,
+      channels: 1,
+      data: new Float32Array(n),
+    };
+    samples.push({ id: stem(file), image, mask, roi, source: file });
+  }
+
+  // The run's own stages, as its runner called them (same seeds by position).
+  const scratch = new RunFolder(await Deno.makeTempDir({ prefix: "capillary-predict-" }));
+  let position = 0;
+  const context = (id: string): StageContext => ({
+    stageId: id,
+    tf,
+    useBackend: () => Promise.resolve(backend.info.name),
+    random: stageRandom(recipe.seed, ++position),
+    run: scratch,
+    progress,
+    recipeDir: runDir,
+    createComponent: componentCreator(recipe.components),
+    checkpoints: checkpointStore(scratch.path, false),
+  });
+  let data: SegmentationData = { name: "predict", train: samples, test: samples };
+  position++; // the load stage's seed
+  for (const stage of recipe.stages.get("preprocess") ?? []) {
+    data = await stage.registered.stage.run(
+      stage.options as never,
+      data as never,
+      context(stage.id),
+    ) as SegmentationData;
+  }
+  for (const _ of recipe.stages.get("augment") ?? []) position++;
+  const modelStage = recipe.stages.get("model")![0];
+  const spec = await modelStage.registered.stage.run(
+    modelStage.options as never,
+    data as never,
+    context(modelStage.id),
+  ) as ModelSpec;
+  await Deno.remove(scratch.path, { recursive: true }).catch(() => {});
+
+  const saved = await loadLayersModel(modelDir);
+  const trainSize = saved.inputs[0].shape[1] ?? 48;
+  const evaluate = recipe.stages.get("evaluate")?.[0]?.options as
+    | { window?: number | null; stride?: number | null; batchSize?: number }
+    | undefined;
+  const window = evaluate?.window ?? trainSize;
+  const stride = evaluate?.stride ?? Math.max(1, Math.floor(window / 2));
+  const channels = data.test[0].image.channels;
+  const model = spec.build(window, channels);
+  copyWeightsByLayer(saved, model, modelDir);
+  saved.dispose();
+
+  const total = data.test.reduce(
+    (n, s) =>
+      n + windowOrigins(s.image.width, window, stride).length *
+        windowOrigins(s.image.height, window, stride).length,
+    0,
+  );
+  const task = progress.task(`predict ${data.test.length} images`, total);
+  let done = 0;
+  const written: Prediction[] = [];
+  for (const sample of data.test) {
+    if (sample.image.channels !== channels) {
+      throw new DataError(
+        `Cannot predict ${sample.source}: ${sample.image.channels} channels after preprocessing, the network takes ${channels}`,
+      );
+    }
+    const probability = await slidingWindowPredict(
+      sample.image,
+      window,
+      stride,
+      async (batch, n) => {
+        const x = tf.tensor4d(batch, [n, window, window, channels]);
+        const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
+        const values = await y.data() as Float32Array;
+        tf.dispose([x, y]);
+        task.update(done += n);
+        return values;
+      },
+      options.batchSize ?? evaluate?.batchSize ?? 16,
+    );
+    const binary: Raster = {
+      ...probability,
+      data: probability.data.map((p, i) => (p >= threshold && sample.roi.data[i] > 0.5 ? 1 : 0)),
+    };
+    const paths = {
+      file: sample.source!,
+      probability: `${output}/${sample.id}_probability.png`,
+      binary: `${output}/${sample.id}_binary.png`,
+    };
+    await writeFileAtomic(paths.probability, encodeGrayPng(probability));
+    await writeFileAtomic(paths.binary, encodeGrayPng(binary));
+    written.push(paths);
+  }
+  task.done(`${written.length} images to ${output}`);
+  model.dispose();
+  return written;
+}

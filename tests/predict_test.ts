@@ -1,0 +1,92 @@
+/**
+ * `deno task predict`: a drive-smoke run's network applied to DRIVE test
+ * images from their files gives the probability maps the run's own
+ * evaluation wrote, and binary maps at the threshold, inside the FOV.
+ */
+import { Image } from "imagescript";
+import { assert, assertEquals } from "./assert.ts";
+import { loadRecipe, type Progress, runRecipe } from "../mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
+import { predictImages } from "../plugins/core/predict.ts";
+import { main } from "../cli.ts";
+
+const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
+const DRIVE = new URL("../../shared/data/DRIVE/test/images/", import.meta.url).pathname;
+const silent: Progress = { info() {}, task: () => ({ update() {}, done() {} }) };
+const sanitizers = { sanitizeOps: false, sanitizeResources: false };
+
+async function grey(path: string): Promise<Uint8Array> {
+  const image = await Image.decode(await Deno.readFile(path));
+  return Uint8Array.from({ length: image.width * image.height }, (_, i) => image.bitmap[i * 4]);
+}
+
+Deno.test({
+  name: "predictImages() reproduces the run's own test predictions from the image files",
+  ...sanitizers,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "capillary_predict_" });
+    try {
+      const { recipe } = await loadRecipe(SMOKE, {
+        builtins: BUILTIN_PLUGINS,
+        // Hardly trained, so that the maps vary with the input rather than sit at the prior.
+        overrides: ["model.width=4", "train.epochs=1", "train.optimizer.learningRate=1e-6"],
+      });
+      const run = await runRecipe(recipe, { outputRoot: root, progress: silent });
+      const { recipe: ran } = await loadRecipe(`${run.folder}/recipe.resolved.yaml`, {
+        builtins: BUILTIN_PLUGINS,
+      });
+      const written = await predictImages(
+        ran,
+        `${run.folder}/model`,
+        [`${DRIVE}01_test.tif`, `${DRIVE}02_test.tif`],
+        { output: `${root}/out`, threshold: 0.4, progress: silent },
+      );
+      assertEquals(written.map((w) => w.probability), [
+        `${root}/out/01_test_probability.png`,
+        `${root}/out/02_test_probability.png`,
+      ]);
+      for (const id of ["01_test", "02_test"]) {
+        const ours = await grey(`${root}/out/${id}_probability.png`);
+        const theirs = await grey(`${run.folder}/predictions/${id}.png`);
+        assertEquals(ours.length, 565 * 584);
+        // A near-untrained network: a few grey levels, but not one (a map that can differ).
+        assert(new Set(theirs).size >= 3, `a map worth comparing: ${new Set(theirs).size} levels`);
+        // The same network and windows on the same pixels; the preprocessing's
+        // statistics differ (these images, not the training set) only in rounding.
+        let differ = 0;
+        for (let i = 0; i < ours.length; i++) {
+          assert(
+            Math.abs(ours[i] - theirs[i]) <= 1,
+            `${id} pixel ${i}: ${ours[i]} vs ${theirs[i]}`,
+          );
+          if (ours[i] !== theirs[i]) differ++;
+        }
+        assert(differ / ours.length < 0.001, `${differ} pixels differ`);
+        const binary = await grey(`${root}/out/${id}_binary.png`);
+        assert(binary.every((v) => v === 0 || v === 255), "binary map");
+        // Foreground exactly where the probability reaches 0.4, except outside the FOV.
+        const on = binary.reduce((n, v) => n + (v ? 1 : 0), 0);
+        const above = ours.reduce((n, v) => n + (v / 255 >= 0.4 ? 1 : 0), 0);
+        assert(on <= above + ours.length * 0.001, `${on} on, ${above} above`);
+      }
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test("deno task predict explains a missing --model and a bad threshold", async () => {
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (message: string) => errors.push(message);
+  try {
+    assertEquals(await main(["predict", "x.png"]), 1);
+    assertEquals(await main(["predict", "--model", "/nonexistent/model", "x.png"]), 1);
+    assertEquals(await main(["predict", "--model", "m", "--threshold", "2", "x.png"]), 1);
+  } finally {
+    console.error = original;
+  }
+  assert(errors[0].includes("predict needs --model"), errors[0]);
+  assert(errors[1].includes("give a run's model/ folder"), errors[1]);
+  assert(errors[2].includes("--threshold must be between 0 and 1"), errors[2]);
+});
