@@ -33,6 +33,24 @@ export interface Progress {
   task(label: string, total: number): ProgressTask;
 }
 
+/** Cells of the bar drawn on a terminal. */
+const BAR_WIDTH = 20;
+
+/**
+ * A bar of {@link BAR_WIDTH} cells, `fraction` of them full, in eighths.
+ *
+ * @example Usage
+ * ```ts
+ * import { progressBar } from "./progress.ts";
+ * console.assert(progressBar(0.5) === "██████████          ");
+ * ```
+ */
+export function progressBar(fraction: number): string {
+  const eighths = Math.round(Math.min(1, Math.max(0, fraction)) * BAR_WIDTH * 8);
+  const full = Math.floor(eighths / 8), part = eighths % 8;
+  return ("█".repeat(full) + (part ? "▏▎▍▌▋▊▉"[part - 1] : "")).padEnd(BAR_WIDTH, " ");
+}
+
 const fmt = (v: string | number) =>
   typeof v === "number" ? (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2)) : v;
 
@@ -59,7 +77,8 @@ export function consoleProgress(
         const eta = done > 0 ? (elapsed / done) * (total - done) : NaN;
         const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
         const extra = Object.entries(fields).map(([k, v]) => `${k}=${fmt(v)}`).join(" ");
-        return `${label} ${done}/${total} ${pct}% ${formatDuration(elapsed)} elapsed, ETA ${
+        const bar = isTerminal ? `▕${progressBar(total > 0 ? done / total : 1)}▏ ` : "";
+        return `${label} ${bar}${done}/${total} ${pct}% ${formatDuration(elapsed)} elapsed, ETA ${
           formatDuration(eta)
         }${extra ? ` ${extra}` : ""}`;
       };

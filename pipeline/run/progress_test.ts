@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { consoleProgress, formatDuration } from "./progress.ts";
+import { consoleProgress, formatDuration, progressBar } from "./progress.ts";
 
 Deno.test("formatDuration() rounds to seconds and shows two units at most", () => {
   const cases: [number, string][] = [
@@ -69,10 +69,11 @@ Deno.test("consoleProgress() on a terminal redraws the line at every update", ()
   task.update(2);
   clock.t = 103;
   task.done();
+  // A bar of 20 cells on a terminal: 25 % is 5 full cells.
   assertEquals(written, [
-    "\r\x1b[2Kpredict 0/4 0% 0s elapsed, ETA ?",
-    "\r\x1b[2Kpredict 1/4 25% 1s elapsed, ETA 3s auc=-0.5000",
-    "\r\x1b[2Kpredict 2/4 50% 1s elapsed, ETA 1s",
+    `\r\x1b[2Kpredict ▕${" ".repeat(20)}▏ 0/4 0% 0s elapsed, ETA ?`,
+    `\r\x1b[2Kpredict ▕${"█".repeat(5)}${" ".repeat(15)}▏ 1/4 25% 1s elapsed, ETA 3s auc=-0.5000`,
+    `\r\x1b[2Kpredict ▕${"█".repeat(10)}${" ".repeat(10)}▏ 2/4 50% 1s elapsed, ETA 1s`,
     "\r\x1b[2Kpredict done in 3s\n",
   ]);
 });
@@ -81,4 +82,11 @@ Deno.test("consoleProgress() shows an empty task as complete", () => {
   const { written, progress } = recorder(false);
   progress.task("nothing", 0).update(0);
   assertEquals(written, ["nothing 0/0 100% 0s elapsed, ETA ?\n"]);
+});
+
+Deno.test("progressBar() fills cells in eighths", () => {
+  assertEquals(progressBar(0), " ".repeat(20));
+  assertEquals(progressBar(1), "█".repeat(20));
+  assertEquals(progressBar(1 / 160), "▏" + " ".repeat(19)); // one eighth of a cell
+  assertEquals(progressBar(0.5 + 4 / 160), "█".repeat(10) + "▌" + " ".repeat(9));
 });
