@@ -185,3 +185,28 @@ Deno.test("trainOptions rejects an unfreeze epoch after the last epoch", () => {
   assertEquals(result.error!.issues[0].path, ["unfreeze", 0, "epoch"]);
   assertEquals(result.error!.issues[0].message, "epoch 3 is after the last epoch (2)");
 });
+
+Deno.test("train() stopped by a NaN names the last good checkpoint, which holds the epoch before", async () => {
+  const { context: ctx, folder } = await context();
+  try {
+    let batches = 0;
+    // 8 steps an epoch: from the 9th batch (epoch 2) on, the images are NaN.
+    const poison = (batch: import("../../../mod.ts").PatchBatch) =>
+      ++batches > 8 ? { ...batch, images: batch.images.map(() => NaN) } : batch;
+    const error = await assertRejects(
+      async () => await train.run(options, { data, model: tinySpec(), augment: poison }, ctx),
+      CapillaryError,
+    );
+    assertEquals(error.code, "E_NAN_LOSS");
+    // On wasm the loss may stay finite (XNNPACK clamps NaN): the weight check then catches it.
+    if (!/epoch 2, step \d/.test(error.message)) throw new Error(error.message);
+    if (!error.message.includes(`the checkpoint of epoch 1 is in ${folder}/checkpoint`)) {
+      throw new Error(error.message);
+    }
+    const state = JSON.parse(await Deno.readTextFile(`${folder}/checkpoint/state.json`));
+    assertEquals(state.epoch, 1);
+    assertEquals(state.history.length, 1);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
