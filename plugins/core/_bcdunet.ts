@@ -26,6 +26,12 @@ export interface BcduNetConfig {
   readonly dropout: number;
   /** Seeds the weight initialisers and dropout masks. */
   readonly seed: number;
+  /**
+   * How a decoder level takes its encoder map: `convlstm` (the paper's: the
+   * two maps as a two-step sequence into a ConvLSTM2D) or `concat` (U-Net's
+   * channel concatenation), for the ablation. Default `convlstm`.
+   */
+  readonly skip?: "convlstm" | "concat";
 }
 
 type Sym = import("@tensorflow/tfjs").SymbolicTensor;
@@ -139,23 +145,28 @@ function build(
     );
     x = apply(L.batchNormalization({ axis: 3, name: `up${level}_bn` }), x);
     x = apply(L.activation({ activation: "relu", name: `up${level}_relu` }), x);
-    const asStep = (t: Sym, name: string) =>
-      apply(L.reshape({ targetShape: [1, s, s, filters], name }), t);
-    const sequence = apply(L.concatenate({ axis: 1, name: `up${level}_sequence` }), [
-      asStep(map, `up${level}_encoder_step`),
-      asStep(x, `up${level}_decoder_step`),
-    ]);
-    x = apply(
-      new ConvLstm2d({
-        filters: filters / 2,
-        kernelSize: 3,
-        goBackwards: true,
-        kernelInitializer: tf.initializers.heNormal({ seed: seed() }),
-        recurrentInitializer: tf.initializers.orthogonal({ seed: seed() }),
-        name: `up${level}_convlstm`,
-      }),
-      sequence,
-    );
+    if (config.skip === "concat") {
+      seed(), seed(); // the ConvLSTM's two seeds, so every other layer starts as with it
+      x = apply(L.concatenate({ axis: 3, name: `up${level}_skip_concat` }), [map, x]);
+    } else {
+      const asStep = (t: Sym, name: string) =>
+        apply(L.reshape({ targetShape: [1, s, s, filters], name }), t);
+      const sequence = apply(L.concatenate({ axis: 1, name: `up${level}_sequence` }), [
+        asStep(map, `up${level}_encoder_step`),
+        asStep(x, `up${level}_decoder_step`),
+      ]);
+      x = apply(
+        new ConvLstm2d({
+          filters: filters / 2,
+          kernelSize: 3,
+          goBackwards: true,
+          kernelInitializer: tf.initializers.heNormal({ seed: seed() }),
+          recurrentInitializer: tf.initializers.orthogonal({ seed: seed() }),
+          name: `up${level}_convlstm`,
+        }),
+        sequence,
+      );
+    }
     x = apply(conv(filters, `up${level}_conv1`), x);
     x = apply(conv(filters, `up${level}_conv2`), x);
   }

@@ -34,7 +34,7 @@ const config = (width: number, dense: 1 | 3 = 1, seed = 7): BcduNetConfig => ({
 const conv = (k: number, i: number, o: number) => k * k * i * o + o;
 const lstm = (i: number, h: number) => 4 * (3 * 3 * (i + h) * h) + 4 * h;
 
-function handCount(w: number, dense: 1 | 3, channels = 1): number {
+function handCount(w: number, dense: 1 | 3, channels = 1, skip = "convlstm"): number {
   let n = conv(3, channels, w) + conv(3, w, w) + conv(3, w, 2 * w) + conv(3, 2 * w, 2 * w) +
     conv(3, 2 * w, 4 * w) + conv(3, 4 * w, 4 * w);
   const b = 8 * w;
@@ -42,7 +42,9 @@ function handCount(w: number, dense: 1 | 3, channels = 1): number {
   if (dense === 3) n += conv(3, b, b) + conv(3, b, b) + conv(3, 2 * b, b) + conv(3, b, b);
   let from = b;
   for (const f of [4 * w, 2 * w, w]) {
-    n += 2 * 2 * f * from + f + 4 * f + lstm(f, f / 2) + conv(3, f / 2, f) + conv(3, f, f);
+    // deconv, batch norm (4 per channel), then the ConvLSTM into f/2, or both maps (2f) concatenated
+    n += 2 * 2 * f * from + f + 4 * f + conv(3, f, f) +
+      (skip === "convlstm" ? lstm(f, f / 2) + conv(3, f / 2, f) : conv(3, 2 * f, f));
     from = f;
   }
   return n + conv(3, w, 2) + conv(1, 2, 1);
@@ -162,5 +164,23 @@ Deno.test("buildBcduNet() gives identical initial weights for one seed and other
     assertEquals(differ.every((n) => /kernel/.test(n)), true, differ.join());
   } finally {
     [a, b, c].forEach((m) => m.dispose());
+  }
+});
+
+Deno.test("buildBcduNet() with skip concat has U-Net's concatenations and the hand count", () => {
+  const model = buildBcduNet(tf, { ...config(4), skip: "concat" }, 16, 1);
+  try {
+    assertEquals(model.countParams(), handCount(4, 1, 1, "concat"));
+    assertEquals(model.layers.some((l) => l.name.includes("convlstm")), false);
+    assertEquals(model.getLayer("up1_skip_concat").outputShape, [null, 4, 4, 32]);
+    // The layers both variants share start from the same weights.
+    const lstm = buildBcduNet(tf, config(4), 16, 1);
+    assertEquals(
+      Array.from(model.getLayer("head_sigmoid").getWeights()[0].dataSync()),
+      Array.from(lstm.getLayer("head_sigmoid").getWeights()[0].dataSync()),
+    );
+    lstm.dispose();
+  } finally {
+    model.dispose();
   }
 });

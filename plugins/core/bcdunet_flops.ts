@@ -30,6 +30,8 @@ export interface FlopsConfig {
   readonly channels?: number;
   /** Batch size (default 1). */
   readonly batch?: number;
+  /** The decoder's skip: `convlstm` (default) or `concat`. */
+  readonly skip?: "convlstm" | "concat";
 }
 
 /** One layer's forward cost. */
@@ -54,7 +56,7 @@ export interface LayerFlops {
  * ```
  */
 export function bcduNetLayerFlops(config: FlopsConfig): LayerFlops[] {
-  const { width, size, dense = 1, channels = 1, batch = 1 } = config;
+  const { width, size, dense = 1, channels = 1, batch = 1, skip = "convlstm" } = config;
   const layers: LayerFlops[] = [];
   const conv = (name: string, k: number, cin: number, cout: number, side: number) =>
     layers.push({ name, flops: 2 * k * k * cin * cout * side * side * batch });
@@ -82,13 +84,16 @@ export function bcduNetLayerFlops(config: FlopsConfig): LayerFlops[] {
     // Transposed 2×2 stride 2: one tap per output pixel.
     conv(`up${level}_deconv`, 1, c, f, side);
     const h = f / 2, steps = 2;
-    layers.push({
-      name: `up${level}_convlstm`,
-      // Every step's input convolution; the recurrent one from the second step
-      // on (the state starts at zero, and both implementations skip it then).
-      flops: 2 * 9 * (steps * f * 4 * h + (steps - 1) * h * 4 * h) * side * side * batch,
-    });
-    conv(`up${level}_conv1`, 3, h, f, side);
+    if (skip === "convlstm") {
+      layers.push({
+        name: `up${level}_convlstm`,
+        // Every step's input convolution; the recurrent one from the second step
+        // on (the state starts at zero, and both implementations skip it then).
+        flops: 2 * 9 * (steps * f * 4 * h + (steps - 1) * h * 4 * h) * side * side * batch,
+      });
+    }
+    // The first convolution takes the ConvLSTM's f/2 channels, or both maps (2f).
+    conv(`up${level}_conv1`, 3, skip === "convlstm" ? h : 2 * f, f, side);
     conv(`up${level}_conv2`, 3, f, f, side);
     c = f;
   }

@@ -39,3 +39,13 @@ Deno.test("per-layer counts: a 3×3 conv, the transposed conv and the ConvLSTM",
   assertEquals(layers.up1_convlstm, 2 * 9 * (2 * 32 * 64 + 16 * 64) * 12 * 12);
   assertEquals(Object.keys(layers).length, 3 * 2 + 2 + 3 * 4 + 2);
 });
+
+Deno.test("concatenation skips: no ConvLSTM, and the first decoder conv takes both maps", () => {
+  const lstm = bcduNetLayerFlops({ width: 8, size: 48 });
+  const concat = bcduNetLayerFlops({ width: 8, size: 48, skip: "concat" });
+  assertEquals(concat.some((l) => l.name.endsWith("_convlstm")), false);
+  const up1 = (layers: typeof lstm) => layers.find((l) => l.name === "up1_conv1")!.flops;
+  // up1 at 12×12 with f = 32: a 3×3 conv from 2f = 64 channels, against f/2 = 16.
+  assertEquals(up1(concat), 2 * 9 * 64 * 32 * 12 * 12);
+  assertEquals(up1(concat) / up1(lstm), 4);
+});

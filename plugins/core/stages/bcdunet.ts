@@ -18,6 +18,10 @@ export const bcduNetOptions = z.object({
     .describe("Bottleneck blocks: 1, or 3 densely connected (BCDU-Net's D3)."),
   dropout: z.number().min(0).max(0.9).default(0.5)
     .describe("Dropout rate on the deepest skip and after each bottleneck block."),
+  skip: z.enum(["convlstm", "concat"]).default("convlstm").describe(
+    "How each decoder level takes its encoder map: `convlstm` (the paper's two-step " +
+      "ConvLSTM2D) or `concat` (U-Net's concatenation), for ablations.",
+  ),
 }).strict();
 
 /** The options of `core/bcdunet` after defaults. */
@@ -30,8 +34,17 @@ export const bcduNet = defineStage({
   description: "Encoder–ConvLSTM–decoder (BCDU-Net style) with a sigmoid output.",
   options: bcduNetOptions,
   plan(options, _data, context) {
+    // Counting needs shapes, not values: tfjs's orthogonal initialiser runs a QR
+    // decomposition that takes minutes at width 64, so the plan builds with zeros there.
+    const shapesOnly = {
+      ...context.tf,
+      initializers: {
+        ...context.tf.initializers,
+        orthogonal: () => context.tf.initializers.zeros(),
+      },
+    } as typeof context.tf;
     const layers = (size: number, channels: number) => {
-      const model = buildBcduNet(context.tf, { ...options, seed: 1 }, size, channels);
+      const model = buildBcduNet(shapesOnly, { ...options, seed: 1 }, size, channels);
       const list = model.layers.filter((l) => l.weights.length)
         .map((l) => ({ name: l.name, parameters: l.countParams() }));
       model.dispose();
@@ -45,14 +58,22 @@ export const bcduNet = defineStage({
         parameters,
         layers,
         forwardFlops: (size: number, channels: number) =>
-          bcduNetForwardFlops({ width: options.width, dense: options.dense, size, channels }),
+          bcduNetForwardFlops({
+            width: options.width,
+            dense: options.dense,
+            size,
+            channels,
+            skip: options.skip,
+          }),
       },
       lines: [
         `BCDU-Net: widths ${[1, 2, 4, 8].map((m) => options.width * m).join(", ")}, ` +
         `${
           options.dense === 3 ? "3 densely connected bottleneck blocks" : "1 bottleneck block"
         }, ` +
-        `dropout ${options.dropout}, ConvLSTM skips, sigmoid output`,
+        `dropout ${options.dropout}, ${
+          options.skip === "convlstm" ? "ConvLSTM" : "concatenation"
+        } skips, sigmoid output`,
       ],
     };
   },
