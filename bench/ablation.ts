@@ -1,0 +1,142 @@
+/**
+ * The ablation table of issue 7: `recipes/drive.yaml` and one variant per
+ * component (preprocessing, augmentation, the schedule, the ConvLSTM skip,
+ * synthetic pretraining), each a full run through the CLI, tabulated with
+ * the commit, seed and wall time into `ABLATION.md`. Every row is measured;
+ * rows not run keep their earlier values and say when they were measured.
+ *
+ * ```sh
+ * deno run -A bench/ablation.ts                       # every variant (hours on 2 cores)
+ * deno run -A bench/ablation.ts --only baseline,concat  # some of them
+ * deno run -A bench/ablation.ts --set train.epochs=1    # applied to every variant (a proxy)
+ * ```
+ *
+ * Settings are chosen on the validation images, never on the test set: the
+ * table shows test metrics only to report the finished variants.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { writeFileAtomic } from "../mod.ts";
+
+/** One row: what differs from drive.yaml, as recipe and `--set` overrides. */
+interface Variant {
+  readonly name: string;
+  readonly what: string;
+  readonly recipe: string;
+  readonly sets: readonly string[];
+}
+
+const VARIANTS: readonly Variant[] = [
+  { name: "baseline", what: "drive.yaml as it is", recipe: "recipes/drive.yaml", sets: [] },
+  {
+    name: "no-preprocessing",
+    what: "grey ÷ 255 only (no z-score, CLAHE or gamma)",
+    recipe: "recipes/drive.yaml",
+    sets: [
+      "preprocess=[{use: core/retina_preprocess, with: {standardize: false, clahe: null, gamma: null}}]",
+    ],
+  },
+  {
+    name: "no-augmentation",
+    what: "no flips or turns",
+    recipe: "recipes/drive.yaml",
+    sets: ["augment=null"],
+  },
+  {
+    name: "no-schedule",
+    what: "SGD at a constant learning rate",
+    recipe: "recipes/drive.yaml",
+    sets: ["train.schedule={use: core/constant}"],
+  },
+  {
+    name: "concat",
+    what: "U-Net concatenation instead of the ConvLSTM skips",
+    recipe: "recipes/drive.yaml",
+    sets: ["model.skip=concat"],
+  },
+  {
+    name: "pretrained",
+    what: "started from synthetic-pretrain.yaml's network (run that first)",
+    recipe: "recipes/drive-finetune.yaml",
+    sets: [],
+  },
+];
+
+const METRICS = ["auc", "f1", "accuracy", "sensitivity", "specificity", "precision"] as const;
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    only: { type: "string" },
+    set: { type: "string", multiple: true },
+    output: { type: "string", default: "ABLATION.md" },
+  },
+});
+const only = values.only?.split(",");
+const unknown = only?.filter((n) => !VARIANTS.some((v) => v.name === n)) ?? [];
+if (unknown.length) {
+  console.error(`unknown variant(s) ${unknown.join(", ")}; ${VARIANTS.map((v) => v.name)}`);
+  Deno.exit(2);
+}
+const commit = new TextDecoder().decode(
+  (await new Deno.Command("git", { args: ["rev-parse", "--short", "HEAD"] }).output()).stdout,
+).trim();
+
+/** Earlier rows of the table, by variant name, kept when a variant is not rerun. */
+async function earlierRows(file: string): Promise<Map<string, string>> {
+  const rows = new Map<string, string>();
+  try {
+    for (const line of (await Deno.readTextFile(file)).split("\n")) {
+      const name = /^\| `([^`]+)` \|/.exec(line)?.[1];
+      if (name) rows.set(name, line);
+    }
+  } catch { /* no table yet */ }
+  return rows;
+}
+
+const rows = await earlierRows(values.output!);
+for (const variant of VARIANTS.filter((v) => !only || only.includes(v.name))) {
+  const output = await Deno.makeTempDir({ prefix: `capillary-ablation-${variant.name}-` });
+  const sets = [...variant.sets, ...(values.set ?? [])].flatMap((s) => ["--set", s]);
+  console.log(`▶ ${variant.name}: deno task run ${variant.recipe} ${sets.join(" ")}`);
+  const started = performance.now();
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "cli.ts", "run", variant.recipe, ...sets, "--output", output],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  const minutes = (performance.now() - started) / 60_000;
+  if (code !== 0) {
+    console.error(`${variant.name} failed (exit ${code}); its row is left as it was`);
+    continue;
+  }
+  const [name] = [...Deno.readDirSync(output)].map((e) => e.name);
+  const [run] = [...Deno.readDirSync(`${output}/${name}`)].map((e) => e.name);
+  const summary = JSON.parse(await Deno.readTextFile(`${output}/${name}/${run}/metrics.json`));
+  const cells = METRICS.map((m) => (summary.metrics[m] as number).toFixed(4));
+  const extra = values.set?.length ? `; --set ${values.set.join(" ")}` : "";
+  rows.set(
+    variant.name,
+    `| \`${variant.name}\` | ${variant.what}${extra} | ${cells.join(" | ")} | ${
+      minutes.toFixed(1)
+    } | ${commit}, ${new Date().toISOString().slice(0, 10)} |`,
+  );
+  await Deno.remove(output, { recursive: true });
+}
+
+const table = [
+  "# Ablation of recipes/drive.yaml",
+  "",
+  "Written by `deno run -A bench/ablation.ts`: each row a full run from the command line on the",
+  "machine named below, DRIVE test set (20 images, FOV, threshold 0.5), seed of the recipe.",
+  "",
+  `Machine: ${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores.`,
+  "",
+  "| variant | what differs | AUC | F1 | Acc | Se | Sp | Precision | minutes | measured at |",
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+  ...VARIANTS.map((v) => rows.get(v.name)).filter((r): r is string => r !== undefined),
+  "",
+].join("\n");
+await writeFileAtomic(values.output!, table);
+console.log(`Wrote ${values.output}`);
