@@ -34,7 +34,7 @@ import {
 } from "../../mod.ts";
 import { estimateFov } from "./image/fov.ts";
 import { readImage } from "./image/read_image.ts";
-import { slidingWindowPredict, windowOrigins } from "./patches/sliding_window.ts";
+import { predictWindows, windowCount } from "./patches/predict_windows.ts";
 
 /** Options of {@link predictImages}. */
 export interface PredictOptions {
@@ -153,12 +153,7 @@ export async function predictImages(
   copyWeightsByLayer(saved, model, modelDir);
   saved.dispose();
 
-  const total = data.test.reduce(
-    (n, s) =>
-      n + windowOrigins(s.image.width, window, stride).length *
-        windowOrigins(s.image.height, window, stride).length,
-    0,
-  );
+  const total = data.test.reduce((n, s) => n + windowCount(s.image, window, stride), 0);
   const task = progress.task(`predict ${data.test.length} images`, total);
   let done = 0;
   const written: Prediction[] = [];
@@ -168,19 +163,14 @@ export async function predictImages(
         `Cannot predict ${sample.source}: ${sample.image.channels} channels after preprocessing, the network takes ${channels}`,
       );
     }
-    const probability = await slidingWindowPredict(
+    const probability = await predictWindows(
+      tf,
+      model,
       sample.image,
       window,
       stride,
-      async (batch, n) => {
-        const x = tf.tensor4d(batch, [n, window, window, channels]);
-        const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
-        const values = await y.data() as Float32Array;
-        tf.dispose([x, y]);
-        task.update(done += n);
-        return values;
-      },
       options.batchSize ?? evaluate?.batchSize ?? 16,
+      (n) => task.update(done += n),
     );
     const binary: Raster = {
       ...probability,

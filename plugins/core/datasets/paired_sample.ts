@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DataError, type Raster, type Sample } from "../../../mod.ts";
+import { DataError, type DataPlan, type Raster, type Sample } from "../../../mod.ts";
 import { binarize } from "../image/binarize.ts";
 import { readImage } from "../image/read_image.ts";
 import { toGray } from "../image/to_gray.ts";
@@ -78,4 +78,23 @@ export async function readPairedSamples(samples: readonly SampleFiles[]): Promis
   const out: Sample[] = [];
   for (const files of samples) out.push(await readPairedSample(files));
   return out;
+}
+
+/**
+ * A load stage's plan from its file lists: the counts, and the size and
+ * channels of the first training image (the only one read).
+ *
+ * @param train The training samples' files.
+ * @param test The test samples' files.
+ * @returns The plan, and the first image's `width×height×channels`.
+ */
+export async function pairedDataPlan(
+  train: readonly SampleFiles[],
+  test: readonly SampleFiles[],
+): Promise<{ plan: DataPlan; shape: string }> {
+  const { width, height, channels } = await readImage(train[0].image);
+  return {
+    plan: { train: train.length, test: test.length, height, width, channels },
+    shape: `${width}×${height}×${channels}`,
+  };
 }

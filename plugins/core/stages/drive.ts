@@ -8,8 +8,12 @@
  */
 import { z } from "zod";
 import { DataError, defineStage } from "../../../mod.ts";
-import { readImage } from "../image/read_image.ts";
-import { readPairedSamples, sampleFilePaths, type SampleFiles } from "../datasets/paired_sample.ts";
+import {
+  pairedDataPlan,
+  readPairedSamples,
+  sampleFilePaths,
+  type SampleFiles,
+} from "../datasets/paired_sample.ts";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 
@@ -124,18 +128,12 @@ export const drive = defineStage({
     const root = await findDriveRoot(options.root, context.recipeDir);
     const train = await splitFiles(root, "training", options.trainLimit);
     const test = await splitFiles(root, "test", options.testLimit);
-    const first = await readImage(train[0].image);
+    const { plan, shape } = await pairedDataPlan(train, test);
     return {
-      output: {
-        train: train.length,
-        test: test.length,
-        height: first.height,
-        width: first.width,
-        channels: first.channels,
-      },
+      output: plan,
       lines: [
         `DRIVE at ${root}: ${train.length} training and ${test.length} test images`,
-        `→ images ${first.width}×${first.height}×${first.channels}, vessel masks and FOV masks ${first.width}×${first.height}`,
+        `→ images ${shape}, vessel masks and FOV masks ${plan.width}×${plan.height}`,
       ],
     };
   },

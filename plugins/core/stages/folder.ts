@@ -18,8 +18,12 @@
  */
 import { z } from "zod";
 import { DataError, defineStage } from "../../../mod.ts";
-import { readPairedSamples, sampleFilePaths, type SampleFiles } from "../datasets/paired_sample.ts";
-import { readImage } from "../image/read_image.ts";
+import {
+  pairedDataPlan,
+  readPairedSamples,
+  sampleFilePaths,
+  type SampleFiles,
+} from "../datasets/paired_sample.ts";
 import { estimateFov } from "../image/fov.ts";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 
@@ -137,18 +141,12 @@ export const folder = defineStage({
     const root = rootOf(options, context.recipeDir);
     const train = await folderSplitFiles(root, options.train, options.trainLimit);
     const test = await folderSplitFiles(root, options.test, options.testLimit);
-    const first = await readImage(train[0].image);
+    const { plan, shape } = await pairedDataPlan(train, test);
     return {
-      output: {
-        train: train.length,
-        test: test.length,
-        height: first.height,
-        width: first.width,
-        channels: first.channels,
-      },
+      output: plan,
       lines: [
         `${options.name} at ${root}: ${train.length} training and ${test.length} test samples`,
-        `→ images ${first.width}×${first.height}×${first.channels} (the first), masks and FOV masks`,
+        `→ images ${shape} (the first), masks and FOV masks`,
       ],
     };
   },

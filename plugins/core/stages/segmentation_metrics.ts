@@ -46,7 +46,8 @@ import {
   ThresholdScorer,
 } from "../metrics/segmentation_metrics.ts";
 import { bestF1Threshold, THRESHOLD_BINS, ThresholdHistogram } from "../metrics/threshold.ts";
-import { slidingWindowPredict, windowOrigins } from "../patches/sliding_window.ts";
+import { predictWindows, windowCount } from "../patches/predict_windows.ts";
+import { windowOrigins } from "../patches/sliding_window.ts";
 import { segmentationOverlay } from "../report/overlay.ts";
 import type { ReportImage } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
@@ -161,14 +162,8 @@ export const segmentationMetrics = defineStage({
     try {
       // By layer name: a network trained with frozen layers lists its weights in another order.
       copyWeightsByLayer(trained.model, model, "the trained network");
-      const channels = trained.channels;
       const windowsOf = (samples: readonly Sample[]) =>
-        samples.reduce(
-          (n, s) =>
-            n + windowOrigins(s.image.width, window, stride).length *
-              windowOrigins(s.image.height, window, stride).length,
-          0,
-        );
+        samples.reduce((n, s) => n + windowCount(s.image, window, stride), 0);
       const windows = windowsOf(data.test) + windowsOf(validation);
       progress.info(
         `predicting ${data.test.length} test ` +
@@ -178,20 +173,14 @@ export const segmentationMetrics = defineStage({
       const task = progress.task("predict", windows);
       let done = 0;
       const predict = (sample: Sample) =>
-        slidingWindowPredict(
+        predictWindows(
+          tf,
+          model,
           sample.image,
           window,
           stride,
-          async (batch, n) => {
-            const x = tf.tensor4d(batch, [n, window, window, channels]);
-            const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
-            const values = await y.data() as Float32Array;
-            tf.dispose([x, y]);
-            done += n;
-            task.update(done);
-            return values;
-          },
           options.batchSize,
+          (n) => task.update(done += n),
         );
 
       // The threshold, from the validation images alone: before any test image is seen.
