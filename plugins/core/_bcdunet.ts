@@ -32,6 +32,12 @@ export interface BcduNetConfig {
    * channel concatenation), for the ablation. Default `convlstm`.
    */
   readonly skip?: "convlstm" | "concat";
+  /**
+   * Batch-normalise every 3×3 convolution (conv → BN → ReLU, the convolution
+   * without bias). The paper normalises only after the transposed
+   * convolutions. Default false.
+   */
+  readonly batchNorm?: boolean;
 }
 
 type Sym = import("@tensorflow/tfjs").SymbolicTensor;
@@ -85,17 +91,26 @@ function build(
   const random = new Random(config.seed);
   const seed = () => random.int(2 ** 31);
   const L = tf.layers;
-  const conv = (filters: number, name: string) =>
-    L.conv2d({
-      filters,
-      kernelSize: 3,
-      padding: "same",
-      activation: "relu",
-      kernelInitializer: tf.initializers.heNormal({ seed: seed() }),
-      name,
-    });
   const apply = (layer: { apply(x: Sym | Sym[]): unknown }, x: Sym | Sym[]) =>
     layer.apply(x) as Sym;
+  /** A 3×3 convolution with ReLU, batch-normalised in between when asked. */
+  const conv = (filters: number, name: string) => (from: Sym) => {
+    const convolved = apply(
+      L.conv2d({
+        filters,
+        kernelSize: 3,
+        padding: "same",
+        activation: config.batchNorm ? "linear" : "relu",
+        useBias: !config.batchNorm,
+        kernelInitializer: tf.initializers.heNormal({ seed: seed() }),
+        name,
+      }),
+      from,
+    );
+    if (!config.batchNorm) return convolved;
+    const normalised = apply(L.batchNormalization({ axis: 3, name: `${name}_bn` }), convolved);
+    return apply(L.activation({ activation: "relu", name: `${name}_relu` }), normalised);
+  };
 
   const input = tf.input({ shape: [size, size, channels], name: "image" });
   let x: Sym = input;
@@ -103,8 +118,8 @@ function build(
   let side = size;
   for (let level = 1; level <= 3; level++) {
     const filters = config.width * 2 ** (level - 1);
-    x = apply(conv(filters, `down${level}_conv1`), x);
-    x = apply(conv(filters, `down${level}_conv2`), x);
+    x = conv(filters, `down${level}_conv1`)(x);
+    x = conv(filters, `down${level}_conv2`)(x);
     // The deepest encoder map is dropped out only on its way to the skip.
     const skip = level === 3
       ? apply(L.dropout({ rate: config.dropout, seed: seed(), name: "down3_skip_dropout" }), x)
@@ -116,8 +131,8 @@ function build(
 
   const bottleneckFilters = config.width * 8;
   const block = (from: Sym, k: number) => {
-    let y = apply(conv(bottleneckFilters, `bottleneck${k}_conv1`), from);
-    y = apply(conv(bottleneckFilters, `bottleneck${k}_conv2`), y);
+    let y = conv(bottleneckFilters, `bottleneck${k}_conv1`)(from);
+    y = conv(bottleneckFilters, `bottleneck${k}_conv2`)(y);
     return apply(
       L.dropout({ rate: config.dropout, seed: seed(), name: `bottleneck${k}_dropout` }),
       y,
@@ -167,10 +182,10 @@ function build(
         sequence,
       );
     }
-    x = apply(conv(filters, `up${level}_conv1`), x);
-    x = apply(conv(filters, `up${level}_conv2`), x);
+    x = conv(filters, `up${level}_conv1`)(x);
+    x = conv(filters, `up${level}_conv2`)(x);
   }
-  x = apply(conv(2, "head_conv"), x);
+  x = conv(2, "head_conv")(x);
   const output = apply(
     L.conv2d({
       filters: 1,

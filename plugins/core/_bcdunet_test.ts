@@ -184,3 +184,24 @@ Deno.test("buildBcduNet() with skip concat has U-Net's concatenations and the ha
     model.dispose();
   }
 });
+
+Deno.test("buildBcduNet() with batchNorm puts BN between each 3×3 convolution and its ReLU", () => {
+  // Each of the 15 3×3 convolutions (filters 44w + 2 in all) drops its bias (−1 per
+  // filter) and gains a batch norm (+4 per filter): 3·(44w + 2) more parameters.
+  const w = 4;
+  const model = buildBcduNet(tf, { ...config(w), batchNorm: true }, 16, 1);
+  try {
+    assertEquals(model.countParams(), handCount(w, 1) + 3 * (44 * w + 2));
+    const names = model.layers.map((l) => l.name);
+    const i = names.indexOf("down1_conv1");
+    assertEquals(names.slice(i, i + 3), ["down1_conv1", "down1_conv1_bn", "down1_conv1_relu"]);
+    assertEquals(model.getLayer("head_conv_bn").getWeights()[0].shape, [2]);
+    const y = tf.tidy(() =>
+      (model.predict(tf.randomUniform([2, 16, 16, 1], 0, 1, "float32", 5)) as tf.Tensor)
+        .dataSync()
+    );
+    assertEquals(y.every((v) => v > 0 && v < 1), true);
+  } finally {
+    model.dispose();
+  }
+});

@@ -18,6 +18,10 @@ export const bcduNetOptions = z.object({
     .describe("Bottleneck blocks: 1, or 3 densely connected (BCDU-Net's D3)."),
   dropout: z.number().min(0).max(0.9).default(0.5)
     .describe("Dropout rate on the deepest skip and after each bottleneck block."),
+  batchNorm: z.boolean().default(false).describe(
+    "Batch-normalise every 3×3 convolution (conv → BN → ReLU). The paper normalises only after " +
+      "the transposed convolutions; narrow networks under plain SGD lose many ReLU units without it.",
+  ),
   skip: z.enum(["convlstm", "concat"]).default("convlstm").describe(
     "How each decoder level takes its encoder map: `convlstm` (the paper's two-step " +
       "ConvLSTM2D) or `concat` (U-Net's concatenation), for ablations.",
@@ -73,7 +77,7 @@ export const bcduNet = defineStage({
         }, ` +
         `dropout ${options.dropout}, ${
           options.skip === "convlstm" ? "ConvLSTM" : "concatenation"
-        } skips, sigmoid output`,
+        } skips${options.batchNorm ? ", batch norm after every convolution" : ""}, sigmoid output`,
       ],
     };
   },
