@@ -26,6 +26,8 @@ interface Variant {
   readonly what: string;
   readonly recipe: string;
   readonly sets: readonly string[];
+  /** Takes `--from` as its `model.from` (the pretrained network). */
+  readonly takesFrom?: boolean;
 }
 
 const VARIANTS: readonly Variant[] = [
@@ -61,6 +63,7 @@ const VARIANTS: readonly Variant[] = [
     what: "started from synthetic-pretrain.yaml's network (run that first)",
     recipe: "recipes/drive-finetune.yaml",
     sets: [],
+    takesFrom: true,
   },
 ];
 
@@ -100,7 +103,7 @@ async function earlierRows(file: string): Promise<Map<string, string>> {
 const rows = await earlierRows(values.output!);
 for (const variant of VARIANTS.filter((v) => !only || only.includes(v.name))) {
   const output = await Deno.makeTempDir({ prefix: `capillary-ablation-${variant.name}-` });
-  const from = variant.name === "pretrained" && values.from ? [`model.from=${values.from}`] : [];
+  const from = variant.takesFrom && values.from ? [`model.from=${values.from}`] : [];
   const sets = [...variant.sets, ...from, ...(values.set ?? [])].flatMap((s) => ["--set", s]);
   console.log(`▶ ${variant.name}: deno task run ${variant.recipe} ${sets.join(" ")}`);
   const started = performance.now();
@@ -121,10 +124,8 @@ for (const variant of VARIANTS.filter((v) => !only || only.includes(v.name))) {
   // The validation images' scores at the monitored best epoch: what settings are chosen on.
   const history = (await Deno.readTextFile(`${output}/${name}/${run}/history.jsonl`)).trim()
     .split("\n").map((l) => JSON.parse(l) as { valLoss?: number; valDice?: number });
-  const best = history.reduce((
-    a,
-    b,
-  ) => ((b.valLoss ?? Infinity) < (a.valLoss ?? Infinity) ? b : a));
+  const lossOf = (h: { valLoss?: number }) => h.valLoss ?? Infinity;
+  const best = history.reduce((a, b) => lossOf(b) < lossOf(a) ? b : a);
   const validation = [best.valLoss, best.valDice].map((v) => v?.toFixed(4) ?? "—");
   const extra = values.set?.length ? `; --set ${values.set.join(" ")}` : "";
   rows.set(

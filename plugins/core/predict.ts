@@ -34,7 +34,7 @@ import {
 } from "../../mod.ts";
 import { estimateFov } from "./image/fov.ts";
 import { readImage } from "./image/read_image.ts";
-import { predictWindows, windowCount } from "./patches/predict_windows.ts";
+import { predictWindows, windowCount, windowGeometry } from "./patches/predict_windows.ts";
 
 /** Options of {@link predictImages}. */
 export interface PredictOptions {
@@ -146,8 +146,7 @@ export async function predictImages(
   const evaluate = recipe.stages.get("evaluate")?.[0]?.options as
     | { window?: number | null; stride?: number | null; batchSize?: number }
     | undefined;
-  const window = evaluate?.window ?? trainSize;
-  const stride = evaluate?.stride ?? Math.max(1, Math.floor(window / 2));
+  const { window, stride } = windowGeometry(evaluate?.window, evaluate?.stride, trainSize);
   const channels = data.test[0].image.channels;
   const model = spec.build(window, channels);
   copyWeightsByLayer(saved, model, modelDir);

@@ -7,10 +7,39 @@
 import type { Raster, Tf } from "../../../mod.ts";
 import { slidingWindowPredict, windowOrigins } from "./sliding_window.ts";
 
-/** How many windows of `window` at `stride` cover `image`. */
-export function windowCount(image: Raster, window: number, stride: number): number {
-  return windowOrigins(image.width, window, stride).length *
-    windowOrigins(image.height, window, stride).length;
+/**
+ * The window and stride of whole-image prediction: unset, the window is the
+ * training patch side and the stride half the window.
+ *
+ * @param window The window side asked for, or null/undefined.
+ * @param stride The stride asked for, or null/undefined.
+ * @param patchSize The training patch side.
+ * @returns The window and stride to use.
+ *
+ * @example Usage
+ * ```ts
+ * import { windowGeometry } from "./predict_windows.ts";
+ * const { window, stride } = windowGeometry(null, undefined, 48);
+ * console.assert(window === 48 && stride === 24);
+ * ```
+ */
+export function windowGeometry(
+  window: number | null | undefined,
+  stride: number | null | undefined,
+  patchSize: number,
+): { window: number; stride: number } {
+  const side = window ?? patchSize;
+  return { window: side, stride: stride ?? Math.max(1, Math.floor(side / 2)) };
+}
+
+/** How many windows of `window` at `stride` cover an image of `size`. */
+export function windowCount(
+  size: { readonly width: number; readonly height: number },
+  window: number,
+  stride: number,
+): number {
+  return windowOrigins(size.width, window, stride).length *
+    windowOrigins(size.height, window, stride).length;
 }
 
 /**

@@ -46,8 +46,7 @@ import {
   ThresholdScorer,
 } from "../metrics/segmentation_metrics.ts";
 import { bestF1Threshold, THRESHOLD_BINS, ThresholdHistogram } from "../metrics/threshold.ts";
-import { predictWindows, windowCount } from "../patches/predict_windows.ts";
-import { windowOrigins } from "../patches/sliding_window.ts";
+import { predictWindows, windowCount, windowGeometry } from "../patches/predict_windows.ts";
 import { segmentationOverlay } from "../report/overlay.ts";
 import type { ReportImage } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
@@ -118,11 +117,9 @@ export const segmentationMetrics = defineStage({
     "Sliding-window prediction of the test images; pooled AUC, PR-AUC, F1, Acc, Se, Sp, precision, IoU, MCC and mean Dice inside the ROI, per-image scores, and a threshold chosen on validation images.",
   options: segmentationMetricsOptions,
   plan(options, { data, trained }) {
-    const window = options.window ?? trained.patchSize;
-    const stride = options.stride ?? Math.max(1, Math.floor(window / 2));
+    const { window, stride } = windowGeometry(options.window, options.stride, trained.patchSize);
     const per = data.height && data.width && stride <= window
-      ? windowOrigins(data.height, window, stride).length *
-        windowOrigins(data.width, window, stride).length
+      ? windowCount({ width: data.width, height: data.height }, window, stride)
       : undefined;
     const b = options.batchSize;
     return {
@@ -147,8 +144,7 @@ export const segmentationMetrics = defineStage({
   },
   async run(options, { data, trained }, context): Promise<Evaluation> {
     const { tf, progress } = context;
-    const window = options.window ?? trained.patchSize;
-    const stride = options.stride ?? Math.max(1, Math.floor(window / 2));
+    const { window, stride } = windowGeometry(options.window, options.stride, trained.patchSize);
     if (stride > window) {
       throw new CapillaryError(
         `Cannot evaluate: stride ${stride} is larger than window ${window}, so pixels would be skipped`,
