@@ -9,9 +9,10 @@ import { loadRecipe, type Progress, runRecipe } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { predictImages } from "../plugins/core/predict.ts";
 import { main } from "../cli.ts";
+import { DRIVE_ROOT } from "./drive_root.ts";
 
 const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
-const DRIVE = new URL("../../shared/data/DRIVE/test/images/", import.meta.url).pathname;
+const DRIVE = `${DRIVE_ROOT}/test/images/`;
 const silent: Progress = { info() {}, task: () => ({ update() {}, done() {} }) };
 const sanitizers = { sanitizeOps: false, sanitizeResources: false };
 

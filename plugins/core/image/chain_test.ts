@@ -5,8 +5,9 @@ import { clahe } from "./clahe.ts";
 import { gammaCorrect } from "./gamma.ts";
 import type { Raster } from "../../../pipeline/data.ts";
 import { assertAlmostEquals, assertEquals } from "../../../tests/assert.ts";
+import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 
-const DRIVE = new URL("../../../../shared/data/DRIVE/", import.meta.url).pathname;
+const DRIVE = `${DRIVE_ROOT}/`;
 
 function stats(values: ArrayLike<number>, keep: (i: number) => boolean = () => true) {
   let n = 0;

@@ -3,8 +3,9 @@ import { readImage } from "./read_image.ts";
 import type { Raster } from "../../../pipeline/data.ts";
 import { DataError } from "../../../pipeline/errors.ts";
 import { assertAlmostEquals, assertEquals, assertThrows } from "../../../tests/assert.ts";
+import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 
-const DRIVE = new URL("../../../../shared/data/DRIVE/", import.meta.url).pathname;
+const DRIVE = `${DRIVE_ROOT}/`;
 
 function grey(width: number, height: number, values: readonly number[]): Raster {
   return { width, height, channels: 1, data: Float32Array.from(values) };

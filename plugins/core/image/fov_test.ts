@@ -2,8 +2,9 @@ import { assertEquals } from "../../../tests/assert.ts";
 import { readBinaryMask } from "../datasets/paired_sample.ts";
 import { estimateFov, labelRegions } from "./fov.ts";
 import { readImage } from "./read_image.ts";
+import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 
-const DRIVE = new URL("../../../../shared/data/DRIVE/training", import.meta.url).pathname;
+const DRIVE = `${DRIVE_ROOT}/training`;
 
 /** A `w × h` grey raster from rows of digits (0-9 → 0-225). */
 function grid(rows: string[]) {

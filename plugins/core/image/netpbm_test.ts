@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "../../../tests/assert.ts";
 import { DataError } from "../../../mod.ts";
 import { decodeNetpbm } from "./netpbm.ts";
 import { decodeImage, readImage } from "./read_image.ts";
+import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const bytes = (header: string, body: number[]) => {
@@ -41,8 +42,7 @@ Deno.test("truncated pixels, a bad maxval and a broken header are errors naming 
 
 Deno.test("a DRIVE image saved as PPM decodes to the same values as its TIFF", async () => {
   const tiff = await readImage(
-    new URL("../../../../shared/data/DRIVE/training/images/21_training.tif", import.meta.url)
-      .pathname,
+    `${DRIVE_ROOT}/training/images/21_training.tif`,
   );
   const ppm = bytes(`P6\n${tiff.width} ${tiff.height}\n255\n`, Array.from(tiff.data));
   const decoded = await decodeImage(ppm, "21_training.ppm");

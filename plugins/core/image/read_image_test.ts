@@ -5,8 +5,9 @@ import { assertEquals, assertRejects } from "../../../tests/assert.ts";
 import type { Raster } from "../../../pipeline/data.ts";
 import { Image } from "imagescript";
 import UTIF from "utif2";
+import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 
-const DRIVE = new URL("../../../../shared/data/DRIVE/", import.meta.url).pathname;
+const DRIVE = `${DRIVE_ROOT}/`;
 
 /**
  * sha256 of each DRIVE TIFF's pixels as 584 x 565 x 3 interleaved RGB bytes,

@@ -6,8 +6,11 @@ import { readImage } from "../image/read_image.ts";
 import { DataError, Random, type RunFolder, type StageContext, tf } from "../../../mod.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
 import { join } from "node:path";
+import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 
-const DRIVE = new URL("../../../../shared/data/DRIVE", import.meta.url).pathname;
+const DRIVE = DRIVE_ROOT;
+/** Where findDriveRoot() looks without an option or $CAPILLARY_DRIVE: beside the checkout. */
+const DEFAULT_DRIVE = new URL("../../../../shared/data/DRIVE", import.meta.url).pathname;
 
 /** Every file of one training number (21) and one test number (01), DRIVE's layout. */
 const FILES = [
@@ -74,7 +77,9 @@ Deno.test("findDriveRoot() takes the option first, then $CAPILLARY_DRIVE, then t
     });
     // Without either, ../shared/data/DRIVE (from the working directory or the checkout).
     await withEnv(undefined, async () => {
-      assertEquals(await findDriveRoot(null, "/nonexistent"), DRIVE);
+      const present = await Deno.stat(DEFAULT_DRIVE).then(() => true, () => false);
+      if (present) assertEquals(await findDriveRoot(null, "/nonexistent"), DEFAULT_DRIVE);
+      else await assertRejects(() => findDriveRoot(null, "/nonexistent"), DataError);
     });
   } finally {
     await Deno.remove(a, { recursive: true });

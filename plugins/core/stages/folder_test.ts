@@ -3,8 +3,9 @@ import { DataError, encodeGrayPng } from "../../../mod.ts";
 import { quietStageContext } from "../../../tests/stage_context.ts";
 import { drive, driveOptions } from "./drive.ts";
 import { folder, folderOptions } from "./folder.ts";
+import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 
-const DRIVE = new URL("../../../../shared/data/DRIVE", import.meta.url).pathname;
+const DRIVE = DRIVE_ROOT;
 
 const context = () => quietStageContext("core/folder");
 

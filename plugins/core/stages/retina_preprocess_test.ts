@@ -11,8 +11,9 @@ import { clahe } from "../image/clahe.ts";
 import { gammaCorrect } from "../image/gamma.ts";
 import type { Raster, Sample, SegmentationData } from "../../../mod.ts";
 import { assertAlmostEquals, assertEquals } from "../../../tests/assert.ts";
+import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 
-const DRIVE = new URL("../../../../shared/data/DRIVE/", import.meta.url).pathname;
+const DRIVE = `${DRIVE_ROOT}/`;
 const W = 565, H = 584;
 
 const blank: Raster = { width: W, height: H, channels: 1, data: new Float32Array(W * H) };
