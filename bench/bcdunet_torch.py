@@ -4,7 +4,7 @@ layer for layer, timed for training steps on the CPU (or on a CUDA GPU with
 --device cuda).
 
     /usr/bin/python3 bench/bcdunet_torch.py --width 8 --patch 48 --batch 16 \
-        --steps 3 --threads 2 [--device cpu|cuda] [--data patches.f32]
+        --steps 3 --threads 2 [--device cpu|cuda] [--data patches.f32] [--batch-norm]
 
 Prints one JSON object: parameter counts, seconds per training step (mean
 after one warm-up step) split into forward (network + loss), backward
@@ -33,8 +33,16 @@ import torch
 from torch import nn
 
 
-def conv(cin, cout):
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU())
+def conv(cin, cout, batch_norm=False):
+    """3×3 same convolution and ReLU; with batch_norm, conv (no bias) → BN → ReLU
+    as core/bcdunet's `batchNorm` option builds it."""
+    if not batch_norm:
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU())
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01),
+        nn.ReLU(),
+    )
 
 
 def hard_sigmoid(x):
@@ -70,18 +78,19 @@ class ConvLSTM(nn.Module):
 
 
 class BcduNet(nn.Module):
-    def __init__(self, width, channels=1, dropout=0.5):
+    def __init__(self, width, channels=1, dropout=0.5, batch_norm=False):
         super().__init__()
         w = width
+        bn = batch_norm
         self.down = nn.ModuleList()
         c = channels
         for level in range(3):
             f = w * 2**level
-            self.down.append(nn.Sequential(conv(c, f), conv(f, f)))
+            self.down.append(nn.Sequential(conv(c, f, bn), conv(f, f, bn)))
             c = f
         self.pool = nn.MaxPool2d(2)
         self.skip_dropout = nn.Dropout(dropout)
-        self.bottleneck = nn.Sequential(conv(c, 8 * w), conv(8 * w, 8 * w), nn.Dropout(dropout))
+        self.bottleneck = nn.Sequential(conv(c, 8 * w, bn), conv(8 * w, 8 * w, bn), nn.Dropout(dropout))
         c = 8 * w
         self.deconv, self.lstm, self.up = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         for level in range(3):
@@ -95,9 +104,9 @@ class BcduNet(nn.Module):
                 )
             )
             self.lstm.append(ConvLSTM(f, f // 2))
-            self.up.append(nn.Sequential(conv(f // 2, f), conv(f, f)))
+            self.up.append(nn.Sequential(conv(f // 2, f, bn), conv(f, f, bn)))
             c = f
-        self.head = nn.Sequential(conv(c, 2), nn.Conv2d(2, 1, 1), nn.Sigmoid())
+        self.head = nn.Sequential(conv(c, 2, bn), nn.Conv2d(2, 1, 1), nn.Sigmoid())
 
     def forward(self, x):
         skips = []
@@ -123,6 +132,7 @@ def main():
     parser.add_argument("--data", default=None)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--batch-norm", action="store_true", help="BN after every 3×3 conv")
     args = parser.parse_args()
 
     cuda = args.device == "cuda"
@@ -134,7 +144,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    model = BcduNet(args.width).to(device)
+    model = BcduNet(args.width, batch_norm=args.batch_norm).to(device)
     model.train()
     trainable = sum(p.numel() for p in model.parameters())
     bn_stats = sum(
