@@ -9,10 +9,11 @@
  *
  * @module
  */
-import { loadRecipe, type SegmentationData } from "../mod.ts";
+import { loadRecipe } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { dataCacheKey, readCachedData, writeCachedData } from "../pipeline/run/data_cache.ts";
 import { quietStageContext } from "../tests/stage_context.ts";
+import { runDataStages } from "./recipe_data.ts";
 
 const cache = await Deno.makeTempDir({ prefix: "capillary-cache-bench-" });
 Deno.env.set("CAPILLARY_CACHE", cache);
@@ -22,18 +23,7 @@ const load = recipe.stages.get("load")![0], preprocess = recipe.stages.get("prep
 const context = (id: string) => quietStageContext(id, file.replace(/\/[^/]*$/, ""));
 for (let round = 1; round <= 2; round++) {
   let t0 = performance.now();
-  let data = await load.registered.stage.run(
-    load.options as never,
-    undefined as never,
-    context(load.id),
-  ) as SegmentationData;
-  for (const p of preprocess) {
-    data = await p.registered.stage.run(
-      p.options as never,
-      data as never,
-      context(p.id),
-    ) as SegmentationData;
-  }
+  const data = await runDataStages(recipe, file);
   const stages = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const files = await load.registered.stage.fingerprint!(load.options as never, context(load.id));

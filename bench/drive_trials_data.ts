@@ -14,26 +14,17 @@
  *
  * @module
  */
-import { loadRecipe, type SegmentationData } from "../mod.ts";
+import { loadRecipe } from "../mod.ts";
 import { stageRandom } from "../pipeline/random.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { splitByImage } from "../plugins/core/train/validation.ts";
-import { quietStageContext } from "../tests/stage_context.ts";
+import { runDataStages } from "./recipe_data.ts";
 
 const file = Deno.args[0] ?? new URL("../recipes/drive.yaml", import.meta.url).pathname;
 const out = Deno.args[1] ?? ".cache/trials";
 const { recipe } = await loadRecipe(file, { builtins: BUILTIN_PLUGINS });
 const stage = (kind: string) => recipe.stages.get(kind as never) ?? [];
-const dataStages = [...stage("load"), ...stage("preprocess")];
-let data = undefined as unknown as SegmentationData;
-for (const s of dataStages) {
-  const context = quietStageContext(s.id, file.replace(/\/[^/]*$/, ""));
-  data = await s.registered.stage.run(
-    s.options as never,
-    data as never,
-    context,
-  ) as SegmentationData;
-}
+const data = await runDataStages(recipe, file);
 const single = data.train.find((s) => s.image.channels !== 1);
 if (single) {
   throw new Error(`${single.id} has ${single.image.channels} channels; the trials take 1`);
@@ -42,7 +33,8 @@ if (single) {
 // The runner numbers stages in the order it runs them (load, preprocess,
 // augment, model, train) and seeds each from that number; core/train's first
 // fork splits off the validation images.
-const trainPosition = dataStages.length + stage("augment").length + stage("model").length + 1;
+const trainPosition = stage("load").length + stage("preprocess").length + stage("augment").length +
+  stage("model").length + 1;
 const trainOptions = stage("train")[0].options as { validation: { images: number } };
 const { validation } = splitByImage(
   data.train,
