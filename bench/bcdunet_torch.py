@@ -78,10 +78,11 @@ class ConvLSTM(nn.Module):
 
 
 class BcduNet(nn.Module):
-    def __init__(self, width, channels=1, dropout=0.5, batch_norm=False):
+    def __init__(self, width, channels=1, dropout=0.5, batch_norm=False, skip="convlstm"):
         super().__init__()
         w = width
         bn = batch_norm
+        self.skip = skip
         self.down = nn.ModuleList()
         c = channels
         for level in range(3):
@@ -103,8 +104,10 @@ class BcduNet(nn.Module):
                     nn.ReLU(),
                 )
             )
-            self.lstm.append(ConvLSTM(f, f // 2))
-            self.up.append(nn.Sequential(conv(f // 2, f, bn), conv(f, f, bn)))
+            # core/bcdunet's skip "concat": U-Net's channel concatenation in place of the ConvLSTM.
+            self.lstm.append(ConvLSTM(f, f // 2) if skip == "convlstm" else nn.Identity())
+            into = f // 2 if skip == "convlstm" else 2 * f
+            self.up.append(nn.Sequential(conv(into, f, bn), conv(f, f, bn)))
             c = f
         self.head = nn.Sequential(conv(c, 2, bn), nn.Conv2d(2, 1, 1), nn.Sigmoid())
 
@@ -117,7 +120,10 @@ class BcduNet(nn.Module):
         x = self.bottleneck(x)
         for level in range(3):
             x = self.deconv[level](x)
-            x = self.lstm[level]([skips[2 - level], x])  # the sequence [encoder, decoder]
+            if self.skip == "convlstm":
+                x = self.lstm[level]([skips[2 - level], x])  # the sequence [encoder, decoder]
+            else:
+                x = torch.cat([skips[2 - level], x], 1)
             x = self.up[level](x)
         return self.head(x)
 

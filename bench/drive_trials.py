@@ -41,6 +41,8 @@ def keras_init(model):
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
     for lstm in model.lstm:
+        if not hasattr(lstm, "recurrent_conv"):  # skip "concat": no ConvLSTM
+            continue
         w = lstm.recurrent_conv.weight
         nn.init.orthogonal_(w.view(w.shape[0], -1))
     nn.init.xavier_uniform_(model.head[1].weight)
@@ -77,6 +79,10 @@ def main():
     ap.add_argument("--momentum", type=float, default=0.9)
     ap.add_argument("--no-nesterov", action="store_true")
     ap.add_argument("--warmup", type=float, default=0.1, help="epochs of linear warm-up")
+    ap.add_argument("--flip", type=float, default=0.5, help="core/flip_rotate flip probability")
+    ap.add_argument("--rotate90", type=float, default=0.5, help="core/flip_rotate rotate90 probability")
+    ap.add_argument("--skip", choices=["convlstm", "concat"], default="convlstm")
+    ap.add_argument("--constant-lr", action="store_true", help="no warm-up or decay (no schedule)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -104,7 +110,7 @@ def main():
             ys.append(masks[i, y0 : y0 + a.patch, x0 : x0 + a.patch])
     patches, targets = np.stack(xs)[:, None], np.stack(ys)[:, None]
 
-    model = BcduNet(a.width, dropout=a.dropout, batch_norm=a.batch_norm)
+    model = BcduNet(a.width, dropout=a.dropout, batch_norm=a.batch_norm, skip=a.skip)
     keras_init(model)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=a.lr, momentum=a.momentum, nesterov=not a.no_nesterov
@@ -113,13 +119,16 @@ def main():
     steps = len(patches) // a.batch
 
     def rate(step):
+        if a.constant_lr:
+            return a.lr
         epoch = step / steps
         if epoch < a.warmup:
             return a.lr * epoch / a.warmup
         t = min(1.0, (epoch - a.warmup) / (a.epochs - a.warmup))
         return a.lr * (1 + math.cos(math.pi * t)) / 2
 
-    def validate():
+    def validate(flips=((),)):
+        """Scores on the validation images, each predicted once per flip (a tuple of axes) and averaged."""
         model.eval()
         probs, truth = [], []
         with torch.no_grad():
@@ -127,7 +136,11 @@ def main():
                 x = torch.from_numpy(images[i])[None, None]
                 # Reflect-pad to a multiple of 8 (three poolings), predict whole.
                 x = nn.functional.pad(x, (0, (-w) % 8, 0, (-h) % 8), mode="reflect")
-                p = model(x)[0, 0, :h, :w].numpy()
+                p = np.mean(
+                    [model(x.flip(f) if f else x).flip(f)[0, 0, :h, :w].numpy() if f
+                     else model(x)[0, 0, :h, :w].numpy() for f in flips],
+                    axis=0,
+                )
                 probs.append(p[fovs[i]])
                 truth.append(masks[i][fovs[i]] > 0.5)
         model.train()
@@ -147,10 +160,10 @@ def main():
         for b in range(steps):
             ids = order[b * a.batch : (b + 1) * a.batch]
             x, y = torch.from_numpy(patches[ids]), torch.from_numpy(targets[ids])
-            for j in range(len(ids)):  # core/flip_rotate: mirror p 0.5, 1–3 quarter turns p 0.5
-                if rng.random() < 0.5:
+            for j in range(len(ids)):  # core/flip_rotate: mirror p flip, 1–3 quarter turns p rotate90
+                if rng.random() < a.flip:
                     x[j], y[j] = x[j].flip(-1), y[j].flip(-1)
-                if rng.random() < 0.5:
+                if rng.random() < a.rotate90:
                     k = int(rng.integers(1, 4))
                     x[j], y[j] = torch.rot90(x[j], k, (1, 2)), torch.rot90(y[j], k, (1, 2))
             for group in optimizer.param_groups:
@@ -164,6 +177,10 @@ def main():
         row = {"epoch": epoch, "train_loss": float(np.mean(losses)), **validate()}
         row["seconds"] = round(time.time() - started)
         print(json.dumps(row), flush=True)
+    # Test-time flips, scored on the same validation images (axes 3: left-right, 2: up-down).
+    for name, flips in (("mirror", ((), (3,))), ("flips4", ((), (3,), (2,), (2, 3)))):
+        row = validate(flips)
+        print(json.dumps({"tta": name, "auc": row["auc"], "f1": row["f1"], "bce": row["bce"]}), flush=True)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,18 @@ Deno.test("plan describes each stage of drive-smoke with hand-checked shapes and
   }
 });
 
+Deno.test("plan describes whole-image prediction with test-time flips", async () => {
+  const { recipe } = await loadRecipe(SMOKE, {
+    builtins: [core],
+    overrides: ["evaluate.window=image", "evaluate.flips=[horizontal, vertical]"],
+  });
+  const text = formatPlan(recipe, await planRecipe(recipe));
+  // 565 × 584: the larger side, 584, is already a multiple of 8.
+  const expected = "2 test images each whole in one 584×584 window, each also mirrored " +
+    "horizontal and vertical (4 predictions averaged): input [1, 584, 584, 1]";
+  assertEquals(text.includes(expected), true, `${expected}\n--- in ---\n${text}`);
+});
+
 Deno.test("plan lists a plugin stage without a plan hook with its options only", async () => {
   const { recipe } = await loadRecipe(WITH_PLUGIN, { builtins: [core] });
   const planned = await planRecipe(recipe);

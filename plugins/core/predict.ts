@@ -1,8 +1,8 @@
 /**
  * `deno task predict`: a trained run's network applied to new images of any
  * size. Each image goes through the run's own preprocessing stages, then
- * sliding windows as the run's evaluation used them; the probability map and
- * the binary map at a threshold are written as PNGs.
+ * sliding windows and test-time flips as the run's evaluation used them; the
+ * probability map and the binary map at a threshold are written as PNGs.
  *
  * The run's preprocessing is re-run with the new images standing in for the
  * training set. For `core/retina_preprocess` that changes nothing: its
@@ -34,7 +34,14 @@ import {
 } from "../../mod.ts";
 import { estimateFov } from "./image/fov.ts";
 import { readImage } from "./image/read_image.ts";
-import { predictWindows, windowCount, windowGeometry } from "./patches/predict_windows.ts";
+import {
+  type FlipAxis,
+  flipCombinations,
+  predictWindows,
+  windowCount,
+  windowGeometry,
+  type WindowOption,
+} from "./patches/predict_windows.ts";
 
 /** Options of {@link predictImages}. */
 export interface PredictOptions {
@@ -144,15 +151,22 @@ export async function predictImages(
   const saved = await loadLayersModel(modelDir);
   const trainSize = saved.inputs[0].shape[1] ?? 48;
   const evaluate = recipe.stages.get("evaluate")?.[0]?.options as
-    | { window?: number | null; stride?: number | null; batchSize?: number }
+    | { window?: WindowOption; stride?: number | null; batchSize?: number; flips?: FlipAxis[] }
     | undefined;
-  const { window, stride } = windowGeometry(evaluate?.window, evaluate?.stride, trainSize);
+  const { window, stride } = windowGeometry(
+    evaluate?.window,
+    evaluate?.stride,
+    trainSize,
+    data.test.map((s) => s.image),
+  );
+  const flips = flipCombinations(evaluate?.flips ?? []);
   const channels = data.test[0].image.channels;
   const model = spec.build(window, channels);
   copyWeightsByLayer(saved, model, modelDir);
   saved.dispose();
 
-  const total = data.test.reduce((n, s) => n + windowCount(s.image, window, stride), 0);
+  const total = data.test.reduce((n, s) => n + windowCount(s.image, window, stride), 0) *
+    flips.length;
   const task = progress.task(`predict ${data.test.length} images`, total);
   let done = 0;
   const written: Prediction[] = [];
@@ -166,9 +180,7 @@ export async function predictImages(
       tf,
       model,
       sample.image,
-      window,
-      stride,
-      options.batchSize ?? evaluate?.batchSize ?? 16,
+      { window, stride, batchSize: options.batchSize ?? evaluate?.batchSize ?? 16, flips },
       (n) => task.update(done += n),
     );
     const binary: Raster = {

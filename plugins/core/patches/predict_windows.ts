@@ -5,31 +5,90 @@
  * @module
  */
 import type { Raster, Tf } from "../../../mod.ts";
+import { type Mirror, mirrorRaster } from "../image/mirror.ts";
 import { slidingWindowPredict, windowOrigins } from "./sliding_window.ts";
+
+/** The window option of whole-image prediction: a side, `"image"`, or unset (the training patch). */
+export type WindowOption = number | "image" | null | undefined;
 
 /**
  * The window and stride of whole-image prediction: unset, the window is the
- * training patch side and the stride half the window.
+ * training patch side and the stride half the window; `"image"`, one window
+ * per image, the largest image side rounded up to a multiple of 8 (the
+ * network pools three times), the rest of it padded with zeros.
  *
- * @param window The window side asked for, or null/undefined.
+ * @param window The window side asked for, `"image"`, or null/undefined.
  * @param stride The stride asked for, or null/undefined.
  * @param patchSize The training patch side.
+ * @param images The images to predict; needed for `"image"`.
  * @returns The window and stride to use.
+ * @throws {RangeError} For `"image"` without images.
  *
  * @example Usage
  * ```ts
  * import { windowGeometry } from "./predict_windows.ts";
  * const { window, stride } = windowGeometry(null, undefined, 48);
  * console.assert(window === 48 && stride === 24);
+ * // DRIVE's 565 × 584 images whole: one 584 × 584 window each
+ * console.assert(windowGeometry("image", null, 48, [{ width: 565, height: 584 }]).window === 584);
  * ```
  */
 export function windowGeometry(
-  window: number | null | undefined,
+  window: WindowOption,
   stride: number | null | undefined,
   patchSize: number,
+  images: readonly { readonly width: number; readonly height: number }[] = [],
 ): { window: number; stride: number } {
+  if (window === "image") {
+    if (!images.length) throw new RangeError('window "image" needs the images to predict');
+    const side = Math.max(...images.map((i) => Math.max(i.width, i.height)));
+    const whole = Math.ceil(side / 8) * 8;
+    return { window: whole, stride: whole };
+  }
   const side = window ?? patchSize;
   return { window: side, stride: stride ?? Math.max(1, Math.floor(side / 2)) };
+}
+
+/** The test-time flip axes an evaluation may name. */
+export type FlipAxis = "horizontal" | "vertical";
+
+/**
+ * Every combination of the named mirror axes, the unmirrored one first: what
+ * test-time flips predict and average (`2^axes` predictions per image).
+ *
+ * @param axes Axes to mirror along; repeats count once.
+ * @returns 1, 2 or 4 mirrors.
+ *
+ * @example Usage
+ * ```ts
+ * import { flipCombinations } from "./predict_windows.ts";
+ * console.assert(flipCombinations([]).length === 1);
+ * console.assert(flipCombinations(["horizontal", "vertical"]).length === 4);
+ * ```
+ */
+export function flipCombinations(axes: readonly FlipAxis[]): Mirror[] {
+  const mirrors: Mirror[] = [{ horizontal: false, vertical: false }];
+  if (axes.includes("horizontal")) mirrors.push({ horizontal: true, vertical: false });
+  if (axes.includes("vertical")) {
+    for (const m of [...mirrors]) mirrors.push({ horizontal: m.horizontal, vertical: true });
+  }
+  return mirrors;
+}
+
+/** How {@link predictWindows} predicts an image. */
+export interface WindowPrediction {
+  /** The model's input side. */
+  readonly window: number;
+  /** The step between windows, 1..window. */
+  readonly stride: number;
+  /** The most windows per prediction. */
+  readonly batchSize: number;
+  /**
+   * The image is predicted once per mirror (see {@link flipCombinations}),
+   * each prediction mirrored back, and the predictions averaged. Default:
+   * the image as it is, once.
+   */
+  readonly flips?: readonly Mirror[];
 }
 
 /** How many windows of `window` at `stride` cover an image of `size`. */
@@ -44,43 +103,56 @@ export function windowCount(
 
 /**
  * Predicts `image` with `model` (input `window × window × image.channels`),
- * overlaps averaged (see {@link slidingWindowPredict}).
+ * overlaps averaged (see {@link slidingWindowPredict}), and with test-time
+ * flips the mirrored predictions averaged too.
  *
  * @param tf The TensorFlow.js runtime.
- * @param model The network, built for `window`.
+ * @param model The network, built for `how.window`.
  * @param image The image.
- * @param window The model's input side.
- * @param stride The step between windows.
- * @param batchSize The most windows per prediction.
+ * @param how Window, stride, batch size and flips.
  * @param onWindows Called with how many windows each batch predicted (progress).
  * @returns The probability map, one channel.
  *
  * @example Usage
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { predictWindows } from "./predict_windows.ts";
+ * import { flipCombinations, predictWindows } from "./predict_windows.ts";
  * const input = tf.input({ shape: [4, 4, 1] });
  * const model = tf.model({ inputs: input, outputs: tf.layers.activation({ activation: "linear" }).apply(input) as tf.SymbolicTensor });
  * const image = { width: 6, height: 5, channels: 1, data: new Float32Array(30).map((_, i) => i) };
- * const out = await predictWindows(tf, model, image, 4, 2, 8);
+ * const out = await predictWindows(tf, model, image, { window: 4, stride: 2, batchSize: 8 });
  * console.assert(out.data.every((v, i) => v === i));
+ * // an identity model is unchanged by flips: each is undone before averaging
+ * const flipped = await predictWindows(tf, model, image, {
+ *   window: 4, stride: 2, batchSize: 8, flips: flipCombinations(["horizontal", "vertical"]),
+ * });
+ * console.assert(flipped.data.every((v, i) => v === i));
  * ```
  */
-export function predictWindows(
+export async function predictWindows(
   tf: Tf,
   model: import("@tensorflow/tfjs").LayersModel,
   image: Raster,
-  window: number,
-  stride: number,
-  batchSize: number,
+  how: WindowPrediction,
   onWindows: (n: number) => void = () => {},
 ): Promise<Raster> {
-  return slidingWindowPredict(image, window, stride, async (batch, n) => {
-    const x = tf.tensor4d(batch, [n, window, window, image.channels]);
-    const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
-    const values = await y.data() as Float32Array;
-    tf.dispose([x, y]);
-    onWindows(n);
-    return values;
-  }, batchSize);
+  const { window, stride, batchSize } = how;
+  const flips = how.flips?.length ? how.flips : [{ horizontal: false, vertical: false }];
+  const once = (input: Raster) =>
+    slidingWindowPredict(input, window, stride, async (batch, n) => {
+      const x = tf.tensor4d(batch, [n, window, window, input.channels]);
+      const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
+      const values = await y.data() as Float32Array;
+      tf.dispose([x, y]);
+      onWindows(n);
+      return values;
+    }, batchSize);
+  const mean = new Float32Array(image.width * image.height);
+  for (const mirror of flips) {
+    const mirrored = mirror.horizontal || mirror.vertical;
+    const predicted = await once(mirrored ? mirrorRaster(image, mirror) : image);
+    const back = mirrored ? mirrorRaster(predicted, mirror) : predicted;
+    for (let i = 0; i < mean.length; i++) mean[i] += back.data[i] / flips.length;
+  }
+  return { width: image.width, height: image.height, channels: 1, data: mean };
 }

@@ -1,6 +1,8 @@
 /**
  * `core/segmentation_metrics`: predicts every test image by sliding windows
- * (overlaps averaged), writes each probability map as an 8-bit grey PNG, and
+ * (overlaps averaged) or whole (`window: image`), optionally also mirrored
+ * (`flips`, the predictions mirrored back and averaged), writes each
+ * probability map as an 8-bit grey PNG, and
  * scores all test images pooled, counting only pixels inside each image's
  * region of interest:
  *
@@ -46,18 +48,27 @@ import {
   ThresholdScorer,
 } from "../metrics/segmentation_metrics.ts";
 import { bestF1Threshold, THRESHOLD_BINS, ThresholdHistogram } from "../metrics/threshold.ts";
-import { predictWindows, windowCount, windowGeometry } from "../patches/predict_windows.ts";
+import {
+  flipCombinations,
+  predictWindows,
+  windowCount,
+  windowGeometry,
+} from "../patches/predict_windows.ts";
 import { segmentationOverlay } from "../report/overlay.ts";
 import type { ReportImage } from "../report/report_html.ts";
 import { writeReport } from "../report/write_report.ts";
 
 /** Options of `core/segmentation_metrics`. */
 export const segmentationMetricsOptions = z.object({
-  window: z.number().int().min(8).multipleOf(8).nullable().default(null).describe(
-    "Side of the prediction windows (a multiple of 8; the network is fully convolutional). null: the training patch size.",
-  ),
+  window: z.union([z.number().int().min(8).multipleOf(8), z.literal("image")]).nullable()
+    .default(null).describe(
+      'Side of the prediction windows (a multiple of 8; the network is fully convolutional). "image": each image whole, in one window of its larger side rounded up to a multiple of 8. null: the training patch size.',
+    ),
   stride: z.number().int().min(1).nullable().default(null)
     .describe("Step between windows; overlaps are averaged. null: half the window."),
+  flips: z.array(z.enum(["horizontal", "vertical"])).default([]).describe(
+    "Test-time flips: each image is also predicted mirrored along every combination of these axes, each prediction mirrored back, and all averaged ([horizontal, vertical]: 4 predictions per image). []: none.",
+  ),
   batchSize: z.number().int().min(1).default(16).describe("Windows per prediction batch."),
   threshold: z.number().gt(0).lt(1).default(0.5).describe(
     "Probability at or above which a pixel counts as foreground, for F1, accuracy, sensitivity, specificity, precision, IoU, MCC and the per-image scores.",
@@ -117,17 +128,35 @@ export const segmentationMetrics = defineStage({
     "Sliding-window prediction of the test images; pooled AUC, PR-AUC, F1, Acc, Se, Sp, precision, IoU, MCC and mean Dice inside the ROI, per-image scores, and a threshold chosen on validation images.",
   options: segmentationMetricsOptions,
   plan(options, { data, trained }) {
-    const { window, stride } = windowGeometry(options.window, options.stride, trained.patchSize);
-    const per = data.height && data.width && stride <= window
-      ? windowCount({ width: data.width, height: data.height }, window, stride)
-      : undefined;
-    const b = options.batchSize;
+    const size = data.height && data.width ? { width: data.width, height: data.height } : undefined;
+    const flips = flipCombinations(options.flips).length;
+    const flipped = flips > 1
+      ? `, each also mirrored ${options.flips.join(" and ")} (${flips} predictions averaged)`
+      : "";
+    // Batches hold windows of one image: a whole image is a batch of one.
+    const b = options.window === "image" ? 1 : options.batchSize;
+    let how: string;
+    if (options.window === "image" && !size) {
+      how = `${data.test} test images each whole, padded to a multiple of 8${flipped}`;
+    } else {
+      const { window, stride } = windowGeometry(
+        options.window,
+        options.stride,
+        trained.patchSize,
+        size ? [size] : [],
+      );
+      const per = size && stride <= window ? windowCount(size, window, stride) : undefined;
+      how = options.window === "image"
+        ? `${data.test} test images each whole in one ${window}×${window} window${flipped}`
+        : `${data.test} test images by ${window}×${window} windows at stride ${stride}` +
+          (per === undefined ? "" : ` (${per} per image, overlaps averaged)`) + flipped;
+      how +=
+        `: input [${b}, ${window}, ${window}, ${trained.channels}] → output [${b}, ${window}, ${window}, 1]`;
+    }
     return {
       output: undefined,
       lines: [
-        `${data.test} test images by ${window}×${window} windows at stride ${stride}` +
-        (per === undefined ? "" : ` (${per} per image, overlaps averaged)`) +
-        `: input [${b}, ${window}, ${window}, ${trained.channels}] → output [${b}, ${window}, ${window}, 1]`,
+        how,
         "AUC and PR-AUC, then F1, accuracy, sensitivity, specificity, precision, IoU, MCC and " +
         `mean per-image Dice at threshold ${options.threshold}, pooled over the pixels inside ` +
         "each image's region of interest; each image's own scores to per_image.csv",
@@ -144,27 +173,34 @@ export const segmentationMetrics = defineStage({
   },
   async run(options, { data, trained }, context): Promise<Evaluation> {
     const { tf, progress } = context;
-    const { window, stride } = windowGeometry(options.window, options.stride, trained.patchSize);
+    const validation = options.chooseThreshold && trained.validationIds?.length
+      ? validationSamples(data.train, trained.validationIds)
+      : [];
+    const { window, stride } = windowGeometry(
+      options.window,
+      options.stride,
+      trained.patchSize,
+      [...data.test, ...validation].map((s) => s.image),
+    );
     if (stride > window) {
       throw new CapillaryError(
         `Cannot evaluate: stride ${stride} is larger than window ${window}, so pixels would be skipped`,
       );
     }
-    const validation = options.chooseThreshold && trained.validationIds?.length
-      ? validationSamples(data.train, trained.validationIds)
-      : [];
+    const flips = flipCombinations(options.flips);
     const backend = await context.useBackend("inference");
     const model = trained.spec.build(window, trained.channels);
     try {
       // By layer name: a network trained with frozen layers lists its weights in another order.
       copyWeightsByLayer(trained.model, model, "the trained network");
       const windowsOf = (samples: readonly Sample[]) =>
-        samples.reduce((n, s) => n + windowCount(s.image, window, stride), 0);
+        samples.reduce((n, s) => n + windowCount(s.image, window, stride), 0) * flips.length;
       const windows = windowsOf(data.test) + windowsOf(validation);
       progress.info(
         `predicting ${data.test.length} test ` +
           (validation.length ? `and ${validation.length} validation ` : "") +
-          `images in ${windows} windows of ${window}×${window} (stride ${stride}) on ${backend}`,
+          `images in ${windows} windows of ${window}×${window} (stride ${stride}` +
+          (flips.length > 1 ? `, ${flips.length} flips` : "") + `) on ${backend}`,
       );
       const task = progress.task("predict", windows);
       let done = 0;
@@ -173,9 +209,7 @@ export const segmentationMetrics = defineStage({
           tf,
           model,
           sample.image,
-          window,
-          stride,
-          options.batchSize,
+          { window, stride, batchSize: options.batchSize, flips },
           (n) => task.update(done += n),
         );
 

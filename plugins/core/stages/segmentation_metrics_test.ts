@@ -77,10 +77,27 @@ const data: SegmentationData = {
   ],
 };
 
-function trained(validationIds?: string[]): TrainedModel {
+/** A 1×3 convolution with weights [1, 0, 0]: each pixel's prediction is its left neighbour's value (0 at the left edge). */
+const leftNeighbour: ModelSpec = {
+  name: "left-neighbour",
+  build(size, channels) {
+    const input = tf.input({ shape: [size, size, channels] });
+    const output = tf.layers.conv2d({
+      name: "shift",
+      filters: 1,
+      kernelSize: [1, 3],
+      padding: "same",
+      useBias: false,
+      weights: [tf.tensor4d([1, 0, 0], [1, 3, 1, 1])],
+    }).apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
+    return tf.model({ inputs: input, outputs: output });
+  },
+};
+
+function trained(validationIds?: string[], spec = identity): TrainedModel {
   return {
-    spec: identity,
-    model: identity.build(8, 1),
+    spec,
+    model: spec.build(8, 1),
     patchSize: 8,
     channels: 1,
     ...(validationIds ? { validationIds } : {}),
@@ -91,6 +108,7 @@ async function evaluate(
   options: Record<string, unknown>,
   validationIds?: string[],
   history?: string,
+  spec = identity,
 ): Promise<{ evaluation: Evaluation; folder: string; lines: string[] }> {
   const folder = await Deno.makeTempDir({ prefix: "capillary-evaluate-" });
   if (history !== undefined) await Deno.writeTextFile(`${folder}/history.jsonl`, history);
@@ -100,7 +118,7 @@ async function evaluate(
     run: new RunFolder(folder),
     progress: { info: (m: string) => void lines.push(m), task: () => ({ update() {}, done() {} }) },
   };
-  const model = trained(validationIds);
+  const model = trained(validationIds, spec);
   try {
     const evaluation = await segmentationMetrics.run(
       segmentationMetricsOptions.parse(options),
@@ -179,6 +197,41 @@ Deno.test("segmentationMetrics.run() reports pooled, per-image and observer scor
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("segmentationMetrics.run() predicts whole images, and averages test-time flips mirrored back", async () => {
+  const options = { window: "image", chooseThreshold: false, report: false, observer: null };
+  // Whole (one 8×8 window, zero-padded), no flips: the left neighbours. t1 → [0, 0.9, 0.6, 0.4],
+  // t2 → [0, 0.8, 0.3, 0.7]: positives {0, 0.6, 0, 0.8}, negatives {0.9, 0.4, 0.3}: AUC 4/12.
+  const plain = await evaluate(options, undefined, undefined, leftNeighbour);
+  await Deno.remove(plain.folder, { recursive: true });
+  assertAlmostEquals(plain.evaluation.metrics.auc, 4 / 12, 1e-12);
+  assertEquals(plain.lines[0].includes("windows of 8×8 (stride 8)"), true, plain.lines[0]);
+
+  // Mirrored left-right, the left neighbour becomes the right one; the mean of the two:
+  // t1 → [0.3, 0.65, 0.4, 0.2], t2 → [0.15, 0.75, 0.2, (0.35 outside the ROI)].
+  // Positives {0.3, 0.4, 0.15, 0.75}, negatives {0.65, 0.2, 0.2}: AUC (2 + 2 + 0 + 3) / 12;
+  // at 0.5: tp 1 (0.75), fp 1 (0.65), fn 3, tn 2.
+  const flipped = await evaluate(
+    { ...options, flips: ["horizontal"] },
+    undefined,
+    undefined,
+    leftNeighbour,
+  );
+  await Deno.remove(flipped.folder, { recursive: true });
+  const m = flipped.evaluation.metrics;
+  assertAlmostEquals(m.auc, 7 / 12, 1e-12);
+  assertEquals([m.sensitivity, m.specificity, m.precision], [1 / 4, 2 / 3, 1 / 2]);
+  assertEquals(flipped.lines[0].includes("2 flips"), true, flipped.lines[0]);
+  // An image one pixel high is its own upside-down mirror: vertical flips change nothing.
+  const both = await evaluate(
+    { ...options, flips: ["horizontal", "vertical"] },
+    undefined,
+    undefined,
+    leftNeighbour,
+  );
+  await Deno.remove(both.folder, { recursive: true });
+  assertAlmostEquals(both.evaluation.metrics.auc, 7 / 12, 1e-12);
 });
 
 Deno.test("segmentationMetrics.run() chooses the threshold on the validation images only", async () => {
