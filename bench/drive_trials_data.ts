@@ -5,7 +5,7 @@
  * The test images are not written, so the trials cannot look at them.
  *
  * ```sh
- * deno run -A bench/drive_trials_data.ts [recipes/drive.yaml] [.cache/trials]
+ * deno run -A bench/drive_trials_data.ts [recipes/drive.yaml] [.cache/trials] [--set path=value …]
  * ```
  *
  * The folder gets `train.f32` (per image: image, mask and FOV planes of
@@ -14,15 +14,25 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import { loadRecipe } from "../mod.ts";
 import { stageRandom } from "../pipeline/random.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { splitByImage } from "../plugins/core/train/validation.ts";
 import { runDataStages } from "./recipe_data.ts";
 
-const file = Deno.args[0] ?? new URL("../recipes/drive.yaml", import.meta.url).pathname;
-const out = Deno.args[1] ?? ".cache/trials";
-const { recipe } = await loadRecipe(file, { builtins: BUILTIN_PLUGINS });
+// `--set path=value` overrides the recipe, as on the command line.
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: { set: { type: "string", multiple: true } },
+  allowPositionals: true,
+});
+const file = positionals[0] ?? new URL("../recipes/drive.yaml", import.meta.url).pathname;
+const out = positionals[1] ?? ".cache/trials";
+const { recipe } = await loadRecipe(file, {
+  builtins: BUILTIN_PLUGINS,
+  overrides: values.set ?? [],
+});
 const stage = (kind: string) => recipe.stages.get(kind as never) ?? [];
 const data = await runDataStages(recipe, file);
 const single = data.train.find((s) => s.image.channels !== 1);

@@ -10,8 +10,8 @@
  *
  * A mode is `96:32:none`, `image:0:none`, `image:0:horizontal`,
  * `image:0:horizontal+vertical`, …; without modes, a standard set. Prints
- * pooled AUC, and F1, sensitivity, specificity and precision at 0.5, inside
- * the FOV, and the seconds each mode took.
+ * pooled AUC, F1, sensitivity, specificity and precision at 0.5, accuracy
+ * at 0.4, 0.5 and 0.6, inside the FOV, and the seconds each mode took.
  *
  * @module
  */
@@ -24,7 +24,10 @@ import {
   tf,
 } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
-import { SegmentationScorer } from "../plugins/core/metrics/segmentation_metrics.ts";
+import {
+  SegmentationScorer,
+  ThresholdScorer,
+} from "../plugins/core/metrics/segmentation_metrics.ts";
 import {
   type FlipAxis,
   flipCombinations,
@@ -87,6 +90,8 @@ for (const mode of modes) {
   copyWeightsByLayer(saved, model, runDir);
   const started = performance.now();
   const scorer = new SegmentationScorer(0.5);
+  // Accuracy around 0.5: where it peaks says whether 0.5 is this network's best operating point.
+  const around = [0.4, 0.6].map((t) => new ThresholdScorer(t));
   for (const sample of validation) {
     const p = await predictWindows(tf, model, sample.image, {
       window,
@@ -95,13 +100,16 @@ for (const mode of modes) {
       flips: flipCombinations(axes),
     });
     scorer.add(p.data, sample.mask.data, sample.roi.data, sample.id);
+    for (const at of around) at.add(p.data, sample.mask.data, sample.roi.data);
   }
   model.dispose();
   const r = scorer.result();
   const seconds = (performance.now() - started) / 1000;
+  const [low, high] = around.map((at) => at.result().accuracy.toFixed(4));
   console.log(
     `${mode.padEnd(30)} AUC ${r.auc.toFixed(4)}  F1 ${r.f1.toFixed(4)}  Se ${
       r.sensitivity.toFixed(4)
-    }  Sp ${r.specificity.toFixed(4)}  Prec ${r.precision.toFixed(4)}  ${seconds.toFixed(1)} s`,
+    }  Sp ${r.specificity.toFixed(4)}  Prec ${r.precision.toFixed(4)}  ` +
+      `Acc at 0.4 / 0.5 / 0.6 ${low} / ${r.accuracy.toFixed(4)} / ${high}  ${seconds.toFixed(1)} s`,
   );
 }

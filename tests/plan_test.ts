@@ -52,8 +52,8 @@ Deno.test("plan describes whole-image prediction with test-time flips", async ()
   });
   const text = formatPlan(recipe, await planRecipe(recipe));
   // 565 × 584: the larger side, 584, is already a multiple of 8.
-  const expected = "2 test images each whole in one 584×584 window, each also mirrored " +
-    "horizontal and vertical (4 predictions averaged): input [1, 584, 584, 1]";
+  const expected = "2 test images each whole in one 584×584 window, with test-time flips " +
+    "(horizontal, vertical: 4 predictions averaged): input [1, 584, 584, 1]";
   assertEquals(text.includes(expected), true, `${expected}\n--- in ---\n${text}`);
 });
 

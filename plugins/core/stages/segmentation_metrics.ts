@@ -131,7 +131,7 @@ export const segmentationMetrics = defineStage({
     const size = data.height && data.width ? { width: data.width, height: data.height } : undefined;
     const flips = flipCombinations(options.flips).length;
     const flipped = flips > 1
-      ? `, each also mirrored ${options.flips.join(" and ")} (${flips} predictions averaged)`
+      ? `, with test-time flips (${options.flips.join(", ")}: ${flips} predictions averaged)`
       : "";
     // Batches hold windows of one image: a whole image is a batch of one.
     const b = options.window === "image" ? 1 : options.batchSize;
