@@ -37,8 +37,8 @@ import { readImage } from "./image/read_image.ts";
 import {
   type FlipAxis,
   flipCombinations,
+  predictedWindows,
   predictWindows,
-  windowCount,
   windowGeometry,
   type WindowOption,
 } from "./patches/predict_windows.ts";
@@ -159,14 +159,18 @@ export async function predictImages(
     trainSize,
     data.test.map((s) => s.image),
   );
-  const flips = flipCombinations(evaluate?.flips ?? []);
+  const how = {
+    window,
+    stride,
+    batchSize: options.batchSize ?? evaluate?.batchSize ?? 16,
+    flips: flipCombinations(evaluate?.flips ?? []),
+  };
   const channels = data.test[0].image.channels;
   const model = spec.build(window, channels);
   copyWeightsByLayer(saved, model, modelDir);
   saved.dispose();
 
-  const total = data.test.reduce((n, s) => n + windowCount(s.image, window, stride), 0) *
-    flips.length;
+  const total = data.test.reduce((n, s) => n + predictedWindows(s.image, how), 0);
   const task = progress.task(`predict ${data.test.length} images`, total);
   let done = 0;
   const written: Prediction[] = [];
@@ -180,7 +184,7 @@ export async function predictImages(
       tf,
       model,
       sample.image,
-      { window, stride, batchSize: options.batchSize ?? evaluate?.batchSize ?? 16, flips },
+      how,
       (n) => task.update(done += n),
     );
     const binary: Raster = {

@@ -102,6 +102,28 @@ export function windowCount(
 }
 
 /**
+ * How many windows {@link predictWindows} predicts for an image of `size`:
+ * its windows, once per flip (what progress counts).
+ *
+ * @param size The image's width and height.
+ * @param how Window, stride and flips.
+ * @returns The number of window predictions.
+ *
+ * @example Usage
+ * ```ts
+ * import { flipCombinations, predictedWindows } from "./predict_windows.ts";
+ * const whole = { window: 592, stride: 592, batchSize: 1, flips: flipCombinations(["horizontal"]) };
+ * console.assert(predictedWindows({ width: 565, height: 584 }, whole) === 2);
+ * ```
+ */
+export function predictedWindows(
+  size: { readonly width: number; readonly height: number },
+  how: WindowPrediction,
+): number {
+  return windowCount(size, how.window, how.stride) * Math.max(1, how.flips?.length ?? 0);
+}
+
+/**
  * Predicts `image` with `model` (input `window × window × image.channels`),
  * overlaps averaged (see {@link slidingWindowPredict}), and with test-time
  * flips the mirrored predictions averaged too.

@@ -2,9 +2,8 @@
  * `core/segmentation_metrics`: predicts every test image by sliding windows
  * (overlaps averaged) or whole (`window: image`), optionally also mirrored
  * (`flips`, the predictions mirrored back and averaged), writes each
- * probability map as an 8-bit grey PNG, and
- * scores all test images pooled, counting only pixels inside each image's
- * region of interest:
+ * probability map as an 8-bit grey PNG, and scores all test images pooled,
+ * counting only pixels inside each image's region of interest:
  *
  * - threshold-free: exact ROC AUC (`auc`) and average precision (`prAuc`,
  *   the step-wise area under the precision-recall curve);
@@ -50,6 +49,7 @@ import {
 import { bestF1Threshold, THRESHOLD_BINS, ThresholdHistogram } from "../metrics/threshold.ts";
 import {
   flipCombinations,
+  predictedWindows,
   predictWindows,
   windowCount,
   windowGeometry,
@@ -188,13 +188,14 @@ export const segmentationMetrics = defineStage({
       );
     }
     const flips = flipCombinations(options.flips);
+    const how = { window, stride, batchSize: options.batchSize, flips };
     const backend = await context.useBackend("inference");
     const model = trained.spec.build(window, trained.channels);
     try {
       // By layer name: a network trained with frozen layers lists its weights in another order.
       copyWeightsByLayer(trained.model, model, "the trained network");
       const windowsOf = (samples: readonly Sample[]) =>
-        samples.reduce((n, s) => n + windowCount(s.image, window, stride), 0) * flips.length;
+        samples.reduce((n, s) => n + predictedWindows(s.image, how), 0);
       const windows = windowsOf(data.test) + windowsOf(validation);
       progress.info(
         `predicting ${data.test.length} test ` +
@@ -209,7 +210,7 @@ export const segmentationMetrics = defineStage({
           tf,
           model,
           sample.image,
-          { window, stride, batchSize: options.batchSize, flips },
+          how,
           (n) => task.update(done += n),
         );
 

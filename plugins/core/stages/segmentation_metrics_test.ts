@@ -19,21 +19,27 @@ import { segmentationMetrics, segmentationMetricsOptions } from "./segmentation_
 
 await loadBackend("wasm");
 
-/** A 1×1 convolution fixed to 1, no bias, no activation: the prediction is the image itself. */
-const identity: ModelSpec = {
-  name: "identity",
-  build(size, channels) {
-    const input = tf.input({ shape: [size, size, channels] });
-    const output = tf.layers.conv2d({
-      name: "identity",
-      filters: 1,
-      kernelSize: 1,
-      useBias: false,
-      kernelInitializer: "ones",
-    }).apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
-    return tf.model({ inputs: input, outputs: output });
-  },
-};
+/** A network of one fixed convolution (same padding, no bias, no activation). */
+function fixedConvolution(name: string, kernel: [number, number], weights: number[]): ModelSpec {
+  return {
+    name,
+    build(size, channels) {
+      const input = tf.input({ shape: [size, size, channels] });
+      const output = tf.layers.conv2d({
+        name,
+        filters: 1,
+        kernelSize: kernel,
+        padding: "same",
+        useBias: false,
+        weights: [tf.tensor4d(weights, [...kernel, 1, 1])],
+      }).apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
+      return tf.model({ inputs: input, outputs: output });
+    },
+  };
+}
+
+/** A 1×1 convolution fixed to 1: the prediction is the image itself. */
+const identity = fixedConvolution("identity", [1, 1], [1]);
 
 /** A 4×1 sample; `image` holds the "probabilities" the identity model gives back. */
 function sample(
@@ -78,21 +84,7 @@ const data: SegmentationData = {
 };
 
 /** A 1×3 convolution with weights [1, 0, 0]: each pixel's prediction is its left neighbour's value (0 at the left edge). */
-const leftNeighbour: ModelSpec = {
-  name: "left-neighbour",
-  build(size, channels) {
-    const input = tf.input({ shape: [size, size, channels] });
-    const output = tf.layers.conv2d({
-      name: "shift",
-      filters: 1,
-      kernelSize: [1, 3],
-      padding: "same",
-      useBias: false,
-      weights: [tf.tensor4d([1, 0, 0], [1, 3, 1, 1])],
-    }).apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
-    return tf.model({ inputs: input, outputs: output });
-  },
-};
+const leftNeighbour = fixedConvolution("shift", [1, 3], [1, 0, 0]);
 
 function trained(validationIds?: string[], spec = identity): TrainedModel {
   return {
