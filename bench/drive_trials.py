@@ -83,6 +83,7 @@ def main():
     ap.add_argument("--rotate90", type=float, default=0.5, help="core/flip_rotate rotate90 probability")
     ap.add_argument("--skip", choices=["convlstm", "concat"], default="convlstm")
     ap.add_argument("--constant-lr", action="store_true", help="no warm-up or decay (no schedule)")
+    ap.add_argument("--cycles", type=int, default=1, help="cosine cycles (warm restarts); >1 also scores their end snapshots' averaged predictions")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
@@ -124,11 +125,15 @@ def main():
         epoch = step / steps
         if epoch < a.warmup:
             return a.lr * epoch / a.warmup
+        if a.cycles > 1:  # warm restarts: the warm-up, then `cycles` equal cosine decays
+            span = (a.epochs - a.warmup) / a.cycles
+            t = min(1.0, ((epoch - a.warmup) % span) / span) if epoch < a.epochs else 1.0
+            return a.lr * (1 + math.cos(math.pi * t)) / 2
         t = min(1.0, (epoch - a.warmup) / (a.epochs - a.warmup))
         return a.lr * (1 + math.cos(math.pi * t)) / 2
 
-    def validate(flips=((),)):
-        """Scores on the validation images, each predicted once per flip (a tuple of axes) and averaged."""
+    def predict(flips):
+        """Validation FOV probabilities, each image predicted once per flip and averaged."""
         model.eval()
         probs, truth = [], []
         with torch.no_grad():
@@ -136,15 +141,20 @@ def main():
                 x = torch.from_numpy(images[i])[None, None]
                 # Reflect-pad to a multiple of 8 (three poolings), predict whole.
                 x = nn.functional.pad(x, (0, (-w) % 8, 0, (-h) % 8), mode="reflect")
-                p = np.mean(
-                    [model(x.flip(f) if f else x).flip(f)[0, 0, :h, :w].numpy() if f
-                     else model(x)[0, 0, :h, :w].numpy() for f in flips],
-                    axis=0,
-                )
+                views = []
+                for f in flips:  # a tuple of axes, "t" first for a transpose (the dihedral group's other half)
+                    axes = tuple(k for k in f if k != "t")
+                    v = x.transpose(2, 3) if "t" in f else x
+                    y = model(v.flip(axes) if axes else v)
+                    y = y.flip(axes) if axes else y
+                    views.append((y.transpose(2, 3) if "t" in f else y)[0, 0, :h, :w].numpy())
+                p = np.mean(views, axis=0)
                 probs.append(p[fovs[i]])
                 truth.append(masks[i][fovs[i]] > 0.5)
         model.train()
-        p, t = np.concatenate(probs), np.concatenate(truth)
+        return np.concatenate(probs), np.concatenate(truth)
+
+    def scores(p, t):
         q = np.clip(p, 1e-7, 1 - 1e-7)
         return {
             "bce": float(-np.mean(np.where(t, np.log(q), np.log(1 - q)))),
@@ -154,6 +164,15 @@ def main():
             "accuracy": float(((p >= 0.5) == t).mean()),
         }
 
+    def validate(flips=((),)):
+        """Scores on the validation images, each predicted once per flip (a tuple of axes) and averaged."""
+        return scores(*predict(flips))
+
+    flips4 = ((), (3,), (2,), (2, 3))
+    cycle_steps = None if a.cycles == 1 else [
+        round((a.warmup + (a.epochs - a.warmup) * (c + 1) / a.cycles) * steps) for c in range(a.cycles)
+    ]
+    snapshots = []
     started, step = time.time(), 0
     for epoch in range(1, a.epochs + 1):
         order, losses = rng.permutation(len(patches)), []
@@ -174,13 +193,22 @@ def main():
             optimizer.step()
             losses.append(loss.item())
             step += 1
+            if cycle_steps and step in cycle_steps:
+                snapshots.append(predict(flips4)[0])
+                print(json.dumps({"snapshot": len(snapshots), "step": step, **scores(snapshots[-1], predict(((),))[1])}), flush=True)
         row = {"epoch": epoch, "train_loss": float(np.mean(losses)), **validate()}
         row["seconds"] = round(time.time() - started)
         print(json.dumps(row), flush=True)
     # Test-time flips, scored on the same validation images (axes 3: left-right, 2: up-down).
-    for name, flips in (("mirror", ((), (3,))), ("flips4", ((), (3,), (2,), (2, 3)))):
+    dihedral8 = flips4 + tuple(("t",) + f for f in flips4)
+    for name, flips in (("mirror", ((), (3,))), ("flips4", flips4), ("dihedral8", dihedral8)):
         row = validate(flips)
         print(json.dumps({"tta": name, "auc": row["auc"], "f1": row["f1"], "bce": row["bce"]}), flush=True)
+    if len(snapshots) > 1:
+        truth = predict(((),))[1]
+        for k in range(2, len(snapshots) + 1):
+            row = scores(np.mean(snapshots[-k:], axis=0), truth)
+            print(json.dumps({"tta": f"flips4 x last {k} snapshots", "auc": row["auc"], "f1": row["f1"], "bce": row["bce"]}), flush=True)
 
 
 if __name__ == "__main__":

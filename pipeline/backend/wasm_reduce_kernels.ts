@@ -4,9 +4,17 @@
  * A convolution's bias gradient sums `[batch, h, w, C]` over its first three
  * axes, and batch normalisation averages over them. tfjs-backend-wasm
  * reduces only innermost axes, so it first transposes the whole tensor to
- * put the channels outside: 18.9 ms for `[16, 48, 48, 64]` here. The same
- * sum is one XNNPACK product of a row of ones with the tensor viewed as an
- * `[N, C]` matrix, which reads the data once: 0.85 ms (`bench/kernels.ts`).
+ * put the channels outside: 18.9 ms for `[16, 48, 48, 64]` here. Viewed as
+ * one `[1, a, b, C]` image with `a · b` = the rows reduced, the mean is
+ * XNNPACK's average pooling with an `a × b` window, which reads the data
+ * once in its own layout; the sum is that mean times the row count.
+ *
+ * Not the product of a row of ones with the `[N, C]` matrix: wasm's
+ * `BatchMatMul` packs its right operand as cached weights, keyed by the
+ * tensor's id alone, so every new tensor paid a full packing copy (1.5 ms
+ * for `[8, 48, 48, 8]`, against 0.4 ms pooled, `bench/kernels.ts`), and the
+ * same data reduced again under another shape reused the first shape's
+ * operator and returned wrong sums.
  *
  * @module
  */
@@ -34,6 +42,13 @@ function run(name: string, args: KernelArgs, inputs: tf.NamedTensorInfoMap, attr
   }) as TensorInfo;
 }
 
+/** The factor pair `[a, b]` of `n` with `a ≤ b` closest to square: the pooling window. */
+export function poolWindow(n: number): [number, number] {
+  let a = Math.floor(Math.sqrt(n));
+  while (n % a !== 0) a--;
+  return [a, n / a];
+}
+
 function reduceLeading(stock: tf.KernelFunc, mean: boolean, args: KernelArgs): TensorInfo {
   const x = (args.inputs as { x: TensorInfo }).x;
   const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
@@ -46,15 +61,16 @@ function reduceLeading(stock: tf.KernelFunc, mean: boolean, args: KernelArgs): T
   const temps: TensorInfo[] = [];
   const keep = (t: TensorInfo) => (temps.push(t), t);
   try {
-    const ones = keep(run("Fill", args, {}, { shape: [1, 1, rows], value: 1, dtype: "float32" }));
-    const matrix = keep(run("Reshape", args, { x }, { shape: [1, rows, columns] }));
-    let sum = keep(run("BatchMatMul", args, { a: ones, b: matrix }, {
-      transposeA: false,
-      transposeB: false,
+    const [height, width] = poolWindow(rows);
+    const image = keep(run("Reshape", args, { x }, { shape: [1, height, width, columns] }));
+    let sum = keep(run("AvgPool", args, { x: image }, {
+      filterSize: [height, width],
+      strides: 1,
+      pad: "valid",
     }));
-    if (mean) {
+    if (!mean) {
       const count = keep(run("Fill", args, {}, { shape: [], value: rows, dtype: "float32" }));
-      sum = keep(run("RealDiv", args, { a: sum, b: count }));
+      sum = keep(run("Multiply", args, { a: sum, b: count }));
     }
     const shape = keepDims
       ? [...x.shape.slice(0, k).map(() => 1), ...x.shape.slice(k)]

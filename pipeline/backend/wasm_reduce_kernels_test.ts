@@ -1,7 +1,7 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { random } from "../../tests/random_data.ts";
 import { tf } from "./tfjs.ts";
-import { leadingAxes, registerWasmReduceKernels } from "./wasm_reduce_kernels.ts";
+import { leadingAxes, poolWindow, registerWasmReduceKernels } from "./wasm_reduce_kernels.ts";
 
 await import("@tensorflow/tfjs-backend-wasm");
 await tf.setBackend("wasm");
@@ -93,6 +93,33 @@ Deno.test("the fast reductions free their temporaries and keep their output", as
   assertEquals(worst < 1e-3, true);
   tf.dispose([sum, mean]);
   assertEquals(backend.numDataIds(), before);
+  x.dispose();
+});
+
+Deno.test("poolWindow is the factor pair closest to square", () => {
+  assertEquals(poolWindow(18432), [128, 144]);
+  assertEquals(poolWindow(64), [8, 8]);
+  assertEquals(poolWindow(67), [1, 67]); // a prime: one row
+  assertEquals(poolWindow(6 * 8 * 9), [18, 24]);
+});
+
+Deno.test("the same data summed under two shapes gives each its own sums", async () => {
+  // wasm's BatchMatMul caches an operator per right-hand tensor id whatever its shape; a sum
+  // built on it answered the second shape with the first one's operator.
+  await tf.setBackend("wasm");
+  const values = random(64 * 12, 5);
+  const x = tf.tensor(values, [64, 12]);
+  const columnSums = (width: number) => {
+    const sums = new Array(width).fill(0);
+    values.forEach((v, i) => sums[i % width] += v);
+    return sums;
+  };
+  for (const width of [12, 3, 12]) {
+    const got = tf.tidy(() => Array.from(tf.sum(tf.reshape(x, [-1, width]), 0).dataSync()));
+    const want = columnSums(width);
+    const worst = Math.max(...got.map((v, i) => Math.abs(v - want[i])));
+    assertEquals(worst < 1e-3, true, `width ${width}: off by ${worst}`);
+  }
   x.dispose();
 });
 
