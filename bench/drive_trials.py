@@ -83,6 +83,7 @@ def main():
     ap.add_argument("--rotate90", type=float, default=0.5, help="core/flip_rotate rotate90 probability")
     ap.add_argument("--skip", choices=["convlstm", "concat"], default="convlstm")
     ap.add_argument("--constant-lr", action="store_true", help="no warm-up or decay (no schedule)")
+    ap.add_argument("--shards", type=int, default=1, help="batch norm per shard of the batch, as core/train's workers")
     ap.add_argument("--cycles", type=int, default=1, help="cosine cycles (warm restarts); >1 also scores their end snapshots' averaged predictions")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
@@ -187,7 +188,11 @@ def main():
                     x[j], y[j] = torch.rot90(x[j], k, (1, 2)), torch.rot90(y[j], k, (1, 2))
             for group in optimizer.param_groups:
                 group["lr"] = rate(step)
-            loss = loss_fn(model(x), y)
+            if a.shards > 1:  # each shard through the network alone (its own batch statistics)
+                parts = [(xs, ys) for xs, ys in zip(x.tensor_split(a.shards), y.tensor_split(a.shards))]
+                loss = sum(loss_fn(model(xs), ys) * len(xs) for xs, ys in parts) / len(x)
+            else:
+                loss = loss_fn(model(x), y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -39,6 +39,12 @@ export { loadLayersModel, saveLayersModel } from "./run/model_io.ts";
 export { copyWeightsByLayer, resolveModelFrom } from "./run/pretrained.ts";
 export { loadResumable } from "./run/resume.ts";
 export {
+  GradientWorkers,
+  type GradientWorkerSetup,
+  type Shard,
+  type ShardGradients,
+} from "./run/gradient_workers.ts";
+export {
   type Checkpoint,
   type CheckpointStore,
   checkpointStore,

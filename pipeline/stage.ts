@@ -53,6 +53,12 @@ export interface ModelSpec {
   readonly name: string;
   /** Builds a fresh, untrained network taking `size × size × channels` inputs and giving one sigmoid map. */
   build(size: number, channels: number): import("@tensorflow/tfjs").LayersModel;
+  /**
+   * URLs of the modules that register the network's custom layer classes
+   * (`tf.serialization.registerClass`): training workers import them to
+   * rebuild the network from its topology (`train.workers` above 1).
+   */
+  readonly layerModules?: readonly string[];
 }
 
 /** A trained network and what it was trained on. */

@@ -86,6 +86,7 @@ export const bcduNet = defineStage({
     return {
       name: `BCDU-Net (width ${options.width}, dense ${options.dense})`,
       build: (size, channels) => buildBcduNet(context.tf, { ...options, seed }, size, channels),
+      layerModules: [new URL("../layers/conv_lstm_2d.ts", import.meta.url).href],
     };
   },
 });

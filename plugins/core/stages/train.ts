@@ -12,10 +12,12 @@ import {
   copyWeightsByLayer,
   defineStage,
   formatDuration,
+  GradientWorkers,
   type PatchBatch,
   type TrainedModel,
 } from "../../../mod.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
+import { dataParallelStep } from "../train/data_parallel.ts";
 import { groupedOptimizer } from "../train/grouped_optimizer.ts";
 import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { splitByImage, ValidationScorer } from "../train/validation.ts";
@@ -27,6 +29,12 @@ import { selectLayers } from "../train/layer_patterns.ts";
 export const trainOptions = z.object({
   epochs: z.number().int().min(1).default(5).describe("Passes over the training patches."),
   batchSize: z.number().int().min(1).default(16).describe("Patches per step."),
+  workers: z.number().int().min(1).max(64).default(1).describe(
+    "Processes that share each batch (data parallel on the wasm backend): this thread and " +
+      "workers − 1 worker threads, each with a shard of batchSize / workers patches; the " +
+      "averaged gradient is applied once. 2 on 2 cores trained 1.41× as many patches per " +
+      "second at width 8. Batch norm normalises each shard by itself.",
+  ),
   patches: z.object({
     size: z.number().int().min(8).multipleOf(8).default(48)
       .describe("Side of the square training patches (a multiple of 8)."),
@@ -109,6 +117,13 @@ export const trainOptions = z.object({
       code: "custom",
       path: ["schedule"],
       message: "core/plateau watches the validation loss: set validation.images above 0",
+    });
+  }
+  if (options.batchSize < options.workers) {
+    context.addIssue({
+      code: "custom",
+      path: ["workers"],
+      message: `${options.workers} workers need a batchSize of at least ${options.workers}`,
     });
   }
   if (options.optimizer.type === "adam" && options.optimizer.weightDecay > 0) {
@@ -275,7 +290,10 @@ export const train = defineStage({
             }${options.restoreBest ? ", best epoch restored" : ""}`
           : "no validation"),
         `batch ${b}: input [${b}, ${size}, ${size}, ${c}] → output [${b}, ${size}, ${size}, 1]; ` +
-        `${steps} steps per epoch × ${options.epochs} epochs = ${steps * options.epochs} steps`,
+        `${steps} steps per epoch × ${options.epochs} epochs = ${steps * options.epochs} steps` +
+        (options.workers > 1
+          ? `; each batch shared by ${options.workers} processes (data parallel)`
+          : ""),
         `${model.name}: ${model.parameters(size, c).toLocaleString("en")} parameters` +
         (forward === undefined ? "" : `; ${(forward / 1e6).toFixed(1)} MFLOP forward per patch, ` +
           `${(3 * forward * b / 1e9).toFixed(2)} GFLOP per training step, ` +
@@ -315,6 +333,31 @@ export const train = defineStage({
       ? "binaryCrossentropy"
       : weightedBinaryCrossentropy(tf, options.positiveWeight);
     const compile = () => model.compile({ optimizer, loss });
+    // Data parallel: one loss for this thread and the workers (plain BCE is weight 1).
+    const shardLoss = weightedBinaryCrossentropy(tf, options.positiveWeight);
+    const startWorkers = async () => {
+      if (backend !== "wasm") {
+        throw new CapillaryError(
+          `Cannot train with train.workers ${options.workers} on the ${backend} backend: ` +
+            "data-parallel workers run the wasm backend; set train.workers to 1 or use --backend wasm",
+          "E_WORKERS",
+        );
+      }
+      const started = await GradientWorkers.start(options.workers - 1, {
+        topology: model.toJSON(null, false),
+        layerModules: spec.layerModules ?? [],
+        loss: {
+          module: new URL("../train/weighted_bce.ts", import.meta.url).href,
+          factory: "weightedBinaryCrossentropy",
+          args: [options.positiveWeight],
+        },
+      });
+      progress.info(
+        `data parallel: each batch of ${options.batchSize} shared by this thread and ` +
+          `${started.count} worker${started.count === 1 ? "" : "s"}`,
+      );
+      return started;
+    };
     const stepsPerEpoch = Math.floor(training.length / options.batchSize);
     const augmentRandom = random.fork();
     let history: EpochRecord[] = [];
@@ -355,6 +398,7 @@ export const train = defineStage({
           : ""),
     );
     for (const line of layers.describe()) progress.info(line);
+    const workers = options.workers > 1 ? await startWorkers() : undefined;
 
     const toTensors = (batch: PatchBatch) => ({
       x: tf.tensor4d(batch.images, [batch.count, size, size, batch.channels]),
@@ -382,102 +426,115 @@ export const train = defineStage({
     if (saved?.state.schedule !== undefined) schedule.restore?.(saved.state.schedule);
     const trainingStarted = performance.now();
     let epoch = startEpoch;
-    for (; epoch < options.epochs; epoch++) {
-      const started = performance.now();
-      if (layers.thaw(epoch + 1)) {
-        compile();
-        for (const line of layers.describe(epoch + 1)) progress.info(line);
-      }
-      const task = progress.task(`epoch ${epoch + 1}/${options.epochs}`, stepsPerEpoch);
-      const shuffled = random.shuffle([...training]);
-      let lossSum = 0;
-      let rate = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        optimizer.setRates((base) => schedule(epoch + step / stepsPerEpoch, base, options.epochs));
-        rate = optimizer.rates[0];
-        const batch = augment(
-          gather(all, shuffled.slice(step * options.batchSize, (step + 1) * options.batchSize)),
-          augmentRandom,
-        );
-        const { x, y } = toTensors(batch);
-        const value = await model.trainOnBatch(x, y) as number;
-        tf.dispose([x, y]);
-        if (!Number.isFinite(value)) {
-          throw new CapillaryError(
-            `Cannot train: the loss became ${value} at epoch ${epoch + 1}, step ${
-              step + 1
-            } (learning rate ${rate}); lower optimizer.learningRate or check the data` +
-              lastGood(epoch),
-            "E_NAN_LOSS",
-          );
+    try {
+      for (; epoch < options.epochs; epoch++) {
+        const started = performance.now();
+        if (layers.thaw(epoch + 1)) {
+          compile();
+          for (const line of layers.describe(epoch + 1)) progress.info(line);
         }
-        lossSum += value;
-        task.update(step + 1, { loss: lossSum / (step + 1), lr: rate });
-        if ((step + 1) % WEIGHT_CHECK_STEPS === 0 || step + 1 === stepsPerEpoch) {
-          const bad = await firstNonFiniteWeight(model);
-          if (bad) {
+        const task = progress.task(`epoch ${epoch + 1}/${options.epochs}`, stepsPerEpoch);
+        const shuffled = random.shuffle([...training]);
+        let lossSum = 0;
+        let rate = 0;
+        for (let step = 0; step < stepsPerEpoch; step++) {
+          optimizer.setRates((base) =>
+            schedule(epoch + step / stepsPerEpoch, base, options.epochs)
+          );
+          rate = optimizer.rates[0];
+          const batch = augment(
+            gather(all, shuffled.slice(step * options.batchSize, (step + 1) * options.batchSize)),
+            augmentRandom,
+          );
+          let value: number;
+          if (workers) {
+            value = await dataParallelStep(tf, model, optimizer, shardLoss, workers, batch);
+          } else {
+            const { x, y } = toTensors(batch);
+            value = await model.trainOnBatch(x, y) as number;
+            tf.dispose([x, y]);
+          }
+          if (!Number.isFinite(value)) {
             throw new CapillaryError(
-              `Cannot train: weight "${bad.name}" became ${bad.value} by epoch ${epoch + 1}, step ${
+              `Cannot train: the loss became ${value} at epoch ${epoch + 1}, step ${
                 step + 1
               } (learning rate ${rate}); lower optimizer.learningRate or check the data` +
                 lastGood(epoch),
               "E_NAN_LOSS",
             );
           }
+          lossSum += value;
+          task.update(step + 1, { loss: lossSum / (step + 1), lr: rate });
+          if ((step + 1) % WEIGHT_CHECK_STEPS === 0 || step + 1 === stepsPerEpoch) {
+            const bad = await firstNonFiniteWeight(model);
+            if (bad) {
+              throw new CapillaryError(
+                `Cannot train: weight "${bad.name}" became ${bad.value} by epoch ${
+                  epoch + 1
+                }, step ${
+                  step + 1
+                } (learning rate ${rate}); lower optimizer.learningRate or check the data` +
+                  lastGood(epoch),
+                "E_NAN_LOSS",
+              );
+            }
+          }
+        }
+        const scores = await validate();
+        const entry: EpochRecord = {
+          epoch: epoch + 1,
+          loss: lossSum / stepsPerEpoch,
+          valLoss: scores?.loss ?? null,
+          valDice: scores?.dice ?? null,
+          learningRate: rate,
+          seconds: (performance.now() - started) / 1000,
+        };
+        history.push(entry);
+        if (scores) schedule.observe?.(epoch + 1, scores.loss);
+        const verdict = scores
+          ? monitor.update(options.monitor === "valLoss" ? scores.loss : scores.dice, epoch + 1)
+          : { improved: false, stop: false };
+        const left = ((performance.now() - trainingStarted) / 1000 / (epoch + 1 - startEpoch)) *
+          (options.epochs - epoch - 1);
+        task.done(
+          `loss ${entry.loss.toFixed(4)}${
+            scores
+              ? `, validation loss ${scores.loss.toFixed(4)}, Dice ${scores.dice.toFixed(4)}${
+                verdict.improved ? " (best)" : ""
+              }`
+              : ""
+          }${left > 0 && !verdict.stop ? `; training ETA ${formatDuration(left)}` : ""}`,
+        );
+        await context.run.appendLine("history.jsonl", JSON.stringify(entry));
+        if (verdict.improved && options.restoreBest) {
+          await checkpoints.save(BEST, { model, optimizer: [], state: { epoch: epoch + 1 } });
+        }
+        const state: TrainState = {
+          epoch: epoch + 1,
+          random: random.state,
+          augmentRandom: augmentRandom.state,
+          monitor: monitor.state,
+          schedule: schedule.state?.(),
+          history,
+        };
+        await checkpoints.save(CHECKPOINT, {
+          model,
+          optimizer: await optimizer.getWeights(),
+          state: state as unknown as Record<string, unknown>,
+        });
+        if (verdict.stop) {
+          progress.info(
+            `early stopping after epoch ${epoch + 1}: ${options.monitor} has not improved for ` +
+              `${options.earlyStopping!.patience} epochs (best ${
+                monitor.state.best?.toFixed(4)
+              } at epoch ${monitor.state.bestEpoch})`,
+          );
+          epoch++;
+          break;
         }
       }
-      const scores = await validate();
-      const entry: EpochRecord = {
-        epoch: epoch + 1,
-        loss: lossSum / stepsPerEpoch,
-        valLoss: scores?.loss ?? null,
-        valDice: scores?.dice ?? null,
-        learningRate: rate,
-        seconds: (performance.now() - started) / 1000,
-      };
-      history.push(entry);
-      if (scores) schedule.observe?.(epoch + 1, scores.loss);
-      const verdict = scores
-        ? monitor.update(options.monitor === "valLoss" ? scores.loss : scores.dice, epoch + 1)
-        : { improved: false, stop: false };
-      const left = ((performance.now() - trainingStarted) / 1000 / (epoch + 1 - startEpoch)) *
-        (options.epochs - epoch - 1);
-      task.done(
-        `loss ${entry.loss.toFixed(4)}${
-          scores
-            ? `, validation loss ${scores.loss.toFixed(4)}, Dice ${scores.dice.toFixed(4)}${
-              verdict.improved ? " (best)" : ""
-            }`
-            : ""
-        }${left > 0 && !verdict.stop ? `; training ETA ${formatDuration(left)}` : ""}`,
-      );
-      await context.run.appendLine("history.jsonl", JSON.stringify(entry));
-      if (verdict.improved && options.restoreBest) {
-        await checkpoints.save(BEST, { model, optimizer: [], state: { epoch: epoch + 1 } });
-      }
-      const state: TrainState = {
-        epoch: epoch + 1,
-        random: random.state,
-        augmentRandom: augmentRandom.state,
-        monitor: monitor.state,
-        schedule: schedule.state?.(),
-        history,
-      };
-      await checkpoints.save(CHECKPOINT, {
-        model,
-        optimizer: await optimizer.getWeights(),
-        state: state as unknown as Record<string, unknown>,
-      });
-      if (verdict.stop) {
-        progress.info(
-          `early stopping after epoch ${epoch + 1}: ${options.monitor} has not improved for ` +
-            `${options.earlyStopping!.patience} epochs (best ${
-              monitor.state.best?.toFixed(4)
-            } at epoch ${monitor.state.bestEpoch})`,
-        );
-        epoch++;
-        break;
-      }
+    } finally {
+      await workers?.close();
     }
     const { bestEpoch, best } = monitor.state;
     if (options.restoreBest && bestEpoch > 0 && bestEpoch !== epoch) {

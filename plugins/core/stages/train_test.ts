@@ -112,6 +112,29 @@ Deno.test("train() learns a separable task and logs each epoch's loss and learni
   }
 });
 
+Deno.test("train() with 2 workers shares each batch and learns the same task", async () => {
+  const { context: ctx, folder } = await context();
+  try {
+    const parallel = trainOptions.parse({ ...options, workers: 2 });
+    const trained = await train.run(parallel, { data, model: tinySpec(), augment: (b) => b }, ctx);
+    const history = (await Deno.readTextFile(`${folder}/history.jsonl`)).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    assertEquals(history.map((h) => h.epoch), [1, 2]);
+    if (!(history[1].loss < history[0].loss)) throw new Error("loss did not fall");
+    // Bright is foreground: the trained 1×1 convolution's weight is positive.
+    assertEquals(trained.model.getWeights()[0].dataSync()[0] > 0, true);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("trainOptions asks for a batch at least as large as the workers", () => {
+  const result = trainOptions.safeParse({ batchSize: 2, workers: 3 });
+  assertEquals(result.success, false);
+  assertEquals(result.error!.issues[0].path, ["workers"]);
+  assertEquals(result.error!.issues[0].message, "3 workers need a batchSize of at least 3");
+});
+
 Deno.test("train() stops with a clear error when the loss is not finite", async () => {
   const { context: ctx, folder } = await context();
   try {
@@ -148,7 +171,7 @@ function twoLayerSpec(built: import("@tensorflow/tfjs").LayersModel[]): ModelSpe
 }
 
 Deno.test("train() keeps frozen layers fixed, then thaws them at the scheduled epoch", async () => {
-  for (const thawAt of [undefined, 2]) {
+  for (const [thawAt, workers] of [[undefined, 1], [2, 1], [undefined, 2], [2, 2]]) {
     const { context: ctx, folder } = await context();
     try {
       const built: import("@tensorflow/tfjs").LayersModel[] = [];
@@ -157,6 +180,7 @@ Deno.test("train() keeps frozen layers fixed, then thaws them at the scheduled e
         ...options,
         freeze: ["enc"],
         unfreeze: thawAt ? [{ epoch: thawAt }] : [],
+        workers,
       });
       let start: Float32Array | undefined;
       const wrapped: ModelSpec = {
@@ -170,7 +194,11 @@ Deno.test("train() keeps frozen layers fixed, then thaws them at the scheduled e
       const trained = await train.run(fineTune, { data, model: wrapped, augment: (b) => b }, ctx);
       const end = trained.model.getLayer("enc").getWeights()[0].dataSync();
       const moved = end.some((v, i) => v !== start![i]);
-      assertEquals(moved, thawAt !== undefined, `enc moved with unfreeze at ${thawAt}`);
+      assertEquals(
+        moved,
+        thawAt !== undefined,
+        `enc moved with unfreeze at ${thawAt}, ${workers} workers`,
+      );
       const head = trained.model.layers.at(-1)!;
       assertEquals(head.trainable, true);
     } finally {

@@ -1,0 +1,87 @@
+/**
+ * The worker side of `gradient_workers.ts`: a thread with its own
+ * single-threaded wasm backend and a replica of the network, rebuilt from its
+ * topology. For each shard it is sent it loads the weights that come with
+ * it, computes the loss and the gradients of the trainable weights, and
+ * answers with them in one flat buffer.
+ *
+ * @module
+ */
+import { loadBackend } from "../backend/select.ts";
+import { tf } from "../backend/tfjs.ts";
+import { startWasmThreads } from "../backend/wasm_threads.ts";
+import type {
+  GradientJob,
+  GradientReply,
+  GradientWorkerSetup,
+  WorkerMessage,
+} from "./gradient_workers.ts";
+
+type LossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<WorkerMessage>) => void) | null;
+  postMessage(message: GradientReply, transfer?: Transferable[]): void;
+};
+let model: tf.LayersModel | undefined;
+let loss: LossFunction | undefined;
+
+async function setUp(setup: GradientWorkerSetup): Promise<void> {
+  await loadBackend("wasm");
+  await tf.setBackend("wasm");
+  // One thread here: the parallelism is one worker per core.
+  await startWasmThreads(1);
+  for (const module of setup.layerModules) await import(module);
+  model = await tf.models.modelFromJSON({
+    modelTopology: setup.topology as tf.io.ModelJSON["modelTopology"],
+  });
+  const lossModule = await import(setup.loss.module);
+  const factory = lossModule[setup.loss.factory];
+  if (typeof factory !== "function") {
+    throw new Error(`${setup.loss.module} exports no function "${setup.loss.factory}"`);
+  }
+  loss = factory(tf, ...setup.loss.args) as LossFunction;
+}
+
+function gradients(job: GradientJob): GradientReply {
+  const weights = model!.weights;
+  tf.tidy(() => {
+    let at = 0;
+    for (const w of weights) {
+      const size = (w.shape as number[]).reduce((n, d) => n * d, 1);
+      w.write(tf.tensor(job.weights.subarray(at, at + size), w.shape as number[]));
+      at += size;
+    }
+  });
+  const variables = job.trainable.map((i) => weights[i].read() as tf.Variable);
+  return tf.tidy(() => {
+    const x = tf.tensor(job.x, job.xShape);
+    const y = tf.tensor(job.y, job.yShape);
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(loss!(y, model!.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
+      variables,
+    );
+    const flat = new Float32Array(variables.reduce((n, v) => n + v.size, 0));
+    let at = 0;
+    for (const v of variables) {
+      flat.set(grads[v.name].dataSync() as Float32Array, at);
+      at += v.size;
+    }
+    return { kind: "gradients" as const, loss: value.dataSync()[0], gradients: flat };
+  });
+}
+
+scope.onmessage = async ({ data }) => {
+  try {
+    if (data.kind === "setup") {
+      await setUp(data.setup);
+      scope.postMessage({ kind: "ready" });
+    } else {
+      const reply = gradients(data.job);
+      const transfer = reply.kind === "gradients" ? [reply.gradients.buffer as ArrayBuffer] : [];
+      scope.postMessage(reply, transfer);
+    }
+  } catch (error) {
+    scope.postMessage({ kind: "error", message: (error as Error).stack ?? String(error) });
+  }
+};

@@ -1,0 +1,142 @@
+import { assertEquals, assertRejects } from "../../../tests/assert.ts";
+import { random } from "../../../tests/random_data.ts";
+import { CapillaryError, GradientWorkers, loadBackend, tf } from "../../../mod.ts";
+import { buildBcduNet } from "../_bcdunet.ts";
+import { dataParallelStep, shardBounds } from "./data_parallel.ts";
+import { weightedBinaryCrossentropy } from "./weighted_bce.ts";
+
+await loadBackend("wasm");
+await tf.setBackend("wasm");
+
+type LayersModel = import("@tensorflow/tfjs").LayersModel;
+
+const LOSS = {
+  module: new URL("./weighted_bce.ts", import.meta.url).href,
+  factory: "weightedBinaryCrossentropy",
+  args: [1],
+};
+
+Deno.test("shardBounds cuts a batch into near-equal shards, larger first", () => {
+  assertEquals(shardBounds(8, 2), [[0, 4], [4, 8]]);
+  assertEquals(shardBounds(9, 2), [[0, 5], [5, 9]]);
+  assertEquals(shardBounds(7, 3), [[0, 3], [3, 5], [5, 7]]);
+  assertEquals(shardBounds(2, 2), [[0, 1], [1, 2]]);
+});
+
+/** Two 3×3 convolutions, no batch norm: the sharded gradient must equal the whole batch's. */
+function smallNet(seed: number): LayersModel {
+  const input = tf.input({ shape: [8, 8, 1] });
+  const hidden = tf.layers.conv2d({
+    filters: 3,
+    kernelSize: 3,
+    padding: "same",
+    activation: "relu",
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+  }).apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
+  const output = tf.layers.conv2d({
+    filters: 1,
+    kernelSize: 3,
+    padding: "same",
+    activation: "sigmoid",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+  }).apply(hidden) as import("@tensorflow/tfjs").SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output });
+}
+
+function batchOf(count: number) {
+  const images = random(count * 64, 11);
+  const masks = random(count * 64, 12).map((v) => (v > 0.6 ? 1 : 0));
+  return { images, masks, count, size: 8, channels: 1 };
+}
+
+Deno.test("a data-parallel step applies the whole batch's mean gradient", async () => {
+  const batch = batchOf(5); // shards of 3 (this thread) and 2 (the worker): weights 3/5 and 2/5
+  const sharded = smallNet(7);
+  const whole = smallNet(7);
+  const loss = weightedBinaryCrossentropy(tf, 1);
+  const workers = await GradientWorkers.start(1, {
+    topology: sharded.toJSON(null, false),
+    layerModules: [],
+    loss: LOSS,
+  });
+  const shardedSgd = tf.train.sgd(0.5);
+  const wholeSgd = tf.train.sgd(0.5);
+  try {
+    const value = await dataParallelStep(tf, sharded, shardedSgd, loss, workers, batch);
+    const x = tf.tensor4d(batch.images, [5, 8, 8, 1]);
+    const y = tf.tensor4d(batch.masks, [5, 8, 8, 1]);
+    const expected = wholeSgd.minimize(
+      () => tf.mean(loss(y, whole.apply(x) as import("@tensorflow/tfjs").Tensor)) as never,
+      true,
+    )!;
+    assertEquals(Math.abs(value - expected.dataSync()[0]) < 1e-5, true, `loss ${value}`);
+    sharded.weights.forEach((w, i) => {
+      const got = w.read().dataSync();
+      const want = whole.weights[i].read().dataSync();
+      const worst = Math.max(...Array.from(got, (v, k) => Math.abs(v - want[k])));
+      assertEquals(worst < 1e-5, true, `${w.name}: off by ${worst}`);
+    });
+    // And the step moved the weights at all (the test would pass vacuously otherwise).
+    const start = smallNet(7).weights[0].read().dataSync();
+    const moved = sharded.weights[0].read().dataSync().some((v, k) =>
+      Math.abs(v - start[k]) > 1e-4
+    );
+    assertEquals(moved, true);
+    tf.dispose([x, y, expected]);
+  } finally {
+    await workers.close();
+    shardedSgd.dispose();
+    wholeSgd.dispose();
+  }
+});
+
+Deno.test("workers rebuild a network with custom layers from the modules that register them", async () => {
+  const config = { width: 2, dense: 1 as const, dropout: 0, seed: 3, batchNorm: true };
+  const model = buildBcduNet(tf, config, 16, 1);
+  const layerModules = [new URL("../layers/conv_lstm_2d.ts", import.meta.url).href];
+  const workers = await GradientWorkers.start(1, {
+    topology: model.toJSON(null, false),
+    layerModules,
+    loss: LOSS,
+  });
+  const optimizer = tf.train.momentum(0.1, 0.9);
+  try {
+    const images = random(4 * 256, 5);
+    const masks = random(4 * 256, 6).map((v) => (v > 0.7 ? 1 : 0));
+    const batch = { images, masks, count: 4, size: 16, channels: 1 };
+    const loss = weightedBinaryCrossentropy(tf, 1);
+    const first = await dataParallelStep(tf, model, optimizer, loss, workers, batch);
+    const second = await dataParallelStep(tf, model, optimizer, loss, workers, batch);
+    assertEquals(Number.isFinite(first) && Number.isFinite(second), true);
+    // BCE of a fresh sigmoid network on ~30 % foreground is near log 2; a step lowers it.
+    assertEquals(second < first, true, `loss ${first} → ${second}`);
+  } finally {
+    await workers.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+});
+
+Deno.test("a network with custom layers but no layerModules fails with what to do", async () => {
+  const model = buildBcduNet(
+    tf,
+    { width: 2, dense: 1, dropout: 0, seed: 3, batchNorm: false },
+    16,
+    1,
+  );
+  try {
+    const error = await assertRejects(
+      () =>
+        GradientWorkers.start(1, {
+          topology: model.toJSON(null, false),
+          layerModules: [],
+          loss: LOSS,
+        }),
+      CapillaryError,
+    );
+    assertEquals(error.code, "E_WORKERS");
+    if (!/layerModules.*train\.workers to 1/.test(error.message)) throw new Error(error.message);
+  } finally {
+    model.dispose();
+  }
+});
