@@ -32,7 +32,7 @@ export const trainOptions = z.object({
   workers: z.number().int().min(1).max(64).default(1).describe(
     "Processes that share each batch (data parallel on the wasm backend): this thread and " +
       "workers − 1 worker threads, each with a shard of batchSize / workers patches; the " +
-      "averaged gradient is applied once. 2 on 2 cores trained 1.41× as many patches per " +
+      "averaged gradient is applied once. 2 on 2 cores trained 1.36× as many patches per " +
       "second at width 8. Batch norm normalises each shard by itself.",
   ),
   patches: z.object({
