@@ -43,6 +43,7 @@ export {
   type GradientWorkerSetup,
   type Shard,
   type ShardGradients,
+  weightsInLayerOrder,
 } from "./run/gradient_workers.ts";
 export {
   type Checkpoint,

@@ -10,11 +10,12 @@
 import { loadBackend } from "../backend/select.ts";
 import { tf } from "../backend/tfjs.ts";
 import { startWasmThreads } from "../backend/wasm_threads.ts";
-import type {
-  GradientJob,
-  GradientReply,
-  GradientWorkerSetup,
-  WorkerMessage,
+import {
+  type GradientJob,
+  type GradientReply,
+  type GradientWorkerSetup,
+  weightsInLayerOrder,
+  type WorkerMessage,
 } from "./gradient_workers.ts";
 
 type LossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
@@ -35,6 +36,9 @@ async function setUp(setup: GradientWorkerSetup): Promise<void> {
   model = await tf.models.modelFromJSON({
     modelTopology: setup.topology as tf.io.ModelJSON["modelTopology"],
   });
+  // Which weights to differentiate comes with each job: the topology's frozen flags (of when the
+  // workers started) must not hold any back.
+  for (const layer of model.layers) layer.trainable = true;
   const lossModule = await import(setup.loss.module);
   const factory = lossModule[setup.loss.factory];
   if (typeof factory !== "function") {
@@ -44,7 +48,7 @@ async function setUp(setup: GradientWorkerSetup): Promise<void> {
 }
 
 function gradients(job: GradientJob): GradientReply {
-  const weights = model!.weights;
+  const weights = weightsInLayerOrder(model!);
   tf.tidy(() => {
     let at = 0;
     for (const w of weights) {

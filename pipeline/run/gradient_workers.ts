@@ -56,10 +56,10 @@ export interface Shard {
   readonly yShape: number[];
 }
 
-/** A worker's job: the weights to use (all of them, flat, in `model.weights` order) and a shard. */
+/** A worker's job: the weights to use (all of them, flat, in {@link weightsInLayerOrder}) and a shard. */
 export interface GradientJob extends Shard {
   readonly weights: Float32Array;
-  /** Indices into `model.weights` of the weights to differentiate. */
+  /** Indices into {@link weightsInLayerOrder} of the weights to differentiate. */
   readonly trainable: number[];
 }
 
@@ -117,9 +117,19 @@ class GradientWorker {
   }
 }
 
-/** Every weight of `model`, flat, in `model.weights` order. */
+/**
+ * Every weight of `model`, layer by layer: an order that freezing or thawing
+ * a layer does not change, unlike `model.weights`, which lists all trainable
+ * weights first (a replica built while a layer was frozen would otherwise
+ * pair its weights with others once the layer thaws).
+ */
+export function weightsInLayerOrder(model: tf.LayersModel): tf.LayerVariable[] {
+  return model.layers.flatMap((layer) => layer.weights);
+}
+
+/** Every weight of `model`, flat, in {@link weightsInLayerOrder}. */
 function flatWeights(model: tf.LayersModel): Float32Array {
-  const parts = model.weights.map((w) => w.read().dataSync() as Float32Array);
+  const parts = weightsInLayerOrder(model).map((w) => w.read().dataSync() as Float32Array);
   const flat = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {
@@ -174,7 +184,7 @@ export class GradientWorkers {
   /**
    * Has worker `i` compute `shards[i]`'s loss and gradients at `model`'s
    * current weights, for the weights at indices `trainable` of
-   * `model.weights`; resolves when all have answered.
+   * {@link weightsInLayerOrder}; resolves when all have answered.
    */
   async compute(
     model: tf.LayersModel,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { GradientWorkers, Shard, Tf } from "../../../mod.ts";
+import { type GradientWorkers, type Shard, type Tf, weightsInLayerOrder } from "../../../mod.ts";
 import type { tf as TfNamespace } from "../../../pipeline/backend/tfjs.ts";
 
 type Tensor = TfNamespace.Tensor;
@@ -70,10 +70,11 @@ export async function dataParallelStep(
     yShape: [to - from, batch.size, batch.size, 1],
   }));
   const trainableWeights = new Set(model.trainableWeights);
-  const trainable = model.weights.flatMap((w, i) => trainableWeights.has(w) ? [i] : []);
+  const weights = weightsInLayerOrder(model);
+  const trainable = weights.flatMap((w, i) => trainableWeights.has(w) ? [i] : []);
   // The workers start first, at the weights before this step (sent synchronously).
   const theirs = workers.compute(model, trainable, shards.slice(1));
-  const variables = trainable.map((i) => model.weights[i].read() as TfNamespace.Variable);
+  const variables = trainable.map((i) => weights[i].read() as TfNamespace.Variable);
   const mine = tf.tidy(() => {
     const x = tf.tensor(shards[0].x, shards[0].xShape);
     const y = tf.tensor(shards[0].y, shards[0].yShape);

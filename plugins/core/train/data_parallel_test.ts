@@ -49,16 +49,26 @@ function batchOf(count: number) {
   return { images, masks, count, size: 8, channels: 1 };
 }
 
-Deno.test("a data-parallel step applies the whole batch's mean gradient", async () => {
+/**
+ * One data-parallel step (this thread and one worker) against one plain SGD
+ * step on the whole batch, from the same weights; `frozenAtStart` layers are
+ * frozen while the workers start, `frozenAtStep` ones during the step.
+ */
+async function compareWithWholeBatch(frozenAtStart: number[], frozenAtStep: number[]) {
   const batch = batchOf(5); // shards of 3 (this thread) and 2 (the worker): weights 3/5 and 2/5
   const sharded = smallNet(7);
   const whole = smallNet(7);
   const loss = weightedBinaryCrossentropy(tf, 1);
+  const freeze = (model: LayersModel, layers: number[]) =>
+    model.layers.forEach((l, i) => (l.trainable = !layers.includes(i)));
+  freeze(sharded, frozenAtStart);
   const workers = await GradientWorkers.start(1, {
     topology: sharded.toJSON(null, false),
     layerModules: [],
     loss: LOSS,
   });
+  freeze(sharded, frozenAtStep);
+  freeze(whole, frozenAtStep);
   const shardedSgd = tf.train.sgd(0.5);
   const wholeSgd = tf.train.sgd(0.5);
   try {
@@ -68,26 +78,39 @@ Deno.test("a data-parallel step applies the whole batch's mean gradient", async 
     const expected = wholeSgd.minimize(
       () => tf.mean(loss(y, whole.apply(x) as import("@tensorflow/tfjs").Tensor)) as never,
       true,
+      whole.trainableWeights.map((w) => w.read() as import("@tensorflow/tfjs").Variable),
     )!;
     assertEquals(Math.abs(value - expected.dataSync()[0]) < 1e-5, true, `loss ${value}`);
-    sharded.weights.forEach((w, i) => {
-      const got = w.read().dataSync();
-      const want = whole.weights[i].read().dataSync();
-      const worst = Math.max(...Array.from(got, (v, k) => Math.abs(v - want[k])));
-      assertEquals(worst < 1e-5, true, `${w.name}: off by ${worst}`);
+    const start = smallNet(7);
+    sharded.layers.forEach((layer, l) => {
+      layer.weights.forEach((w, k) => {
+        const got = w.read().dataSync();
+        const want = whole.layers[l].weights[k].read().dataSync();
+        const worst = Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i])));
+        assertEquals(worst < 1e-5, true, `${w.name}: off by ${worst}`);
+        // Trained layers moved, frozen ones did not (the test would pass vacuously otherwise).
+        const before = start.layers[l].weights[k].read().dataSync();
+        const moved = Array.from(got).some((v, i) => Math.abs(v - before[i]) > 1e-6);
+        assertEquals(moved, !frozenAtStep.includes(l), `${w.name} moved`);
+      });
     });
-    // And the step moved the weights at all (the test would pass vacuously otherwise).
-    const start = smallNet(7).weights[0].read().dataSync();
-    const moved = sharded.weights[0].read().dataSync().some((v, k) =>
-      Math.abs(v - start[k]) > 1e-4
-    );
-    assertEquals(moved, true);
     tf.dispose([x, y, expected]);
+    start.dispose();
   } finally {
     await workers.close();
     shardedSgd.dispose();
     wholeSgd.dispose();
   }
+}
+
+Deno.test("a data-parallel step applies the whole batch's mean gradient", async () => {
+  await compareWithWholeBatch([], []);
+});
+
+Deno.test("a layer frozen or thawed after the workers started is trained as this thread says", async () => {
+  // Layer 1 is the first convolution (layer 0 is the input).
+  await compareWithWholeBatch([1], []); // thawed: model.weights reorders, the workers must follow
+  await compareWithWholeBatch([], [1]); // frozen: only the head moves
 });
 
 Deno.test("workers rebuild a network with custom layers from the modules that register them", async () => {
