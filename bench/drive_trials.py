@@ -83,6 +83,7 @@ def main():
     ap.add_argument("--rotate90", type=float, default=0.5, help="core/flip_rotate rotate90 probability")
     ap.add_argument("--skip", choices=["convlstm", "concat"], default="convlstm")
     ap.add_argument("--constant-lr", action="store_true", help="no warm-up or decay (no schedule)")
+    ap.add_argument("--positive-weight", type=float, default=1.0, help="core/train positiveWeight: weight of vessel pixels in the BCE")
     ap.add_argument("--shards", type=int, default=1, help="batch norm per shard of the batch, as core/train's workers")
     ap.add_argument("--cycles", type=int, default=1, help="cosine cycles (warm restarts); >1 also scores their end snapshots' averaged predictions")
     ap.add_argument("--seed", type=int, default=42)
@@ -117,7 +118,11 @@ def main():
     optimizer = torch.optim.SGD(
         model.parameters(), lr=a.lr, momentum=a.momentum, nesterov=not a.no_nesterov
     )
-    loss_fn = nn.BCELoss()
+    def loss_fn(p, y):  # core/train's weighted BCE (plain BCE at weight 1)
+        if a.positive_weight == 1.0:
+            return nn.functional.binary_cross_entropy(p, y)
+        q = p.clamp(1e-7, 1 - 1e-7)
+        return -(a.positive_weight * y * q.log() + (1 - y) * (1 - q).log()).mean()
     steps = len(patches) // a.batch
 
     def rate(step):
@@ -163,6 +168,9 @@ def main():
             "f1": float(f1_at(p, t, 0.5)),
             "best_f1": float(max(f1_at(p, t, th) for th in np.arange(0.1, 0.9, 0.02))),
             "accuracy": float(((p >= 0.5) == t).mean()),
+            "sensitivity": float(((p >= 0.5) & t).sum() / t.sum()),
+            "specificity": float(((p < 0.5) & ~t).sum() / (~t).sum()),
+            "precision": float(((p >= 0.5) & t).sum() / max(1, (p >= 0.5).sum())),
         }
 
     def validate(flips=((),)):
@@ -208,7 +216,7 @@ def main():
     dihedral8 = flips4 + tuple(("t",) + f for f in flips4)
     for name, flips in (("mirror", ((), (3,))), ("flips4", flips4), ("dihedral8", dihedral8)):
         row = validate(flips)
-        print(json.dumps({"tta": name, "auc": row["auc"], "f1": row["f1"], "bce": row["bce"]}), flush=True)
+        print(json.dumps({"tta": name, **{k: row[k] for k in ("auc", "f1", "bce", "accuracy", "sensitivity", "specificity", "precision")}}), flush=True)
     if len(snapshots) > 1:
         truth = predict(((),))[1]
         for k in range(2, len(snapshots) + 1):
