@@ -316,6 +316,21 @@ Deno.test("the kernels free their temporaries", async () => {
   tf.dispose([x, dy, filter]);
 });
 
+Deno.test("Identity shares its input's memory, which lives while either tensor does", async () => {
+  await tf.setBackend("wasm");
+  const backend = tf.backend();
+  const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+  const before = backend.numDataIds();
+  const y = tf.clone(x);
+  assertEquals(backend.numDataIds(), before); // the stock kernel allocated a copy
+  assertEquals(y.dataId, x.dataId);
+  x.dispose();
+  assertEquals(Array.from(y.dataSync()), [1, 2, 3, 4]);
+  assertEquals(backend.numDataIds(), before);
+  y.dispose();
+  assertEquals(backend.numDataIds(), before - 1);
+});
+
 Deno.test("registration is idempotent", () => {
   assertEquals(registerWasmTrainingKernels(), []);
   assert(tf.getKernel("Conv2DBackpropFilter", "wasm"), "no Conv2DBackpropFilter");
