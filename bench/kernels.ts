@@ -1,7 +1,9 @@
 /**
  * Micro-benchmarks of Capillary's wasm kernels, for the figures in the
- * README: convolutions on 1 and 2 threads (interleaved rounds, medians), and
- * the fast leading-axis `Sum` against the stock one.
+ * README: convolutions on 1 and 2 threads (interleaved rounds, medians), the
+ * fast leading-axis `Sum` against the stock one, and a BCDU-Net training step
+ * with the stock `Identity` (a copy) and `Tanh` (a scalar loop) against
+ * Capillary's (shared memory; `2·σ(2x) − 1`).
  *
  * ```sh
  * deno run -A bench/kernels.ts
@@ -10,13 +12,22 @@
  * @module
  */
 import { loadBackend, tf } from "../mod.ts";
-import { setSplitThreshold, startWasmThreads } from "../pipeline/backend/wasm_threads.ts";
+import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import {
+  setSplitThreshold,
+  startWasmThreads,
+  stopWasmThreads,
+} from "../pipeline/backend/wasm_threads.ts";
 
 await import("@tensorflow/tfjs-backend-wasm");
 const stockSum = tf.getKernel("Sum", "wasm")!;
+const stockIdentity = tf.getKernel("Identity", "wasm")!;
+const stockTanh = tf.getKernel("Tanh", "wasm")!;
 await loadBackend("wasm");
 await tf.setBackend("wasm");
 const fastSum = tf.getKernel("Sum", "wasm")!;
+const sharedIdentity = tf.getKernel("Identity", "wasm")!;
+const fastTanh = tf.getKernel("Tanh", "wasm")!;
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 console.log("convolution (x, filter), same padding | MFLOP | 1 thread ms | 2 threads ms | speedup");
@@ -57,7 +68,7 @@ setSplitThreshold();
 // right operand per tensor id, which made an earlier fast Sum look 20× faster than it was).
 console.log("\nSum over axes [0, 1, 2], fresh tensors | stock ms | fast ms | speedup");
 const use = (k: tf.KernelConfig) => {
-  tf.unregisterKernel("Sum", "wasm");
+  tf.unregisterKernel(k.kernelName, "wasm");
   tf.registerKernel(k);
 };
 for (
@@ -88,5 +99,37 @@ for (
     }`,
   );
   x.dispose();
+}
+
+// One thread, as each process of core/train's data-parallel step runs.
+console.log(
+  "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | kernels | ms (median)",
+);
+await stopWasmThreads();
+const net = buildBcduNet(tf, { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true }, 48, 1);
+net.compile({ optimizer: tf.train.momentum(0.01, 0.9, true), loss: "binaryCrossentropy" });
+const patches = tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 1);
+const vessels = tf.tidy(() =>
+  tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 2).greater(0.9).cast("float32")
+);
+const variants: [string, tf.KernelConfig[]][] = [
+  ["stock Identity and Tanh", [stockIdentity, stockTanh]],
+  ["shared Identity, stock Tanh", [sharedIdentity, stockTanh]],
+  ["shared Identity, fast Tanh", [sharedIdentity, fastTanh]],
+];
+const stepMs = variants.map(() => [] as number[]);
+for (let round = 0; round < 6; round++) {
+  for (const [v, [, kernels]] of variants.entries()) {
+    kernels.forEach(use);
+    await net.trainOnBatch(patches, vessels);
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) await net.trainOnBatch(patches, vessels);
+    stepMs[v].push((performance.now() - t0) / 5);
+  }
+}
+const base = median(stepMs[0]);
+for (const [v, [name]] of variants.entries()) {
+  const ms = median(stepMs[v]);
+  console.log(`| ${name} | ${ms.toFixed(1)} | ${(base / ms).toFixed(2)}×`);
 }
 Deno.exit(0);

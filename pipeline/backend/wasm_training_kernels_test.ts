@@ -307,6 +307,7 @@ Deno.test("the kernels free their temporaries", async () => {
       tf.transpose(seq, [1, 0, 2, 3, 4]);
       tf.split(seq, 3, 1);
       tf.tile(tf.ones([1, 1, 4]), [3, 2, 1]);
+      tf.tanh(seq);
     });
   } finally {
     setChunkElements(previous);
@@ -314,6 +315,31 @@ Deno.test("the kernels free their temporaries", async () => {
   }
   assertEquals(backend.numDataIds(), before);
   tf.dispose([x, dy, filter]);
+});
+
+Deno.test("Tanh through the sigmoid matches cpu, saturates, and keeps its gradient", async () => {
+  const data = Float32Array.from([...random(200, 7)].map((v, i) => (v - 0.5) * (i % 3 ? 8 : 80)));
+  data.set([0, -0, 1e-8, 30, -30, 200, -200], 0);
+  const expected = await runOn("cpu", "Tanh", { x: { data, shape: [4, 50] } }, {});
+  const actual = await runOn("wasm", "Tanh", { x: { data, shape: [4, 50] } }, {});
+  let worst = 0;
+  for (let i = 0; i < data.length; i++) {
+    worst = Math.max(worst, Math.abs(actual.data[i] - expected.data[i]));
+  }
+  assert(worst < 3e-7, `largest absolute error ${worst}`);
+  assertEquals([actual.data[3], actual.data[4], actual.data[5], actual.data[6]], [1, -1, 1, -1]);
+  const nan = await runOn("wasm", "Tanh", { x: { data: Float32Array.of(NaN), shape: [1] } }, {});
+  assert(Number.isNaN(nan.data[0]), "NaN must stay NaN");
+  const slope = async (backend: string) => {
+    await tf.setBackend(backend);
+    const x = tf.tensor(data.subarray(0, 50));
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(v)))(x);
+    const out = g.dataSync() as Float32Array;
+    tf.dispose([x, g]);
+    return out;
+  };
+  const error = relativeError(await slope("wasm"), await slope("cpu"));
+  assert(error < 1e-5, `gradient relative error ${error}`);
 });
 
 Deno.test("Identity shares its input's memory, which lives while either tensor does", async () => {
