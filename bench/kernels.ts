@@ -29,8 +29,50 @@ const fastSum = tf.getKernel("Sum", "wasm")!;
 const sharedIdentity = tf.getKernel("Identity", "wasm")!;
 const fastTanh = tf.getKernel("Tanh", "wasm")!;
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const use = (k: tf.KernelConfig) => {
+  tf.unregisterKernel(k.kernelName, "wasm");
+  tf.registerKernel(k);
+};
 
-console.log("convolution (x, filter), same padding | MFLOP | 1 thread ms | 2 threads ms | speedup");
+// First, on a fresh heap: after the large convolutions below the copies cost more.
+// One thread, as each process of core/train's data-parallel step runs.
+console.log(
+  "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | kernels | ms (median)",
+);
+await stopWasmThreads();
+const net = buildBcduNet(tf, { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true }, 48, 1);
+net.compile({ optimizer: tf.train.momentum(0.01, 0.9, true), loss: "binaryCrossentropy" });
+const patches = tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 1);
+const vessels = tf.tidy(() =>
+  tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 2).greater(0.9).cast("float32")
+);
+const variants: [string, tf.KernelConfig[]][] = [
+  ["stock Identity and Tanh", [stockIdentity, stockTanh]],
+  ["shared Identity, stock Tanh", [sharedIdentity, stockTanh]],
+  ["shared Identity, fast Tanh", [sharedIdentity, fastTanh]],
+];
+const stepMs = variants.map(() => [] as number[]);
+for (let round = 0; round < 6; round++) {
+  for (const [v, [, kernels]] of variants.entries()) {
+    kernels.forEach(use);
+    await net.trainOnBatch(patches, vessels);
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) await net.trainOnBatch(patches, vessels);
+    stepMs[v].push((performance.now() - t0) / 5);
+  }
+}
+const base = median(stepMs[0]);
+for (const [v, [name]] of variants.entries()) {
+  const ms = median(stepMs[v]);
+  console.log(`| ${name} | ${ms.toFixed(1)} | ${(base / ms).toFixed(2)}×`);
+}
+await startWasmThreads(2);
+tf.dispose([patches, vessels]);
+net.dispose();
+
+console.log(
+  "\nconvolution (x, filter), same padding | MFLOP | 1 thread ms | 2 threads ms | speedup",
+);
 setSplitThreshold(0);
 const shapes: [[number, number, number, number], [number, number, number, number]][] = [
   [[16, 6, 6, 512], [3, 3, 512, 512]],
@@ -67,10 +109,6 @@ setSplitThreshold();
 // one tensor over and over would hide per-tensor costs (wasm's BatchMatMul packs and caches its
 // right operand per tensor id, which made an earlier fast Sum look 20× faster than it was).
 console.log("\nSum over axes [0, 1, 2], fresh tensors | stock ms | fast ms | speedup");
-const use = (k: tf.KernelConfig) => {
-  tf.unregisterKernel(k.kernelName, "wasm");
-  tf.registerKernel(k);
-};
 for (
   const shape of [[8, 48, 48, 8], [16, 48, 48, 16], [16, 48, 48, 64], [32, 24, 24, 64], [
     16,
@@ -101,35 +139,4 @@ for (
   x.dispose();
 }
 
-// One thread, as each process of core/train's data-parallel step runs.
-console.log(
-  "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | kernels | ms (median)",
-);
-await stopWasmThreads();
-const net = buildBcduNet(tf, { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true }, 48, 1);
-net.compile({ optimizer: tf.train.momentum(0.01, 0.9, true), loss: "binaryCrossentropy" });
-const patches = tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 1);
-const vessels = tf.tidy(() =>
-  tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 2).greater(0.9).cast("float32")
-);
-const variants: [string, tf.KernelConfig[]][] = [
-  ["stock Identity and Tanh", [stockIdentity, stockTanh]],
-  ["shared Identity, stock Tanh", [sharedIdentity, stockTanh]],
-  ["shared Identity, fast Tanh", [sharedIdentity, fastTanh]],
-];
-const stepMs = variants.map(() => [] as number[]);
-for (let round = 0; round < 6; round++) {
-  for (const [v, [, kernels]] of variants.entries()) {
-    kernels.forEach(use);
-    await net.trainOnBatch(patches, vessels);
-    const t0 = performance.now();
-    for (let i = 0; i < 5; i++) await net.trainOnBatch(patches, vessels);
-    stepMs[v].push((performance.now() - t0) / 5);
-  }
-}
-const base = median(stepMs[0]);
-for (const [v, [name]] of variants.entries()) {
-  const ms = median(stepMs[v]);
-  console.log(`| ${name} | ${ms.toFixed(1)} | ${(base / ms).toFixed(2)}×`);
-}
 Deno.exit(0);
