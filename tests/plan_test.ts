@@ -57,6 +57,22 @@ Deno.test("plan describes whole-image prediction with test-time flips", async ()
   assertEquals(text.includes(expected), true, `${expected}\n--- in ---\n${text}`);
 });
 
+Deno.test("plan names the foreground weight of the loss when it is not 1", async () => {
+  for (
+    const [weight, expected] of [[1, "loss: binary cross-entropy; "], [
+      0.8,
+      "loss: binary cross-entropy with foreground pixels weighted 0.8; ",
+    ]] as const
+  ) {
+    const { recipe } = await loadRecipe(SMOKE, {
+      builtins: [core],
+      overrides: [`train.positiveWeight=${weight}`],
+    });
+    const text = formatPlan(recipe, await planRecipe(recipe));
+    assertEquals(text.includes(expected), true, `${expected}\n--- in ---\n${text}`);
+  }
+});
+
 Deno.test("plan lists a plugin stage without a plan hook with its options only", async () => {
   const { recipe } = await loadRecipe(WITH_PLUGIN, { builtins: [core] });
   const planned = await planRecipe(recipe);

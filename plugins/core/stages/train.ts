@@ -298,7 +298,11 @@ export const train = defineStage({
         (forward === undefined ? "" : `; ${(forward / 1e6).toFixed(1)} MFLOP forward per patch, ` +
           `${(3 * forward * b / 1e9).toFixed(2)} GFLOP per training step, ` +
           `${(3 * forward * training * options.epochs / 1e12).toFixed(2)} TFLOP in all`),
-        `loss: binary cross-entropy; ${optimizerText}, schedule ${options.schedule.use}`,
+        `loss: binary cross-entropy${
+          options.positiveWeight === 1
+            ? ""
+            : ` with foreground pixels weighted ${options.positiveWeight}`
+        }; ${optimizerText}, schedule ${options.schedule.use}`,
         `learning rate per epoch (start → end): ${
           shown.map((e) => `${e + 1}: ${rate(e)} → ${rate(e + 1 - 1 / steps)}`).join(", ")
         }${shown.length < epochs.length ? " (middle epochs left out)" : ""}`,
