@@ -1,9 +1,9 @@
 /**
  * Micro-benchmarks of Capillary's wasm kernels, for the figures in the
  * README: convolutions on 1 and 2 threads (interleaved rounds, medians), the
- * fast leading-axis `Sum` against the stock one, and a BCDU-Net training step
+ * fast leading-axis `Sum` against the stock one, a BCDU-Net training step
  * with the stock `Identity` (a copy) and `Tanh` (a scalar loop) against
- * Capillary's (shared memory; `2·σ(2x) − 1`).
+ * Capillary's (shared memory; `2·σ(2x) − 1`), and the two `Tanh` alone.
  *
  * ```sh
  * deno run -A bench/kernels.ts
@@ -66,9 +66,31 @@ for (const [v, [name]] of variants.entries()) {
   const ms = median(stepMs[v]);
   console.log(`| ${name} | ${ms.toFixed(1)} | ${(base / ms).toFixed(2)}×`);
 }
-await startWasmThreads(2);
 tf.dispose([patches, vessels]);
 net.dispose();
+
+console.log("\nTanh on a ConvLSTM's gate-sized maps, 1 thread | stock ms | fast ms | speedup");
+for (const shape of [[8, 2, 48, 48, 4], [8, 48, 48, 8], [8, 24, 24, 16]]) {
+  const x = tf.randomNormal(shape);
+  const time = (kernel: tf.KernelConfig) => {
+    use(kernel);
+    tf.tanh(x).dispose();
+    const rounds: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 10; i++) tf.tanh(x).dispose();
+      rounds.push((performance.now() - t0) / 10);
+    }
+    return median(rounds);
+  };
+  const stock = time(stockTanh), fast = time(fastTanh);
+  console.log(
+    `${JSON.stringify(shape)} | ${stock.toFixed(2)} | ${fast.toFixed(2)} | ${
+      (stock / fast).toFixed(1)
+    }`,
+  );
+  x.dispose();
+}
 
 console.log(
   "\nconvolution (x, filter), same padding | MFLOP | 1 thread ms | 2 threads ms | speedup",

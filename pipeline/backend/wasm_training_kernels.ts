@@ -759,8 +759,8 @@ const registered = new Set<string>();
  * stock one is a naive loop), and rank-reducing `Slice`, `SplitV`,
  * `Transpose`, `Reverse` and `Tile` (the stock ones crawl on a ConvLSTM's
  * rank-5 tensors), an `Identity` that shares memory instead of copying, and
- * a `Tanh` through the vectorised sigmoid. Idempotent. Assumes `@tensorflow/tfjs-backend-wasm` has
- * been imported.
+ * a `Tanh` through the vectorised sigmoid. Idempotent. Assumes
+ * `@tensorflow/tfjs-backend-wasm` has been imported.
  *
  * @returns The kernel names this call registered (empty when already done).
  */
