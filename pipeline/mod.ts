@@ -34,7 +34,12 @@ export {
   type Progress,
   type ProgressTask,
 } from "./run/progress.ts";
-export { formatMetricsTable } from "./run/metrics_table.ts";
+export {
+  formatMetricsTable,
+  type MetricsColumn,
+  metricsColumns,
+  shortThreshold,
+} from "./run/metrics_table.ts";
 export { loadLayersModel, saveLayersModel } from "./run/model_io.ts";
 export { copyWeightsByLayer, resolveModelFrom } from "./run/pretrained.ts";
 export { loadResumable } from "./run/resume.ts";

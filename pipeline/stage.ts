@@ -115,6 +115,17 @@ export interface Evaluation {
     /** Metric name to value at that threshold. */
     readonly metrics: Readonly<Record<string, number>>;
   };
+  /**
+   * The same metrics on the validation images (held out of training, never
+   * the test images), at the evaluation's own threshold: what a recipe's
+   * settings can be chosen on.
+   */
+  readonly validation?: {
+    /** Which images, for reports (e.g. `2 validation images (23_training, 24_training)`). */
+    readonly on: string;
+    /** Metric name to value. */
+    readonly metrics: Readonly<Record<string, number>>;
+  };
 }
 
 /** What each stage kind receives and returns. */

@@ -153,6 +153,10 @@ Deno.test({
     // drive-smoke holds out a validation image, so a threshold is chosen on it.
     assertEquals(summary.chosenThreshold, result.evaluation.chosenThreshold);
     assertEquals(summary.chosenThreshold.chosenOn, "1 validation image");
+    // And that image's own scores, every metric, what settings may be chosen on.
+    assertEquals(summary.validation, result.evaluation.validation);
+    assertEquals(summary.validation.on.startsWith("1 validation image ("), true);
+    assertEquals(Object.keys(summary.validation.metrics), METRICS);
     // The file holds what runRecipe returned.
     assertEquals(summary.metrics, result.evaluation.metrics);
     const names = ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"];

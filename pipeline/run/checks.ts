@@ -168,4 +168,11 @@ export function checkEvaluation(evaluation: Evaluation, stage: string): void {
     }
     checkAll(chosen.metrics, ` at the chosen threshold ${t}`);
   }
+  const validation = evaluation.validation;
+  if (validation !== undefined) {
+    if (typeof validation.on !== "string") {
+      throw new StageError(stage, "returned validation scores without a string `on`");
+    }
+    checkAll(validation.metrics, ` on ${validation.on}`);
+  }
 }

@@ -5,19 +5,61 @@
  */
 import type { Evaluation } from "../stage.ts";
 
-/** A threshold as a column header shows it: at most 4 decimals, no trailing zeros. */
-function shortThreshold(threshold: number): string {
+/**
+ * A threshold as headers and legends show it: at most 4 decimals, no trailing zeros.
+ *
+ * @example Usage
+ * ```ts
+ * import { shortThreshold } from "./metrics_table.ts";
+ * console.assert(shortThreshold(1763 / 4096) === "0.4304" && shortThreshold(0.5) === "0.5");
+ * ```
+ */
+export function shortThreshold(threshold: number): string {
   return String(Number(threshold.toFixed(4)));
 }
 
+/** A column of a metrics table: its heading, and metric name to value. */
+export type MetricsColumn = readonly [string, Readonly<Record<string, number>>];
+
 /**
- * One row per metric of `evaluation.metrics`, in its order; columns: this
- * run, then (when the evaluation chose a threshold) this run at that
- * threshold, headed `at <threshold> (val)`, then each reference. A cell is
+ * The columns of an evaluation's metrics table, in order: this run (headed
+ * `thisRun`), then (when the evaluation chose a threshold) this run at that
+ * threshold, headed `at <threshold> (val)`, then (when it has them) the
+ * validation images' own scores, headed `validation`, then each reference.
+ *
+ * @param evaluation What the evaluate stage returned.
+ * @param thisRun The first column's heading.
+ * @returns The columns, each `[heading, metrics]`.
+ *
+ * @example Usage
+ * ```ts
+ * import { metricsColumns } from "./metrics_table.ts";
+ * const columns = metricsColumns({
+ *   metrics: { auc: 0.98 },
+ *   validation: { on: "2 validation images", metrics: { auc: 0.97 } },
+ *   references: { paper: { auc: 0.9773 } },
+ * }, "this run (at 0.5)");
+ * console.assert(columns.map(([name]) => name).join() === "this run (at 0.5),validation,paper");
+ * ```
+ */
+export function metricsColumns(evaluation: Evaluation, thisRun = "this run"): MetricsColumn[] {
+  const chosen = evaluation.chosenThreshold;
+  return [
+    [thisRun, evaluation.metrics],
+    ...(chosen ? [[`at ${shortThreshold(chosen.threshold)} (val)`, chosen.metrics] as const] : []),
+    ...(evaluation.validation ? [["validation", evaluation.validation.metrics] as const] : []),
+    ...Object.entries(evaluation.references ?? {}),
+  ];
+}
+
+/**
+ * One row per metric of `evaluation.metrics`, in its order; the columns of
+ * {@link metricsColumns}. A cell is
  * empty where a column lacks the metric (a reference that did not publish
  * it, or AUC at the chosen threshold, which does not depend on it); metrics
  * only a reference has are left out. A chosen threshold adds a line below
- * the table saying what it was chosen on. Lines carry no trailing blanks.
+ * the table saying what it was chosen on, validation scores one saying which
+ * images they are. Lines carry no trailing blanks.
  *
  * @param evaluation What the evaluate stage returned.
  * @returns The table, lines joined by `\n`, no trailing line break.
@@ -32,20 +74,16 @@ function shortThreshold(threshold: number): string {
  *   chosenThreshold: { threshold: 0.43, chosenOn: "4 validation images", metrics: { f1: 0.81 } },
  * });
  * console.assert(chosen.split("\n")[0] === "metric  this run  at 0.43 (val)");
+ * const validated = formatMetricsTable({
+ *   metrics: { auc: 0.98 },
+ *   validation: { on: "2 validation images", metrics: { auc: 0.97 } },
+ * });
+ * console.assert(validated.split("\n")[2] === "auc       0.9800      0.9700");
  * ```
  */
 export function formatMetricsTable(evaluation: Evaluation): string {
   const chosen = evaluation.chosenThreshold;
-  const columns: [string, Readonly<Record<string, number>>][] = [
-    ["this run", evaluation.metrics],
-    ...(chosen
-      ? [[`at ${shortThreshold(chosen.threshold)} (val)`, chosen.metrics] as [
-        string,
-        Readonly<Record<string, number>>,
-      ]]
-      : []),
-    ...Object.entries(evaluation.references ?? {}),
-  ];
+  const columns = metricsColumns(evaluation);
   const header = ["metric", ...columns.map(([name]) => name)];
   const rows = Object.keys(evaluation.metrics).map((metric) => [
     metric,
@@ -60,6 +98,9 @@ export function formatMetricsTable(evaluation: Evaluation): string {
     lines.push(
       `(val): threshold ${shortThreshold(chosen.threshold)} chosen on ${chosen.chosenOn}`,
     );
+  }
+  if (evaluation.validation) {
+    lines.push(`validation: the same scores on ${evaluation.validation.on}, not test images`);
   }
   return lines.join("\n");
 }

@@ -57,3 +57,20 @@ Deno.test("formatMetricsTable() shows a round threshold without trailing zeros",
   assertEquals(table.split("\n")[0], "metric  this run  at 0.5 (val)");
   assertEquals(table.split("\n")[3], "(val): threshold 0.5 chosen on 1 validation image");
 });
+
+Deno.test("formatMetricsTable() puts the validation scores after this run, with a note", () => {
+  const table = formatMetricsTable({
+    metrics: { auc: 0.98, f1: 0.81 },
+    chosenThreshold: { threshold: 0.4, chosenOn: "2 validation images", metrics: { f1: 0.82 } },
+    validation: { on: "2 validation images (23_training, 24_training)", metrics: { auc: 0.97 } },
+    references: { paper: { auc: 0.9773 } },
+  });
+  assertEquals(table.split("\n"), [
+    "metric  this run  at 0.4 (val)  validation   paper",
+    "------  --------  ------------  ----------  ------",
+    "auc       0.9800                    0.9700  0.9773",
+    "f1        0.8100        0.8200",
+    "(val): threshold 0.4 chosen on 2 validation images",
+    "validation: the same scores on 2 validation images (23_training, 24_training), not test images",
+  ]);
+});

@@ -320,6 +320,8 @@ async function runStages(
     // The threshold chosen without the test images and the test scores at it, then each
     // test image's own scores, when the evaluate stage gives them.
     ...(evaluation.chosenThreshold ? { chosenThreshold: evaluation.chosenThreshold } : {}),
+    // The validation images' own scores, what settings are chosen on.
+    ...(evaluation.validation ? { validation: evaluation.validation } : {}),
     ...(evaluation.perImage ? { perImage: evaluation.perImage } : {}),
     backend: {
       train: backends.get("train")!.info.name,

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Evaluation } from "../../../pipeline/stage.ts";
+import { type Evaluation, metricsColumns, shortThreshold } from "../../../mod.ts";
 import { OVERLAY_COLORS, OVERLAY_LEGEND } from "./overlay.ts";
 
 /** One test image in the report. */
@@ -123,11 +123,6 @@ export function pngDataUri(png: Uint8Array): string {
   return `data:image/png;base64,${btoa(binary)}`;
 }
 
-/** A threshold as a header shows it: at most 4 decimals, no trailing zeros. */
-function shortThreshold(threshold: number): string {
-  return String(Number(threshold.toFixed(4)));
-}
-
 /** A table cell of a value with 4 decimals, or an empty one. */
 function cell(value: number | undefined): string {
   return value === undefined || !Number.isFinite(value)
@@ -141,19 +136,10 @@ function img(png: Uint8Array, alt: string, className = ""): string {
     (className ? ` class="${className}"` : "") + ">";
 }
 
-/** The metrics table: a row per metric, columns this run, at the chosen threshold, references. */
+/** The metrics table: a row per metric, the columns of `metricsColumns`. */
 function metricsTable(evaluation: Evaluation, threshold: number): string {
   const chosen = evaluation.chosenThreshold;
-  const columns: [string, Readonly<Record<string, number>>][] = [
-    [`this run (at ${shortThreshold(threshold)})`, evaluation.metrics],
-    ...(chosen
-      ? [[`at ${shortThreshold(chosen.threshold)} (val)`, chosen.metrics] as [
-        string,
-        Readonly<Record<string, number>>,
-      ]]
-      : []),
-    ...Object.entries(evaluation.references ?? {}),
-  ];
+  const columns = metricsColumns(evaluation, `this run (at ${shortThreshold(threshold)})`);
   const head = `<tr><th scope="col">metric</th>${
     columns.map(([name]) => `<th scope="col">${escapeHtml(name)}</th>`).join("")
   }</tr>`;
@@ -167,9 +153,14 @@ function metricsTable(evaluation: Evaluation, threshold: number): string {
       escapeHtml(chosen.chosenOn)
     }, never on the test images; only the metrics that depend on a threshold are shown.</p>`
     : "";
+  const validationNote = evaluation.validation
+    ? `<p class="note">validation: the same scores on ${
+      escapeHtml(evaluation.validation.on)
+    }, held out of training; not test images.</p>`
+    : "";
   return `<table id="metrics" class="numbers"><thead>${head}</thead><tbody>\n${
     rows.join("\n")
-  }\n</tbody></table>\n${note}`;
+  }\n</tbody></table>\n${note}${validationNote}`;
 }
 
 /** The per-image table: a row per test image, a column per metric any image has. */

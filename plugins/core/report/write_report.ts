@@ -17,6 +17,7 @@ import type { Raster } from "../../../pipeline/data.ts";
 import { encodeRgbPng } from "../../../pipeline/image/write_png.ts";
 import type { RunFolder } from "../../../pipeline/run/run_folder.ts";
 import type { Evaluation } from "../../../pipeline/stage.ts";
+import { shortThreshold } from "../../../pipeline/run/metrics_table.ts";
 import { MAX_CURVE_POINTS, prCurveSorted, rocCurveSorted } from "./curves.ts";
 import { renderPlot, type Rgb, type Series } from "./plot.ts";
 import { reportHtml, type ReportImage } from "./report_html.ts";
@@ -124,11 +125,6 @@ export function trainingPlot(history: readonly HistoryEntry[]): Raster | undefin
   }).image;
 }
 
-/** A threshold as a legend shows it: at most 4 decimals. */
-function short(threshold: number): string {
-  return String(Number(threshold.toFixed(4)));
-}
-
 /**
  * The operating points of this run (at `threshold`, and at the chosen one)
  * and of every reference that has both coordinates, as marker series.
@@ -139,10 +135,10 @@ function operatingPoints(
   point: (m: Readonly<Record<string, number>>) => { x: number; y: number } | undefined,
 ): Series[] {
   const rows: [string, Readonly<Record<string, number>>][] = [
-    [`this run at ${short(threshold)}`, evaluation.metrics],
+    [`this run at ${shortThreshold(threshold)}`, evaluation.metrics],
     ...(evaluation.chosenThreshold
       ? [[
-        `at ${short(evaluation.chosenThreshold.threshold)} (val)`,
+        `at ${shortThreshold(evaluation.chosenThreshold.threshold)} (val)`,
         evaluation.chosenThreshold.metrics,
       ] as [string, Readonly<Record<string, number>>]]
       : []),

@@ -16,7 +16,9 @@
  * images (`TrainedModel.validationIds`) and `chooseThreshold` is on, those
  * are predicted too, the threshold that maximises their pooled F1 is chosen
  * and the test scores at it are reported beside (`chosenThreshold`): the test
- * images never influence it. A second annotation of the test images
+ * images never influence it. Their own scores at `threshold` (every metric,
+ * pooled) are reported as `validation`: what a recipe's settings may be
+ * chosen on without looking at the test images. A second annotation of the test images
  * (`observer`) is scored as a reference row with every threshold metric
  * (not AUC or PR-AUC: a binary map ranks nothing).
  *
@@ -42,6 +44,7 @@ import {
 import { encodeGrayPng, encodeRgbPng } from "../../../mod.ts";
 import { perImageCsv } from "../metrics/per_image.ts";
 import {
+  type SegmentationMetrics,
   SegmentationScorer,
   type ThresholdMetrics,
   ThresholdScorer,
@@ -102,6 +105,23 @@ function thresholdMetrics(m: ThresholdMetrics): Record<string, number> {
     iou: m.iou,
     mcc: m.mcc,
     dice: m.dice,
+  };
+}
+
+/** Every metric of a pooled result, the paper's six first (in its order), then the newer ones. */
+function headlineMetrics(result: SegmentationMetrics): Record<string, number> {
+  const at = thresholdMetrics(result);
+  return {
+    auc: result.auc,
+    f1: at.f1,
+    accuracy: at.accuracy,
+    sensitivity: at.sensitivity,
+    specificity: at.specificity,
+    precision: at.precision,
+    prAuc: result.prAuc,
+    iou: at.iou,
+    mcc: at.mcc,
+    dice: at.dice,
   };
 }
 
@@ -214,8 +234,11 @@ export const segmentationMetrics = defineStage({
           (n) => task.update(done += n),
         );
 
-      // The threshold, from the validation images alone: before any test image is seen.
+      // The threshold, from the validation images alone: before any test image is seen. Their
+      // scores at `threshold` are kept too: they are what a recipe's settings may be chosen on.
       let chosen: { threshold: number; f1: number } | undefined;
+      const validationScorer = new SegmentationScorer(options.threshold);
+      let validationMetrics: Record<string, number> | undefined;
       const validationImages = `${validation.length} validation image${
         validation.length === 1 ? "" : "s"
       }`;
@@ -225,10 +248,16 @@ export const segmentationMetrics = defineStage({
         // threshold k/4096 in one O(4096) sweep; no probability map is kept.
         const histogram = new ThresholdHistogram(THRESHOLD_BINS);
         for (const sample of validation) {
-          histogram.add((await predict(sample)).data, sample.mask.data, sample.roi.data);
+          const probability = (await predict(sample)).data;
+          histogram.add(probability, sample.mask.data, sample.roi.data);
+          validationScorer.add(probability, sample.mask.data, sample.roi.data, sample.id);
         }
         if (histogram.positives.some((count) => count > 0)) {
           chosen = bestF1Threshold(histogram.positives, histogram.negatives);
+          // AUC needs both classes.
+          if (histogram.negatives.some((count) => count > 0)) {
+            validationMetrics = headlineMetrics(validationScorer.result());
+          }
           progress.info(
             `threshold ${chosen.threshold.toFixed(4)} maximises F1 on ${validationImages} ` +
               `(F1 ${chosen.f1.toFixed(4)} there)`,
@@ -274,21 +303,7 @@ export const segmentationMetrics = defineStage({
       }
       task.done();
 
-      const result = scorer.result();
-      const at = thresholdMetrics(result);
-      // The first six in their historical order, then the newer ones.
-      const metrics = {
-        auc: result.auc,
-        f1: at.f1,
-        accuracy: at.accuracy,
-        sensitivity: at.sensitivity,
-        specificity: at.specificity,
-        precision: at.precision,
-        prAuc: result.prAuc,
-        iou: at.iou,
-        mcc: at.mcc,
-        dice: at.dice,
-      };
+      const metrics = headlineMetrics(scorer.result());
       const references: Record<string, Record<string, number>> = { ...options.references };
       if (observer && observed > 0) {
         // A binary map ranks nothing: no AUC or PR-AUC for it.
@@ -306,6 +321,15 @@ export const segmentationMetrics = defineStage({
               threshold: chosen.threshold,
               chosenOn: validationImages,
               metrics: thresholdMetrics(atChosen.result()),
+            },
+          }
+          : {}),
+        // Both classes present, or AUC is undefined (as when no threshold could be chosen).
+        ...(validationMetrics
+          ? {
+            validation: {
+              on: `${validationImages} (${validation.map((s) => s.id).join(", ")})`,
+              metrics: validationMetrics,
             },
           }
           : {}),

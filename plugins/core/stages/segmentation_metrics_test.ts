@@ -257,6 +257,40 @@ Deno.test("segmentationMetrics.run() chooses the threshold on the validation ima
   }
 });
 
+Deno.test("segmentationMetrics.run() scores the validation images at the threshold", async () => {
+  const { evaluation, folder } = await evaluate({ savePredictions: false }, ["v2", "v1"]);
+  try {
+    const validation = evaluation.validation!;
+    assertEquals(validation.on, "2 validation images (v2, v1)");
+    // At 0.5: positives {0.95, 0.65, 0.7} all tp; negatives {0.62, 0.61} fp, {0.1, 0.3, 0.2} tn.
+    // Every positive ranks above every negative: AUC 1. Dice v1 2·2/(2·2+1), v2 2/(2+1).
+    assertMetrics(validation.metrics, {
+      auc: 1,
+      f1: 6 / 8,
+      accuracy: 6 / 8,
+      sensitivity: 1,
+      specificity: 3 / 5,
+      precision: 3 / 5,
+      prAuc: 1,
+      iou: 3 / 5,
+      mcc: (3 * 3 - 2 * 0) / Math.sqrt(5 * 3 * 3 * 5),
+      dice: (4 / 5 + 2 / 3) / 2,
+    });
+    // The training image "a" (a positive at 0.05) is not among them: AUC would be below 1.
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("segmentationMetrics.run() gives no validation scores without held-out images", async () => {
+  const { evaluation, folder } = await evaluate({ savePredictions: false });
+  try {
+    assertEquals(evaluation.validation, undefined);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
 Deno.test("segmentationMetrics.run() chooses no threshold when told not to", async () => {
   const { evaluation, folder } = await evaluate(
     { chooseThreshold: false, observer: null, savePredictions: false },
@@ -264,6 +298,7 @@ Deno.test("segmentationMetrics.run() chooses no threshold when told not to", asy
   );
   try {
     assertEquals(evaluation.chosenThreshold, undefined);
+    assertEquals(evaluation.validation, undefined); // not predicted then
     assertEquals(evaluation.references, {});
     assertEquals(Object.keys(evaluation.metrics), [
       "auc",
@@ -335,7 +370,8 @@ Deno.test("segmentationMetrics.run() writes the report: curves, training, overla
       assertEquals([image.width, image.height], [4, 1]);
       assertEquals(Array.from(image.bitmap), expected.flatMap(rgba), id);
     }
-    // The page: a row per metric with this run, the chosen threshold and the second observer.
+    // The page: a row per metric with this run, the chosen threshold, the validation images and
+    // the second observer.
     const html = await Deno.readTextFile(`${folder}/report.html`);
     for (const key of Object.keys(evaluation.metrics)) {
       assertEquals(html.includes(`<tr data-metric="${key}">`), true, key);
@@ -344,8 +380,10 @@ Deno.test("segmentationMetrics.run() writes the report: curves, training, overla
     assertEquals([...f1.matchAll(/<td>([\d.]+)<\/td>/g)].map((m) => Number(m[1])), [
       Number(evaluation.metrics.f1.toFixed(4)),
       Number(evaluation.chosenThreshold!.metrics.f1.toFixed(4)),
+      Number(evaluation.validation!.metrics.f1.toFixed(4)),
       Number(evaluation.references!["2nd_manual"].f1.toFixed(4)),
     ]);
+    assertEquals(html.includes("the same scores on 1 validation image (v1)"), true);
     // Three figures and, per test image, its probability map and overlay, all inline.
     assertEquals(html.match(/<img src="data:image\/png;base64,/g)!.length, 3 + 2 * 2);
     assertEquals(/<img src="(?!data:)/.test(html), false);
