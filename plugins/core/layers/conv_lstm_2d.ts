@@ -10,7 +10,9 @@
  *   convolution of `4F` channels for all steps at once (the steps stacked on
  *   the batch axis) and one recurrent convolution per step;
  * - the recurrent convolution of the first step is skipped: the state starts
- *   at zero, so it contributes nothing.
+ *   at zero, so it contributes nothing;
+ * - on `wasm` and `cpu` the gates' arithmetic after the convolutions is one
+ *   kernel per step (`lstm_cell.ts`), its gradient two.
  *
  * Fewer, larger convolutions suit XNNPACK and split better across threads;
  * BCDU-Net's skips are two-step sequences, where the rewrite halves the
@@ -19,6 +21,9 @@
  * @module
  */
 import { tf } from "../../../mod.ts";
+import { hasLstmCell, lstmCell, registerLstmCellKernels } from "./lstm_cell.ts";
+
+registerLstmCellKernels();
 
 /** Options of {@link ConvLstm2d}. */
 export interface ConvLstm2dArgs {
@@ -34,6 +39,11 @@ export interface ConvLstm2dArgs {
   readonly recurrentInitializer?: Initializer;
   /** The layer's name (prefix of its weights' names). */
   readonly name?: string;
+  /**
+   * Compute the gates' arithmetic in one kernel where the backend has it
+   * (`lstm_cell.ts`; default true). False: always in tensor ops, as a reference.
+   */
+  readonly fusedCell?: boolean;
 }
 
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
@@ -54,6 +64,7 @@ export class ConvLstm2d extends tf.layers.Layer {
   readonly filters: number;
   readonly kernelSize: number;
   readonly goBackwards: boolean;
+  readonly fusedCell: boolean;
   private readonly kernelInitializer: Initializer;
   private readonly recurrentInitializer: Initializer;
   private kernel?: LayerVariable;
@@ -65,6 +76,7 @@ export class ConvLstm2d extends tf.layers.Layer {
     this.filters = args.filters;
     this.kernelSize = args.kernelSize;
     this.goBackwards = args.goBackwards ?? false;
+    this.fusedCell = args.fusedCell ?? true;
     this.kernelInitializer = args.kernelInitializer ?? tf.initializers.zeros();
     this.recurrentInitializer = args.recurrentInitializer ?? tf.initializers.zeros();
   }
@@ -131,11 +143,17 @@ export class ConvLstm2d extends tf.layers.Layer {
       if (this.goBackwards) order.reverse();
       let h: tf.Tensor | undefined;
       let c: tf.Tensor | undefined;
+      // The gate arithmetic as one kernel where the backend has it (wasm, cpu), else in ops.
+      const fused = this.fusedCell && hasLstmCell();
       for (const t of order) {
         const gates = h === undefined ? perStep[t] : tf.add(
           perStep[t],
           tf.conv2d(h as tf.Tensor4D, this.recurrentKernel!.read() as tf.Tensor4D, 1, "same"),
         );
+        if (fused) {
+          [h, c] = lstmCell(gates, c);
+          continue;
+        }
         const [zi, zf, zc, zo] = tf.split(gates, 4, 3);
         const candidate = tf.mul(hardSigmoid(zi), tf.tanh(zc));
         c = c === undefined ? candidate : tf.add(tf.mul(hardSigmoid(zf), c), candidate);
@@ -151,6 +169,7 @@ export class ConvLstm2d extends tf.layers.Layer {
       filters: this.filters,
       kernelSize: this.kernelSize,
       goBackwards: this.goBackwards,
+      fusedCell: this.fusedCell,
     };
   }
 }

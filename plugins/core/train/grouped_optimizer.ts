@@ -9,6 +9,7 @@
  */
 import type { NamedTensor, Tf } from "../../../mod.ts";
 import type { tf as TfNamespace } from "../../../pipeline/backend/tfjs.ts";
+import { fusedMomentum } from "./fused_momentum.ts";
 
 type Gradients = Parameters<TfNamespace.Optimizer["applyGradients"]>[0];
 
@@ -59,7 +60,7 @@ function makeOptimizer(tf: Tf, settings: OptimizerSettings, initialRate: number)
   const decay = settings.weightDecay ?? 0;
   const variable = (name: string) => tf.engine().registeredVariables[name] as TfNamespace.Variable;
   if (settings.type === "sgd") {
-    const optimizer = tf.train.momentum(rate, settings.momentum, settings.nesterov);
+    const optimizer = fusedMomentum(tf, rate, settings.momentum, settings.nesterov);
     return {
       optimizer,
       setRate: (r: number) => optimizer.setLearningRate(rate = r),

@@ -1,0 +1,65 @@
+import { assert, assertEquals } from "../../../tests/assert.ts";
+import { loadBackend, tf } from "../../../mod.ts";
+import { fusedMomentum, MOMENTUM_STEP } from "./fused_momentum.ts";
+
+await loadBackend("wasm");
+
+/** Five steps of `optimizer` on a quadratic of three variables; their values after each step. */
+function fiveSteps(make: () => tf.Optimizer, prefix: string): number[][] {
+  const shapes = [[3, 2], [5], [1]];
+  const variables = shapes.map((shape, i) =>
+    tf.variable(tf.randomUniform(shape, -1, 1, "float32", 10 + i), true, `${prefix}_${i}`)
+  );
+  const targets = shapes.map((shape, i) => tf.randomUniform(shape, -2, 2, "float32", 20 + i));
+  const optimizer = make();
+  const values: number[][] = [];
+  for (let step = 0; step < 5; step++) {
+    optimizer.minimize(() =>
+      tf.addN(variables.map((v, i) => tf.sum(tf.square(tf.sub(v, targets[i]))))) as tf.Scalar
+    );
+    values.push(variables.flatMap((v) => Array.from(v.dataSync())));
+  }
+  tf.dispose([...variables, ...targets]);
+  optimizer.dispose();
+  return values;
+}
+
+Deno.test("fusedMomentum() updates bit for bit as tfjs's momentum optimizer, on wasm and cpu", async () => {
+  for (const backend of ["wasm", "cpu"]) {
+    await tf.setBackend(backend);
+    for (const nesterov of [false, true]) {
+      const where = `${backend}, nesterov ${nesterov}`;
+      const stock = fiveSteps(() => tf.train.momentum(0.05, 0.9, nesterov), `stock_${where}`);
+      const fused = fiveSteps(() => fusedMomentum(tf, 0.05, 0.9, nesterov), `fused_${where}`);
+      assertEquals(fused, stock, where);
+      assert(stock[4].join() !== stock[0].join(), "the variables moved");
+    }
+  }
+});
+
+Deno.test("fusedMomentum() runs one kernel per variable, and keeps tfjs's state", async () => {
+  await tf.setBackend("wasm");
+  const w = tf.variable(tf.tensor([1, 2, 3]), true, "fused_state_w");
+  const b = tf.variable(tf.scalar(1), true, "fused_state_b");
+  const optimizer = fusedMomentum(tf, 0.1, 0.5, true);
+  const loss = () => tf.add(tf.sum(tf.mul(w, 2)), tf.mul(b, 3)) as tf.Scalar;
+  const { grads } = tf.variableGrads(loss);
+  const { kernels } = await tf.profile(() =>
+    optimizer.applyGradients(grads as Record<string, tf.Variable>)
+  );
+  assertEquals(kernels.filter((k) => k.name === MOMENTUM_STEP).length, 2);
+  assertEquals(kernels.some((k) => k.name === "Multiply" || k.name === "Add"), false);
+  // Accumulators as tfjs names them, holding the first gradients.
+  const state = await optimizer.getWeights();
+  assertEquals(state.map((s) => s.name), [
+    "iter",
+    "fused_state_w/momentum",
+    "fused_state_b/momentum",
+  ]);
+  assertEquals(Array.from(state[1].tensor.dataSync()), [2, 2, 2]);
+  assertEquals(Array.from(state[2].tensor.dataSync()), [3]);
+  // Nesterov: w − 0.1 · (g + 0.5 · g) = w − 0.3 (in float32).
+  assertEquals(Array.from(w.dataSync()), [1, 2, 3].map((v) => Math.fround(v - Math.fround(0.3))));
+  tf.dispose([w, b]);
+  optimizer.dispose();
+});
