@@ -15,7 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { GradientWorkers, loadBackend, tf } from "../mod.ts";
-import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { dataParallelStep } from "../plugins/core/train/data_parallel.ts";
 import { weightedBinaryCrossentropy } from "../plugins/core/train/weighted_bce.ts";
 import { startWasmThreads, stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
@@ -56,7 +56,7 @@ const optimizer = tf.train.momentum(0.01, 0.9, true);
 const loss = weightedBinaryCrossentropy(tf, 1);
 const workers = await GradientWorkers.start(1, {
   topology: parallel.toJSON(null, false),
-  layerModules: [new URL("../plugins/core/layers/conv_lstm_2d.ts", import.meta.url).href],
+  layerModules: BCDUNET_LAYER_MODULES,
   loss: {
     module: new URL("../plugins/core/train/weighted_bce.ts", import.meta.url).href,
     factory: "weightedBinaryCrossentropy",

@@ -8,12 +8,14 @@
  * the matching encoder map form a two-step sequence [encoder, decoder] fed to
  * a ConvLSTM2D (same padding, go backwards, last state only; `layers/conv_lstm_2d.ts`,
  * tfjs's function in fewer kernels), then two convs;
+ * batch norm is tfjs-layers' own, its training pass in fewer kernels (`layers/batch_norm.ts`);
  * a head of Conv(2, 3×3, ReLU) and Conv(1, 1×1, sigmoid).
  *
  * @module
  */
 import type { Tf } from "../../mod.ts";
 import { Random } from "../../mod.ts";
+import { BatchNormalization } from "./layers/batch_norm.ts";
 import { ConvLstm2d } from "./layers/conv_lstm_2d.ts";
 
 /** What shapes the network. */
@@ -41,6 +43,15 @@ export interface BcduNetConfig {
 }
 
 type Sym = import("@tensorflow/tfjs").SymbolicTensor;
+
+/**
+ * The modules that register the network's own layer classes, for a process
+ * that rebuilds it from its topology (`ModelSpec.layerModules`).
+ */
+export const BCDUNET_LAYER_MODULES: readonly string[] = [
+  new URL("./layers/conv_lstm_2d.ts", import.meta.url).href,
+  new URL("./layers/batch_norm.ts", import.meta.url).href,
+];
 
 /**
  * Builds the network for `size × size × channels` inputs. `size` must be a
@@ -108,7 +119,7 @@ function build(
       from,
     );
     if (!config.batchNorm) return convolved;
-    const normalised = apply(L.batchNormalization({ axis: 3, name: `${name}_bn` }), convolved);
+    const normalised = apply(new BatchNormalization({ axis: 3, name: `${name}_bn` }), convolved);
     return apply(L.activation({ activation: "relu", name: `${name}_relu` }), normalised);
   };
 
@@ -158,7 +169,7 @@ function build(
       }),
       x,
     );
-    x = apply(L.batchNormalization({ axis: 3, name: `up${level}_bn` }), x);
+    x = apply(new BatchNormalization({ axis: 3, name: `up${level}_bn` }), x);
     x = apply(L.activation({ activation: "relu", name: `up${level}_relu` }), x);
     if (config.skip === "concat") {
       seed(), seed(); // the ConvLSTM's two seeds, so every other layer starts as with it

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { defineStage, type ModelSpec } from "../../../mod.ts";
-import { buildBcduNet } from "../_bcdunet.ts";
+import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../_bcdunet.ts";
 import { bcduNetForwardFlops } from "../bcdunet_flops.ts";
 
 /** Options of `core/bcdunet`. */
@@ -86,7 +86,7 @@ export const bcduNet = defineStage({
     return {
       name: `BCDU-Net (width ${options.width}, dense ${options.dense})`,
       build: (size, channels) => buildBcduNet(context.tf, { ...options, seed }, size, channels),
-      layerModules: [new URL("../layers/conv_lstm_2d.ts", import.meta.url).href],
+      layerModules: BCDUNET_LAYER_MODULES,
     };
   },
 });

@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
 import { random } from "../../../tests/random_data.ts";
 import { CapillaryError, GradientWorkers, loadBackend, tf } from "../../../mod.ts";
-import { buildBcduNet } from "../_bcdunet.ts";
+import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../_bcdunet.ts";
 import { dataParallelStep, shardBounds } from "./data_parallel.ts";
 import { weightedBinaryCrossentropy } from "./weighted_bce.ts";
 
@@ -116,7 +116,7 @@ Deno.test("a layer frozen or thawed after the workers started is trained as this
 Deno.test("workers rebuild a network with custom layers from the modules that register them", async () => {
   const config = { width: 2, dense: 1 as const, dropout: 0, seed: 3, batchNorm: true };
   const model = buildBcduNet(tf, config, 16, 1);
-  const layerModules = [new URL("../layers/conv_lstm_2d.ts", import.meta.url).href];
+  const layerModules = [...BCDUNET_LAYER_MODULES];
   const workers = await GradientWorkers.start(1, {
     topology: model.toJSON(null, false),
     layerModules,
