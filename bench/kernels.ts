@@ -3,7 +3,9 @@
  * README: convolutions on 1 and 2 threads (interleaved rounds, medians), the
  * fast leading-axis `Sum` against the stock one, a BCDU-Net training step
  * with the stock `Identity` (a copy) and `Tanh` (a scalar loop) against
- * Capillary's (shared memory; `2·σ(2x) − 1`), and the two `Tanh` alone.
+ * Capillary's (shared memory; `2·σ(2x) − 1`), the same step with and without
+ * Capillary's JavaScript kernels (ConvLSTM cell, batch norm, momentum), and
+ * the two `Tanh` alone.
  *
  * ```sh
  * deno run -A bench/kernels.ts
@@ -13,6 +15,9 @@
  */
 import { loadBackend, tf } from "../mod.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { BATCH_NORM_TRAINING } from "../plugins/core/layers/batch_norm.ts";
+import { LSTM_CELL, LSTM_CELL_FIRST } from "../plugins/core/layers/lstm_cell.ts";
+import { fusedMomentum, MOMENTUM_STEP } from "../plugins/core/train/fused_momentum.ts";
 import {
   setSplitThreshold,
   startWasmThreads,
@@ -34,6 +39,33 @@ const use = (k: tf.KernelConfig) => {
   tf.registerKernel(k);
 };
 
+/**
+ * Times `net`'s training step on the patches under each variant (set up by its function), in 6
+ * interleaved rounds of 5 steps after one warm-up, and prints each median and its speedup over
+ * the first.
+ */
+async function timeStepVariants(
+  net: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  variants: [string, () => void][],
+): Promise<void> {
+  const ms = variants.map(() => [] as number[]);
+  for (let round = 0; round < 6; round++) {
+    for (const [v, [, setUp]] of variants.entries()) {
+      setUp();
+      await net.trainOnBatch(x, y);
+      const t0 = performance.now();
+      for (let i = 0; i < 5; i++) await net.trainOnBatch(x, y);
+      ms[v].push((performance.now() - t0) / 5);
+    }
+  }
+  const base = median(ms[0]);
+  for (const [v, [name]] of variants.entries()) {
+    console.log(`| ${name} | ${median(ms[v]).toFixed(1)} | ${(base / median(ms[v])).toFixed(2)}×`);
+  }
+}
+
 // First, on a fresh heap: after the large convolutions below the copies cost more.
 // One thread, as each process of core/train's data-parallel step runs.
 console.log(
@@ -46,28 +78,42 @@ const patches = tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 1);
 const vessels = tf.tidy(() =>
   tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 2).greater(0.9).cast("float32")
 );
-const variants: [string, tf.KernelConfig[]][] = [
-  ["stock Identity and Tanh", [stockIdentity, stockTanh]],
-  ["shared Identity, stock Tanh", [sharedIdentity, stockTanh]],
-  ["shared Identity, fast Tanh", [sharedIdentity, fastTanh]],
-];
-const stepMs = variants.map(() => [] as number[]);
-for (let round = 0; round < 6; round++) {
-  for (const [v, [, kernels]] of variants.entries()) {
-    kernels.forEach(use);
-    await net.trainOnBatch(patches, vessels);
-    const t0 = performance.now();
-    for (let i = 0; i < 5; i++) await net.trainOnBatch(patches, vessels);
-    stepMs[v].push((performance.now() - t0) / 5);
-  }
-}
-const base = median(stepMs[0]);
-for (const [v, [name]] of variants.entries()) {
-  const ms = median(stepMs[v]);
-  console.log(`| ${name} | ${ms.toFixed(1)} | ${(base / ms).toFixed(2)}×`);
-}
-tf.dispose([patches, vessels]);
+await timeStepVariants(net, patches, vessels, [
+  ["stock Identity and Tanh", () => [stockIdentity, stockTanh].forEach(use)],
+  ["shared Identity, stock Tanh", () => [sharedIdentity, stockTanh].forEach(use)],
+  ["shared Identity, fast Tanh", () => [sharedIdentity, fastTanh].forEach(use)],
+]);
 net.dispose();
+
+// Capillary's JavaScript kernels (one pass over the backend's memory where tfjs runs a chain of
+// small kernels), switched off by unregistering them: each layer and the optimizer then take
+// tfjs's own path, in the same process and on the same batches.
+console.log(
+  "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | JavaScript kernels | ms (median)",
+);
+const hostKernels = [LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING, MOMENTUM_STEP];
+const fusedNet = buildBcduNet(
+  tf,
+  { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
+  48,
+  1,
+);
+fusedNet.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
+const hostConfigs = new Map(hostKernels.map((name) => [name, tf.getKernel(name, "wasm")!]));
+const withHost = (names: string[]) => {
+  for (const [name, config] of hostConfigs) {
+    if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
+    if (names.includes(name)) tf.registerKernel(config);
+  }
+};
+await timeStepVariants(fusedNet, patches, vessels, [
+  ["none (tfjs's ops)", () => withHost([])],
+  ["ConvLSTM cell", () => withHost([LSTM_CELL, LSTM_CELL_FIRST])],
+  ["ConvLSTM cell, batch norm", () => withHost([LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING])],
+  ["ConvLSTM cell, batch norm, momentum", () => withHost(hostKernels)],
+]);
+tf.dispose([patches, vessels]);
+fusedNet.dispose();
 
 console.log("\nTanh on a ConvLSTM's gate-sized maps, 1 thread | stock ms | fast ms | speedup");
 for (const shape of [[8, 2, 48, 48, 4], [8, 48, 48, 8], [8, 24, 24, 16]]) {

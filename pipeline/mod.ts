@@ -25,7 +25,13 @@ export {
   loadBackend,
 } from "./backend/select.ts";
 export { liftReverseRankLimit } from "./backend/reverse_kernel.ts";
-export { HOST_MEMORY_BACKENDS, type KernelMemory, kernelMemory } from "./backend/kernel_memory.ts";
+export {
+  HOST_MEMORY_BACKENDS,
+  type HostKernel,
+  type KernelMemory,
+  kernelMemory,
+  registerHostKernel,
+} from "./backend/kernel_memory.ts";
 export { type BackendRole, type Tf, tf } from "./backend/tfjs.ts";
 export { type RunOptions, runRecipe, type RunResult } from "./run/runner.ts";
 export { RunFolder, writeFileAtomic } from "./run/run_folder.ts";

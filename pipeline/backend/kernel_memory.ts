@@ -72,3 +72,52 @@ export function kernelMemory(backendName: string, backend: unknown): KernelMemor
   }
   throw new Error(`No host memory on the ${backendName} backend: it keeps tensors on a device`);
 }
+
+/** A kernel written against {@link KernelMemory}: inputs by name, its attributes. */
+export type HostKernel = (
+  memory: KernelMemory,
+  inputs: Record<string, TensorInfo>,
+  attrs: Record<string, unknown>,
+) => TensorInfo | TensorInfo[];
+
+/**
+ * Registers `kernel` as `name` on every backend of {@link HOST_MEMORY_BACKENDS}
+ * where it is not registered yet.
+ *
+ * @param tf The TensorFlow.js runtime.
+ * @param name The kernel's name, for `tf.engine().runKernel`.
+ * @param kernel What it computes.
+ *
+ * @example Usage
+ * ```ts
+ * import { tf } from "./tfjs.ts";
+ * import { registerHostKernel } from "./kernel_memory.ts";
+ * registerHostKernel(tf, "DocExampleNegate", (memory, { x }) => {
+ *   const out = memory.output(x.shape);
+ *   memory.view(out).set(memory.view(x).map((v) => -v));
+ *   return out;
+ * });
+ * await tf.setBackend("cpu");
+ * const y = tf.engine().runKernel("DocExampleNegate", { x: tf.tensor([1, -2]) }) as tf.Tensor;
+ * console.assert(y.dataSync().join() === "-1,2");
+ * ```
+ */
+export function registerHostKernel(
+  tf: typeof import("./tfjs.ts").tf,
+  name: string,
+  kernel: HostKernel,
+): void {
+  for (const backendName of HOST_MEMORY_BACKENDS) {
+    if (tf.getKernel(name, backendName)) continue;
+    tf.registerKernel({
+      kernelName: name,
+      backendName,
+      kernelFunc: ({ inputs, backend, attrs }) =>
+        kernel(
+          kernelMemory(backendName, backend),
+          inputs as Record<string, TensorInfo>,
+          (attrs ?? {}) as Record<string, unknown>,
+        ),
+    });
+  }
+}

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { HOST_MEMORY_BACKENDS, type KernelMemory, kernelMemory, tf } from "../../../mod.ts";
+import { type KernelMemory, registerHostKernel, tf } from "../../../mod.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Tensor = tf.Tensor;
@@ -149,29 +149,10 @@ function scaleOffsetGradient(
 /** Registers the kernels and the gradient for the backends with host memory. Idempotent. */
 export function registerBatchNormKernels(): void {
   if (tf.getKernel(BATCH_NORM_TRAINING, "cpu")) return;
-  for (const backendName of HOST_MEMORY_BACKENDS) {
-    const kernel = (
-      name: string,
-      body: (
-        memory: KernelMemory,
-        inputs: Record<string, TensorInfo>,
-        epsilon: number,
-      ) => TensorInfo | TensorInfo[],
-    ) =>
-      tf.registerKernel({
-        kernelName: name,
-        backendName,
-        kernelFunc: ({ inputs, backend, attrs }) =>
-          body(
-            kernelMemory(backendName, backend),
-            inputs as Record<string, TensorInfo>,
-            (attrs as { epsilon: number }).epsilon,
-          ),
-      });
-    kernel(BATCH_NORM_TRAINING, training);
-    kernel(INPUT_GRAD, inputGradient);
-    kernel(SCALE_OFFSET_GRAD, scaleOffsetGradient);
-  }
+  const epsilonOf = (attrs: Record<string, unknown>) => attrs.epsilon as number;
+  registerHostKernel(tf, BATCH_NORM_TRAINING, (m, i, a) => training(m, i, epsilonOf(a)));
+  registerHostKernel(tf, INPUT_GRAD, (m, i, a) => inputGradient(m, i, epsilonOf(a)));
+  registerHostKernel(tf, SCALE_OFFSET_GRAD, (m, i, a) => scaleOffsetGradient(m, i, epsilonOf(a)));
   const run = (name: string, inputs: Record<string, Tensor>, epsilon: number) =>
     tf.engine().runKernel(
       name,

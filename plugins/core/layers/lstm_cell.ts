@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { HOST_MEMORY_BACKENDS, type KernelMemory, kernelMemory, tf } from "../../../mod.ts";
+import { HOST_MEMORY_BACKENDS, type KernelMemory, registerHostKernel, tf } from "../../../mod.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Tensor = tf.Tensor;
@@ -188,22 +188,14 @@ function previousStateGradient(
  */
 export function registerLstmCellKernels(): void {
   if (tf.getKernel(LSTM_CELL, "cpu")) return;
-  for (const backendName of LSTM_CELL_BACKENDS) {
-    const kernel = (
-      name: string,
-      body: (memory: KernelMemory, inputs: Record<string, TensorInfo>) => TensorInfo | TensorInfo[],
-    ) =>
-      tf.registerKernel({
-        kernelName: name,
-        backendName,
-        kernelFunc: ({ inputs, backend }) =>
-          body(kernelMemory(backendName, backend), inputs as Record<string, TensorInfo>),
-      });
-    kernel(LSTM_CELL, (memory, { gates, c }) => cellForward(memory, gates, c));
-    kernel(LSTM_CELL_FIRST, (memory, { gates }) => cellForward(memory, gates, undefined));
-    kernel(GATES_GRAD, gatesGradient);
-    kernel(STATE_GRAD, previousStateGradient);
-  }
+  registerHostKernel(tf, LSTM_CELL, (memory, { gates, c }) => cellForward(memory, gates, c));
+  registerHostKernel(
+    tf,
+    LSTM_CELL_FIRST,
+    (memory, { gates }) => cellForward(memory, gates, undefined),
+  );
+  registerHostKernel(tf, GATES_GRAD, gatesGradient);
+  registerHostKernel(tf, STATE_GRAD, previousStateGradient);
   const run = (name: string, inputs: Record<string, Tensor>) =>
     tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap) as Tensor;
   tf.registerGradient({

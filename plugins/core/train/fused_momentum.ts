@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { HOST_MEMORY_BACKENDS, type KernelMemory, kernelMemory, type Tf } from "../../../mod.ts";
+import { type KernelMemory, registerHostKernel, type Tf } from "../../../mod.ts";
 import type { tf as TfNamespace } from "../../../pipeline/backend/tfjs.ts";
 
 type TensorInfo = TfNamespace.TensorInfo;
@@ -63,19 +63,11 @@ function momentumStep(
 
 /** Registers {@link MOMENTUM_STEP} on the backends with host memory. Idempotent. */
 export function registerMomentumKernel(tf: Tf): void {
-  for (const backendName of HOST_MEMORY_BACKENDS) {
-    if (tf.getKernel(MOMENTUM_STEP, backendName)) continue;
-    tf.registerKernel({
-      kernelName: MOMENTUM_STEP,
-      backendName,
-      kernelFunc: ({ inputs, backend, attrs }) =>
-        momentumStep(
-          kernelMemory(backendName, backend),
-          inputs as Record<string, TensorInfo>,
-          attrs as unknown as StepAttrs,
-        ),
-    });
-  }
+  registerHostKernel(
+    tf,
+    MOMENTUM_STEP,
+    (memory, inputs, attrs) => momentumStep(memory, inputs, attrs as unknown as StepAttrs),
+  );
 }
 
 /** tfjs's private state of a momentum optimizer, which the fused update reads and keeps. */
