@@ -1,6 +1,7 @@
 /**
- * Mirroring a raster left-right and/or upside down, as test-time flips need
- * it (a mirror is its own inverse, so the same call flips a prediction back).
+ * Mirroring a raster left-right and/or upside down, and transposing it, as
+ * test-time flips need them (each is its own inverse, so the same calls flip
+ * a prediction back, in the reverse order).
  *
  * @module
  */
@@ -51,4 +52,36 @@ export function mirrorRaster(raster: Raster, mirror: Mirror): Raster {
     }
   }
   return { width, height, channels, data: out };
+}
+
+/**
+ * The raster transposed: rows become columns (the mirror along the main
+ * diagonal); every channel of a pixel moves together. Transposing twice
+ * gives the raster back.
+ *
+ * @param raster Any raster (not modified).
+ * @returns A new raster `height` wide and `width` high.
+ *
+ * @example Usage
+ * ```ts
+ * import { transposeRaster } from "./mirror.ts";
+ * import { assertEquals } from "../../../tests/assert.ts";
+ * // 3 × 2:  1 2 3   →   1 4
+ * //         4 5 6       2 5
+ * //                     3 6
+ * const raster = { width: 3, height: 2, channels: 1, data: new Float32Array([1, 2, 3, 4, 5, 6]) };
+ * const t = transposeRaster(raster);
+ * assertEquals([t.width, t.height, ...t.data], [2, 3, 1, 4, 2, 5, 3, 6]);
+ * ```
+ */
+export function transposeRaster(raster: Raster): Raster {
+  const { width, height, channels, data } = raster;
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const from = (y * width + x) * channels, to = (x * height + y) * channels;
+      for (let c = 0; c < channels; c++) out[to + c] = data[from + c];
+    }
+  }
+  return { width: height, height: width, channels, data: out };
 }

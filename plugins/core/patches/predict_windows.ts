@@ -5,7 +5,7 @@
  * @module
  */
 import type { Raster, Tf } from "../../../mod.ts";
-import { type Mirror, mirrorRaster } from "../image/mirror.ts";
+import { type Mirror, mirrorRaster, transposeRaster } from "../image/mirror.ts";
 import { slidingWindowPredict, windowOrigins } from "./sliding_window.ts";
 
 /** The window option of whole-image prediction: a side, `"image"`, or unset (the training patch). */
@@ -49,30 +49,41 @@ export function windowGeometry(
   return { window: side, stride: stride ?? Math.max(1, Math.floor(side / 2)) };
 }
 
-/** The test-time flip axes an evaluation may name. */
-export type FlipAxis = "horizontal" | "vertical";
+/** The test-time flip axes an evaluation may name (`transpose`: the mirror along the diagonal). */
+export type FlipAxis = "horizontal" | "vertical" | "transpose";
+
+/** A test-time flip: a mirror, then (when `transpose`) a transposition. */
+export interface Flip extends Mirror {
+  /** Transpose after mirroring. */
+  readonly transpose?: boolean;
+}
 
 /**
- * Every combination of the named mirror axes, the unmirrored one first: what
- * test-time flips predict and average (`2^axes` predictions per image).
+ * Every combination of the named flips, the unflipped one first: what
+ * test-time flips predict and average (`2^axes` predictions per image; all
+ * three axes give the square's 8 symmetries).
  *
- * @param axes Axes to mirror along; repeats count once.
- * @returns 1, 2 or 4 mirrors.
+ * @param axes Axes to flip along; repeats count once.
+ * @returns 1, 2, 4 or 8 flips.
  *
  * @example Usage
  * ```ts
  * import { flipCombinations } from "./predict_windows.ts";
  * console.assert(flipCombinations([]).length === 1);
  * console.assert(flipCombinations(["horizontal", "vertical"]).length === 4);
+ * console.assert(flipCombinations(["horizontal", "vertical", "transpose"]).length === 8);
  * ```
  */
-export function flipCombinations(axes: readonly FlipAxis[]): Mirror[] {
-  const mirrors: Mirror[] = [{ horizontal: false, vertical: false }];
-  if (axes.includes("horizontal")) mirrors.push({ horizontal: true, vertical: false });
+export function flipCombinations(axes: readonly FlipAxis[]): Flip[] {
+  const flips: Flip[] = [{ horizontal: false, vertical: false }];
+  if (axes.includes("horizontal")) flips.push({ horizontal: true, vertical: false });
   if (axes.includes("vertical")) {
-    for (const m of [...mirrors]) mirrors.push({ horizontal: m.horizontal, vertical: true });
+    for (const m of [...flips]) flips.push({ horizontal: m.horizontal, vertical: true });
   }
-  return mirrors;
+  if (axes.includes("transpose")) {
+    for (const m of [...flips]) flips.push({ ...m, transpose: true });
+  }
+  return flips;
 }
 
 /** How {@link predictWindows} predicts an image. */
@@ -84,11 +95,11 @@ export interface WindowPrediction {
   /** The most windows per prediction. */
   readonly batchSize: number;
   /**
-   * The image is predicted once per mirror (see {@link flipCombinations}),
-   * each prediction mirrored back, and the predictions averaged. Default:
+   * The image is predicted once per flip (see {@link flipCombinations}),
+   * each prediction flipped back, and the predictions averaged. Default:
    * the image as it is, once.
    */
-  readonly flips?: readonly Mirror[];
+  readonly flips?: readonly Flip[];
 }
 
 /** How many windows of `window` at `stride` cover an image of `size`. */
@@ -146,7 +157,7 @@ export function predictedWindows(
  * console.assert(out.data.every((v, i) => v === i));
  * // an identity model is unchanged by flips: each is undone before averaging
  * const flipped = await predictWindows(tf, model, image, {
- *   window: 4, stride: 2, batchSize: 8, flips: flipCombinations(["horizontal", "vertical"]),
+ *   window: 4, stride: 2, batchSize: 8, flips: flipCombinations(["horizontal", "vertical", "transpose"]),
  * });
  * console.assert(flipped.data.every((v, i) => v === i));
  * ```
@@ -170,10 +181,13 @@ export async function predictWindows(
       return values;
     }, batchSize);
   const mean = new Float32Array(image.width * image.height);
-  for (const mirror of flips) {
-    const mirrored = mirror.horizontal || mirror.vertical;
-    const predicted = await once(mirrored ? mirrorRaster(image, mirror) : image);
-    const back = mirrored ? mirrorRaster(predicted, mirror) : predicted;
+  for (const flip of flips) {
+    const mirrored = flip.horizontal || flip.vertical;
+    const mirror = (r: Raster) => mirrored ? mirrorRaster(r, flip) : r;
+    const transpose = (r: Raster) => flip.transpose ? transposeRaster(r) : r;
+    // Mirror, then transpose; back: transpose, then mirror (each is its own inverse).
+    const predicted = await once(transpose(mirror(image)));
+    const back = mirror(transpose(predicted));
     for (let i = 0; i < mean.length; i++) mean[i] += back.data[i] / flips.length;
   }
   return { width: image.width, height: image.height, channels: 1, data: mean };

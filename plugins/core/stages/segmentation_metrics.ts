@@ -69,8 +69,8 @@ export const segmentationMetricsOptions = z.object({
     ),
   stride: z.number().int().min(1).nullable().default(null)
     .describe("Step between windows; overlaps are averaged. null: half the window."),
-  flips: z.array(z.enum(["horizontal", "vertical"])).default([]).describe(
-    "Test-time flips: each image is also predicted mirrored along every combination of these axes, each prediction mirrored back, and all averaged ([horizontal, vertical]: 4 predictions per image). []: none.",
+  flips: z.array(z.enum(["horizontal", "vertical", "transpose"])).default([]).describe(
+    "Test-time flips: each image is also predicted flipped along every combination of these axes (transpose: along the diagonal), each prediction flipped back, and all averaged ([horizontal, vertical]: 4 predictions per image; with transpose too: 8, the square's symmetries). []: none.",
   ),
   batchSize: z.number().int().min(1).default(16).describe("Windows per prediction batch."),
   threshold: z.number().gt(0).lt(1).default(0.5).describe(
