@@ -140,22 +140,32 @@ Deno.test({
       assert(json, `the probe did not run; the DOM:\n${dom.slice(0, 2000)}`);
       const probe = JSON.parse(json.replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
 
-      // The metrics table: a row per metric, this run, the chosen threshold, the references.
+      // The metrics table: a row per metric, this run, the chosen threshold, the validation
+      // images' own scores, the references.
       const chosen = evaluation.chosenThreshold!;
+      const validation = evaluation.validation!.metrics;
       assertEquals(probe.header, [
         "metric",
         "this run (at 0.5)",
         `at ${Number(chosen.threshold.toFixed(4))} (val)`,
+        "validation",
         "paper", // generated retinas have no second observer
       ]);
       assertEquals(probe.metrics.length, Object.keys(evaluation.metrics).length);
       const auc = probe.metrics.find((r: string[]) => r[0] === "AUC");
-      assertEquals(auc, ["AUC", evaluation.metrics.auc.toFixed(4), "", "0.9773"]);
+      assertEquals(auc, [
+        "AUC",
+        evaluation.metrics.auc.toFixed(4),
+        "",
+        validation.auc.toFixed(4),
+        "0.9773",
+      ]);
       const f1 = probe.metrics.find((r: string[]) => r[0] === "F1");
       assertEquals(f1, [
         "F1",
         evaluation.metrics.f1.toFixed(4),
         chosen.metrics.f1.toFixed(4),
+        validation.f1.toFixed(4),
         "0.7947",
       ]);
       assertEquals(probe.perImage.map((r: string[]) => r[0]), testIds);
