@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { tf } from "./tfjs.ts";
+import type { Tf, tf } from "./tfjs.ts";
 
 type TensorInfo = tf.TensorInfo;
 
@@ -103,7 +103,7 @@ export type HostKernel = (
  * ```
  */
 export function registerHostKernel(
-  tf: typeof import("./tfjs.ts").tf,
+  tf: Tf,
   name: string,
   kernel: HostKernel,
 ): void {

@@ -18,9 +18,9 @@
  * and the test scores at it are reported beside (`chosenThreshold`): the test
  * images never influence it. Their own scores at `threshold` (every metric,
  * pooled) are reported as `validation`: what a recipe's settings may be
- * chosen on without looking at the test images. A second annotation of the test images
- * (`observer`) is scored as a reference row with every threshold metric
- * (not AUC or PR-AUC: a binary map ranks nothing).
+ * chosen on without looking at the test images. A second annotation of the
+ * test images (`observer`) is scored as a reference row with every threshold
+ * metric (not AUC or PR-AUC: a binary map ranks nothing).
  *
  * With `report` on (the default) it also writes the run report (see
  * `../report/write_report.ts`): `report/roc.png` and `report/pr.png` (the
