@@ -1,6 +1,6 @@
 /**
  * Batch normalisation over the last axis whose training pass is one kernel
- * forward and two backward on the `wasm` and `cpu` backends: tfjs-layers'
+ * forward and one backward on the `wasm` and `cpu` backends: tfjs-layers'
  * `BatchNormalization` in training computes the batch moments and the
  * normalisation in tensor ops and differentiates through all of them, about
  * forty small kernels per layer; in a BCDU-Net of width 8 with batch norm
@@ -27,8 +27,8 @@ type Tensor = tf.Tensor;
 
 /** Inputs `{ x, gamma, beta }`, attribute `epsilon`; outputs `[y, mean, variance]`. */
 export const BATCH_NORM_TRAINING = "CapillaryBatchNormTraining";
-const INPUT_GRAD = "CapillaryBatchNormInputGrad";
-const SCALE_OFFSET_GRAD = "CapillaryBatchNormScaleOffsetGrad";
+/** The gradient: inputs `{ dy, x, gamma, mean, variance, dMean, dVariance }`; outputs `[dx, dGamma, dBeta]`. */
+export const BATCH_NORM_GRAD = "CapillaryBatchNormGrad";
 
 /** Values per channel and channels of `x` (channels last). */
 function layout(x: TensorInfo): [number, number] {
@@ -93,14 +93,16 @@ function gradientSums(
   return [sumDy, sumDyXhat];
 }
 
-function inputGradient(
+/** All three gradients from one pass for the sums and one for `dx` (see the module doc). */
+function gradients(
   memory: KernelMemory,
   inputs: Record<string, TensorInfo>,
   epsilon: number,
-): TensorInfo {
+): TensorInfo[] {
   const [m, channels] = layout(inputs.x);
   const dxInfo = memory.output(inputs.x.shape);
-  const [dy, x, gamma, mean, variance, dMean, dVariance, dx] = [
+  const dGammaInfo = memory.output([channels]), dBetaInfo = memory.output([channels]);
+  const [dy, x, gamma, mean, variance, dMean, dVariance, dx, dGamma, dBeta] = [
     inputs.dy,
     inputs.x,
     inputs.gamma,
@@ -109,6 +111,8 @@ function inputGradient(
     inputs.dMean,
     inputs.dVariance,
     dxInfo,
+    dGammaInfo,
+    dBetaInfo,
   ].map((info) => memory.view(info));
   const inv = inverseStd(variance, epsilon);
   const [sumDy, sumDyXhat] = gradientSums(dy, x, mean, inv);
@@ -122,28 +126,9 @@ function inputGradient(
         (dMean[c] + 2 * dVariance[c] * centred) / m;
     }
   }
-  return dxInfo;
-}
-
-function scaleOffsetGradient(
-  memory: KernelMemory,
-  inputs: Record<string, TensorInfo>,
-  epsilon: number,
-): TensorInfo[] {
-  const [, channels] = layout(inputs.x);
-  const dGammaInfo = memory.output([channels]), dBetaInfo = memory.output([channels]);
-  const [dy, x, mean, variance, dGamma, dBeta] = [
-    inputs.dy,
-    inputs.x,
-    inputs.mean,
-    inputs.variance,
-    dGammaInfo,
-    dBetaInfo,
-  ].map((info) => memory.view(info));
-  const [sumDy, sumDyXhat] = gradientSums(dy, x, mean, inverseStd(variance, epsilon));
   dGamma.set(sumDyXhat);
   dBeta.set(sumDy);
-  return [dGammaInfo, dBetaInfo];
+  return [dxInfo, dGammaInfo, dBetaInfo];
 }
 
 /** Registers the kernels and the gradient for the backends with host memory. Idempotent. */
@@ -151,8 +136,7 @@ export function registerBatchNormKernels(): void {
   if (tf.getKernel(BATCH_NORM_TRAINING, "cpu")) return;
   const epsilonOf = (attrs: Record<string, unknown>) => attrs.epsilon as number;
   registerHostKernel(tf, BATCH_NORM_TRAINING, (m, i, a) => training(m, i, epsilonOf(a)));
-  registerHostKernel(tf, INPUT_GRAD, (m, i, a) => inputGradient(m, i, epsilonOf(a)));
-  registerHostKernel(tf, SCALE_OFFSET_GRAD, (m, i, a) => scaleOffsetGradient(m, i, epsilonOf(a)));
+  registerHostKernel(tf, BATCH_NORM_GRAD, (m, i, a) => gradients(m, i, epsilonOf(a)));
   const run = (name: string, inputs: Record<string, Tensor>, epsilon: number) =>
     tf.engine().runKernel(
       name,
@@ -167,16 +151,15 @@ export function registerBatchNormKernels(): void {
       const [dy, dMean, dVariance] = dys as Tensor[];
       const [x, gamma, mean, variance] = saved;
       const epsilon = (attrs as unknown as { epsilon: number }).epsilon;
-      // The scale's and the offset's gradients come from one kernel; each asks for its own (the
-      // other is freed by the engine's scope): a frozen layer asks for neither.
-      const sums = (k: number) =>
-        (run(SCALE_OFFSET_GRAD, { dy, x, mean, variance }, epsilon) as Tensor[])[k];
-      return {
-        x: () =>
-          run(INPUT_GRAD, { dy, x, gamma, mean, variance, dMean, dVariance }, epsilon) as Tensor,
-        gamma: () => sums(0),
-        beta: () => sums(1),
-      };
+      // One kernel for all three, run here rather than in the closures: the engine runs each
+      // closure in a scope of its own, which would free the others' results. What no closure asks
+      // for (a frozen layer's scale and offset) is freed with the backward pass's scope.
+      const [dx, dGamma, dBeta] = run(
+        BATCH_NORM_GRAD,
+        { dy, x, gamma, mean, variance, dMean, dVariance },
+        epsilon,
+      ) as Tensor[];
+      return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
     },
   });
 }

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../../tests/assert.ts";
 import { loadBackend, loadLayersModel, saveLayersModel, tf } from "../../../mod.ts";
-import { BATCH_NORM_TRAINING, BatchNormalization } from "./batch_norm.ts";
+import { BATCH_NORM_GRAD, BATCH_NORM_TRAINING, BatchNormalization } from "./batch_norm.ts";
 
 await loadBackend("wasm");
 
@@ -111,6 +111,20 @@ Deno.test("BatchNormalization with a frozen layer trains without keeping tensors
   const before = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) tf.dispose(tf.grad(f)(x));
   assertEquals(tf.memory().numTensors, before);
+});
+
+Deno.test("BatchNormalization's backward pass is one kernel call per layer", async () => {
+  await tf.setBackend("wasm");
+  const { ours, x } = pair();
+  const trainable = ours.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+  const f = () => tf.sum(ours.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+  const info = await tf.profile(() => {
+    const { grads } = tf.variableGrads(f, trainable);
+    tf.dispose(Object.values(grads));
+  });
+  const calls = (name: string) => info.kernels.filter((k) => k.name === name).length;
+  assertEquals(calls(BATCH_NORM_GRAD), 1);
+  assertEquals(calls(BATCH_NORM_TRAINING), 1);
 });
 
 Deno.test("BatchNormalization predicts with the moving statistics and saves as its own class", async () => {
