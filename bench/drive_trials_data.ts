@@ -40,16 +40,12 @@ if (single) {
   throw new Error(`${single.id} has ${single.image.channels} channels; the trials take 1`);
 }
 
-// The runner numbers stages in the order it runs them (load, preprocess,
-// augment, model, train) and seeds each from that number; core/train's first
-// fork splits off the validation images.
-const trainPosition = stage("load").length + stage("preprocess").length + stage("augment").length +
-  stage("model").length + 1;
+// core/train's first fork of its stage's stream splits off the validation images.
 const trainOptions = stage("train")[0].options as { validation: { images: number } };
 const { validation } = splitByImage(
   data.train,
   trainOptions.validation.images,
-  stageRandom(recipe.seed, trainPosition).fork(),
+  stageRandom(recipe.seed, "train").fork(),
 );
 
 const { width, height } = data.train[0].image;

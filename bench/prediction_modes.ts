@@ -49,13 +49,11 @@ const stages = (kind: string) => recipe.stages.get(kind as never) ?? [];
 const data = await runDataStages(recipe, file);
 
 // core/train's split, as the run drew it (see drive_trials_data.ts).
-const trainPosition = stages("load").length + stages("preprocess").length +
-  stages("augment").length + stages("model").length + 1;
 const trainOptions = stages("train")[0].options as { validation: { images: number } };
 const { validation } = splitByImage(
   data.train,
   trainOptions.validation.images,
-  stageRandom(recipe.seed, trainPosition).fork(),
+  stageRandom(recipe.seed, "train").fork(),
 );
 console.log(`validation images: ${validation.map((s) => s.id).join(", ")}`);
 

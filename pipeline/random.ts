@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { STAGE_KINDS, type StageKind } from "./stage.ts";
 
 /**
  * A seeded generator of uniform floats, integers and normal samples.
@@ -72,10 +73,25 @@ export class Random {
 }
 
 /**
- * The generator of the stage at `position` (1-based, in run order) of a run
- * seeded with `seed`: every tool that runs stages seeds them alike, so they
- * draw as in a run.
+ * The generator of a run's `index`-th stage of `kind` (0-based), in a run
+ * seeded with `seed`. Each stage draws from a stream fixed by its slot, not
+ * by how many stages ran before it, so a recipe without one of the stages
+ * (an ablation without augmentation, say) leaves the others' draws, the
+ * validation split among them, as they were. The first stage of each kind
+ * gets the stream it got when streams were numbered in run order in a recipe
+ * with one stage of each kind (load 1 to evaluate 6), so such runs draw as
+ * before. Every tool that runs stages seeds them this way, so they draw as in
+ * a run.
+ *
+ * @example Usage
+ * ```ts
+ * import { stageRandom } from "./random.ts";
+ * const a = stageRandom(42, "train"), b = stageRandom(42, "train");
+ * console.assert(a.next() === b.next());
+ * console.assert(stageRandom(42, "augment", 1).next() !== stageRandom(42, "augment").next());
+ * ```
  */
-export function stageRandom(seed: number, position: number): Random {
-  return new Random(seed * 1000003 + position * 7919);
+export function stageRandom(seed: number, kind: StageKind, index = 0): Random {
+  const slot = STAGE_KINDS.indexOf(kind) + 1 + 1000 * index;
+  return new Random(seed * 1000003 + slot * 7919);
 }

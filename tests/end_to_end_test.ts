@@ -301,3 +301,36 @@ Deno.test({
     assertEquals(lines.some((l) => l.includes("▶ load: core/drive")), true);
   },
 });
+
+Deno.test({
+  name: "runRecipe() without an augment stage holds out the same validation images",
+  ...sanitizers,
+  async fn() {
+    // Each stage draws from its own slot's stream: removing one (an ablation) must not
+    // reshuffle the others, or the ablation's validation scores are of other images.
+    const { recipe } = await loadRecipe(SMOKE, { builtins: [core] });
+    const root = await Deno.makeTempDir({ prefix: "capillary_e2e_ablation_" });
+    try {
+      const withImages = (stages: ResolvedRecipe["stages"]) => {
+        const load = stages.get("load")![0], train = stages.get("train")![0];
+        const next = new Map(stages);
+        next.set("load", [{ ...load, options: { ...load.options, trainLimit: 8 } }]);
+        next.set("train", [{
+          ...train,
+          options: { ...train.options, epochs: 1, validation: { images: 3, patches: 8 } },
+        }]);
+        return next;
+      };
+      const full = { ...recipe, stages: withImages(recipe.stages) };
+      const withoutAugment = new Map(full.stages);
+      withoutAugment.delete("augment");
+      const heldOut = async (r: ResolvedRecipe) =>
+        (await runRecipe(r, { outputRoot: root, progress: silent })).evaluation.validation?.on;
+      const a = await heldOut(full), b = await heldOut({ ...full, stages: withoutAugment });
+      assertEquals(a?.startsWith("3 validation images"), true);
+      assertEquals(b, a);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

@@ -146,12 +146,15 @@ export async function augmentPreview(
   const progress = options.progress ?? consoleProgress();
   const scratch = await Deno.makeTempDir({ prefix: "capillary-preview-" });
   try {
-    let position = 0;
     const context = (stage: ResolvedStage): StageContext => ({
       stageId: stage.id,
       tf,
       useBackend: () => Promise.resolve(tf.getBackend()),
-      random: stageRandom(recipe.seed, ++position),
+      random: stageRandom(
+        recipe.seed,
+        stage.kind,
+        (recipe.stages.get(stage.kind) ?? []).indexOf(stage),
+      ),
       run: new RunFolder(scratch),
       progress,
       recipeDir: dirname(resolve(recipe.file)),

@@ -200,18 +200,16 @@ async function runStages(
   const seconds: Record<string, number> = {};
   const createComponent = componentCreator(recipe.components);
   const checkpoints = checkpointStore(folder.path, resuming);
-  let position = 0;
   const runStage = async <T>(
     stage: ResolvedStage,
     input: unknown,
     check: (out: T) => void | Promise<void>,
   ) => {
-    position++;
     const context: StageContext = {
       stageId: stage.id,
       tf,
       useBackend,
-      random: stageRandom(recipe.seed, position),
+      random: stageRandom(recipe.seed, stage.kind, stagesOf(stage.kind).indexOf(stage)),
       run: folder,
       progress,
       recipeDir,
@@ -263,8 +261,6 @@ async function runStages(
     cacheKey = await dataCacheKey(dataStages, files);
     data = await readCachedData(cacheKey);
     if (data) {
-      // Skipped stages still take their seeds, so later stages draw as in an uncached run.
-      position += dataStages.length;
       seconds.load = (performance.now() - t0) / 1000;
       progress.info(
         `\n▶ load + preprocess: cached (${files.length} files unchanged, key ${

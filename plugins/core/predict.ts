@@ -24,6 +24,7 @@ import {
   type Progress,
   type Raster,
   type ResolvedRecipe,
+  type ResolvedStage,
   RunFolder,
   type Sample,
   type SegmentationData,
@@ -116,14 +117,17 @@ export async function predictImages(
     samples.push({ id: stem(file), image, mask, roi, source: file });
   }
 
-  // The run's own stages, as its runner called them (same seeds by position).
+  // The run's own stages, as its runner called them (the same seeds).
   const scratch = new RunFolder(await Deno.makeTempDir({ prefix: "capillary-predict-" }));
-  let position = 0;
-  const context = (id: string): StageContext => ({
-    stageId: id,
+  const context = (stage: ResolvedStage): StageContext => ({
+    stageId: stage.id,
     tf,
     useBackend: () => Promise.resolve(backend.info.name),
-    random: stageRandom(recipe.seed, ++position),
+    random: stageRandom(
+      recipe.seed,
+      stage.kind,
+      (recipe.stages.get(stage.kind) ?? []).indexOf(stage),
+    ),
     run: scratch,
     progress,
     recipeDir: runDir,
@@ -131,20 +135,18 @@ export async function predictImages(
     checkpoints: checkpointStore(scratch.path, false),
   });
   let data: SegmentationData = { name: "predict", train: samples, test: samples };
-  position++; // the load stage's seed
   for (const stage of recipe.stages.get("preprocess") ?? []) {
     data = await stage.registered.stage.run(
       stage.options as never,
       data as never,
-      context(stage.id),
+      context(stage),
     ) as SegmentationData;
   }
-  for (const _ of recipe.stages.get("augment") ?? []) position++;
   const modelStage = recipe.stages.get("model")![0];
   const spec = await modelStage.registered.stage.run(
     modelStage.options as never,
     data as never,
-    context(modelStage.id),
+    context(modelStage),
   ) as ModelSpec;
   await Deno.remove(scratch.path, { recursive: true }).catch(() => {});
 
