@@ -6,6 +6,7 @@
  * @module
  */
 import { STAGE_KINDS, type StageKind } from "./stage.ts";
+import type { ResolvedRecipe, ResolvedStage } from "./recipe/validate.ts";
 
 /**
  * A seeded generator of uniform floats, integers and normal samples.
@@ -94,4 +95,10 @@ export class Random {
 export function stageRandom(seed: number, kind: StageKind, index = 0): Random {
   const slot = STAGE_KINDS.indexOf(kind) + 1 + 1000 * index;
   return new Random(seed * 1000003 + slot * 7919);
+}
+
+/** {@link stageRandom} of one of `recipe`'s stages, as a run seeds it. */
+export function stageRandomOf(recipe: ResolvedRecipe, stage: ResolvedStage): Random {
+  const index = (recipe.stages.get(stage.kind) ?? []).indexOf(stage);
+  return stageRandom(recipe.seed, stage.kind, index);
 }

@@ -11,7 +11,7 @@
 import type { Raster, SegmentationData } from "../data.ts";
 import { CapillaryError } from "../errors.ts";
 import { encodeGrayPng } from "../image/write_png.ts";
-import { Random, stageRandom } from "../random.ts";
+import { Random, stageRandomOf } from "../random.ts";
 import { componentCreator } from "../registry.ts";
 import { dirname, resolve } from "../path.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
@@ -150,11 +150,7 @@ export async function augmentPreview(
       stageId: stage.id,
       tf,
       useBackend: () => Promise.resolve(tf.getBackend()),
-      random: stageRandom(
-        recipe.seed,
-        stage.kind,
-        (recipe.stages.get(stage.kind) ?? []).indexOf(stage),
-      ),
+      random: stageRandomOf(recipe, stage),
       run: new RunFolder(scratch),
       progress,
       recipeDir: dirname(resolve(recipe.file)),

@@ -11,7 +11,7 @@ import { type BackendRole, tf } from "../backend/tfjs.ts";
 import type { SegmentationData } from "../data.ts";
 import { CapillaryError, StageError } from "../errors.ts";
 import { dirname, resolve } from "../path.ts";
-import { stageRandom } from "../random.ts";
+import { stageRandomOf } from "../random.ts";
 import { renderResolvedRecipe } from "../recipe/render.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
 import type {
@@ -209,7 +209,7 @@ async function runStages(
       stageId: stage.id,
       tf,
       useBackend,
-      random: stageRandom(recipe.seed, stage.kind, stagesOf(stage.kind).indexOf(stage)),
+      random: stageRandomOf(recipe, stage),
       run: folder,
       progress,
       recipeDir,

@@ -29,7 +29,7 @@ import {
   type Sample,
   type SegmentationData,
   type StageContext,
-  stageRandom,
+  stageRandomOf,
   tf,
   writeFileAtomic,
 } from "../../mod.ts";
@@ -123,11 +123,7 @@ export async function predictImages(
     stageId: stage.id,
     tf,
     useBackend: () => Promise.resolve(backend.info.name),
-    random: stageRandom(
-      recipe.seed,
-      stage.kind,
-      (recipe.stages.get(stage.kind) ?? []).indexOf(stage),
-    ),
+    random: stageRandomOf(recipe, stage),
     run: scratch,
     progress,
     recipeDir: runDir,
