@@ -20,7 +20,7 @@ import { samplePatches } from "../patches/sample_patches.ts";
 import { dataParallelStep } from "../train/data_parallel.ts";
 import { groupedOptimizer } from "../train/grouped_optimizer.ts";
 import { Monitor, type MonitorState } from "../train/monitor.ts";
-import { splitByImage, ValidationScorer } from "../train/validation.ts";
+import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
 import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
 import { layerControl } from "../train/layer_control.ts";
 import { selectLayers } from "../train/layer_patterns.ts";
@@ -509,6 +509,8 @@ export const train = defineStage({
               : ""
           }${left > 0 && !verdict.stop ? `; training ETA ${formatDuration(left)}` : ""}`,
         );
+        const warning = scores && belowThresholdWarning(scores);
+        if (warning) progress.info(`warning: epoch ${epoch + 1}: ${warning}`);
         await context.run.appendLine("history.jsonl", JSON.stringify(entry));
         if (verdict.improved && options.restoreBest) {
           await checkpoints.save(BEST, { model, optimizer: [], state: { epoch: epoch + 1 } });

@@ -2,7 +2,7 @@ import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../..
 import { CapillaryError, loadBackend, Random, tf } from "../../../mod.ts";
 import { groupedOptimizer, type OptimizerSettings } from "./grouped_optimizer.ts";
 import { Monitor } from "./monitor.ts";
-import { splitByImage, ValidationScorer } from "./validation.ts";
+import { belowThresholdWarning, splitByImage, ValidationScorer } from "./validation.ts";
 import { weightedBinaryCrossentropy } from "./weighted_bce.ts";
 
 await loadBackend("cpu");
@@ -30,6 +30,31 @@ Deno.test("ValidationScorer pools cross-entropy and Dice by hand", () => {
   const expected = -(Math.log(0.8) + Math.log(0.4) + Math.log(0.1) + Math.log(0.7)) / 4;
   assertAlmostEquals(loss, expected, 1e-12);
   assertEquals(dice, (2 * 1) / (2 * 1 + 1 + 1));
+});
+
+Deno.test("ValidationScorer warns when a head with negative weights caps every probability below 0.5", () => {
+  // synthetic-pretrain.yaml's Adam run ended with this head: 1×1 weights -1.346 and -0.976 on
+  // two ReLU channels, bias -0.309, so no pixel can exceed sigmoid(-0.309) = 0.423.
+  const head = (a: number, b: number) =>
+    1 / (1 + Math.exp(-(-0.309 - 1.346 * Math.max(0, a) - 0.976 * Math.max(0, b))));
+  const scorer = new ValidationScorer();
+  scorer.add([head(0, -1), head(-2, -0.5), head(1.5, 0.2), head(0.7, 2)], [1, 1, 0, 0]);
+  const scores = scorer.result();
+  assertEquals(scores.dice, 0);
+  assertAlmostEquals(scores.highestProbability, 1 / (1 + Math.exp(0.309)), 1e-12);
+  assert(scores.anyPositive);
+  const warning = belowThresholdWarning(scores);
+  assert(warning?.includes("highest probability 0.423"), warning);
+  // The ranking is perfect (both vessels above both background pixels), which the warning says.
+  assert(warning?.includes("ranks pixels but marks none"), warning);
+
+  const healthy = new ValidationScorer();
+  healthy.add([0.7, 0.2], [1, 0]);
+  assertEquals(belowThresholdWarning(healthy.result()), undefined);
+  const noVessels = new ValidationScorer();
+  noVessels.add([0.1, 0.2], [0, 0]); // nothing to find: Dice 1, no warning
+  assertEquals(belowThresholdWarning(noVessels.result()), undefined);
+  assert(Number.isNaN(new ValidationScorer().result().highestProbability));
 });
 
 Deno.test("Monitor tracks the best epoch and stops after `patience` epochs without improvement", () => {

@@ -49,7 +49,10 @@ export function splitByImage<T extends { readonly id: string }>(
 const EPSILON = 1e-7;
 
 /**
- * Pools binary cross-entropy and Dice (at 0.5) over batches of predictions.
+ * Pools binary cross-entropy and Dice (at 0.5) over batches of predictions,
+ * and keeps the highest probability seen: Dice 0 with a highest probability
+ * below 0.5 means the network ranks pixels but marks none (see
+ * {@link belowThresholdWarning}).
  *
  * @example Usage
  * ```ts
@@ -66,6 +69,7 @@ export class ValidationScorer {
   #tp = 0;
   #fp = 0;
   #fn = 0;
+  #highest = -Infinity;
 
   /** Adds predictions `p` (probabilities) and their targets `y` (0 or 1). */
   add(p: ArrayLike<number>, y: ArrayLike<number>): void {
@@ -73,6 +77,7 @@ export class ValidationScorer {
       const q = Math.min(1 - EPSILON, Math.max(EPSILON, p[i]));
       const positive = y[i] > 0.5;
       this.#loss -= positive ? Math.log(q) : Math.log(1 - q);
+      if (p[i] > this.#highest) this.#highest = p[i];
       const predicted = p[i] >= 0.5;
       if (predicted && positive) this.#tp++;
       else if (predicted) this.#fp++;
@@ -81,12 +86,54 @@ export class ValidationScorer {
     this.#count += p.length;
   }
 
-  /** Mean cross-entropy, and Dice (1 when neither predictions nor targets have a positive). */
-  result(): { loss: number; dice: number } {
+  /**
+   * Mean cross-entropy, Dice (1 when neither predictions nor targets have a
+   * positive), the highest probability (NaN before any prediction) and
+   * whether any target was positive.
+   */
+  result(): ValidationScores {
     const denominator = 2 * this.#tp + this.#fp + this.#fn;
     return {
       loss: this.#count ? this.#loss / this.#count : NaN,
       dice: denominator ? (2 * this.#tp) / denominator : 1,
+      highestProbability: this.#count ? this.#highest : NaN,
+      anyPositive: this.#tp + this.#fn > 0,
     };
   }
+}
+
+/** What {@link ValidationScorer.result} returns. */
+export interface ValidationScores {
+  /** Mean binary cross-entropy. */
+  readonly loss: number;
+  /** Dice at 0.5, pooled over every pixel. */
+  readonly dice: number;
+  /** The highest predicted probability. */
+  readonly highestProbability: number;
+  /** Whether any target pixel was positive. */
+  readonly anyPositive: boolean;
+}
+
+/**
+ * A warning for validation scores whose network marks no pixel at 0.5 though
+ * vessels are there, or `undefined`. A network can rank pixels well and still
+ * stay below 0.5 everywhere: with a ReLU head whose output weights are all
+ * negative, "vessel" is every head channel off, and the probability cannot
+ * exceed sigmoid(bias). The loss falls, Dice stays 0.
+ *
+ * @example Usage
+ * ```ts
+ * import { belowThresholdWarning } from "./validation.ts";
+ * const scores = { loss: 0.11, dice: 0, highestProbability: 0.423, anyPositive: true };
+ * console.assert(belowThresholdWarning(scores)!.includes("0.423"));
+ * console.assert(belowThresholdWarning({ ...scores, dice: 0.5, highestProbability: 0.9 }) === undefined);
+ * ```
+ */
+export function belowThresholdWarning(scores: ValidationScores): string | undefined {
+  if (!scores.anyPositive || !(scores.highestProbability < 0.5)) return undefined;
+  return `no validation pixel reached 0.5 (highest probability ${
+    scores.highestProbability.toFixed(3)
+  }), so Dice is 0 at 0.5 though the loss may fall: the network ranks pixels but marks none. ` +
+    "If it persists, try the optimizer drive.yaml uses (SGD, learningRate 0.3, momentum 0.9, " +
+    "nesterov) or more epochs; the evaluation's AUC and chosen threshold do not depend on 0.5";
 }
