@@ -5,7 +5,8 @@
  * with the stock `Identity` (a copy) and `Tanh` (a scalar loop) against
  * Capillary's (shared memory; `2·σ(2x) − 1`), the same step with and without
  * Capillary's JavaScript kernels (ConvLSTM cell, batch norm, momentum), and
- * the two `Tanh` alone.
+ * the two `Tanh` alone, and a whole image predicted in 8 flips on 1 and 2
+ * threads and on 2 prediction workers.
  *
  * ```sh
  * deno run -A bench/kernels.ts
@@ -13,8 +14,9 @@
  *
  * @module
  */
-import { loadBackend, tf } from "../mod.ts";
-import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { loadBackend, PredictionWorkers, tf } from "../mod.ts";
+import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { flipCombinations, predictWindows } from "../plugins/core/patches/predict_windows.ts";
 import { BATCH_NORM_TRAINING } from "../plugins/core/layers/batch_norm.ts";
 import { LSTM_CELL, LSTM_CELL_FIRST } from "../plugins/core/layers/lstm_cell.ts";
 import { fusedMomentum, MOMENTUM_STEP } from "../plugins/core/train/fused_momentum.ts";
@@ -149,6 +151,9 @@ const shapes: [[number, number, number, number], [number, number, number, number
   [[16, 48, 48, 8], [3, 3, 8, 32]],
   [[16, 48, 48, 8], [3, 3, 8, 8]],
   [[16, 24, 24, 16], [3, 3, 16, 8]],
+  // One whole 584×584 image (whole-image prediction): split by output rows.
+  [[1, 584, 584, 8], [3, 3, 8, 8]],
+  [[1, 146, 146, 32], [3, 3, 32, 32]],
 ];
 for (const [xs, fs] of shapes) {
   const x = tf.randomUniform(xs) as tf.Tensor4D, f = tf.randomUniform(fs) as tf.Tensor4D;
@@ -172,6 +177,51 @@ for (const [xs, fs] of shapes) {
   tf.dispose([x, f]);
 }
 setSplitThreshold();
+
+// Whole-image prediction, as core/segmentation_metrics's `window: image` runs it, of a whole
+// image in 8 flips: on this thread with 1 and 2 wasm threads (one image a batch, so only the
+// row split of its convolutions spreads it), and on 2 prediction workers (`evaluate.workers: 2`).
+console.log(
+  "\nBCDU-Net width 8, a 565×584 image in 8 flips | 1 thread ms | 2 threads ms | 2 workers ms " +
+    "| speedups over 1 thread",
+);
+{
+  const wholeNet = buildBcduNet(
+    tf,
+    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
+    584,
+    1,
+  );
+  const data = tf.randomUniform([565 * 584], 0, 1, "float32", 3).dataSync() as Float32Array;
+  const image = { width: 565, height: 584, channels: 1, data };
+  const flips = flipCombinations(["horizontal", "vertical", "transpose"]);
+  const how = { window: 584, stride: 584, batchSize: 16, flips };
+  const workers = await PredictionWorkers.start(2, wholeNet, BCDUNET_LAYER_MODULES);
+  const onWorkers = {
+    ...how,
+    workers: [0, 1].map((i) => (batch: Float32Array, n: number) =>
+      workers.predict(i, batch, [n, 584, 584, 1])
+    ),
+  };
+  const t: Record<string, number[]> = { one: [], two: [], workers: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const mode of ["one", "two", "workers"]) {
+      if (mode !== "workers") await startWasmThreads(mode === "one" ? 1 : 2);
+      else await stopWasmThreads();
+      const t0 = performance.now();
+      await predictWindows(tf, wholeNet, image, mode === "workers" ? onWorkers : how);
+      t[mode].push(performance.now() - t0);
+    }
+  }
+  await workers.close();
+  const [one, two, onTwo] = [median(t.one), median(t.two), median(t.workers)];
+  console.log(
+    `| ${one.toFixed(0)} | ${two.toFixed(0)} | ${onTwo.toFixed(0)} | ${(one / two).toFixed(2)}×, ${
+      (one / onTwo).toFixed(2)
+    }×`,
+  );
+  wholeNet.dispose();
+}
 
 // Each sum gets a tensor it has not seen, as in training, where every gradient is new: summing
 // one tensor over and over would hide per-tensor costs (wasm's BatchMatMul packs and caches its

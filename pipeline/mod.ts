@@ -57,6 +57,7 @@ export {
   type ShardGradients,
   weightsInLayerOrder,
 } from "./run/gradient_workers.ts";
+export { PredictionWorkers } from "./run/prediction_workers.ts";
 export {
   type Checkpoint,
   type CheckpointStore,

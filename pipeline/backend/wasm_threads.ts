@@ -7,7 +7,8 @@
  * varies), where PyTorch uses every core. `startWasmThreads(n)` starts `n - 1` worker threads
  * (`wasm_worker.ts`), each with its own single-threaded wasm backend, and
  * wraps the `Conv2D` and `FusedConv2D` kernels: a convolution large enough to
- * pay for the copies is split along its batch axis, the workers take their
+ * pay for the copies is split along its batch axis (a single image, as in
+ * whole-image prediction, along its output rows), the workers take their
  * slices through shared memory while the main thread computes its own, and
  * the slices are joined in the output. The training kernels of
  * `wasm_training_kernels.ts` are built from `Conv2D`, so the gradients split
@@ -205,7 +206,10 @@ function wrapConvolutions(): void {
   }
 }
 
-/** Splits batch `rows` into `parts` near-equal runs: [start, end) each. */
+/**
+ * Splits `rows` (the images of a batch, or output rows) into `parts`
+ * near-equal runs: [start, end) each.
+ */
 export function splitRows(rows: number, parts: number): [number, number][] {
   const runs: [number, number][] = [];
   for (let p = 0; p < parts; p++) {
@@ -214,17 +218,79 @@ export function splitRows(rows: number, parts: number): [number, number][] {
   return runs;
 }
 
+/**
+ * One thread's part of a split convolution: which contiguous run of the
+ * input's values it reads (as a tensor of `shape`), the attributes it runs
+ * with, and where its output goes in the whole output, in floats.
+ */
+interface ConvolutionPart {
+  readonly from: number;
+  readonly to: number;
+  readonly shape: number[];
+  readonly attrs: tf.NamedAttrMap;
+  readonly outFrom: number;
+  readonly outTo: number;
+}
+
+/**
+ * A batch split, image runs to each part; a single image is split by output
+ * rows instead, each part reading the input rows its output rows see and
+ * padding explicitly only where the whole image is padded. Both read and
+ * write contiguous runs (NHWC).
+ */
+function convolutionParts(
+  x: TensorInfo,
+  attrs: tf.NamedAttrMap,
+  info: tf.backend_util.Conv2DInfo,
+  parts: number,
+): ConvolutionPart[] {
+  const [batch, height, width, channels] = x.shape;
+  const perImageIn = height * width * channels;
+  const outRow = info.outWidth * info.outChannels;
+  const perImageOut = info.outHeight * outRow;
+  if (batch > 1) {
+    return splitRows(batch, parts).map(([start, end]) => ({
+      from: start * perImageIn,
+      to: end * perImageIn,
+      shape: [end - start, height, width, channels],
+      attrs,
+      outFrom: start * perImageOut,
+      outTo: end * perImageOut,
+    }));
+  }
+  const { top, left, right } = info.padInfo;
+  const reach = (info.filterHeight - 1) * info.dilationHeight + 1;
+  const inRow = width * channels;
+  return splitRows(info.outHeight, parts).map(([r0, r1]) => {
+    // Input rows [first, last) feed output rows [r0, r1); those outside the image are padding.
+    const first = r0 * info.strideHeight - top;
+    const last = (r1 - 1) * info.strideHeight + reach - top;
+    const lo = Math.max(0, first), hi = Math.min(height, last);
+    return {
+      from: lo * inRow,
+      to: hi * inRow,
+      shape: [1, hi - lo, width, channels],
+      attrs: {
+        ...attrs,
+        pad: [[0, 0], [lo - first, last - hi], [left, right], [0, 0]],
+        dimRoundingMode: undefined,
+      } as unknown as tf.NamedAttrMap,
+      outFrom: r0 * outRow,
+      outTo: r1 * outRow,
+    };
+  });
+}
+
 function splitConvolution(kernel: string, stock: tf.KernelFunc, args: KernelArgs): TensorInfo {
   const inputs = args.inputs as Record<string, TensorInfo | undefined>;
   const x = inputs.x!, filter = inputs.filter!;
   const attrs = args.attrs as Record<string, unknown>;
-  const batch = x.shape[0];
   // Extra inputs (bias, PReLU weights) are copied whole: only when small and batch-free.
   const extras = Object.entries(inputs).filter(([name, t]) =>
     name !== "x" && name !== "filter" && t !== undefined
   ) as [string, TensorInfo][];
   if (
-    threads.length === 0 || x.shape.length !== 4 || batch < 2 || x.dtype !== "float32" ||
+    threads.length === 0 || x.shape.length !== 4 || x.dtype !== "float32" ||
     (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") ||
     extras.some(([, t]) => t.shape.length > 1 || t.dtype !== "float32")
   ) {
@@ -239,23 +305,25 @@ function splitConvolution(kernel: string, stock: tf.KernelFunc, args: KernelArgs
     attrs.dimRoundingMode as "floor" | undefined,
   );
   const outShape = info.outShape;
-  const perImageOut = outShape[1] * outShape[2] * outShape[3];
-  const flop = 2 * batch * perImageOut * info.filterHeight * info.filterWidth * info.inChannels;
-  const parts = Math.min(threads.length + 1, batch, Math.max(1, Math.floor(flop / splitFlop)));
+  const batch = x.shape[0];
+  const flop = 2 * batch * outShape[1] * outShape[2] * outShape[3] * info.filterHeight *
+    info.filterWidth * info.inChannels;
+  const parts = Math.min(
+    threads.length + 1,
+    batch > 1 ? batch : info.outHeight,
+    Math.max(1, Math.floor(flop / splitFlop)),
+  );
   if (parts < 2) return stock(args) as TensorInfo;
   splitCount++;
 
   const backend = args.backend as unknown as WasmHeapBackend;
-  const perImageIn = x.shape[1] * x.shape[2] * x.shape[3];
-  const runs = splitRows(batch, parts);
+  const [mine, ...theirs] = convolutionParts(x, args.attrs!, info, parts);
   const helpers = threads.slice(0, parts - 1);
-  // Post the workers' slices first, so they compute while this thread does its own.
-  const xHeap = () => backend.typedArrayFromHeap(x);
+  // Post the workers' parts first, so they compute while this thread does its own.
   const outOffsets = helpers.map((thread, i) => {
-    const [start, end] = runs[i + 1];
-    const sliceShape = [end - start, ...x.shape.slice(1)];
-    const jobInputs: JobInput[] = [{ name: "x", shape: sliceShape, offset: 0 }];
-    let offset = (end - start) * perImageIn;
+    const part = theirs[i];
+    const jobInputs: JobInput[] = [{ name: "x", shape: part.shape, offset: 0 }];
+    let offset = part.to - part.from;
     const sources: [JobInput, Float32Array][] = [];
     for (const [name, t] of [["filter", filter], ...extras] as [string, TensorInfo][]) {
       const input = { name, shape: t.shape, offset };
@@ -263,28 +331,29 @@ function splitConvolution(kernel: string, stock: tf.KernelFunc, args: KernelArgs
       sources.push([input, backend.typedArrayFromHeap(t)]);
       offset += tf.util.sizeFromShape(t.shape);
     }
-    const floats = thread.floats(offset + (end - start) * perImageOut);
-    floats.set(xHeap().subarray(start * perImageIn, end * perImageIn), 0);
+    const floats = thread.floats(offset + part.outTo - part.outFrom);
+    floats.set(backend.typedArrayFromHeap(x).subarray(part.from, part.to), 0);
     for (const [input, values] of sources) floats.set(values, input.offset);
-    writeJob(thread.control, { kernel, inputs: jobInputs, attrs: args.attrs!, outOffset: offset });
+    writeJob(thread.control, { kernel, inputs: jobInputs, attrs: part.attrs, outOffset: offset });
     thread.post();
     return offset;
   });
 
-  const [, mainEnd] = runs[0];
-  const sliceKernel = tf.getKernel("Slice", "wasm")!.kernelFunc;
   let mainX: TensorInfo | undefined;
   let mainY: TensorInfo | undefined;
   let out: TensorInfo | undefined;
   try {
-    mainX = sliceKernel({
-      inputs: { x },
-      backend: args.backend,
-      attrs: { begin: [0, 0, 0, 0], size: [mainEnd, ...x.shape.slice(1)] },
+    mainX = backend.makeOutput(mine.shape, "float32");
+    backend.typedArrayFromHeap(mainX).set(
+      backend.typedArrayFromHeap(x).subarray(mine.from, mine.to),
+    );
+    mainY = stock({
+      ...args,
+      inputs: { ...args.inputs, x: mainX },
+      attrs: mine.attrs,
     }) as TensorInfo;
-    mainY = stock({ ...args, inputs: { ...args.inputs, x: mainX } }) as TensorInfo;
     out = backend.makeOutput(outShape, "float32");
-    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(mainY));
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(mainY), mine.outFrom);
   } finally {
     if (mainX) backend.disposeData(mainX.dataId);
     if (mainY) backend.disposeData(mainY.dataId);
@@ -294,12 +363,11 @@ function splitConvolution(kernel: string, stock: tf.KernelFunc, args: KernelArgs
       try {
         thread.wait();
         if (!out) return;
-        const [start, end] = runs[i + 1];
-        const count = (end - start) * perImageOut;
+        const { outFrom, outTo } = theirs[i];
         const job = new Float32Array(thread.data);
         backend.typedArrayFromHeap(out).set(
-          job.subarray(outOffsets[i], outOffsets[i] + count),
-          start * perImageOut,
+          job.subarray(outOffsets[i], outOffsets[i] + outTo - outFrom),
+          outFrom,
         );
       } catch (error) {
         failure ??= error;

@@ -50,6 +50,12 @@ function convolutions(): Float32Array[] {
       { x: [3, 11, 10, 2], f: [2, 2, 2, 5], strides: 2, pad: "valid" },
       { x: [4, 8, 8, 3], f: [3, 3, 3, 2], strides: 1, pad: "valid", dilations: 2 },
       { x: [2, 7, 9, 2], f: [3, 2, 2, 3], strides: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+      // One image: split by output rows.
+      { x: [1, 9, 7, 3], f: [3, 3, 3, 4], strides: 1, pad: "same" },
+      { x: [1, 11, 10, 2], f: [2, 2, 2, 5], strides: 2, pad: "valid" },
+      { x: [1, 12, 9, 1], f: [3, 3, 1, 2], strides: 2, pad: "same" },
+      { x: [1, 8, 8, 3], f: [3, 3, 3, 2], strides: 1, pad: "valid", dilations: 2 },
+      { x: [1, 7, 9, 2], f: [3, 2, 2, 3], strides: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
     ];
     cases.forEach(({ x: xShape, f: fShape, strides, pad, dilations }, i) => {
       const x = random(xShape, 10 + i) as tf.Tensor4D;
@@ -68,6 +74,14 @@ function convolutions(): Float32Array[] {
     out.push(
       tf.fused.conv2d({
         x: random([6, 5, 5, 3], 41) as tf.Tensor4D,
+        filter: random([3, 3, 3, 4], 42) as tf.Tensor4D,
+        strides: 1,
+        pad: "same",
+        bias,
+        activation: "relu",
+      }).dataSync() as Float32Array,
+      tf.fused.conv2d({
+        x: random([1, 10, 6, 3], 43) as tf.Tensor4D,
         filter: random([3, 3, 3, 4], 42) as tf.Tensor4D,
         strides: 1,
         pad: "same",
@@ -94,7 +108,7 @@ Deno.test("convolutions and their gradients are bit-identical on 1, 2 and 3 thre
       return convolutions();
     });
     // Every convolution, forward and in both gradients, was split.
-    assertEquals(splitConvolutionCount() - splitBefore >= 10, true);
+    assertEquals(splitConvolutionCount() - splitBefore >= 20, true);
     assertEquals(many.length, one.length);
     many.forEach((values, i) => {
       assertEquals(values.length, one[i].length, `result ${i}`);
@@ -159,4 +173,22 @@ Deno.test("stopWasmThreads goes back to one thread", async () => {
   assertEquals(wasmThreadCount(), 2);
   await stopWasmThreads();
   assertEquals(wasmThreadCount(), 1);
+});
+
+Deno.test("a single image's convolution is split by output rows, bit-identical", async () => {
+  const conv = () =>
+    tf.tidy(() =>
+      tf.conv2d(
+        random([1, 13, 6, 2], 50) as tf.Tensor4D,
+        random([3, 3, 2, 3], 51) as tf.Tensor4D,
+        1,
+        "same",
+      )
+        .dataSync() as Float32Array
+    );
+  const one = await withThreads(1, conv);
+  const before = splitConvolutionCount();
+  const three = await withThreads(3, conv);
+  assertEquals(splitConvolutionCount() - before, 1);
+  assertEquals(three.every((v, k) => Object.is(v, one[k])), true);
 });

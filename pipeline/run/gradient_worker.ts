@@ -1,9 +1,11 @@
 /**
- * The worker side of `gradient_workers.ts`: a thread with its own
- * single-threaded wasm backend and a replica of the network, rebuilt from its
- * topology. For each shard it is sent it loads the weights that come with
- * it, computes the loss and the gradients of the trainable weights, and
- * answers with them in one flat buffer.
+ * The worker side of `gradient_workers.ts` and `prediction_workers.ts`: a
+ * thread with its own single-threaded wasm backend and a replica of the
+ * network, rebuilt from its topology. For each shard it is sent it loads the
+ * weights that come with it, computes the loss and the gradients of the
+ * trainable weights, and answers with them in one flat buffer; for each
+ * batch to predict it answers with the network's output at the weights it
+ * was set up with.
  *
  * @module
  */
@@ -13,7 +15,8 @@ import { startWasmThreads } from "../backend/wasm_threads.ts";
 import {
   type GradientJob,
   type GradientReply,
-  type GradientWorkerSetup,
+  type ModelWorkerSetup,
+  type PredictJob,
   weightsInLayerOrder,
   type WorkerMessage,
 } from "./gradient_workers.ts";
@@ -27,7 +30,7 @@ const scope = self as unknown as {
 let model: tf.LayersModel | undefined;
 let loss: LossFunction | undefined;
 
-async function setUp(setup: GradientWorkerSetup): Promise<void> {
+async function setUp(setup: ModelWorkerSetup): Promise<void> {
   await loadBackend("wasm");
   await tf.setBackend("wasm");
   // One thread here: the parallelism is one worker per core.
@@ -39,6 +42,8 @@ async function setUp(setup: GradientWorkerSetup): Promise<void> {
   // Which weights to differentiate comes with each job: the topology's frozen flags (of when the
   // workers started) must not hold any back.
   for (const layer of model.layers) layer.trainable = true;
+  if (setup.weights) writeWeights(setup.weights);
+  if (!setup.loss) return;
   const lossModule = await import(setup.loss.module);
   const factory = lossModule[setup.loss.factory];
   if (typeof factory !== "function") {
@@ -47,16 +52,35 @@ async function setUp(setup: GradientWorkerSetup): Promise<void> {
   loss = factory(tf, ...setup.loss.args) as LossFunction;
 }
 
-function gradients(job: GradientJob): GradientReply {
+/** Loads `flat` (every weight, in layer order) into the replica. */
+function writeWeights(flat: Float32Array): void {
   const weights = weightsInLayerOrder(model!);
+  const size = weights.reduce((n, w) => n + (w.shape as number[]).reduce((a, d) => a * d, 1), 0);
+  if (flat.length !== size) {
+    throw new Error(`${flat.length} weight values for a network of ${size}`);
+  }
   tf.tidy(() => {
     let at = 0;
     for (const w of weights) {
-      const size = (w.shape as number[]).reduce((n, d) => n * d, 1);
-      w.write(tf.tensor(job.weights.subarray(at, at + size), w.shape as number[]));
-      at += size;
+      const count = (w.shape as number[]).reduce((n, d) => n * d, 1);
+      w.write(tf.tensor(flat.subarray(at, at + count), w.shape as number[]));
+      at += count;
     }
   });
+}
+
+function predict(job: PredictJob): GradientReply {
+  return tf.tidy(() => {
+    const y = model!.predict(tf.tensor(job.x, job.xShape)) as tf.Tensor;
+    // A copy of its own: its buffer is transferred, which must never be the wasm heap's.
+    return { kind: "prediction" as const, values: (y.dataSync() as Float32Array).slice() };
+  });
+}
+
+function gradients(job: GradientJob): GradientReply {
+  if (!loss) throw new Error("a gradient job for a worker set up without a loss");
+  writeWeights(job.weights);
+  const weights = weightsInLayerOrder(model!);
   const variables = job.trainable.map((i) => weights[i].read() as tf.Variable);
   return tf.tidy(() => {
     const x = tf.tensor(job.x, job.xShape);
@@ -81,8 +105,12 @@ scope.onmessage = async ({ data }) => {
       await setUp(data.setup);
       scope.postMessage({ kind: "ready" });
     } else {
-      const reply = gradients(data.job);
-      const transfer = reply.kind === "gradients" ? [reply.gradients.buffer as ArrayBuffer] : [];
+      const reply = data.kind === "job" ? gradients(data.job) : predict(data.job);
+      const transfer = reply.kind === "gradients"
+        ? [reply.gradients.buffer as ArrayBuffer]
+        : reply.kind === "prediction"
+        ? [reply.values.buffer as ArrayBuffer]
+        : [];
       scope.postMessage(reply, transfer);
     }
   } catch (error) {

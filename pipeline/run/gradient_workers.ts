@@ -35,16 +35,24 @@ import type { tf } from "../backend/tfjs.ts";
 import { startWasmThreads, stopWasmThreads, wasmThreadCount } from "../backend/wasm_threads.ts";
 import { CapillaryError } from "../errors.ts";
 
-/** What every worker needs to rebuild the network and its loss. */
-export interface GradientWorkerSetup {
+/** What every worker needs to rebuild the network. */
+export interface ModelWorkerSetup {
   /** The network's topology, `model.toJSON(null, false)`. */
   readonly topology: unknown;
   /** Module URLs that register the custom layer classes the topology names. */
   readonly layerModules: readonly string[];
   /**
-   * The loss: `module`'s export `factory`, called as `factory(tf, ...args)`,
-   * returns `(yTrue, yPred) => per-element loss`, which is averaged.
+   * The loss, for gradients: `module`'s export `factory`, called as
+   * `factory(tf, ...args)`, returns `(yTrue, yPred) => per-element loss`,
+   * which is averaged.
    */
+  readonly loss?: { readonly module: string; readonly factory: string; readonly args: unknown[] };
+  /** Weights loaded once, at setup (flat, in {@link weightsInLayerOrder}): for predictions. */
+  readonly weights?: Float32Array;
+}
+
+/** What every gradient worker needs: the network and its loss. */
+export interface GradientWorkerSetup extends ModelWorkerSetup {
   readonly loss: { readonly module: string; readonly factory: string; readonly args: unknown[] };
 }
 
@@ -63,15 +71,23 @@ export interface GradientJob extends Shard {
   readonly trainable: number[];
 }
 
+/** A prediction job: a batch of inputs, predicted at the weights of setup. */
+export interface PredictJob {
+  readonly x: Float32Array;
+  readonly xShape: number[];
+}
+
 /** What a worker is sent. */
 export type WorkerMessage =
-  | { readonly kind: "setup"; readonly setup: GradientWorkerSetup }
-  | { readonly kind: "job"; readonly job: GradientJob };
+  | { readonly kind: "setup"; readonly setup: ModelWorkerSetup }
+  | { readonly kind: "job"; readonly job: GradientJob }
+  | { readonly kind: "predict"; readonly job: PredictJob };
 
 /** What a worker answers. */
 export type GradientReply =
   | { readonly kind: "ready" }
   | { readonly kind: "gradients"; readonly loss: number; readonly gradients: Float32Array }
+  | { readonly kind: "prediction"; readonly values: Float32Array }
   | { readonly kind: "error"; readonly message: string };
 
 /** One shard's result: its mean loss and the flat gradients of the trainable weights. */
@@ -81,7 +97,7 @@ export interface ShardGradients {
 }
 
 /** A started worker and the answer it owes. */
-class GradientWorker {
+export class ModelWorker {
   private pending?: { resolve: (r: GradientReply) => void; reject: (e: Error) => void };
   private failure?: Error;
 
@@ -128,7 +144,7 @@ export function weightsInLayerOrder(model: tf.LayersModel): tf.LayerVariable[] {
 }
 
 /** Every weight of `model`, flat, in {@link weightsInLayerOrder}. */
-function flatWeights(model: tf.LayersModel): Float32Array {
+export function flatWeights(model: tf.LayersModel): Float32Array {
   const parts = weightsInLayerOrder(model).map((w) => w.read().dataSync() as Float32Array);
   const flat = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -142,7 +158,7 @@ function flatWeights(model: tf.LayersModel): Float32Array {
 /** Worker threads that compute the gradients of batch shards; see the module doc. */
 export class GradientWorkers {
   private constructor(
-    private readonly workers: GradientWorker[],
+    private readonly workers: ModelWorker[],
     private readonly mainThreads: number,
   ) {}
 
@@ -152,28 +168,11 @@ export class GradientWorkers {
    * @throws {CapillaryError} When a worker cannot start or rebuild the network.
    */
   static async start(count: number, setup: GradientWorkerSetup): Promise<GradientWorkers> {
-    const workers = Array.from(
-      { length: count },
-      () =>
-        new GradientWorker(
-          new Worker(new URL("./gradient_worker.ts", import.meta.url), { type: "module" }),
-        ),
+    const mainThreads = wasmThreadCount();
+    return new GradientWorkers(
+      await startModelWorkers(count, setup, "training", "train.workers"),
+      mainThreads,
     );
-    const pool = new GradientWorkers(workers, wasmThreadCount());
-    await stopWasmThreads();
-    try {
-      await Promise.all(workers.map((w) => w.ask({ kind: "setup", setup })));
-    } catch (error) {
-      await pool.close();
-      throw new CapillaryError(
-        `Cannot start the training workers: ${(error as Error).message.split("\n")[0]}; ` +
-          "a network with custom layers must list the modules that register them " +
-          "(ModelSpec.layerModules), or set train.workers to 1",
-        "E_WORKERS",
-        { cause: error },
-      );
-    }
-    return pool;
   }
 
   /** How many workers there are. */
@@ -211,8 +210,54 @@ export class GradientWorkers {
   }
 
   /** Stops the workers and gives the main thread back the convolution threads it had. */
-  async close(): Promise<void> {
-    for (const w of this.workers) w.terminate();
-    if (this.mainThreads > 1) await startWasmThreads(this.mainThreads);
+  close(): Promise<void> {
+    return closeModelWorkers(this.workers, this.mainThreads);
   }
+}
+
+/**
+ * Starts `count` workers and has each rebuild the network from `setup`; the
+ * main thread's wasm convolutions go down to one thread, the other cores
+ * being the workers'. `purpose` names them in errors, and `setting` the
+ * recipe option that would do without them.
+ *
+ * @throws {CapillaryError} When a worker cannot start or rebuild the network.
+ */
+export async function startModelWorkers(
+  count: number,
+  setup: ModelWorkerSetup,
+  purpose: string,
+  setting: string,
+): Promise<ModelWorker[]> {
+  const mainThreads = wasmThreadCount();
+  const workers = Array.from(
+    { length: count },
+    () =>
+      new ModelWorker(
+        new Worker(new URL("./gradient_worker.ts", import.meta.url), { type: "module" }),
+      ),
+  );
+  await stopWasmThreads();
+  try {
+    await Promise.all(workers.map((w) => w.ask({ kind: "setup", setup })));
+  } catch (error) {
+    await closeModelWorkers(workers, mainThreads);
+    throw new CapillaryError(
+      `Cannot start the ${purpose} workers: ${(error as Error).message.split("\n")[0]}; ` +
+        "a network with custom layers must list the modules that register them " +
+        `(ModelSpec.layerModules), or set ${setting} to 1`,
+      "E_WORKERS",
+      { cause: error },
+    );
+  }
+  return workers;
+}
+
+/** Stops `workers` and gives the main thread back its `mainThreads` convolution threads. */
+export async function closeModelWorkers(
+  workers: readonly ModelWorker[],
+  mainThreads: number,
+): Promise<void> {
+  for (const w of workers) w.terminate();
+  if (mainThreads > 1) await startWasmThreads(mainThreads);
 }

@@ -21,6 +21,7 @@ import {
   encodeGrayPng,
   loadLayersModel,
   type ModelSpec,
+  PredictionWorkers,
   type Progress,
   type Raster,
   type ResolvedRecipe,
@@ -149,7 +150,13 @@ export async function predictImages(
   const saved = await loadLayersModel(modelDir);
   const trainSize = saved.inputs[0].shape[1] ?? 48;
   const evaluate = recipe.stages.get("evaluate")?.[0]?.options as
-    | { window?: WindowOption; stride?: number | null; batchSize?: number; flips?: FlipAxis[] }
+    | {
+      window?: WindowOption;
+      stride?: number | null;
+      batchSize?: number;
+      flips?: FlipAxis[];
+      workers?: number;
+    }
     | undefined;
   const { window, stride } = windowGeometry(
     evaluate?.window,
@@ -167,38 +174,52 @@ export async function predictImages(
   const model = spec.build(window, channels);
   copyWeightsByLayer(saved, model, modelDir);
   saved.dispose();
+  // The recipe's prediction workers, where its backend can have them.
+  const workerCount = backend.info.name === "wasm" ? evaluate?.workers ?? 1 : 1;
+  const workers = workerCount > 1
+    ? await PredictionWorkers.start(workerCount, model, spec.layerModules ?? [])
+    : undefined;
+  const predictors = Array.from(
+    { length: workers?.count ?? 0 },
+    (_, i) => (batch: Float32Array, n: number) =>
+      workers!.predict(i, batch, [n, window, window, channels]),
+  );
 
   const total = data.test.reduce((n, s) => n + predictedWindows(s.image, how), 0);
   const task = progress.task(`predict ${data.test.length} images`, total);
   let done = 0;
   const written: Prediction[] = [];
-  for (const sample of data.test) {
-    if (sample.image.channels !== channels) {
-      throw new DataError(
-        `Cannot predict ${sample.source}: ${sample.image.channels} channels after preprocessing, the network takes ${channels}`,
+  try {
+    for (const sample of data.test) {
+      if (sample.image.channels !== channels) {
+        throw new DataError(
+          `Cannot predict ${sample.source}: ${sample.image.channels} channels after preprocessing, the network takes ${channels}`,
+        );
+      }
+      const probability = await predictWindows(
+        tf,
+        model,
+        sample.image,
+        { ...how, workers: predictors },
+        (n) => task.update(done += n),
       );
+      const binary: Raster = {
+        ...probability,
+        data: probability.data.map((p, i) => (p >= threshold && sample.roi.data[i] > 0.5 ? 1 : 0)),
+      };
+      const paths = {
+        file: sample.source!,
+        probability: `${output}/${sample.id}_probability.png`,
+        binary: `${output}/${sample.id}_binary.png`,
+      };
+      await writeFileAtomic(paths.probability, encodeGrayPng(probability));
+      await writeFileAtomic(paths.binary, encodeGrayPng(binary));
+      written.push(paths);
     }
-    const probability = await predictWindows(
-      tf,
-      model,
-      sample.image,
-      how,
-      (n) => task.update(done += n),
-    );
-    const binary: Raster = {
-      ...probability,
-      data: probability.data.map((p, i) => (p >= threshold && sample.roi.data[i] > 0.5 ? 1 : 0)),
-    };
-    const paths = {
-      file: sample.source!,
-      probability: `${output}/${sample.id}_probability.png`,
-      binary: `${output}/${sample.id}_binary.png`,
-    };
-    await writeFileAtomic(paths.probability, encodeGrayPng(probability));
-    await writeFileAtomic(paths.binary, encodeGrayPng(binary));
-    written.push(paths);
+  } finally {
+    await workers?.close();
+    model.dispose();
   }
   task.done(`${written.length} images to ${output}`);
-  model.dispose();
   return written;
 }

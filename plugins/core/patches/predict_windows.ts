@@ -6,7 +6,7 @@
  */
 import type { Raster, Tf } from "../../../mod.ts";
 import { type Mirror, mirrorRaster, transposeRaster } from "../image/mirror.ts";
-import { slidingWindowPredict, windowOrigins } from "./sliding_window.ts";
+import { type PredictBatch, slidingWindowPredictAll, windowOrigins } from "./sliding_window.ts";
 
 /** The window option of whole-image prediction: a side, `"image"`, or unset (the training patch). */
 export type WindowOption = number | "image" | null | undefined;
@@ -100,6 +100,13 @@ export interface WindowPrediction {
    * the image as it is, once.
    */
   readonly flips?: readonly Flip[];
+  /**
+   * The same network elsewhere (on worker threads), to predict instead of
+   * `model`: batches (a whole image and each of its flips one each) go to
+   * whichever is free, this thread only handing them out. Default: none,
+   * `model` on this thread.
+   */
+  readonly workers?: readonly PredictBatch[];
 }
 
 /** How many windows of `window` at `stride` cover an image of `size`. */
@@ -136,8 +143,8 @@ export function predictedWindows(
 
 /**
  * Predicts `image` with `model` (input `window × window × image.channels`),
- * overlaps averaged (see {@link slidingWindowPredict}), and with test-time
- * flips the mirrored predictions averaged too.
+ * overlaps averaged (see {@link slidingWindowPredictAll}), and with test-time
+ * flips the mirrored predictions averaged too, in flip order.
  *
  * @param tf The TensorFlow.js runtime.
  * @param model The network, built for `how.window`.
@@ -171,24 +178,34 @@ export async function predictWindows(
 ): Promise<Raster> {
   const { window, stride, batchSize } = how;
   const flips = how.flips?.length ? how.flips : [{ horizontal: false, vertical: false }];
-  const once = (input: Raster) =>
-    slidingWindowPredict(input, window, stride, async (batch, n) => {
-      const x = tf.tensor4d(batch, [n, window, window, input.channels]);
-      const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
-      const values = await y.data() as Float32Array;
-      tf.dispose([x, y]);
-      onWindows(n);
-      return values;
-    }, batchSize);
+  const here = async (batch: Float32Array, n: number) => {
+    const x = tf.tensor4d(batch, [n, window, window, image.channels]);
+    const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
+    const values = await y.data() as Float32Array;
+    tf.dispose([x, y]);
+    return values;
+  };
+  const counted = (predict: PredictBatch) => async (batch: Float32Array, n: number) => {
+    const values = await predict(batch, n);
+    onWindows(n);
+    return values;
+  };
+  const models = how.workers?.length ? how.workers : [here];
+  const mirror = (r: Raster, flip: Flip) =>
+    flip.horizontal || flip.vertical ? mirrorRaster(r, flip) : r;
+  const transpose = (r: Raster, flip: Flip) => flip.transpose ? transposeRaster(r) : r;
+  // Mirror, then transpose; back: transpose, then mirror (each is its own inverse).
+  const predicted = await slidingWindowPredictAll(
+    flips.map((flip) => transpose(mirror(image, flip), flip)),
+    window,
+    stride,
+    models.map(counted),
+    batchSize,
+  );
   const mean = new Float32Array(image.width * image.height);
-  for (const flip of flips) {
-    const mirrored = flip.horizontal || flip.vertical;
-    const mirror = (r: Raster) => mirrored ? mirrorRaster(r, flip) : r;
-    const transpose = (r: Raster) => flip.transpose ? transposeRaster(r) : r;
-    // Mirror, then transpose; back: transpose, then mirror (each is its own inverse).
-    const predicted = await once(transpose(mirror(image)));
-    const back = mirror(transpose(predicted));
+  flips.forEach((flip, k) => {
+    const back = mirror(transpose(predicted[k], flip), flip);
     for (let i = 0; i < mean.length; i++) mean[i] += back.data[i] / flips.length;
-  }
+  });
   return { width: image.width, height: image.height, channels: 1, data: mean };
 }

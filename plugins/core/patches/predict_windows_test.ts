@@ -1,5 +1,7 @@
-import { assertEquals } from "../../../tests/assert.ts";
-import { tf } from "../../../mod.ts";
+import { assertEquals, assertRejects } from "../../../tests/assert.ts";
+import { random } from "../../../tests/random_data.ts";
+import { CapillaryError, loadBackend, PredictionWorkers, tf } from "../../../mod.ts";
+import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../_bcdunet.ts";
 import { flipCombinations, predictWindows } from "./predict_windows.ts";
 
 /** A 1×3 convolution [1, 0, 0]: each pixel's prediction is its left neighbour's value (0 at the edge). */
@@ -46,4 +48,45 @@ Deno.test("predictWindows() with a transposed flip averages in the upper neighbo
   ];
   assertEquals([...all.data].map((v) => Number(v.toFixed(6))), neighbours);
   model.dispose();
+});
+
+Deno.test("predictWindows() on prediction workers gives this thread's probabilities bit for bit", async () => {
+  await loadBackend("wasm");
+  await tf.setBackend("wasm");
+  // Custom layers (batch norm, ConvLSTM) rebuilt in the workers from the modules that register them.
+  const config = { width: 2, dense: 1 as const, dropout: 0, seed: 5, batchNorm: true };
+  const model = buildBcduNet(tf, config, 24, 1);
+  const image = { width: 20, height: 24, channels: 1, data: random(20 * 24, 9) };
+  const how = { window: 24, stride: 24, batchSize: 4, flips: flipCombinations(["horizontal"]) };
+  const workers = await PredictionWorkers.start(2, model, BCDUNET_LAYER_MODULES);
+  try {
+    const windows: number[] = [];
+    const there = await predictWindows(tf, model, image, {
+      ...how,
+      workers: [0, 1].map((i) => (batch: Float32Array, n: number) =>
+        workers.predict(i, batch, [n, 24, 24, 1])
+      ),
+    }, (n) => windows.push(n));
+    const here = await predictWindows(tf, model, image, how);
+    assertEquals(windows, [1, 1]); // the image and its mirror, a batch each
+    assertEquals(there.data.every((v, i) => Object.is(v, here.data[i])), true);
+    assertEquals(new Set(here.data).size > 1, true); // not a constant map
+  } finally {
+    await workers.close();
+    model.dispose();
+    await tf.setBackend("cpu");
+  }
+});
+
+Deno.test("prediction workers without the modules of a network's custom layers say what to do", async () => {
+  await loadBackend("wasm");
+  const config = { width: 2, dense: 1 as const, dropout: 0, seed: 5, batchNorm: true };
+  const model = buildBcduNet(tf, config, 16, 1);
+  try {
+    const error = await assertRejects(() => PredictionWorkers.start(1, model, []), CapillaryError);
+    assertEquals(error.code, "E_WORKERS");
+    if (!/layerModules.*evaluate\.workers to 1/.test(error.message)) throw new Error(error.message);
+  } finally {
+    model.dispose();
+  }
 });

@@ -93,23 +93,88 @@ export async function slidingWindowPredict(
   predictBatch: PredictBatch,
   batchSize: number,
 ): Promise<Raster> {
-  checkPositiveInteger(batchSize, "batchSize", "slidingWindowPredict()");
-  const { width, height, channels, data } = image;
-  const xs = windowOrigins(width, window, stride);
-  const ys = windowOrigins(height, window, stride);
-  const total = xs.length * ys.length;
-  const windowValues = window * window * channels;
-  const sums = new Float64Array(width * height);
-  const counts = new Uint32Array(width * height);
-  // Columns and rows of a window that fall inside the image.
-  const cols = Math.min(window, width);
-  const rows = Math.min(window, height);
+  return (await slidingWindowPredictAll([image], window, stride, [predictBatch], batchSize))[0];
+}
 
-  for (let first = 0; first < total; first += batchSize) {
-    const n = Math.min(batchSize, total - first);
-    const batch = new Float32Array(n * windowValues); // zeros: the padding
-    for (let b = 0; b < n; b++) {
-      const x0 = xs[(first + b) % xs.length], y0 = ys[Math.floor((first + b) / xs.length)];
+/** One batch of windows of one image: which image, and each window's origin. */
+interface WindowBatch {
+  readonly image: number;
+  readonly origins: readonly { readonly x0: number; readonly y0: number }[];
+}
+
+/**
+ * {@link slidingWindowPredict} for several images, on several models at
+ * once. Each image's windows are batched as {@link slidingWindowPredict}
+ * batches them (a batch never mixes images, so a whole image and each of its
+ * test-time flips is a batch of its own), and the batches, image after
+ * image, go to whichever of `models` is free (the same network on several
+ * worker threads), each model one batch at a time. The predictions are
+ * summed in window order whichever model computed them, so the result does
+ * not depend on the number of models when they compute alike.
+ *
+ * A model that computes synchronously on this thread blocks the others'
+ * answers until it is done: with several models, all should be elsewhere.
+ *
+ * @param images The images to predict (not modified), one channel count; sizes may differ.
+ * @param window The models' input side.
+ * @param stride The step between windows, 1..window.
+ * @param models The models, at least one.
+ * @param batchSize The most windows per call.
+ * @returns One one-channel probability map per image, in order.
+ * @throws {DataError} On invalid sizes, mixed channel counts, no model, or a model output of the
+ * wrong length.
+ *
+ * @example Usage
+ * ```ts
+ * import { slidingWindowPredictAll } from "./sliding_window.ts";
+ * const a = { width: 4, height: 4, channels: 1, data: new Float32Array(16).fill(1) };
+ * const b = { width: 4, height: 4, channels: 1, data: new Float32Array(16).fill(2) };
+ * const seen: string[] = [];
+ * const model = (name: string) => (batch: Float32Array) => {
+ *   seen.push(name);
+ *   return Promise.resolve(batch.slice());
+ * };
+ * // one window each: a batch each, one per model
+ * const [pa, pb] = await slidingWindowPredictAll([a, b], 4, 4, [model("one"), model("two")], 8);
+ * console.assert(seen.join() === "one,two");
+ * console.assert(pa.data[0] === 1 && pb.data[0] === 2);
+ * ```
+ */
+export async function slidingWindowPredictAll(
+  images: readonly Raster[],
+  window: number,
+  stride: number,
+  models: readonly PredictBatch[],
+  batchSize: number,
+): Promise<Raster[]> {
+  const where = "slidingWindowPredict()";
+  checkPositiveInteger(batchSize, "batchSize", where);
+  if (!models.length) throw new DataError(`${where}: no model to predict with`);
+  const channels = images[0]?.channels ?? 1;
+  if (images.some((image) => image.channels !== channels)) {
+    throw new DataError(
+      `${where}: images predicted together need one channel count, got ` +
+        images.map((image) => image.channels).join(", "),
+    );
+  }
+  const windowValues = window * window * channels;
+  const batches: WindowBatch[] = [];
+  images.forEach(({ width, height }, image) => {
+    const xs = windowOrigins(width, window, stride);
+    const origins = windowOrigins(height, window, stride).flatMap((y0) =>
+      xs.map((x0) => ({ x0, y0 }))
+    );
+    for (let first = 0; first < origins.length; first += batchSize) {
+      batches.push({ image, origins: origins.slice(first, first + batchSize) });
+    }
+  });
+  // Columns and rows of a window that fall inside its image.
+  const inside = (image: Raster) => [Math.min(window, image.width), Math.min(window, image.height)];
+  const gather = ({ image, origins }: WindowBatch) => {
+    const { width, data } = images[image];
+    const [cols, rows] = inside(images[image]);
+    const batch = new Float32Array(origins.length * windowValues); // zeros: the padding
+    origins.forEach(({ x0, y0 }, b) => {
       for (let y = 0; y < rows; y++) {
         const from = ((y0 + y) * width + x0) * channels;
         batch.set(
@@ -117,26 +182,59 @@ export async function slidingWindowPredict(
           b * windowValues + y * window * channels,
         );
       }
-    }
-    const predicted = await predictBatch(batch, n);
-    if (predicted.length !== n * window * window) {
-      throw new DataError(
-        `slidingWindowPredict(): the model returned ${predicted.length} values for ${n} ` +
-          `windows of ${window}×${window}; expected ${n * window * window} (one channel)`,
-      );
-    }
-    for (let b = 0; b < n; b++) {
-      const x0 = xs[(first + b) % xs.length], y0 = ys[Math.floor((first + b) / xs.length)];
-      for (let y = 0; y < rows; y++) {
-        const out = (y0 + y) * width + x0, from = (b * window + y) * window;
-        for (let x = 0; x < cols; x++) {
-          sums[out + x] += predicted[from + x];
-          counts[out + x]++;
-        }
+    });
+    return batch;
+  };
+
+  // Every model takes the next batch as soon as it is free.
+  const predictions = batches.map(() => Promise.withResolvers<Float32Array>());
+  for (const { promise } of predictions) promise.catch(() => {}); // reported below, when awaited
+  let next = 0;
+  const work = async (predict: PredictBatch) => {
+    while (next < batches.length) {
+      const i = next++;
+      try {
+        predictions[i].resolve(await predict(gather(batches[i]), batches[i].origins.length));
+      } catch (error) {
+        // The first failure stops this model; it is reported where its batch is awaited.
+        predictions[i].reject(error);
+        return;
       }
     }
+  };
+  for (const model of models) work(model);
+
+  const sums = images.map(({ width, height }) => new Float64Array(width * height));
+  const counts = images.map(({ width, height }) => new Uint32Array(width * height));
+  try {
+    for (const [i, { image, origins }] of batches.entries()) {
+      const n = origins.length;
+      const predicted = await predictions[i].promise;
+      if (predicted.length !== n * window * window) {
+        throw new DataError(
+          `${where}: the model returned ${predicted.length} values for ${n} ` +
+            `windows of ${window}×${window}; expected ${n * window * window} (one channel)`,
+        );
+      }
+      const { width } = images[image];
+      const [cols, rows] = inside(images[image]);
+      const sum = sums[image], count = counts[image];
+      origins.forEach(({ x0, y0 }, b) => {
+        for (let y = 0; y < rows; y++) {
+          const out = (y0 + y) * width + x0, from = (b * window + y) * window;
+          for (let x = 0; x < cols; x++) {
+            sum[out + x] += predicted[from + x];
+            count[out + x]++;
+          }
+        }
+      });
+    }
+  } finally {
+    next = batches.length; // a failure stops the models that are still working
   }
-  const result = new Float32Array(width * height);
-  for (let i = 0; i < result.length; i++) result[i] = sums[i] / counts[i];
-  return { width, height, channels: 1, data: result };
+  return images.map(({ width, height }, image) => {
+    const result = new Float32Array(width * height);
+    for (let i = 0; i < result.length; i++) result[i] = sums[image][i] / counts[image][i];
+    return { width, height, channels: 1, data: result };
+  });
 }

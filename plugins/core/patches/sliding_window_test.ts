@@ -2,7 +2,12 @@ import { assertEquals, assertRejects, assertThrows } from "../../../tests/assert
 import { DataError } from "../../../pipeline/errors.ts";
 import type { Raster } from "../../../pipeline/data.ts";
 import { Random } from "../../../pipeline/random.ts";
-import { type PredictBatch, slidingWindowPredict, windowOrigins } from "./sliding_window.ts";
+import {
+  type PredictBatch,
+  slidingWindowPredict,
+  slidingWindowPredictAll,
+  windowOrigins,
+} from "./sliding_window.ts";
 
 Deno.test("windowOrigins() steps by the stride and ends flush with the end", () => {
   const cases: [length: number, window: number, stride: number, origins: number[]][] = [
@@ -164,5 +169,73 @@ Deno.test("slidingWindowPredict() rejects a model output of the wrong length", a
     () => slidingWindowPredict(image, 4, 2, wrong, 0),
     DataError,
     "batchSize",
+  );
+});
+
+/** A model whose output is each window's mean plus the pixel's value: a window's own result. */
+const windowMeanPlusPixel: PredictBatch = (batch, n) => {
+  const size = batch.length / n;
+  const out = new Float32Array(batch.length);
+  for (let b = 0; b < n; b++) {
+    const window = batch.subarray(b * size, (b + 1) * size);
+    const mean = window.reduce((a, v) => a + v, 0) / size;
+    for (let i = 0; i < size; i++) out[b * size + i] = mean + window[i];
+  }
+  return Promise.resolve(out);
+};
+
+const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("slidingWindowPredictAll() shares the batches among models as each is free", async () => {
+  // Two images of one window each and one of 2 × 2 windows: batches of 3 never mix images.
+  const images = [randomImage(8, 6, 1, 1), randomImage(6, 8, 1, 2), randomImage(11, 9, 1, 3)];
+  const taken: string[] = [];
+  const model = (name: string, ms: number): PredictBatch => async (batch, n) => {
+    taken.push(`${name}:${n}`);
+    await later(ms);
+    return windowMeanPlusPixel(batch, n);
+  };
+  const shared = await slidingWindowPredictAll(
+    images,
+    8,
+    3,
+    [model("slow", 60), model("fast", 1)],
+    3,
+  );
+  // 1 + 1 + (3 + 1) windows: 4 batches; the slow model takes the first, the fast all the others.
+  assertEquals(taken, ["slow:1", "fast:1", "fast:3", "fast:1"]);
+  for (const [i, image] of images.entries()) {
+    const alone = await slidingWindowPredict(image, 8, 3, windowMeanPlusPixel, 3);
+    assertEquals(shared[i].data, alone.data, `image ${i}`);
+  }
+});
+
+Deno.test("slidingWindowPredictAll() reports a model's failure and refuses bad input", async () => {
+  const images = [randomImage(4, 4, 1, 1), randomImage(4, 4, 1, 2), randomImage(4, 4, 1, 3)];
+  const failing: PredictBatch = async () => {
+    await later(5);
+    throw new Error("worker lost");
+  };
+  await assertRejects(
+    () => slidingWindowPredictAll(images, 4, 4, [windowMeanPlusPixel, failing], 1),
+    Error,
+    "worker lost",
+  );
+  await assertRejects(
+    () => slidingWindowPredictAll(images, 4, 4, [], 1),
+    DataError,
+    "no model to predict with",
+  );
+  await assertRejects(
+    () =>
+      slidingWindowPredictAll(
+        [randomImage(4, 4, 1, 1), randomImage(4, 4, 3, 2)],
+        4,
+        4,
+        [windowMeanPlusPixel],
+        2,
+      ),
+    DataError,
+    "one channel count, got 1, 3",
   );
 });

@@ -39,6 +39,7 @@ import {
   copyWeightsByLayer,
   defineStage,
   type Evaluation,
+  PredictionWorkers,
   type Sample,
 } from "../../../mod.ts";
 import { encodeGrayPng, encodeRgbPng } from "../../../mod.ts";
@@ -73,6 +74,12 @@ export const segmentationMetricsOptions = z.object({
     "Test-time flips: each image is also predicted flipped along every combination of these axes (transpose: along the diagonal), each prediction flipped back, and all averaged ([horizontal, vertical]: 4 predictions per image; with transpose too: 8, the square's symmetries). []: none.",
   ),
   batchSize: z.number().int().min(1).default(16).describe("Windows per prediction batch."),
+  workers: z.number().int().min(1).max(64).default(1).describe(
+    "Threads that predict on the wasm backend: 1, this thread alone; 2 or more, that many " +
+      "worker threads, each with a copy of the network, taking batches as they are free (a " +
+      "whole image and each of its flips is a batch) while this thread scores. The " +
+      "probabilities are the same for any number.",
+  ),
   threshold: z.number().gt(0).lt(1).default(0.5).describe(
     "Probability at or above which a pixel counts as foreground, for F1, accuracy, sensitivity, specificity, precision, IoU, MCC and the per-image scores.",
   ),
@@ -173,6 +180,7 @@ export const segmentationMetrics = defineStage({
       how +=
         `: input [${b}, ${window}, ${window}, ${trained.channels}] → output [${b}, ${window}, ${window}, 1]`;
     }
+    if (options.workers > 1) how += `; on ${options.workers} worker threads`;
     return {
       output: undefined,
       lines: [
@@ -208,14 +216,35 @@ export const segmentationMetrics = defineStage({
       );
     }
     const flips = flipCombinations(options.flips);
-    const how = { window, stride, batchSize: options.batchSize, flips };
+    const geometry = { window, stride, batchSize: options.batchSize, flips };
     const backend = await context.useBackend("inference");
+    if (options.workers > 1 && backend !== "wasm") {
+      throw new CapillaryError(
+        `Cannot evaluate with evaluate.workers ${options.workers} on the ${backend} backend: ` +
+          "prediction workers run the wasm backend; set evaluate.workers to 1 or use --backend wasm",
+        "E_WORKERS",
+      );
+    }
     const model = trained.spec.build(window, trained.channels);
+    let workers: PredictionWorkers | undefined;
     try {
       // By layer name: a network trained with frozen layers lists its weights in another order.
       copyWeightsByLayer(trained.model, model, "the trained network");
+      if (options.workers > 1) {
+        workers = await PredictionWorkers.start(
+          options.workers,
+          model,
+          trained.spec.layerModules ?? [],
+        );
+        progress.info(`prediction on ${workers.count} worker threads`);
+      }
+      const predictors = Array.from(
+        { length: workers?.count ?? 0 },
+        (_, i) => (batch: Float32Array, n: number) =>
+          workers!.predict(i, batch, [n, window, window, trained.channels]),
+      );
       const windowsOf = (samples: readonly Sample[]) =>
-        samples.reduce((n, s) => n + predictedWindows(s.image, how), 0);
+        samples.reduce((n, s) => n + predictedWindows(s.image, geometry), 0);
       const windows = windowsOf(data.test) + windowsOf(validation);
       progress.info(
         `predicting ${data.test.length} test ` +
@@ -230,7 +259,7 @@ export const segmentationMetrics = defineStage({
           tf,
           model,
           sample.image,
-          how,
+          { ...geometry, workers: predictors },
           (n) => task.update(done += n),
         );
 
@@ -359,6 +388,7 @@ export const segmentationMetrics = defineStage({
       }
       return evaluation;
     } finally {
+      await workers?.close();
       model.dispose();
       await context.useBackend("train");
     }

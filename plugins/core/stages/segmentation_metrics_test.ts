@@ -101,12 +101,14 @@ async function evaluate(
   validationIds?: string[],
   history?: string,
   spec = identity,
+  backend: "cpu" | "wasm" = "cpu",
 ): Promise<{ evaluation: Evaluation; folder: string; lines: string[] }> {
   const folder = await Deno.makeTempDir({ prefix: "capillary-evaluate-" });
   if (history !== undefined) await Deno.writeTextFile(`${folder}/history.jsonl`, history);
   const lines: string[] = [];
   const context: StageContext = {
     ...quietStageContext("core/segmentation_metrics"),
+    useBackend: async () => (await tf.setBackend(backend), backend),
     run: new RunFolder(folder),
     progress: { info: (m: string) => void lines.push(m), task: () => ({ update() {}, done() {} }) },
   };
@@ -224,6 +226,44 @@ Deno.test("segmentationMetrics.run() predicts whole images, and averages test-ti
   );
   await Deno.remove(both.folder, { recursive: true });
   assertAlmostEquals(both.evaluation.metrics.auc, 7 / 12, 1e-12);
+});
+
+Deno.test("segmentationMetrics.run() on worker threads scores what this thread scores", async () => {
+  const options = {
+    window: "image",
+    flips: ["horizontal", "transpose"],
+    chooseThreshold: false,
+    report: false,
+    observer: null,
+  };
+  try {
+    const here = await evaluate(options, undefined, undefined, leftNeighbour, "wasm");
+    await Deno.remove(here.folder, { recursive: true });
+    const there = await evaluate(
+      { ...options, workers: 2 },
+      undefined,
+      undefined,
+      leftNeighbour,
+      "wasm",
+    );
+    await Deno.remove(there.folder, { recursive: true });
+    assertEquals(there.lines.includes("prediction on 2 worker threads"), true, String(there.lines));
+    assertEquals(there.evaluation.perImage, here.evaluation.perImage);
+    assertEquals(there.evaluation.metrics, here.evaluation.metrics);
+    // The flips average the left and upper neighbours: not what the identity would score.
+    assertEquals(here.evaluation.metrics.auc !== 1, true);
+  } finally {
+    await tf.setBackend("cpu");
+  }
+});
+
+Deno.test("segmentationMetrics.run() refuses worker threads on a backend without them", async () => {
+  const error = await assertRejects(
+    () => evaluate({ workers: 2, report: false }),
+    CapillaryError,
+    "set evaluate.workers to 1 or use --backend wasm",
+  );
+  assertEquals(error.code, "E_WORKERS");
 });
 
 Deno.test("segmentationMetrics.run() chooses the threshold on the validation images only", async () => {
