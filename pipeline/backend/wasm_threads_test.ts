@@ -71,24 +71,19 @@ function convolutions(): Float32Array[] {
       }
     });
     const bias = random([4], 40);
-    out.push(
-      tf.fused.conv2d({
-        x: random([6, 5, 5, 3], 41) as tf.Tensor4D,
-        filter: random([3, 3, 3, 4], 42) as tf.Tensor4D,
-        strides: 1,
-        pad: "same",
-        bias,
-        activation: "relu",
-      }).dataSync() as Float32Array,
-      tf.fused.conv2d({
-        x: random([1, 10, 6, 3], 43) as tf.Tensor4D,
-        filter: random([3, 3, 3, 4], 42) as tf.Tensor4D,
-        strides: 1,
-        pad: "same",
-        bias,
-        activation: "relu",
-      }).dataSync() as Float32Array,
-    );
+    // A batch, and a single image (split by rows).
+    for (const [shape, seed] of [[[6, 5, 5, 3], 41], [[1, 10, 6, 3], 43]] as const) {
+      out.push(
+        tf.fused.conv2d({
+          x: random([...shape], seed) as tf.Tensor4D,
+          filter: random([3, 3, 3, 4], 42) as tf.Tensor4D,
+          strides: 1,
+          pad: "same",
+          bias,
+          activation: "relu",
+        }).dataSync() as Float32Array,
+      );
+    }
     return out;
   });
 }

@@ -201,11 +201,7 @@ export class GradientWorkers {
         return { loss: reply.loss, gradients: reply.gradients };
       });
     } catch (error) {
-      throw new CapillaryError(
-        `A training worker failed: ${(error as Error).message.split("\n")[0]}`,
-        "E_WORKERS",
-        { cause: error },
-      );
+      throw workerFailure("training", error);
     }
   }
 
@@ -251,6 +247,15 @@ export async function startModelWorkers(
     );
   }
   return workers;
+}
+
+/** The error of a `purpose` worker that failed with `error`. */
+export function workerFailure(purpose: string, error: unknown): CapillaryError {
+  return new CapillaryError(
+    `A ${purpose} worker failed: ${(error as Error).message.split("\n")[0]}`,
+    "E_WORKERS",
+    { cause: error },
+  );
 }
 
 /** Stops `workers` and gives the main thread back its `mainThreads` convolution threads. */

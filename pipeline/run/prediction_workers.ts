@@ -23,12 +23,12 @@
  */
 import type { tf } from "../backend/tfjs.ts";
 import { wasmThreadCount } from "../backend/wasm_threads.ts";
-import { CapillaryError } from "../errors.ts";
 import {
   closeModelWorkers,
   flatWeights,
   type ModelWorker,
   startModelWorkers,
+  workerFailure,
 } from "./gradient_workers.ts";
 
 /** Worker threads that predict batches with a copy of a network; see the module doc. */
@@ -80,11 +80,7 @@ export class PredictionWorkers {
       if (reply.kind !== "prediction") throw new Error(`unexpected reply "${reply.kind}"`);
       return reply.values;
     } catch (error) {
-      throw new CapillaryError(
-        `A prediction worker failed: ${(error as Error).message.split("\n")[0]}`,
-        "E_WORKERS",
-        { cause: error },
-      );
+      throw workerFailure("prediction", error);
     }
   }
 
