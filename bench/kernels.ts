@@ -199,9 +199,7 @@ console.log(
   const workers = await PredictionWorkers.start(2, wholeNet, BCDUNET_LAYER_MODULES);
   const onWorkers = {
     ...how,
-    workers: [0, 1].map((i) => (batch: Float32Array, n: number) =>
-      workers.predict(i, batch, [n, 584, 584, 1])
-    ),
+    workers: workers.batchPredictors(584, 1),
   };
   const t: Record<string, number[]> = { one: [], two: [], workers: [] };
   for (let round = 0; round < 3; round++) {

@@ -53,10 +53,9 @@ export { loadResumable } from "./run/resume.ts";
 export {
   GradientWorkers,
   type GradientWorkerSetup,
-  type Shard,
   type ShardGradients,
-  weightsInLayerOrder,
 } from "./run/gradient_workers.ts";
+export { type Shard, weightsInLayerOrder } from "./run/model_workers.ts";
 export { PredictionWorkers } from "./run/prediction_workers.ts";
 export {
   type Checkpoint,

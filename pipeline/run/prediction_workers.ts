@@ -22,20 +22,18 @@
  * @module
  */
 import type { tf } from "../backend/tfjs.ts";
-import { wasmThreadCount } from "../backend/wasm_threads.ts";
 import {
   closeModelWorkers,
   flatWeights,
-  type ModelWorker,
+  type StartedWorkers,
   startModelWorkers,
   workerFailure,
-} from "./gradient_workers.ts";
+} from "./model_workers.ts";
 
 /** Worker threads that predict batches with a copy of a network; see the module doc. */
 export class PredictionWorkers {
   private constructor(
-    private readonly workers: ModelWorker[],
-    private readonly mainThreads: number,
+    private readonly started: StartedWorkers,
   ) {}
 
   /**
@@ -51,7 +49,6 @@ export class PredictionWorkers {
     model: tf.LayersModel,
     layerModules: readonly string[],
   ): Promise<PredictionWorkers> {
-    const mainThreads = wasmThreadCount();
     const setup = {
       topology: model.toJSON(null, false),
       layerModules,
@@ -59,13 +56,12 @@ export class PredictionWorkers {
     };
     return new PredictionWorkers(
       await startModelWorkers(count, setup, "prediction", "evaluate.workers"),
-      mainThreads,
     );
   }
 
   /** How many workers there are. */
   get count(): number {
-    return this.workers.length;
+    return this.started.workers.length;
   }
 
   /**
@@ -76,7 +72,10 @@ export class PredictionWorkers {
    */
   async predict(worker: number, x: Float32Array, shape: number[]): Promise<Float32Array> {
     try {
-      const reply = await this.workers[worker].ask({ kind: "predict", job: { x, xShape: shape } });
+      const reply = await this.started.workers[worker].ask({
+        kind: "predict",
+        job: { x, xShape: shape },
+      });
       if (reply.kind !== "prediction") throw new Error(`unexpected reply "${reply.kind}"`);
       return reply.values;
     } catch (error) {
@@ -84,8 +83,21 @@ export class PredictionWorkers {
     }
   }
 
+  /**
+   * One function per worker that predicts `n` windows of `window × window ×
+   * channels` (NHWC, flat) on it: what `predictWindows` takes as its workers.
+   */
+  batchPredictors(
+    window: number,
+    channels: number,
+  ): ((batch: Float32Array, n: number) => Promise<Float32Array>)[] {
+    return this.started.workers.map((_, i) => (batch: Float32Array, n: number) =>
+      this.predict(i, batch, [n, window, window, channels])
+    );
+  }
+
   /** Stops the workers and gives the main thread back the convolution threads it had. */
   close(): Promise<void> {
-    return closeModelWorkers(this.workers, this.mainThreads);
+    return closeModelWorkers(this.started);
   }
 }

@@ -179,11 +179,7 @@ export async function predictImages(
   const workers = workerCount > 1
     ? await PredictionWorkers.start(workerCount, model, spec.layerModules ?? [])
     : undefined;
-  const predictors = Array.from(
-    { length: workers?.count ?? 0 },
-    (_, i) => (batch: Float32Array, n: number) =>
-      workers!.predict(i, batch, [n, window, window, channels]),
-  );
+  const predictors = workers?.batchPredictors(window, channels) ?? [];
 
   const total = data.test.reduce((n, s) => n + predictedWindows(s.image, how), 0);
   const task = progress.task(`predict ${data.test.length} images`, total);

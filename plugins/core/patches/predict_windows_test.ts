@@ -63,9 +63,7 @@ Deno.test("predictWindows() on prediction workers gives this thread's probabilit
     const windows: number[] = [];
     const there = await predictWindows(tf, model, image, {
       ...how,
-      workers: [0, 1].map((i) => (batch: Float32Array, n: number) =>
-        workers.predict(i, batch, [n, 24, 24, 1])
-      ),
+      workers: workers.batchPredictors(24, 1),
     }, (n) => windows.push(n));
     const here = await predictWindows(tf, model, image, how);
     assertEquals(windows, [1, 1]); // the image and its mirror, a batch each

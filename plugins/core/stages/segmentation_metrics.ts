@@ -238,11 +238,7 @@ export const segmentationMetrics = defineStage({
         );
         progress.info(`prediction on ${workers.count} worker threads`);
       }
-      const predictors = Array.from(
-        { length: workers?.count ?? 0 },
-        (_, i) => (batch: Float32Array, n: number) =>
-          workers!.predict(i, batch, [n, window, window, trained.channels]),
-      );
+      const predictors = workers?.batchPredictors(window, trained.channels) ?? [];
       const windowsOf = (samples: readonly Sample[]) =>
         samples.reduce((n, s) => n + predictedWindows(s.image, geometry), 0);
       const windows = windowsOf(data.test) + windowsOf(validation);

@@ -1,5 +1,5 @@
 /**
- * The worker side of `gradient_workers.ts` and `prediction_workers.ts`: a
+ * The worker side of `model_workers.ts` (for `gradient_workers.ts` and `prediction_workers.ts`): a
  * thread with its own single-threaded wasm backend and a replica of the
  * network, rebuilt from its topology. For each shard it is sent it loads the
  * weights that come with it, computes the loss and the gradients of the
@@ -14,18 +14,18 @@ import { tf } from "../backend/tfjs.ts";
 import { startWasmThreads } from "../backend/wasm_threads.ts";
 import {
   type GradientJob,
-  type GradientReply,
   type ModelWorkerSetup,
   type PredictJob,
   weightsInLayerOrder,
   type WorkerMessage,
-} from "./gradient_workers.ts";
+  type WorkerReply,
+} from "./model_workers.ts";
 
 type LossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<WorkerMessage>) => void) | null;
-  postMessage(message: GradientReply, transfer?: Transferable[]): void;
+  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
 };
 let model: tf.LayersModel | undefined;
 let loss: LossFunction | undefined;
@@ -69,7 +69,7 @@ function writeWeights(flat: Float32Array): void {
   });
 }
 
-function predict(job: PredictJob): GradientReply {
+function predict(job: PredictJob): WorkerReply {
   return tf.tidy(() => {
     const y = model!.predict(tf.tensor(job.x, job.xShape)) as tf.Tensor;
     // A copy of its own: its buffer is transferred, which must never be the wasm heap's.
@@ -77,7 +77,7 @@ function predict(job: PredictJob): GradientReply {
   });
 }
 
-function gradients(job: GradientJob): GradientReply {
+function gradients(job: GradientJob): WorkerReply {
   if (!loss) throw new Error("a gradient job for a worker set up without a loss");
   writeWeights(job.weights);
   const weights = weightsInLayerOrder(model!);
