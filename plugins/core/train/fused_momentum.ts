@@ -7,7 +7,9 @@
  * rounded to float32 as its kernels round it, so the weights and
  * accumulators are bit for bit what tfjs computes; its state (`getWeights`,
  * `setWeights`, the accumulators' names) is tfjs's own. On other backends it
- * is tfjs's optimizer as it is.
+ * is tfjs's optimizer as it is. Weight decay (PyTorch's SGD `weight_decay`:
+ * the gradient plus `decay · w`) is folded into the same kernel, rounded as
+ * tfjs's `add(g, mul(w, decay))` rounds, so it costs no kernels of its own.
  *
  * @module
  */
@@ -25,12 +27,14 @@ interface StepAttrs {
   readonly momentum: number;
   readonly learningRate: number;
   readonly nesterov: boolean;
+  /** L2 penalty: the gradient used is `g + weightDecay · w`; 0 or absent: none. */
+  readonly weightDecay?: number;
 }
 
 function momentumStep(
   memory: KernelMemory,
   inputs: Record<string, TensorInfo>,
-  { momentum, learningRate, nesterov }: StepAttrs,
+  { momentum, learningRate, nesterov, weightDecay = 0 }: StepAttrs,
 ): TensorInfo[] {
   const { value, accumulation, gradient } = inputs;
   const size = value.shape.reduce((n, d) => n * d, 1);
@@ -52,10 +56,12 @@ function momentumStep(
   ].map((info) => memory.view(info));
   // tfjs's scalars m = momentum and c = −rate, in float32; every product and sum rounded.
   const m = Math.fround(momentum), c = Math.fround(-learningRate), round = Math.fround;
+  const d = round(weightDecay);
   for (let i = 0; i < size; i++) {
-    const acc = round(round(m * a[i]) + g[i]);
+    const gi = d === 0 ? g[i] : round(g[i] + round(v[i] * d));
+    const acc = round(round(m * a[i]) + gi);
     nextAccumulation[i] = acc;
-    const step = nesterov ? round(g[i] + round(acc * m)) : acc;
+    const step = nesterov ? round(gi + round(acc * m)) : acc;
     nextValue[i] = round(c * step) + v[i];
   }
   return [nextValueInfo, nextAccumulationInfo];
@@ -81,12 +87,14 @@ interface MomentumState {
 
 /**
  * `tf.train.momentum(learningRate, momentum, nesterov)`, updating through
- * {@link MOMENTUM_STEP} where the backend has it.
+ * {@link MOMENTUM_STEP} where the backend has it, with optional weight decay
+ * (each gradient `g` replaced by `g + weightDecay · w`, as PyTorch's SGD).
  *
  * @param tf The TensorFlow.js runtime.
  * @param learningRate The learning rate (`setLearningRate` changes it).
  * @param momentum The momentum.
  * @param nesterov Nesterov's momentum.
+ * @param weightDecay The L2 penalty's factor; 0 (the default): none.
  * @returns A `MomentumOptimizer`.
  *
  * @example Usage
@@ -106,16 +114,29 @@ export function fusedMomentum(
   learningRate: number,
   momentum: number,
   nesterov: boolean,
+  weightDecay = 0,
 ): TfNamespace.MomentumOptimizer {
   registerMomentumKernel(tf);
   const optimizer = tf.train.momentum(learningRate, momentum, nesterov);
   const stock = optimizer.applyGradients.bind(optimizer);
   const state = optimizer as unknown as MomentumState;
   optimizer.applyGradients = (given) => {
-    if (!tf.getKernel(MOMENTUM_STEP, tf.getBackend())) return stock(given);
     const entries: [string, Tensor | undefined][] = Array.isArray(given)
       ? given.map(({ name, tensor }) => [name, tensor])
       : Object.entries(given);
+    if (!tf.getKernel(MOMENTUM_STEP, tf.getBackend())) {
+      if (!weightDecay) return stock(given);
+      const decayed = entries.map(([name, gradient]) => ({
+        name,
+        tensor: gradient &&
+          tf.tidy(() =>
+            tf.add(gradient, tf.mul(tf.engine().registeredVariables[name], weightDecay))
+          ),
+      }));
+      stock(decayed as Parameters<typeof stock>[0]);
+      tf.dispose(decayed.flatMap(({ tensor }) => tensor ? [tensor] : []));
+      return;
+    }
     // As tfjs's: accumulators by position, made at first use, named after their variables.
     entries.forEach(([name, gradient], i) => {
       const value = tf.engine().registeredVariables[name];
@@ -133,6 +154,7 @@ export function fusedMomentum(
             momentum: state.momentum,
             learningRate: state.learningRate,
             nesterov: state.useNesterov,
+            weightDecay,
           } as unknown as TfNamespace.NamedAttrMap,
         ) as Tensor[];
         accumulation.assign(nextAccumulation);

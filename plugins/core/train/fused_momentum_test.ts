@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../../tests/assert.ts";
 import { loadBackend, tf } from "../../../mod.ts";
-import { fusedMomentum, MOMENTUM_STEP } from "./fused_momentum.ts";
+import { fusedMomentum, MOMENTUM_STEP, registerMomentumKernel } from "./fused_momentum.ts";
 
 await loadBackend("wasm");
 
@@ -34,6 +34,56 @@ Deno.test("fusedMomentum() updates bit for bit as tfjs's momentum optimizer, on 
       assertEquals(fused, stock, where);
       assert(stock[4].join() !== stock[0].join(), "the variables moved");
     }
+  }
+});
+
+/** tfjs's momentum optimizer on `g + decay · w`, each gradient decayed by tfjs's own ops. */
+function stockWithDecay(rate: number, momentum: number, nesterov: boolean, decay: number) {
+  const optimizer = tf.train.momentum(rate, momentum, nesterov);
+  const stock = optimizer.applyGradients.bind(optimizer);
+  optimizer.applyGradients = (given) => {
+    const decayed = Object.entries(given as tf.NamedTensorMap).map(([name, gradient]) => ({
+      name,
+      tensor: tf.tidy(() => tf.add(gradient, tf.mul(tf.engine().registeredVariables[name], decay))),
+    }));
+    stock(decayed);
+    tf.dispose(decayed.map((d) => d.tensor));
+  };
+  return optimizer;
+}
+
+Deno.test("fusedMomentum() with weight decay steps on g + decay · w, bit for bit, with and without its kernel", async () => {
+  for (const backend of ["wasm", "cpu"]) {
+    await tf.setBackend(backend);
+    for (const nesterov of [false, true]) {
+      const where = `${backend}, nesterov ${nesterov}`;
+      const stock = fiveSteps(() => stockWithDecay(0.05, 0.9, nesterov, 0.03), `stock_wd_${where}`);
+      const fused = fiveSteps(
+        () => fusedMomentum(tf, 0.05, 0.9, nesterov, 0.03),
+        `fused_wd_${where}`,
+      );
+      assertEquals(fused, stock, where);
+      const plain = fiveSteps(() => fusedMomentum(tf, 0.05, 0.9, nesterov), `plain_wd_${where}`);
+      assert(plain[4].join() !== fused[4].join(), "the decay changed the steps");
+    }
+  }
+  // Where the backend lacks the kernel (webgpu, tensorflow), the decay is added by tfjs's ops.
+  await tf.setBackend("cpu");
+  const kernel = tf.getKernel(MOMENTUM_STEP, "cpu")!;
+  tf.unregisterKernel(MOMENTUM_STEP, "cpu");
+  try {
+    const fused = fiveSteps(() => {
+      const optimizer = fusedMomentum(tf, 0.05, 0.9, true, 0.03);
+      tf.unregisterKernel(MOMENTUM_STEP, "cpu"); // fusedMomentum registers it again
+      return optimizer;
+    }, "fallback_wd");
+    assertEquals(
+      fused,
+      fiveSteps(() => stockWithDecay(0.05, 0.9, true, 0.03), "stock_fallback_wd"),
+    );
+  } finally {
+    if (!tf.getKernel(MOMENTUM_STEP, "cpu")) tf.registerKernel(kernel);
+    registerMomentumKernel(tf);
   }
 });
 

@@ -60,16 +60,12 @@ function makeOptimizer(tf: Tf, settings: OptimizerSettings, initialRate: number)
   const decay = settings.weightDecay ?? 0;
   const variable = (name: string) => tf.engine().registeredVariables[name] as TfNamespace.Variable;
   if (settings.type === "sgd") {
-    const optimizer = fusedMomentum(tf, rate, settings.momentum, settings.nesterov);
+    const optimizer = fusedMomentum(tf, rate, settings.momentum, settings.nesterov, decay);
     return {
       optimizer,
       setRate: (r: number) => optimizer.setLearningRate(rate = r),
-      apply(name: string, gradient: TfNamespace.Tensor) {
-        if (!decay) return optimizer.applyGradients({ [name]: gradient } as never);
-        const decayed = tf.tidy(() => tf.add(gradient, tf.mul(variable(name), decay)));
-        optimizer.applyGradients({ [name]: decayed } as never);
-        decayed.dispose();
-      },
+      apply: (name: string, gradient: TfNamespace.Tensor) =>
+        optimizer.applyGradients({ [name]: gradient } as never),
     };
   }
   const optimizer = tf.train.adam(rate, settings.beta1, settings.beta2, settings.epsilon);
