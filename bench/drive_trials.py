@@ -88,6 +88,10 @@ def main():
     ap.add_argument("--cycles", type=int, default=1, help="cosine cycles (warm restarts); >1 also scores their end snapshots' averaged predictions")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--weight-decay", type=float, default=0.0, help="SGD's L2 penalty, as core/train's optimizer.weightDecay")
+    ap.add_argument("--ema", default="", help="comma-separated decays of weight averages kept beside the training, scored at the end")
+    ap.add_argument("--drop", default="", help="comma-separated image ids left out of training and not scored")
+    ap.add_argument("--validation", default="", help="comma-separated image ids to hold out instead of meta.json's")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -98,8 +102,9 @@ def main():
     raw = np.fromfile(os.path.join(a.data, "train.f32"), dtype=np.float32)
     raw = raw.reshape(len(meta["ids"]), 3, h, w)
     images, masks, fovs = raw[:, 0], raw[:, 1], raw[:, 2] > 0.5
-    held = [meta["ids"].index(v) for v in meta["validation"]]
-    train = [i for i in range(len(meta["ids"])) if i not in held]
+    held = [meta["ids"].index(v) for v in (a.validation.split(",") if a.validation else meta["validation"])]
+    dropped = [meta["ids"].index(v) for v in a.drop.split(",") if v]
+    train = [i for i in range(len(meta["ids"])) if i not in held and i not in dropped]
 
     # Patches spread evenly over the training images, centred inside the FOV.
     xs, ys = [], []
@@ -116,8 +121,11 @@ def main():
     model = BcduNet(a.width, dropout=a.dropout, batch_norm=a.batch_norm, skip=a.skip)
     keras_init(model)
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=a.lr, momentum=a.momentum, nesterov=not a.no_nesterov
+        model.parameters(), lr=a.lr, momentum=a.momentum, nesterov=not a.no_nesterov,
+        weight_decay=a.weight_decay,
     )
+    decays = [float(d) for d in a.ema.split(",") if d]
+    averages = [{k: v.detach().clone() for k, v in model.state_dict().items()} for _ in decays]
     def loss_fn(p, y):  # core/train's weighted BCE (plain BCE at weight 1)
         if a.positive_weight == 1.0:
             return nn.functional.binary_cross_entropy(p, y)
@@ -206,6 +214,13 @@ def main():
             optimizer.step()
             losses.append(loss.item())
             step += 1
+            with torch.no_grad():
+                for d, avg in zip(decays, averages):
+                    for k, v in model.state_dict().items():
+                        if v.dtype.is_floating_point:
+                            avg[k].mul_(d).add_(v, alpha=1 - d)
+                        else:
+                            avg[k].copy_(v)
             if cycle_steps and step in cycle_steps:
                 snapshots.append(predict(flips4)[0])
                 print(json.dumps({"snapshot": len(snapshots), "step": step, **scores(snapshots[-1], predict(((),))[1])}), flush=True)
@@ -217,6 +232,14 @@ def main():
     for name, flips in (("mirror", ((), (3,))), ("flips4", flips4), ("dihedral8", dihedral8)):
         row = validate(flips)
         print(json.dumps({"tta": name, **{k: row[k] for k in ("auc", "f1", "bce", "accuracy", "sensitivity", "specificity", "precision")}}), flush=True)
+    if decays:
+        trained = {k: v.clone() for k, v in model.state_dict().items()}
+        for d, avg in zip(decays, averages):
+            model.load_state_dict(avg)
+            for name, flips in (("ema", ((),)), ("ema dihedral8", dihedral8)):
+                row = validate(flips)
+                print(json.dumps({"tta": f"{name} {d}", **{k: row[k] for k in ("auc", "f1", "bce", "accuracy", "sensitivity", "specificity", "precision")}}), flush=True)
+        model.load_state_dict(trained)
     if len(snapshots) > 1:
         truth = predict(((),))[1]
         for k in range(2, len(snapshots) + 1):
