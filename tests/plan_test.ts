@@ -73,6 +73,29 @@ Deno.test("plan names the foreground weight of the loss when it is not 1", async
   }
 });
 
+Deno.test("plan names the optimizer's weight decay when there is one", async () => {
+  for (
+    const [optimizer, expected] of [
+      ["{type: sgd, learningRate: 0.3, momentum: 0.9, nesterov: true}", "(Nesterov), schedule"],
+      [
+        "{type: sgd, learningRate: 0.3, momentum: 0.9, nesterov: true, weightDecay: 5.0e-4}",
+        "SGD, learning rate 0.3, momentum 0.9 (Nesterov), weight decay 0.0005 (L2, in the gradient)",
+      ],
+      [
+        "{type: adamw, learningRate: 0.001, weightDecay: 0.01}",
+        "AdamW, learning rate 0.001, betas 0.9/0.999, weight decay 0.01 (decoupled)",
+      ],
+    ] as const
+  ) {
+    const { recipe } = await loadRecipe(SMOKE, {
+      builtins: [core],
+      overrides: [`train.optimizer=${optimizer}`],
+    });
+    const text = formatPlan(recipe, await planRecipe(recipe));
+    assertEquals(text.includes(expected), true, `${expected}\n--- in ---\n${text}`);
+  }
+});
+
 Deno.test("plan lists a plugin stage without a plan hook with its options only", async () => {
   const { recipe } = await loadRecipe(WITH_PLUGIN, { builtins: [core] });
   const planned = await planRecipe(recipe);

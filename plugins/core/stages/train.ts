@@ -265,14 +265,21 @@ export const train = defineStage({
     const forward = model.forwardFlops?.(size, c);
     const { learningRate } = options.optimizer;
     const o = options.optimizer;
-    const optimizerText = o.type === "sgd"
+    // Adam ignores weightDecay (the schema refuses it there), so only SGD's and AdamW's are named.
+    const decayText = o.weightDecay && o.type !== "adam"
+      ? `, weight decay ${o.weightDecay}${
+        o.type === "sgd" ? " (L2, in the gradient)" : " (decoupled)"
+      }`
+      : "";
+    const optimizerText = (o.type === "sgd"
       ? `SGD, learning rate ${learningRate}, momentum ${o.momentum}${
         o.nesterov ? " (Nesterov)" : ""
       }`
       : `${o.type === "adam" ? "Adam" : "AdamW"}, learning rate ${learningRate}, ` +
-        `betas ${o.beta1}/${o.beta2}`;
+        `betas ${o.beta1}/${o.beta2}`) + decayText;
     const schedule = context.createComponent("schedule", options.schedule);
-    const rate = (epoch: number) => schedule(epoch, learningRate, options.epochs).toPrecision(3);
+    const rate = (epoch: number) =>
+      schedule(epoch, learningRate, options.epochs).toPrecision(3);
     const epochs = Array.from({ length: options.epochs }, (_, e) => e);
     const shown = epochs.length > 12 ? [...epochs.slice(0, 6), ...epochs.slice(-6)] : epochs;
     return {
