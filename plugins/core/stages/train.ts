@@ -265,8 +265,8 @@ export const train = defineStage({
     const forward = model.forwardFlops?.(size, c);
     const { learningRate } = options.optimizer;
     const o = options.optimizer;
-    // Adam ignores weightDecay (the schema refuses it there), so only SGD's and AdamW's are named.
-    const decayText = o.weightDecay && o.type !== "adam"
+    // The schema refuses weightDecay with plain Adam, so a decay here is SGD's or AdamW's.
+    const decayText = o.weightDecay
       ? `, weight decay ${o.weightDecay}${
         o.type === "sgd" ? " (L2, in the gradient)" : " (decoupled)"
       }`
