@@ -84,6 +84,18 @@ if (unknown.length) {
   console.error(`unknown variant(s) ${unknown.join(", ")}; ${VARIANTS.map((v) => v.name)}`);
   Deno.exit(2);
 }
+/** The CPU's model name where the OS says it (Linux), so each row names the machine it ran on. */
+function cpuModel(): string {
+  try {
+    const line = Deno.readTextFileSync("/proc/cpuinfo").split("\n").find((l) =>
+      l.startsWith("model name")
+    );
+    return line?.split(":")[1]?.trim() ?? "";
+  } catch {
+    return "";
+  }
+}
+
 const commit = new TextDecoder().decode(
   (await new Deno.Command("git", { args: ["rev-parse", "--short", "HEAD"] }).output()).stdout,
 ).trim();
@@ -160,7 +172,9 @@ for (const variant of VARIANTS.filter((v) => !only || only.includes(v.name))) {
     variant.name,
     `| \`${variant.name}\` | ${variant.what}${extra} | ${validation.join(" | ")} | ${
       cells.join(" | ")
-    } | ${minutes.toFixed(1)} | ${commit}, ${new Date().toISOString().slice(0, 10)} |`,
+    } | ${minutes.toFixed(1)} | ${
+      [commit, new Date().toISOString().slice(0, 10), cpuModel()].filter(Boolean).join(", ")
+    } |`,
   );
   await Deno.remove(output, { recursive: true });
   await writeTable(rows);
