@@ -309,6 +309,13 @@ const CASES: Case[] = [
     says: ['"./badname.ts"', "stages.0.name must be lower case letters"],
   },
   {
+    name: "decayExclude without a weight decay to spare weights from",
+    recipe: trainWith("optimizer: { decayExclude: ['*/bias'] }"),
+    error: RecipeValidationError,
+    at: "5:64",
+    says: ["optimizer.decayExclude", "set optimizer.weightDecay above 0"],
+  },
+  {
     name: "an unsupported plugin scheme",
     recipe: OK + "plugins: [ftp://example.com/p.ts]\n",
     error: RecipeValidationError,

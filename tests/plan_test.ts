@@ -82,6 +82,10 @@ Deno.test("plan names the optimizer's weight decay when there is one", async () 
         "SGD, learning rate 0.3, momentum 0.9 (Nesterov), weight decay 0.0005 (L2, in the gradient)",
       ],
       [
+        "{type: sgd, learningRate: 0.3, weightDecay: 5.0e-4, decayExclude: ['*/bias', '*_bn/*']}",
+        "weight decay 0.0005 (L2, in the gradient) except on */bias, *_bn/*",
+      ],
+      [
         "{type: adamw, learningRate: 0.001, weightDecay: 0.01}",
         "AdamW, learning rate 0.001, betas 0.9/0.999, weight decay 0.01 (decoupled)",
       ],

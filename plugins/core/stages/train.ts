@@ -23,7 +23,14 @@ import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
 import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
 import { layerControl } from "../train/layer_control.ts";
-import { selectLayers } from "../train/layer_patterns.ts";
+import { selectLayers, selectWeights } from "../train/layer_patterns.ts";
+
+/** Weights that weight decay leaves alone (SGD's and AdamW's option). */
+const decayExclude = z.array(z.string().min(1)).default([]).describe(
+  "Weights that weight decay leaves alone, by name pattern on `layer/weight` (`*` any " +
+    "characters): `['*/bias', '*/gamma', '*/beta']` spares biases and batch norm, as Keras' " +
+    "`exclude_from_weight_decay` and mmengine's `bias_decay_mult`/`norm_decay_mult` of 0 do.",
+);
 
 /** Options of `core/train`. */
 export const trainOptions = z.object({
@@ -74,6 +81,7 @@ export const trainOptions = z.object({
       nesterov: z.boolean().default(false),
       weightDecay: z.number().min(0).default(0)
         .describe("L2 penalty added to the gradient, as PyTorch's SGD does."),
+      decayExclude,
     }).strict(),
     z.object({
       type: z.enum(["adam", "adamw"])
@@ -84,8 +92,16 @@ export const trainOptions = z.object({
       epsilon: z.number().positive().default(1e-7),
       weightDecay: z.number().min(0).default(0)
         .describe("AdamW's decoupled weight decay (ignored by adam: use adamw)."),
+      decayExclude,
     }).strict(),
-  ]).default({ type: "sgd", learningRate: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 })
+  ]).default({
+    type: "sgd",
+    learningRate: 0.01,
+    momentum: 0.9,
+    nesterov: false,
+    weightDecay: 0,
+    decayExclude: [],
+  })
     .describe("The optimizer: `sgd` (with momentum; the default), `adam` or `adamw`."),
   schedule: componentRef("schedule", { use: "core/cosine", with: {} })
     .describe("How the learning rate changes over training."),
@@ -131,6 +147,13 @@ export const trainOptions = z.object({
       code: "custom",
       path: ["optimizer", "weightDecay"],
       message: "adam ignores weightDecay: use type adamw for decoupled weight decay",
+    });
+  }
+  if (options.optimizer.decayExclude.length && !options.optimizer.weightDecay) {
+    context.addIssue({
+      code: "custom",
+      path: ["optimizer", "decayExclude"],
+      message: "decayExclude spares weights from weight decay: set optimizer.weightDecay above 0",
     });
   }
   if (options.earlyStopping && options.validation.images === 0) {
@@ -269,7 +292,7 @@ export const train = defineStage({
     const decayText = o.weightDecay
       ? `, weight decay ${o.weightDecay}${
         o.type === "sgd" ? " (L2, in the gradient)" : " (decoupled)"
-      }`
+      }${o.decayExclude.length ? ` except on ${o.decayExclude.join(", ")}` : ""}`
       : "";
     const optimizerText = (o.type === "sgd"
       ? `SGD, learning rate ${learningRate}, momentum ${o.momentum}${
@@ -337,8 +360,25 @@ export const train = defineStage({
     }
     const model = spec.build(size, all.channels);
     const layers = layerControl(model, options);
+    const decayExcluded = selectWeights(
+      options.optimizer.decayExclude,
+      model,
+      "train.optimizer.decayExclude",
+    );
+    if (decayExcluded.size) {
+      // Of the weights training updates (frozen layers' and batch norm's statistics are not).
+      const updated = model.trainableWeights;
+      const spared = updated.filter((w) =>
+        decayExcluded.has((w.read() as unknown as { name: string }).name)
+      );
+      progress.info(
+        `weight decay spares ${spared.length} of ${updated.length} weights ` +
+          `(${options.optimizer.decayExclude.join(", ")})`,
+      );
+    }
     const optimizer = groupedOptimizer(tf, options.optimizer, layers.groups, layers.variables, {
       clipNorm: options.clipNorm,
+      decayExcluded,
     });
     const loss = options.positiveWeight === 1
       ? "binaryCrossentropy"

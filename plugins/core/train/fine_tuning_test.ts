@@ -2,7 +2,7 @@ import { assert, assertEquals, assertThrows } from "../../../tests/assert.ts";
 import { CapillaryError, loadBackend, tf } from "../../../mod.ts";
 import { groupedOptimizer } from "./grouped_optimizer.ts";
 import { layerControl } from "./layer_control.ts";
-import { matchesPattern, selectLayers } from "./layer_patterns.ts";
+import { matchesPattern, selectLayers, selectWeights } from "./layer_patterns.ts";
 
 await loadBackend("cpu");
 
@@ -68,6 +68,33 @@ Deno.test("layerControl() freezes by pattern, thaws on schedule and groups varia
   assert(model.getLayer("enc_conv").trainable && !model.getLayer("enc_bn").trainable);
   assertEquals(control.describe(2)[0], "epoch 2: frozen enc_bn; 7 of 15 parameters train");
   model.dispose();
+});
+
+Deno.test("selectWeights() picks weights by layer/weight name, keyed by their variables", () => {
+  // Two models in one process: tfjs suffixes the second one's variable names to keep them unique.
+  const [first, second] = [smallModel(), smallModel()];
+  const spared = selectWeights(["*/bias", "enc_bn/gamma", "enc_bn/beta"], second, "decayExclude");
+  const byOriginal = new Map(
+    second.weights.map((
+      w,
+    ) => [w.originalName, (w.read() as import("@tensorflow/tfjs").Variable).name]),
+  );
+  assertEquals(
+    [...spared].sort(),
+    ["enc_conv/bias", "enc_bn/gamma", "enc_bn/beta", "head/bias"].map((n) => byOriginal.get(n)!)
+      .sort(),
+  );
+  assert(!spared.has(byOriginal.get("enc_conv/kernel")!), "kernels stay decayed");
+  const error = assertThrows(
+    () => selectWeights(["*/gama"], second, "train.optimizer.decayExclude"),
+    CapillaryError,
+  );
+  assertEquals(error.code, "E_LAYER_PATTERN");
+  assert(error.message.includes(`decayExclude: "*/gama" matches no weight`), error.message);
+  assert(error.message.includes("8 weights, e.g. enc_conv/kernel, enc_conv/bias, enc_bn/gamma"));
+  assert(error.message.includes("moving_mean, moving_variance"), error.message);
+  first.dispose();
+  second.dispose();
 });
 
 Deno.test("layerControl() refuses to freeze every layer", () => {

@@ -55,9 +55,8 @@ const ADAM_POWERS = ["accBeta1", "accBeta2"];
  * One variable's optimizer, how to set its learning rate, and how to apply
  * a gradient to it (with weight decay, when set).
  */
-function makeOptimizer(tf: Tf, settings: OptimizerSettings, initialRate: number) {
+function makeOptimizer(tf: Tf, settings: OptimizerSettings, initialRate: number, decay: number) {
   let rate = initialRate;
-  const decay = settings.weightDecay ?? 0;
   const variable = (name: string) => tf.engine().registeredVariables[name] as TfNamespace.Variable;
   if (settings.type === "sgd") {
     const optimizer = fusedMomentum(tf, rate, settings.momentum, settings.nesterov, decay);
@@ -84,10 +83,15 @@ function makeOptimizer(tf: Tf, settings: OptimizerSettings, initialRate: number)
   };
 }
 
-/** Options that act on the gradients of all groups together. */
+/** Options that act on the updates of all groups together. */
 export interface GradientSettings {
   /** Rescale the gradients when their global L2 norm exceeds this (null: never). */
   readonly clipNorm?: number | null;
+  /**
+   * Variables (by `tf.Variable.name`) that weight decay leaves alone, in
+   * whichever group they are: biases and batch norm's scale and offset, say.
+   */
+  readonly decayExcluded?: ReadonlySet<string>;
 }
 
 /** Separates a variable's name from its optimizer's weight name in saved state. */
@@ -110,7 +114,7 @@ export interface GroupedOptimizer extends TfNamespace.Optimizer {
  * @param settings The kind of optimizer, its settings and the default base rate.
  * @param groups Disjoint groups of variables.
  * @param variables Every variable it will update (by `tf.Variable.name`).
- * @param gradients Gradient clipping by global norm.
+ * @param gradients Gradient clipping by global norm, and the variables weight decay spares.
  * @returns The optimizer, to pass to `model.compile`.
  *
  * @example Usage
@@ -142,7 +146,8 @@ export function groupedOptimizer(
   const perVariable = new Map<string, { group: number } & ReturnType<typeof makeOptimizer>>();
   for (const name of variables) {
     const group = groupOf(name);
-    perVariable.set(name, { group, ...makeOptimizer(tf, settings, bases[group]) });
+    const decay = gradients.decayExcluded?.has(name) ? 0 : settings.weightDecay ?? 0;
+    perVariable.set(name, { group, ...makeOptimizer(tf, settings, bases[group], decay) });
   }
   class Grouped extends tf.Optimizer implements GroupedOptimizer {
     static className = "CapillaryGroupedOptimizer";

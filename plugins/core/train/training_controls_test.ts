@@ -156,3 +156,37 @@ Deno.test("groupedOptimizer() applies SGD's L2 weight decay and AdamW's decouple
   assertAlmostEquals(v.dataSync()[0], 1.8, 1e-5);
   tf.dispose([w, v]);
 });
+
+Deno.test("groupedOptimizer() leaves decayExcluded variables undecayed (SGD and AdamW)", () => {
+  const sgd: OptimizerSettings = {
+    type: "sgd",
+    learningRate: 0.1,
+    momentum: 0,
+    nesterov: false,
+    weightDecay: 0.5,
+  };
+  const kernel = tf.variable(tf.tensor([2]), true, "spare_test_kernel");
+  const bias = tf.variable(tf.tensor([2]), true, "spare_test_bias");
+  groupedOptimizer(tf, sgd, [{ variables: new Set([bias.name]), learningRate: 0.1 }], [
+    kernel.name,
+    bias.name,
+  ], { decayExcluded: new Set([bias.name]) })
+    .minimize(() => tf.sum(tf.mul(tf.add(kernel, bias), 3)) as never);
+  // Both gradients are 3: the kernel 2 − 0.1·(3 + 0.5·2), the bias (spared, in a group) 2 − 0.1·3.
+  assertAlmostEquals(kernel.dataSync()[0], 1.6, 1e-6);
+  assertAlmostEquals(bias.dataSync()[0], 1.7, 1e-6);
+  const adamw: OptimizerSettings = {
+    type: "adamw",
+    learningRate: 0.1,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+    weightDecay: 0.5,
+  };
+  const gamma = tf.variable(tf.tensor([2]), true, "spare_test_gamma");
+  groupedOptimizer(tf, adamw, [], [gamma.name], { decayExcluded: new Set([gamma.name]) })
+    .minimize(() => tf.sum(tf.mul(gamma, 3)) as never);
+  // No 1 − lr·wd shrink: only Adam's first step of lr·sign(g).
+  assertAlmostEquals(gamma.dataSync()[0], 1.9, 1e-5);
+  tf.dispose([kernel, bias, gamma]);
+});
