@@ -11,7 +11,6 @@ import { stepSchedule } from "../plugins/core/train/schedules.ts";
 import {
   loadLayersModel,
   loadRecipe,
-  type Progress,
   type ResolvedRecipe,
   runRecipe,
   type RunResult,
@@ -19,6 +18,7 @@ import {
 } from "../mod.ts";
 import { resolvedRecipeObject } from "../pipeline/recipe/render.ts";
 import { assertEquals } from "./assert.ts";
+import { sanitizers, silent } from "./tiny_runs.ts";
 
 const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
 const METRICS = [
@@ -34,14 +34,6 @@ const METRICS = [
   "dice",
 ];
 const STAGE_KINDS = ["load", "preprocess", "augment", "model", "train", "evaluate"];
-
-const silent: Progress = {
-  info() {},
-  task: () => ({ update() {}, done() {} }),
-};
-
-// Backends hold GPU devices and wasm memory for the life of the process.
-const sanitizers = { sanitizeOps: false, sanitizeResources: false };
 
 // A cache of this file's own, so the first smoke run always loads and preprocesses.
 const CACHE = await Deno.makeTempDir({ prefix: "capillary_e2e_cache_" });

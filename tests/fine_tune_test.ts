@@ -4,34 +4,10 @@
  * its weights (`stages.model.from`) with the encoder's first block frozen.
  * The frozen weights must come out bit for bit as pretrained, the rest moved.
  */
-import {
-  CapillaryError,
-  loadLayersModel,
-  loadRecipe,
-  type Progress,
-  runRecipe,
-  tf,
-} from "../mod.ts";
+import { CapillaryError, loadLayersModel, loadRecipe, runRecipe, tf } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-
-const SYNTHETIC = new URL("../recipes/synthetic.yaml", import.meta.url).pathname;
-const silent: Progress = { info() {}, task: () => ({ update() {}, done() {} }) };
-const sanitizers = { sanitizeOps: false, sanitizeResources: false };
-
-/** drive-sized options cut down to seconds: 64² images, width 4, 16² patches. */
-const TINY = [
-  "load.train=2",
-  "load.test=1",
-  "load.size=64",
-  "model.width=4",
-  "train.epochs=2",
-  "train.batchSize=4",
-  "train.patches={size: 16, count: 24}",
-  "train.validation.images=0",
-  "evaluate.window=32",
-  "evaluate.stride=32",
-];
+import { sanitizers, silent, SYNTHETIC, TINY_SYNTHETIC as TINY } from "./tiny_runs.ts";
 
 async function weightsByLayer(dir: string): Promise<Map<string, Float32Array[]>> {
   const model = await loadLayersModel(dir);

@@ -5,16 +5,15 @@
  */
 import { Image } from "imagescript";
 import { assert, assertEquals } from "./assert.ts";
-import { loadRecipe, type Progress, runRecipe } from "../mod.ts";
+import { loadRecipe, runRecipe } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { predictImages } from "../plugins/core/predict.ts";
 import { main } from "../cli.ts";
 import { DRIVE_ROOT } from "./drive_root.ts";
+import { sanitizers, silent } from "./tiny_runs.ts";
 
 const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
 const DRIVE = `${DRIVE_ROOT}/test/images/`;
-const silent: Progress = { info() {}, task: () => ({ update() {}, done() {} }) };
-const sanitizers = { sanitizeOps: false, sanitizeResources: false };
 
 async function grey(path: string): Promise<Uint8Array> {
   const image = await Image.decode(await Deno.readFile(path));

@@ -11,26 +11,16 @@
  * `CAPILLARY_CHROMIUM` to use another binary.
  */
 import { Image } from "imagescript";
-import { loadRecipe, type Progress, runRecipe, type RunResult } from "../mod.ts";
+import { loadRecipe, runRecipe, type RunResult } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { assert, assertEquals } from "./assert.ts";
+import { sanitizers, silent, SYNTHETIC, TINY_SYNTHETIC } from "./tiny_runs.ts";
 
-const SYNTHETIC = new URL("../recipes/synthetic.yaml", import.meta.url).pathname;
-const silent: Progress = { info() {}, task: () => ({ update() {}, done() {} }) };
-const sanitizers = { sanitizeOps: false, sanitizeResources: false };
-
-/** drive-sized options cut down to seconds, as in fine_tune_test.ts, plus a reference. */
+/** The tiny synthetic run with 2 test images, 1 held out for validation, and a reference. */
 const TINY = [
-  "load.train=2",
+  ...TINY_SYNTHETIC,
   "load.test=2",
-  "load.size=64",
-  "model.width=4",
-  "train.epochs=2",
-  "train.batchSize=4",
-  "train.patches={size: 16, count: 24}",
   "train.validation.images=1",
-  "evaluate.window=32",
-  "evaluate.stride=32",
   "evaluate.references={paper: {auc: 0.9773, f1: 0.7947, accuracy: 0.9529, " +
   "sensitivity: 0.7153, specificity: 0.9876, precision: 0.894}}",
 ];

@@ -4,32 +4,13 @@
  * typo stops the run there with the weights listed, and the run says how
  * many weights the decay spares.
  */
-import {
-  CapillaryError,
-  loadLayersModel,
-  loadRecipe,
-  type Progress,
-  runRecipe,
-  tf,
-} from "../mod.ts";
+import { CapillaryError, loadLayersModel, loadRecipe, runRecipe, tf } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
-import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { assert, assertRejects } from "./assert.ts";
+import { sanitizers, silent, SYNTHETIC, TINY_SYNTHETIC } from "./tiny_runs.ts";
 
-const SYNTHETIC = new URL("../recipes/synthetic.yaml", import.meta.url).pathname;
-const silent: Progress = { info() {}, task: () => ({ update() {}, done() {} }) };
-const sanitizers = { sanitizeOps: false, sanitizeResources: false };
-const TINY = [
-  "load.train=2",
-  "load.test=1",
-  "load.size=64",
-  "model.width=4",
-  "train.epochs=1",
-  "train.batchSize=4",
-  "train.patches={size: 16, count: 8}",
-  "train.validation.images=0",
-  "evaluate.window=32",
-  "evaluate.stride=32",
-];
+/** One epoch of 8 patches: the run only has to reach its first step. */
+const TINY = [...TINY_SYNTHETIC, "train.epochs=1", "train.patches={size: 16, count: 8}"];
 const SGD = "train.optimizer={type: sgd, learningRate: 0.05, weightDecay: 5.0e-4, decayExclude: ";
 
 Deno.test({

@@ -130,44 +130,35 @@ Deno.test("groupedOptimizer() state saved and restored continues bit for bit (SG
   }
 });
 
-Deno.test("groupedOptimizer() applies SGD's L2 weight decay and AdamW's decoupled decay", () => {
-  const w = tf.variable(tf.tensor([2]), true, "decay_test_sgd");
-  const sgd: OptimizerSettings = {
-    type: "sgd",
-    learningRate: 0.1,
-    momentum: 0,
-    nesterov: false,
-    weightDecay: 0.5,
-  };
-  groupedOptimizer(tf, sgd, [], [w.name]).minimize(() => tf.sum(tf.mul(w, 3)) as never);
-  // w − lr·(g + wd·w) = 2 − 0.1·(3 + 1)
-  assertAlmostEquals(w.dataSync()[0], 1.6, 1e-6);
-  const v = tf.variable(tf.tensor([2]), true, "decay_test_adamw");
-  const adamw: OptimizerSettings = {
+/** Plain SGD and AdamW at learning rate 0.1 with weight decay 0.5: steps easy to compute by hand. */
+const DECAYING: Record<"sgd" | "adamw", OptimizerSettings> = {
+  sgd: { type: "sgd", learningRate: 0.1, momentum: 0, nesterov: false, weightDecay: 0.5 },
+  adamw: {
     type: "adamw",
     learningRate: 0.1,
     beta1: 0.9,
     beta2: 0.999,
     epsilon: 1e-7,
     weightDecay: 0.5,
-  };
-  groupedOptimizer(tf, adamw, [], [v.name]).minimize(() => tf.sum(tf.mul(v, 3)) as never);
+  },
+};
+
+Deno.test("groupedOptimizer() applies SGD's L2 weight decay and AdamW's decoupled decay", () => {
+  const w = tf.variable(tf.tensor([2]), true, "decay_test_sgd");
+  groupedOptimizer(tf, DECAYING.sgd, [], [w.name]).minimize(() => tf.sum(tf.mul(w, 3)) as never);
+  // w − lr·(g + wd·w) = 2 − 0.1·(3 + 1)
+  assertAlmostEquals(w.dataSync()[0], 1.6, 1e-6);
+  const v = tf.variable(tf.tensor([2]), true, "decay_test_adamw");
+  groupedOptimizer(tf, DECAYING.adamw, [], [v.name]).minimize(() => tf.sum(tf.mul(v, 3)) as never);
   // w·(1 − lr·wd), then Adam's first step moves by lr·sign(g): 2·0.95 − 0.1
   assertAlmostEquals(v.dataSync()[0], 1.8, 1e-5);
   tf.dispose([w, v]);
 });
 
 Deno.test("groupedOptimizer() leaves decayExcluded variables undecayed (SGD and AdamW)", () => {
-  const sgd: OptimizerSettings = {
-    type: "sgd",
-    learningRate: 0.1,
-    momentum: 0,
-    nesterov: false,
-    weightDecay: 0.5,
-  };
   const kernel = tf.variable(tf.tensor([2]), true, "spare_test_kernel");
   const bias = tf.variable(tf.tensor([2]), true, "spare_test_bias");
-  groupedOptimizer(tf, sgd, [{ variables: new Set([bias.name]), learningRate: 0.1 }], [
+  groupedOptimizer(tf, DECAYING.sgd, [{ variables: new Set([bias.name]), learningRate: 0.1 }], [
     kernel.name,
     bias.name,
   ], { decayExcluded: new Set([bias.name]) })
@@ -175,16 +166,8 @@ Deno.test("groupedOptimizer() leaves decayExcluded variables undecayed (SGD and 
   // Both gradients are 3: the kernel 2 − 0.1·(3 + 0.5·2), the bias (spared, in a group) 2 − 0.1·3.
   assertAlmostEquals(kernel.dataSync()[0], 1.6, 1e-6);
   assertAlmostEquals(bias.dataSync()[0], 1.7, 1e-6);
-  const adamw: OptimizerSettings = {
-    type: "adamw",
-    learningRate: 0.1,
-    beta1: 0.9,
-    beta2: 0.999,
-    epsilon: 1e-7,
-    weightDecay: 0.5,
-  };
   const gamma = tf.variable(tf.tensor([2]), true, "spare_test_gamma");
-  groupedOptimizer(tf, adamw, [], [gamma.name], { decayExcluded: new Set([gamma.name]) })
+  groupedOptimizer(tf, DECAYING.adamw, [], [gamma.name], { decayExcluded: new Set([gamma.name]) })
     .minimize(() => tf.sum(tf.mul(gamma, 3)) as never);
   // No 1 − lr·wd shrink: only Adam's first step of lr·sign(g).
   assertAlmostEquals(gamma.dataSync()[0], 1.9, 1e-5);
