@@ -129,7 +129,7 @@ async function writeTable(rows: Map<string, string>): Promise<void> {
     "Validation loss and Dice are on the 2 held-out training images at the best epoch (by validation",
     "loss), validation AUC on the same images as the test images are predicted: settings are chosen",
     "on those. The test columns only report the finished variants. Minutes are of the machine",
-    "the row names, and two machines of one name can differ twofold in speed.",
+    "the row names, and two machines of one name can differ 1.6× in speed.",
     "",
     "| variant | what differs | val loss | val Dice | val AUC | AUC | F1 | Acc | Se | Sp | Precision | minutes | measured at |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",

@@ -74,11 +74,9 @@ Deno.test("selectWeights() picks weights by layer/weight name, keyed by their va
   // Two models in one process: tfjs suffixes the second one's variable names to keep them unique.
   const [first, second] = [smallModel(), smallModel()];
   const spared = selectWeights(["*/bias", "enc_bn/gamma", "enc_bn/beta"], second, "decayExclude");
-  const byOriginal = new Map(
-    second.weights.map((
-      w,
-    ) => [w.originalName, (w.read() as import("@tensorflow/tfjs").Variable).name]),
-  );
+  const variableOf = (w: import("@tensorflow/tfjs").LayerVariable) =>
+    (w.read() as import("@tensorflow/tfjs").Variable).name;
+  const byOriginal = new Map(second.weights.map((w) => [w.originalName, variableOf(w)]));
   assertEquals(
     [...spared].sort(),
     ["enc_conv/bias", "enc_bn/gamma", "enc_bn/beta", "head/bias"].map((n) => byOriginal.get(n)!)
