@@ -3,10 +3,12 @@
  * (width 8, batch norm, 8 random patches of 48×48, one wasm thread, as each
  * process of drive.yaml's data-parallel step runs), kernel calls and
  * milliseconds summed per kernel name, the 30 costliest first. What the
- * README's kernel counts come from.
+ * README's kernel counts come from. With `convolutions`, the convolutions
+ * and their two gradients by shape instead, each with its GFLOP/s (means of
+ * 3 profiled steps): what a faster gradient kernel would have to beat.
  *
  * ```sh
- * deno run -A bench/step_profile.ts [convlstm|concat]
+ * deno run -A bench/step_profile.ts [convlstm|concat] [convolutions]
  * ```
  *
  * @module
@@ -16,7 +18,8 @@ import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { fusedMomentum } from "../plugins/core/train/fused_momentum.ts";
 import { stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
 
-const skip = (Deno.args[0] ?? "convlstm") as "convlstm" | "concat";
+const skip: "convlstm" | "concat" = Deno.args.includes("concat") ? "concat" : "convlstm";
+const byShape = Deno.args.includes("convolutions");
 await loadBackend("wasm");
 await tf.setBackend("wasm");
 await stopWasmThreads();
@@ -31,6 +34,10 @@ for (let i = 0; i < 3; i++) await net.trainOnBatch(x, y);
 const t0 = performance.now();
 for (let i = 0; i < 5; i++) await net.trainOnBatch(x, y);
 console.log(`step: ${((performance.now() - t0) / 5).toFixed(1)} ms (mean of 5, unprofiled)`);
+if (byShape) {
+  await printConvolutions(3);
+  Deno.exit(0);
+}
 const info = await tf.profile(async () => {
   await net.trainOnBatch(x, y);
 });
@@ -48,3 +55,61 @@ for (const [name, { calls, ms }] of [...byName].sort((a, b) => b[1].ms - a[1].ms
   console.log(`${name} | ${calls} | ${ms.toFixed(2)}`);
 }
 Deno.exit(0);
+
+/**
+ * Multiply-adds × 2 of one convolution kernel call, from its shapes: the
+ * forward kernels' output, or the gradients' dy, times the filter's
+ * kh·kw·Ci. Undefined for kernels that are not convolutions.
+ */
+function convolutionFlops(
+  name: string,
+  inputs: number[][],
+  outputs: number[][],
+): number | undefined {
+  const size = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
+  const taps = (filter: number[]) => filter[0] * filter[1] * filter[2];
+  if (name === "Conv2D" || name === "FusedConv2D") return 2 * size(outputs[0]) * taps(inputs[1]);
+  if (name === "Conv2DBackpropInput") return 2 * size(inputs[0]) * taps(inputs[1]);
+  if (name === "Conv2DBackpropFilter") return 2 * size(inputs[1]) * taps(outputs[0]);
+  return undefined;
+}
+
+/** Prints each convolution kernel by shape: calls, ms and GFLOP/s per step. */
+async function printConvolutions(steps: number): Promise<void> {
+  const rows = new Map<string, { calls: number; ms: number; flops: number }>();
+  for (let s = 0; s < steps; s++) {
+    const profile = await tf.profile(async () => {
+      await net.trainOnBatch(x, y);
+    });
+    for (const kernel of profile.kernels) {
+      const flops = convolutionFlops(kernel.name, kernel.inputShapes, kernel.outputShapes);
+      if (flops === undefined) continue;
+      const key = `${kernel.name} ${JSON.stringify(kernel.inputShapes.slice(0, 2))}`;
+      const row = rows.get(key) ?? { calls: 0, ms: 0, flops: 0 };
+      row.calls++;
+      row.ms += typeof kernel.kernelTimeMs === "number" ? kernel.kernelTimeMs : 0;
+      row.flops += flops;
+      rows.set(key, row);
+    }
+  }
+  const perKernel = new Map<string, { ms: number; flops: number }>();
+  console.log("kernel and input shapes | calls | ms | GFLOP/s");
+  for (const [key, row] of [...rows].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(
+      `${key} | ${row.calls / steps} | ${(row.ms / steps).toFixed(2)} | ${
+        (row.flops / row.ms / 1e6).toFixed(1)
+      }`,
+    );
+    const name = key.split(" ")[0];
+    const sum = perKernel.get(name) ?? { ms: 0, flops: 0 };
+    sum.ms += row.ms / steps;
+    sum.flops += row.flops / steps;
+    perKernel.set(name, sum);
+  }
+  console.log("kernel | ms a step | GFLOP a step | GFLOP/s");
+  for (const [name, { ms, flops }] of perKernel) {
+    console.log(
+      `${name} | ${ms.toFixed(2)} | ${(flops / 1e9).toFixed(3)} | ${(flops / ms / 1e6).toFixed(1)}`,
+    );
+  }
+}
