@@ -8,7 +8,7 @@
  * 3 profiled steps): what a faster gradient kernel would have to beat.
  *
  * ```sh
- * deno run -A bench/step_profile.ts [convlstm|concat] [convolutions]
+ * deno run -A bench/step_profile.ts [convlstm|concat] [convolutions] [simd]
  * ```
  *
  * @module
@@ -17,9 +17,12 @@ import { loadBackend, tf } from "../mod.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { fusedMomentum } from "../plugins/core/train/fused_momentum.ts";
 import { stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
+import { forceFilterGradientStrategy } from "../pipeline/backend/wasm_training_kernels.ts";
 
 const skip: "convlstm" | "concat" = Deno.args.includes("concat") ? "concat" : "convlstm";
 const byShape = Deno.args.includes("convolutions");
+// `simd`: the filter gradient by the WebAssembly SIMD kernel instead of the default choice.
+if (Deno.args.includes("simd")) forceFilterGradientStrategy("simd");
 await loadBackend("wasm");
 await tf.setBackend("wasm");
 await stopWasmThreads();

@@ -9,7 +9,9 @@
  * times slower than its forward `Conv2D`. `registerWasmTrainingKernels`
  * registers:
  *
- * - `Conv2DBackpropFilter`, by one of two algorithms (see `chooseStrategy`):
+ * - `Conv2DBackpropFilter`, where the output channels come in fours, by the
+ *   WebAssembly SIMD kernel of `wasm_simd_filter_gradient.ts`; otherwise by
+ *   one of two compositions of XNNPACK's kernels (see `chooseComposition`):
  *   a convolution with the batch as channels, `[Ci, H, W, B] ⊛ [OH, OW, B, Co]`
  *   with dilation = stride giving `[Ci, kh, kw, Co]`; or im2col(x)ᵀ · dy, the
  *   `[kh·kw·Ci, N]` matrix gathered from a channel-major copy of the padded
@@ -33,6 +35,7 @@
  * @module
  */
 import { tf } from "./tfjs.ts";
+import { simdFilterGradient } from "./wasm_simd_filter_gradient.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
@@ -140,15 +143,19 @@ function convInfo(
   );
 }
 
-/** Which algorithm computes the filter gradient (see the module comment). */
-export type FilterStrategy = "conv" | "im2col";
+/**
+ * Which algorithm computes the filter gradient (see the module comment);
+ * `simd` is the WebAssembly SIMD kernel of `wasm_simd_filter_gradient.ts`
+ * (output channels in fours; other shapes fall back to the per-shape choice).
+ */
+export type FilterStrategy = "conv" | "im2col" | "simd";
 let forcedStrategy: FilterStrategy | undefined;
 
 /**
  * Forces one filter-gradient algorithm, so tests can check both and
  * benchmarks can compare them; `undefined` restores the per-shape choice.
  *
- * @param strategy `conv` (batch-as-channels convolution), `im2col`, or `undefined`.
+ * @param strategy `conv` (batch-as-channels convolution), `im2col`, `simd`, or `undefined`.
  */
 export function forceFilterGradientStrategy(strategy?: FilterStrategy): void {
   forcedStrategy = strategy;
@@ -184,13 +191,30 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
     left: info.padInfo.left,
   };
   const strategy = forcedStrategy ?? chooseStrategy(problem);
+  if (strategy === "simd") {
+    const out = simdFilterGradient(args.backend, x, dy, filterShape, problem);
+    if (out) return out;
+  }
+  const composed = strategy === "simd" ? chooseComposition(problem) : strategy;
   return withScope(
     args.backend,
     (scope) =>
-      strategy === "conv"
+      composed === "conv"
         ? filterGradientByConv(scope, problem)
         : filterGradientByIm2col(scope, problem),
   );
+}
+
+/**
+ * The SIMD kernel wherever it applies (output channels in fours): on a
+ * width-8 BCDU-Net step it ran the filter gradients at 17–24 GFLOP/s where
+ * the compositions below ran them at 2–16, 2.0–2.3× less time in all
+ * (`bench/step_profile.ts convolutions [simd]`, 2026-12-03); the one shape
+ * it lost on (`[16, 12, 12, 32]` to 64 channels, 12 against 16 GFLOP/s)
+ * costs less than 2 ms a step.
+ */
+function chooseStrategy(p: FilterProblem): FilterStrategy {
+  return p.dy.shape[3] % 4 === 0 ? "simd" : chooseComposition(p);
 }
 
 /**
@@ -201,7 +225,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
  * of 1–2 with wide channels, where the convolution form's inner product
  * over the batch is too short for XNNPACK.
  */
-function chooseStrategy(p: FilterProblem): FilterStrategy {
+function chooseComposition(p: FilterProblem): "conv" | "im2col" {
   const stride1 = p.sh === 1 && p.sw === 1;
   if (stride1 && p.kh * p.kw === 1) return "im2col";
   if (stride1 && p.x.shape[0] <= 2 && p.x.shape[3] >= 32) return "im2col";

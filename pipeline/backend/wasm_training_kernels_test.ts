@@ -150,8 +150,8 @@ const label = (c: Case) =>
     JSON.stringify(c.pad)
   } ${c.inChannels}->${c.outChannels}`;
 
-Deno.test("Conv2DBackpropFilter matches cpu (both algorithms)", async (t) => {
-  for (const strategy of ["conv", "im2col"] as const) {
+Deno.test("Conv2DBackpropFilter matches cpu (every algorithm)", async (t) => {
+  for (const strategy of ["conv", "im2col", "simd"] as const) {
     forceFilterGradientStrategy(strategy);
     try {
       for (const [i, c] of CASES.entries()) {
@@ -286,7 +286,7 @@ Deno.test("the kernels free their temporaries", async () => {
   const before = backend.numDataIds();
   const previous = setChunkElements(50);
   try {
-    for (const strategy of ["conv", "im2col"] as const) {
+    for (const strategy of ["conv", "im2col", "simd"] as const) {
       forceFilterGradientStrategy(strategy);
       tf.dispose(
         tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
