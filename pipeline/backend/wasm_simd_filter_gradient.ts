@@ -293,14 +293,15 @@ export interface FilterGradientGeometry {
 
 /** The wasm backend's parts this kernel touches. */
 interface WasmBackendParts {
-  wasm: { asm: { memory: WebAssembly.Memory } };
+  wasm?: { asm?: { memory?: WebAssembly.Memory } };
   typedArrayFromHeap(info: TensorInfo): Float32Array;
   makeOutput(shape: number[], dtype: "float32"): TensorInfo;
 }
 
 /**
  * dW of `x` `[B, H, W, Ci]` and `dy` `[B, OH, OW, Co]` on the wasm
- * backend, or `undefined` when `Co` is not a multiple of 4.
+ * backend, or `undefined` when `Co` is not a multiple of 4 or the backend's
+ * memory cannot be imported (a threaded build's shared memory).
  *
  * @param backend The wasm backend a kernel function receives.
  * @param x The convolution's input.
@@ -319,7 +320,12 @@ export function simdFilterGradient(
   const [, outHeight, outWidth, outChannels] = dy.shape;
   if (outChannels % 4 !== 0) return undefined;
   const wasm = backend as WasmBackendParts;
-  const variants = variantsFor(wasm.wasm.asm.memory);
+  const memory = wasm.wasm?.asm?.memory;
+  // A build whose memory is shared (threads) or not exported: the caller's kernels instead.
+  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) {
+    return undefined;
+  }
+  const variants = variantsFor(memory);
   const channels = inChannels % 4 === 0 ? 4 : inChannels % 2 === 0 ? 2 : 1;
   const vectors = outChannels % 8 === 0 ? 2 : 1;
   const run = variants[`f${channels}x${vectors}`];
