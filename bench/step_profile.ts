@@ -8,7 +8,7 @@
  * 3 profiled steps): what a faster gradient kernel would have to beat.
  *
  * ```sh
- * deno run -A bench/step_profile.ts [convlstm|concat] [convolutions] [simd]
+ * deno run -A bench/step_profile.ts [convlstm|concat] [convolutions] [simd|composed]
  * ```
  *
  * @module
@@ -21,8 +21,9 @@ import { forceFilterGradientStrategy } from "../pipeline/backend/wasm_training_k
 
 const skip: "convlstm" | "concat" = Deno.args.includes("concat") ? "concat" : "convlstm";
 const byShape = Deno.args.includes("convolutions");
-// `simd`: the filter gradient by the WebAssembly SIMD kernel instead of the default choice.
+// The filter gradient by the SIMD kernel (`simd`) or by XNNPACK compositions (`composed`) only.
 if (Deno.args.includes("simd")) forceFilterGradientStrategy("simd");
+if (Deno.args.includes("composed")) forceFilterGradientStrategy("composed");
 await loadBackend("wasm");
 await tf.setBackend("wasm");
 await stopWasmThreads();

@@ -146,16 +146,18 @@ function convInfo(
 /**
  * Which algorithm computes the filter gradient (see the module comment);
  * `simd` is the WebAssembly SIMD kernel of `wasm_simd_filter_gradient.ts`
- * (output channels in fours; other shapes fall back to the per-shape choice).
+ * (output channels in fours; other shapes fall back to `composed`), and
+ * `composed` the per-shape choice between `conv` and `im2col` (the default
+ * before the SIMD kernel).
  */
-export type FilterStrategy = "conv" | "im2col" | "simd";
+export type FilterStrategy = "conv" | "im2col" | "simd" | "composed";
 let forcedStrategy: FilterStrategy | undefined;
 
 /**
  * Forces one filter-gradient algorithm, so tests can check both and
  * benchmarks can compare them; `undefined` restores the per-shape choice.
  *
- * @param strategy `conv` (batch-as-channels convolution), `im2col`, `simd`, or `undefined`.
+ * @param strategy `conv` (batch-as-channels convolution), `im2col`, `simd`, `composed`, or `undefined`.
  */
 export function forceFilterGradientStrategy(strategy?: FilterStrategy): void {
   forcedStrategy = strategy;
@@ -195,7 +197,9 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
     const out = simdFilterGradient(args.backend, x, dy, filterShape, problem);
     if (out) return out;
   }
-  const composed = strategy === "simd" ? chooseComposition(problem) : strategy;
+  const composed = strategy === "simd" || strategy === "composed"
+    ? chooseComposition(problem)
+    : strategy;
   return withScope(
     args.backend,
     (scope) =>

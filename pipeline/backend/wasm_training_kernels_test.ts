@@ -151,7 +151,7 @@ const label = (c: Case) =>
   } ${c.inChannels}->${c.outChannels}`;
 
 Deno.test("Conv2DBackpropFilter matches cpu (every algorithm)", async (t) => {
-  for (const strategy of ["conv", "im2col", "simd"] as const) {
+  for (const strategy of ["conv", "im2col", "simd", "composed"] as const) {
     forceFilterGradientStrategy(strategy);
     try {
       for (const [i, c] of CASES.entries()) {
@@ -286,7 +286,7 @@ Deno.test("the kernels free their temporaries", async () => {
   const before = backend.numDataIds();
   const previous = setChunkElements(50);
   try {
-    for (const strategy of ["conv", "im2col", "simd"] as const) {
+    for (const strategy of ["conv", "im2col", "simd", "composed"] as const) {
       forceFilterGradientStrategy(strategy);
       tf.dispose(
         tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
