@@ -16,8 +16,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { GradientWorkers, loadBackend, tf } from "../mod.ts";
-import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { loadBackend, tf } from "../mod.ts";
+import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { startBcduNetWorkers } from "./bcdunet_workers.ts";
 import { dataParallelStep, type FlatBatch } from "../plugins/core/train/data_parallel.ts";
 import { fusedMomentum } from "../plugins/core/train/fused_momentum.ts";
 import { weightedBinaryCrossentropy } from "../plugins/core/train/weighted_bce.ts";
@@ -62,15 +63,7 @@ async function timeSteps(mode: "single" | "parallel"): Promise<number> {
     step = (i) => net.trainOnBatch(halves[i % 4].x, halves[i % 4].y);
   } else {
     const loss = weightedBinaryCrossentropy(tf, 1);
-    const workers = await GradientWorkers.start(1, {
-      topology: net.toJSON(null, false),
-      layerModules: BCDUNET_LAYER_MODULES,
-      loss: {
-        module: new URL("../plugins/core/train/weighted_bce.ts", import.meta.url).href,
-        factory: "weightedBinaryCrossentropy",
-        args: [1],
-      },
-    });
+    const workers = await startBcduNetWorkers(net);
     step = (i) => dataParallelStep(tf, net, optimizer, loss, workers, batches[i % 4]);
     close = () => workers.close();
   }

@@ -14,8 +14,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { GradientWorkers, loadBackend, tf } from "../mod.ts";
-import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { loadBackend, tf } from "../mod.ts";
+import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { startBcduNetWorkers } from "./bcdunet_workers.ts";
 import { dataParallelStep } from "../plugins/core/train/data_parallel.ts";
 import { weightedBinaryCrossentropy } from "../plugins/core/train/weighted_bce.ts";
 import { startWasmThreads, stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
@@ -54,15 +55,7 @@ single.compile({ optimizer: tf.train.momentum(0.01, 0.9, true), loss: "binaryCro
 const parallel = buildBcduNet(tf, config, 48, 1);
 const optimizer = tf.train.momentum(0.01, 0.9, true);
 const loss = weightedBinaryCrossentropy(tf, 1);
-const workers = await GradientWorkers.start(1, {
-  topology: parallel.toJSON(null, false),
-  layerModules: BCDUNET_LAYER_MODULES,
-  loss: {
-    module: new URL("../plugins/core/train/weighted_bce.ts", import.meta.url).href,
-    factory: "weightedBinaryCrossentropy",
-    args: [1],
-  },
-});
+const workers = await startBcduNetWorkers(parallel);
 
 const rates = { single: [] as number[], parallel: [] as number[] };
 for (let round = 0; round < rounds; round++) {

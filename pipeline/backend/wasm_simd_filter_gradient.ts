@@ -36,7 +36,6 @@ const VARIANTS = [
 
 // The few WebAssembly opcodes the kernel uses.
 const OP = {
-  block: 0x02,
   loop: 0x03,
   brIf: 0x0d,
   end: 0x0b,
@@ -166,6 +165,16 @@ function variantBody(channels: number, vectors: number): number[] {
       );
     }
   }
+  // Ends a loop over byte offsets: adds `step` to `offset`, and repeats while it is below `limit`.
+  const advanceBelow = (offset: number, step: number, limit: number) => [
+    ...addTo(offset, cst(step)),
+    ...get(offset),
+    ...get(limit),
+    OP.i32LtU,
+    OP.brIf,
+    0,
+    OP.end,
+  ];
   // Counts down to zero; loops run at least once (rows, cols ≥ 1).
   const countdown = (counter: number, body: number[]) => [
     OP.loop,
@@ -229,20 +238,8 @@ function variantBody(channels: number, vectors: number): number[] {
       ...addTo(dyr, get(p("dyRow"))),
     ]),
     ...storeAccumulators,
-    ...addTo(co, cst(16 * vectors)),
-    ...get(co),
-    ...get(p("outBytes")),
-    OP.i32LtU,
-    OP.brIf,
-    0,
-    OP.end,
-    ...addTo(ci, cst(4 * channels)),
-    ...get(ci),
-    ...get(p("inBytes")),
-    OP.i32LtU,
-    OP.brIf,
-    0,
-    OP.end,
+    ...advanceBelow(co, 16 * vectors, p("outBytes")),
+    ...advanceBelow(ci, 4 * channels, p("inBytes")),
   ];
   const locals = vector([[...uleb(i32Count), I32], [...uleb(v128Count), V128]]);
   const body = [...locals, ...code, OP.end];
