@@ -18,8 +18,8 @@
 import { parseArgs } from "node:util";
 import { loadBackend, tf } from "../mod.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
-import { startBcduNetWorkers } from "./bcdunet_workers.ts";
-import { dataParallelStep, type FlatBatch } from "../plugins/core/train/data_parallel.ts";
+import { randomBatches, startBcduNetWorkers } from "./data_parallel_setup.ts";
+import { dataParallelStep } from "../plugins/core/train/data_parallel.ts";
 import { fusedMomentum } from "../plugins/core/train/fused_momentum.ts";
 import { weightedBinaryCrossentropy } from "../plugins/core/train/weighted_bce.ts";
 import { stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
@@ -39,16 +39,7 @@ async function timeSteps(mode: "single" | "parallel"): Promise<number> {
   await loadBackend("wasm");
   await tf.setBackend("wasm");
   await stopWasmThreads();
-  const random = (n: number, seed: number) =>
-    tf.randomUniform([n], 0, 1, "float32", seed).dataSync() as Float32Array;
-  const pixels = 48 * 48;
-  const batches: FlatBatch[] = Array.from({ length: 4 }, (_, i) => ({
-    images: random(2 * PATCHES * pixels, i),
-    masks: random(2 * PATCHES * pixels, 100 + i).map((v) => (v > 0.9 ? 1 : 0)),
-    count: 2 * PATCHES,
-    size: 48,
-    channels: 1,
-  }));
+  const { batches, halves } = randomBatches(PATCHES);
   const config = { width: 8, dense: 1 as const, dropout: 0.5, seed: 1, batchNorm: true };
   const net = buildBcduNet(tf, config, 48, 1);
   const optimizer = fusedMomentum(tf, 0.01, 0.9, true);
@@ -56,10 +47,6 @@ async function timeSteps(mode: "single" | "parallel"): Promise<number> {
   let close = () => Promise.resolve();
   if (mode === "single") {
     net.compile({ optimizer, loss: "binaryCrossentropy" });
-    const halves = batches.map((b) => ({
-      x: tf.tensor4d(b.images.subarray(0, PATCHES * pixels), [PATCHES, 48, 48, 1]),
-      y: tf.tensor4d(b.masks.subarray(0, PATCHES * pixels), [PATCHES, 48, 48, 1]),
-    }));
     step = (i) => net.trainOnBatch(halves[i % 4].x, halves[i % 4].y);
   } else {
     const loss = weightedBinaryCrossentropy(tf, 1);

@@ -16,7 +16,7 @@
 import { parseArgs } from "node:util";
 import { loadBackend, tf } from "../mod.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
-import { startBcduNetWorkers } from "./bcdunet_workers.ts";
+import { randomBatches, startBcduNetWorkers } from "./data_parallel_setup.ts";
 import { dataParallelStep } from "../plugins/core/train/data_parallel.ts";
 import { weightedBinaryCrossentropy } from "../plugins/core/train/weighted_bce.ts";
 import { startWasmThreads, stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
@@ -35,19 +35,7 @@ const cores = navigator.hardwareConcurrency ?? 2;
 
 await loadBackend("wasm");
 await tf.setBackend("wasm");
-const random = (n: number, seed: number) =>
-  tf.randomUniform([n], 0, 1, "float32", seed).dataSync() as Float32Array;
-const batches = Array.from({ length: 4 }, (_, i) => ({
-  images: random(2 * batch * 48 * 48, i),
-  masks: random(2 * batch * 48 * 48, 100 + i).map((v) => (v > 0.9 ? 1 : 0)),
-  count: 2 * batch,
-  size: 48,
-  channels: 1,
-}));
-const halves = batches.map((b) => ({
-  x: tf.tensor4d(b.images.subarray(0, batch * 48 * 48), [batch, 48, 48, 1]),
-  y: tf.tensor4d(b.masks.subarray(0, batch * 48 * 48), [batch, 48, 48, 1]),
-}));
+const { batches, halves } = randomBatches(batch);
 
 const config = { width, dense: 1 as const, dropout: 0.5, seed: 1, batchNorm: true };
 const single = buildBcduNet(tf, config, 48, 1);

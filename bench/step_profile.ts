@@ -80,7 +80,7 @@ function convolutionFlops(
 
 /** Prints each convolution kernel by shape: calls, ms and GFLOP/s per step. */
 async function printConvolutions(steps: number): Promise<void> {
-  const rows = new Map<string, { calls: number; ms: number; flops: number }>();
+  const rows = new Map<string, { name: string; calls: number; ms: number; flops: number }>();
   for (let s = 0; s < steps; s++) {
     const profile = await tf.profile(async () => {
       await net.trainOnBatch(x, y);
@@ -89,7 +89,7 @@ async function printConvolutions(steps: number): Promise<void> {
       const flops = convolutionFlops(kernel.name, kernel.inputShapes, kernel.outputShapes);
       if (flops === undefined) continue;
       const key = `${kernel.name} ${JSON.stringify(kernel.inputShapes.slice(0, 2))}`;
-      const row = rows.get(key) ?? { calls: 0, ms: 0, flops: 0 };
+      const row = rows.get(key) ?? { name: kernel.name, calls: 0, ms: 0, flops: 0 };
       row.calls++;
       row.ms += typeof kernel.kernelTimeMs === "number" ? kernel.kernelTimeMs : 0;
       row.flops += flops;
@@ -104,11 +104,10 @@ async function printConvolutions(steps: number): Promise<void> {
         (row.flops / row.ms / 1e6).toFixed(1)
       }`,
     );
-    const name = key.split(" ")[0];
-    const sum = perKernel.get(name) ?? { ms: 0, flops: 0 };
+    const sum = perKernel.get(row.name) ?? { ms: 0, flops: 0 };
     sum.ms += row.ms / steps;
     sum.flops += row.flops / steps;
-    perKernel.set(name, sum);
+    perKernel.set(row.name, sum);
   }
   console.log("kernel | ms a step | GFLOP a step | GFLOP/s");
   for (const [name, { ms, flops }] of perKernel) {

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { kernelMemory } from "./kernel_memory.ts";
 import type { tf } from "./tfjs.ts";
 
 type TensorInfo = tf.TensorInfo;
@@ -288,11 +289,9 @@ export interface FilterGradientGeometry {
   readonly left: number;
 }
 
-/** The wasm backend's parts this kernel touches. */
-interface WasmBackendParts {
+/** Where tfjs-backend-wasm keeps its `WebAssembly.Memory`. */
+interface WasmBackendMemory {
   wasm?: { asm?: { memory?: WebAssembly.Memory } };
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
 }
 
 /**
@@ -316,8 +315,7 @@ export function simdFilterGradient(
   const [batch, height, width, inChannels] = x.shape;
   const [, outHeight, outWidth, outChannels] = dy.shape;
   if (outChannels % 4 !== 0) return undefined;
-  const wasm = backend as WasmBackendParts;
-  const memory = wasm.wasm?.asm?.memory;
+  const memory = (backend as WasmBackendMemory).wasm?.asm?.memory;
   // A build whose memory is shared (threads) or not exported: the caller's kernels instead.
   if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) {
     return undefined;
@@ -326,12 +324,13 @@ export function simdFilterGradient(
   const channels = inChannels % 4 === 0 ? 4 : inChannels % 2 === 0 ? 2 : 1;
   const vectors = outChannels % 8 === 0 ? 2 : 1;
   const run = variants[`f${channels}x${vectors}`];
-  const out = wasm.makeOutput(filterShape, "float32");
+  const heap = kernelMemory("wasm", backend);
+  const out = heap.output(filterShape);
   // Views after the last allocation: a growing heap detaches earlier ones.
-  const outView = wasm.typedArrayFromHeap(out);
+  const outView = heap.view(out);
   outView.fill(0);
-  const xBase = wasm.typedArrayFromHeap(x).byteOffset;
-  const dyBase = wasm.typedArrayFromHeap(dy).byteOffset;
+  const xBase = heap.view(x).byteOffset;
+  const dyBase = heap.view(dy).byteOffset;
   const outBase = outView.byteOffset;
   const f = 4; // bytes per float32
   // Which dy rows (columns) tap k reads inside x: oy·s + k − pad in [0, size).

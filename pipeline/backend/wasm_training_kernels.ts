@@ -192,7 +192,12 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
     top: info.padInfo.top,
     left: info.padInfo.left,
   };
-  const strategy = forcedStrategy ?? chooseStrategy(problem);
+  // The SIMD kernel by default; it declines the shapes it cannot take (output channels not in
+  // fours). On a width-8 BCDU-Net step it ran the filter gradients at 17–24 GFLOP/s where the
+  // compositions ran them at 2–16, 2.0–2.3× less time in all (`bench/step_profile.ts convolutions
+  // composed|simd`, 2026-12-03); the one shape it lost on ([16, 12, 12, 32] to 64 channels, 12
+  // against 16 GFLOP/s) costs less than 2 ms a step.
+  const strategy = forcedStrategy ?? "simd";
   if (strategy === "simd") {
     const out = simdFilterGradient(args.backend, x, dy, filterShape, problem);
     if (out) return out;
@@ -207,18 +212,6 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
         ? filterGradientByConv(scope, problem)
         : filterGradientByIm2col(scope, problem),
   );
-}
-
-/**
- * The SIMD kernel wherever it applies (output channels in fours): on a
- * width-8 BCDU-Net step it ran the filter gradients at 17–24 GFLOP/s where
- * the compositions below ran them at 2–16, 2.0–2.3× less time in all
- * (`bench/step_profile.ts convolutions [simd]`, 2026-12-03); the one shape
- * it lost on (`[16, 12, 12, 32]` to 64 channels, 12 against 16 GFLOP/s)
- * costs less than 2 ms a step.
- */
-function chooseStrategy(p: FilterProblem): FilterStrategy {
-  return p.dy.shape[3] % 4 === 0 ? "simd" : chooseComposition(p);
 }
 
 /**
