@@ -8,8 +8,11 @@
  * 3 profiled steps): what a faster gradient kernel would have to beat.
  *
  * ```sh
- * deno run -A bench/step_profile.ts [convlstm|concat] [convolutions] [simd|composed]
+ * deno run -A bench/step_profile.ts [convlstm|concat] [convolutions] [simd|composed] [bn-loops]
  * ```
+ *
+ * `bn-loops` runs batch norm's training kernels as JavaScript loops instead
+ * of their WebAssembly SIMD passes (the same bits).
  *
  * @module
  */
@@ -18,12 +21,14 @@ import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { fusedMomentum } from "../plugins/core/train/fused_momentum.ts";
 import { stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
 import { forceFilterGradientStrategy } from "../pipeline/backend/wasm_training_kernels.ts";
+import { useBatchNormSimd } from "../plugins/core/layers/batch_norm.ts";
 
 const skip: "convlstm" | "concat" = Deno.args.includes("concat") ? "concat" : "convlstm";
 const byShape = Deno.args.includes("convolutions");
 // The filter gradient by the SIMD kernel (`simd`) or by XNNPACK compositions (`composed`) only.
 if (Deno.args.includes("simd")) forceFilterGradientStrategy("simd");
 if (Deno.args.includes("composed")) forceFilterGradientStrategy("composed");
+if (Deno.args.includes("bn-loops")) useBatchNormSimd(false);
 await loadBackend("wasm");
 await tf.setBackend("wasm");
 await stopWasmThreads();

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Tf, tf } from "./tfjs.ts";
+import { importableHeap } from "./wasm_assembler.ts";
 
 type TensorInfo = tf.TensorInfo;
 
@@ -24,6 +25,14 @@ export interface KernelMemory {
   view(info: TensorInfo): Float32Array;
   /** A new float32 tensor of `shape` (its contents unset on `wasm`, zeros on `cpu`). */
   output(shape: number[]): TensorInfo;
+  /** Frees a tensor from {@link KernelMemory.output} that the kernel used as scratch. */
+  release(info: TensorInfo): void;
+  /**
+   * The `wasm` backend's heap, where a WebAssembly module can import it
+   * (`wasm_assembler.ts`): a view's `byteOffset` is then a tensor's address
+   * in it. `undefined` on `cpu`, and on a build whose memory is shared.
+   */
+  readonly heap?: WebAssembly.Memory;
 }
 
 /**
@@ -53,21 +62,26 @@ export function kernelMemory(backendName: string, backend: unknown): KernelMemor
     const wasm = backend as {
       typedArrayFromHeap(info: TensorInfo): Float32Array;
       makeOutput(shape: number[], dtype: "float32"): TensorInfo;
+      disposeData(dataId: unknown): void;
     };
     return {
       view: (info) => wasm.typedArrayFromHeap(info),
       output: (shape) => wasm.makeOutput(shape, "float32"),
+      release: (info) => wasm.disposeData(info.dataId),
+      heap: importableHeap(backend),
     };
   }
   if (backendName === "cpu") {
     const cpu = backend as {
       data: { get(id: unknown): { values: Float32Array } };
       makeTensorInfo(shape: number[], dtype: "float32", values: Float32Array): TensorInfo;
+      disposeData(dataId: unknown): void;
     };
     return {
       view: (info) => cpu.data.get(info.dataId).values,
       output: (shape) =>
         cpu.makeTensorInfo(shape, "float32", new Float32Array(shape.reduce((n, d) => n * d, 1))),
+      release: (info) => cpu.disposeData(info.dataId),
     };
   }
   throw new Error(`No host memory on the ${backendName} backend: it keeps tensors on a device`);

@@ -21,6 +21,23 @@
  * @module
  */
 import { kernelMemory } from "./kernel_memory.ts";
+import {
+  addTo,
+  countdown,
+  get,
+  type HeapFunction,
+  heapInstance,
+  heapModuleBytes,
+  i32 as cst,
+  importableHeap,
+  memarg,
+  OP,
+  set,
+  SIMD,
+  simd,
+  TYPE,
+  VOID_BLOCK,
+} from "./wasm_assembler.ts";
 import type { tf } from "./tfjs.ts";
 
 type TensorInfo = tf.TensorInfo;
@@ -34,66 +51,6 @@ const VARIANTS = [
   { channels: 1, vectors: 2 },
   { channels: 1, vectors: 1 },
 ] as const;
-
-// The few WebAssembly opcodes the kernel uses.
-const OP = {
-  loop: 0x03,
-  brIf: 0x0d,
-  end: 0x0b,
-  localGet: 0x20,
-  localSet: 0x21,
-  localTee: 0x22,
-  i32Const: 0x41,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i32Mul: 0x6c,
-  i32LtU: 0x49,
-  i32Eqz: 0x45,
-  simd: 0xfd,
-} as const;
-const SIMD = {
-  load: 0x00,
-  load32Splat: 0x09,
-  store: 0x0b,
-  f32x4Add: 0xe4,
-  f32x4Mul: 0xe6,
-} as const;
-const I32 = 0x7f, V128 = 0x7b, VOID_BLOCK = 0x40;
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-}
-
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  while (true) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const text = (s: string): number[] => [...uleb(s.length), ...new TextEncoder().encode(s)];
-const simd = (op: number, ...immediates: number[]): number[] => [
-  OP.simd,
-  ...uleb(op),
-  ...immediates,
-];
-/** A memory argument: alignment hint 0 (any address), byte offset. */
-const memarg = (offset: number): number[] => [0, ...uleb(offset)];
 
 /** The parameters of every variant, in order (all i32; pointers and strides in bytes). */
 const PARAMS = [
@@ -109,8 +66,8 @@ const PARAMS = [
   "outBytes", // Co × 4
 ] as const;
 
-/** One variant's code: locals and instructions. */
-function variantBody(channels: number, vectors: number): number[] {
+/** One variant: `f<channels>x<vectors>`. */
+function variant(channels: number, vectors: number): HeapFunction {
   const p = (name: (typeof PARAMS)[number]) => PARAMS.indexOf(name);
   let next = PARAMS.length;
   const i32 = () => next++;
@@ -121,13 +78,6 @@ function variantBody(channels: number, vectors: number): number[] {
   const dyv = Array.from({ length: vectors }, () => next++);
   const xs = next++;
   const v128Count = next - PARAMS.length - i32Count;
-  const get = (i: number) => [OP.localGet, ...uleb(i)];
-  const set = (i: number) => [OP.localSet, ...uleb(i)];
-  const cst = (v: number) => [OP.i32Const, ...sleb(v)];
-  const addTo = (
-    local: number,
-    step: number[],
-  ) => [...get(local), ...step, OP.i32Add, ...set(local)];
   // The address of output row (ci + c): outp + c × outBytes.
   const outAddress = (c: number) =>
     c === 0 ? get(outp) : [...get(outp), ...get(p("outBytes")), ...cst(c), OP.i32Mul, OP.i32Add];
@@ -176,22 +126,6 @@ function variantBody(channels: number, vectors: number): number[] {
     0,
     OP.end,
   ];
-  // Counts down to zero; loops run at least once (rows, cols ≥ 1).
-  const countdown = (counter: number, body: number[]) => [
-    OP.loop,
-    VOID_BLOCK,
-    ...body,
-    ...get(counter),
-    ...cst(1),
-    OP.i32Sub,
-    OP.localTee,
-    ...uleb(counter),
-    OP.i32Eqz,
-    OP.i32Eqz,
-    OP.brIf,
-    0,
-    OP.end,
-  ];
   const code = [
     ...cst(0),
     ...set(ci),
@@ -205,7 +139,7 @@ function variantBody(channels: number, vectors: number): number[] {
     ...get(p("out")),
     ...get(ci),
     ...cst(2),
-    0x76, // i32.shr_u
+    OP.i32ShrU,
     ...get(p("outBytes")),
     OP.i32Mul,
     OP.i32Add,
@@ -242,42 +176,20 @@ function variantBody(channels: number, vectors: number): number[] {
     ...advanceBelow(co, 16 * vectors, p("outBytes")),
     ...advanceBelow(ci, 4 * channels, p("inBytes")),
   ];
-  const locals = vector([[...uleb(i32Count), I32], [...uleb(v128Count), V128]]);
-  const body = [...locals, ...code, OP.end];
-  return [...uleb(body.length), ...body];
+  return {
+    name: `f${channels}x${vectors}`,
+    params: PARAMS.length,
+    locals: [[i32Count, TYPE.i32], [v128Count, TYPE.v128]],
+    code,
+  };
 }
 
 /** The module: imports `env.memory`, exports one function per variant (`f<channels>x<vectors>`). */
-export function filterGradientModuleBytes(): Uint8Array {
-  const type = [0x60, ...vector(PARAMS.map(() => [I32])), ...vector([])];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vector([type])),
-    ...section(2, vector([[...text("env"), ...text("memory"), 0x02, 0x00, 0x00]])),
-    ...section(3, vector(VARIANTS.map(() => [0]))),
-    ...section(
-      7,
-      vector(VARIANTS.map((v, i) => [...text(`f${v.channels}x${v.vectors}`), 0x00, ...uleb(i)])),
-    ),
-    ...section(10, vector(VARIANTS.map((v) => variantBody(v.channels, v.vectors)))),
-  ];
-  return new Uint8Array(bytes);
+export function filterGradientModuleBytes(): Uint8Array<ArrayBuffer> {
+  return heapModuleBytes(VARIANTS.map((v) => variant(v.channels, v.vectors)));
 }
 
-type Variant = (...args: number[]) => void;
-const instances = new WeakMap<WebAssembly.Memory, Record<string, Variant>>();
 let compiled: WebAssembly.Module | undefined;
-
-function variantsFor(memory: WebAssembly.Memory): Record<string, Variant> {
-  let exports = instances.get(memory);
-  if (!exports) {
-    compiled ??= new WebAssembly.Module(filterGradientModuleBytes() as BufferSource);
-    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
-    exports = instance.exports as unknown as Record<string, Variant>;
-    instances.set(memory, exports);
-  }
-  return exports;
-}
 
 /** The geometry of one filter gradient, as `computeConv2DInfo` gives it. */
 export interface FilterGradientGeometry {
@@ -287,11 +199,6 @@ export interface FilterGradientGeometry {
   readonly sw: number;
   readonly top: number;
   readonly left: number;
-}
-
-/** Where tfjs-backend-wasm keeps its `WebAssembly.Memory`. */
-interface WasmBackendMemory {
-  wasm?: { asm?: { memory?: WebAssembly.Memory } };
 }
 
 /**
@@ -315,12 +222,11 @@ export function simdFilterGradient(
   const [batch, height, width, inChannels] = x.shape;
   const [, outHeight, outWidth, outChannels] = dy.shape;
   if (outChannels % 4 !== 0) return undefined;
-  const memory = (backend as WasmBackendMemory).wasm?.asm?.memory;
   // A build whose memory is shared (threads) or not exported: the caller's kernels instead.
-  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof ArrayBuffer)) {
-    return undefined;
-  }
-  const variants = variantsFor(memory);
+  const memory = importableHeap(backend);
+  if (!memory) return undefined;
+  compiled ??= new WebAssembly.Module(filterGradientModuleBytes());
+  const variants = heapInstance(compiled, memory);
   const channels = inChannels % 4 === 0 ? 4 : inChannels % 2 === 0 ? 2 : 1;
   const vectors = outChannels % 8 === 0 ? 2 : 1;
   const run = variants[`f${channels}x${vectors}`];

@@ -8,7 +8,10 @@
  *
  * The layer is tfjs-layers' own (same options, weights, `getConfig`,
  * inference and moving averages); only its training pass differs, and only
- * by rounding (the moments are summed in float64). Over the `M` values of a
+ * by rounding (the moments are summed in float64). On the `wasm` backend the
+ * passes over the data run as WebAssembly SIMD (`batch_norm_simd.ts`, for
+ * channel counts divisible by 4), with the same bits as the JavaScript loops
+ * used elsewhere. Over the `M` values of a
  * channel, with `x̂ = (x − μ) / √(σ² + ε)` and `y = γ x̂ + β`:
  *
  * ```
@@ -21,6 +24,7 @@
  * @module
  */
 import { type KernelMemory, registerHostKernel, tf } from "../../../mod.ts";
+import { batchNormPasses, ROW, ROWS } from "./batch_norm_simd.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Tensor = tf.Tensor;
@@ -42,7 +46,84 @@ function inverseStd(variance: Float32Array, epsilon: number): Float64Array {
   return Float64Array.from(variance, (v) => 1 / Math.sqrt(v + epsilon));
 }
 
-function training(
+/**
+ * A float64 constants region on the wasm heap for `batch_norm_simd.ts`
+ * (`ROWS` rows of `channels`), with its address and rows as views. Taken
+ * after the kernel's outputs are allocated; released by the caller.
+ */
+function simdConstants(memory: KernelMemory, channels: number) {
+  const info = memory.output([2 * ROWS * channels]);
+  const view = memory.view(info);
+  // malloc aligns to 8 or more; a Float64Array needs it.
+  if (view.byteOffset % 8 !== 0) throw new Error("batch norm: misaligned heap allocation");
+  const k = new Float64Array(view.buffer, view.byteOffset, ROWS * channels);
+  const row = (r: number) => k.subarray(r * channels, (r + 1) * channels);
+  return { info, address: view.byteOffset, row };
+}
+
+let simdEnabled = true;
+
+/**
+ * Whether the training kernels may use the SIMD passes (default true): off,
+ * they run the JavaScript loops everywhere, for benchmarks that compare the two.
+ */
+export function useBatchNormSimd(enabled: boolean): void {
+  simdEnabled = enabled;
+}
+
+/** Whether the SIMD passes take `x`: on an importable wasm heap, channels divisible by 4. */
+function simdHeap(memory: KernelMemory, channels: number, m: number) {
+  return simdEnabled && channels % 4 === 0 && m > 0 ? memory.heap : undefined;
+}
+
+/**
+ * The training pass: `[y, mean, variance]` of inputs `{ x, gamma, beta }`,
+ * by `batch_norm_simd.ts`'s passes where `memory` has an importable heap and
+ * the channels are a multiple of 4, else by JavaScript loops (the same bits).
+ */
+export function batchNormTraining(
+  memory: KernelMemory,
+  inputs: Record<string, TensorInfo>,
+  epsilon: number,
+): TensorInfo[] {
+  const [m, channels] = layout(inputs.x);
+  const heap = simdHeap(memory, channels, m);
+  return heap
+    ? simdTraining(memory, heap, inputs, epsilon)
+    : scalarTraining(memory, inputs, epsilon);
+}
+
+/** {@link scalarTraining}'s arithmetic in `batch_norm_simd.ts`'s passes. */
+function simdTraining(
+  memory: KernelMemory,
+  heap: WebAssembly.Memory,
+  { x, gamma, beta }: Record<string, TensorInfo>,
+  epsilon: number,
+): TensorInfo[] {
+  const [m, channels] = layout(x);
+  const yInfo = memory.output(x.shape);
+  const meanInfo = memory.output([channels]);
+  const varianceInfo = memory.output([channels]);
+  const k = simdConstants(memory, channels);
+  const [xs, g, b, y, mean, variance] = [x, gamma, beta, yInfo, meanInfo, varianceInfo].map(
+    (info) => memory.view(info),
+  );
+  const passes = batchNormPasses(heap, channels);
+  const sum = k.row(ROW.sum);
+  passes.sum(xs.byteOffset, m, k.address);
+  for (let c = 0; c < channels; c++) mean[c] = sum[c] / m;
+  k.row(ROW.mean).set(mean);
+  passes.squares(xs.byteOffset, m, k.address);
+  for (let c = 0; c < channels; c++) variance[c] = sum[c] / m;
+  const inv = inverseStd(variance, epsilon);
+  k.row(ROW.scale).set(inv.map((v, c) => v * g[c]));
+  k.row(ROW.beta).set(b);
+  passes.normalize(xs.byteOffset, y.byteOffset, m, k.address);
+  memory.release(k.info);
+  return [yInfo, meanInfo, varianceInfo];
+}
+
+function scalarTraining(
   memory: KernelMemory,
   { x, gamma, beta }: Record<string, TensorInfo>,
   epsilon: number,
@@ -93,8 +174,67 @@ function gradientSums(
   return [sumDy, sumDyXhat];
 }
 
+/**
+ * The gradient: `[dx, dGamma, dBeta]` of `{ dy, x, gamma, mean, variance,
+ * dMean, dVariance }`, chosen between SIMD and JavaScript as
+ * {@link batchNormTraining} is.
+ */
+export function batchNormGradients(
+  memory: KernelMemory,
+  inputs: Record<string, TensorInfo>,
+  epsilon: number,
+): TensorInfo[] {
+  const [m, channels] = layout(inputs.x);
+  const heap = simdHeap(memory, channels, m);
+  return heap
+    ? simdGradients(memory, heap, inputs, epsilon)
+    : scalarGradients(memory, inputs, epsilon);
+}
+
+/** {@link scalarGradients}' arithmetic in `batch_norm_simd.ts`'s passes. */
+function simdGradients(
+  memory: KernelMemory,
+  heap: WebAssembly.Memory,
+  inputs: Record<string, TensorInfo>,
+  epsilon: number,
+): TensorInfo[] {
+  const [m, channels] = layout(inputs.x);
+  const dxInfo = memory.output(inputs.x.shape);
+  const dGammaInfo = memory.output([channels]), dBetaInfo = memory.output([channels]);
+  const k = simdConstants(memory, channels);
+  const [dy, x, gamma, mean, variance, dMean, dVariance, dx, dGamma, dBeta] = [
+    inputs.dy,
+    inputs.x,
+    inputs.gamma,
+    inputs.mean,
+    inputs.variance,
+    inputs.dMean,
+    inputs.dVariance,
+    dxInfo,
+    dGammaInfo,
+    dBetaInfo,
+  ].map((info) => memory.view(info));
+  const passes = batchNormPasses(heap, channels);
+  const inv = inverseStd(variance, epsilon);
+  k.row(ROW.mean).set(mean);
+  k.row(ROW.inverseStd).set(inv);
+  passes.gradientSums(dy.byteOffset, x.byteOffset, m, k.address);
+  const sumDy = k.row(ROW.sum), sumDyXhat = k.row(ROW.secondSum);
+  k.row(ROW.scale).set(inv.map((v, c) => v * gamma[c]));
+  k.row(ROW.meanDy).set(sumDy.map((s) => s / m));
+  k.row(ROW.meanDyXhat).set(sumDyXhat.map((s) => s / m));
+  k.row(ROW.dMean).set(dMean);
+  k.row(ROW.twoDVariance).set(Float64Array.from(dVariance, (v) => 2 * v));
+  k.row(ROW.count).fill(m);
+  passes.inputGradient(dy.byteOffset, x.byteOffset, dx.byteOffset, m, k.address);
+  dGamma.set(sumDyXhat);
+  dBeta.set(sumDy);
+  memory.release(k.info);
+  return [dxInfo, dGammaInfo, dBetaInfo];
+}
+
 /** All three gradients from one pass for the sums and one for `dx` (see the module doc). */
-function gradients(
+function scalarGradients(
   memory: KernelMemory,
   inputs: Record<string, TensorInfo>,
   epsilon: number,
@@ -135,8 +275,8 @@ function gradients(
 export function registerBatchNormKernels(): void {
   if (tf.getKernel(BATCH_NORM_TRAINING, "cpu")) return;
   const epsilonOf = (attrs: Record<string, unknown>) => attrs.epsilon as number;
-  registerHostKernel(tf, BATCH_NORM_TRAINING, (m, i, a) => training(m, i, epsilonOf(a)));
-  registerHostKernel(tf, BATCH_NORM_GRAD, (m, i, a) => gradients(m, i, epsilonOf(a)));
+  registerHostKernel(tf, BATCH_NORM_TRAINING, (m, i, a) => batchNormTraining(m, i, epsilonOf(a)));
+  registerHostKernel(tf, BATCH_NORM_GRAD, (m, i, a) => batchNormGradients(m, i, epsilonOf(a)));
   const run = (name: string, inputs: Record<string, Tensor>, epsilon: number) =>
     tf.engine().runKernel(
       name,
