@@ -8,11 +8,12 @@
  * 3 profiled steps): what a faster gradient kernel would have to beat.
  *
  * ```sh
- * deno run -A bench/step_profile.ts [convlstm|concat] [convolutions] [simd|composed] [bn-loops]
+ * deno run -A bench/step_profile.ts [convlstm|concat] [convolutions] [simd|composed] [bn-loops] [cell-loops]
  * ```
  *
- * `bn-loops` runs batch norm's training kernels as JavaScript loops instead
- * of their WebAssembly SIMD passes (the same bits).
+ * `bn-loops` and `cell-loops` run batch norm's training kernels and the
+ * ConvLSTM cell's as JavaScript loops instead of their WebAssembly SIMD
+ * passes (the same bits).
  *
  * @module
  */
@@ -22,6 +23,7 @@ import { fusedMomentum } from "../plugins/core/train/fused_momentum.ts";
 import { stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
 import { forceFilterGradientStrategy } from "../pipeline/backend/wasm_training_kernels.ts";
 import { useBatchNormSimd } from "../plugins/core/layers/batch_norm.ts";
+import { useLstmCellSimd } from "../plugins/core/layers/lstm_cell.ts";
 
 const skip: "convlstm" | "concat" = Deno.args.includes("concat") ? "concat" : "convlstm";
 const byShape = Deno.args.includes("convolutions");
@@ -29,6 +31,7 @@ const byShape = Deno.args.includes("convolutions");
 if (Deno.args.includes("simd")) forceFilterGradientStrategy("simd");
 if (Deno.args.includes("composed")) forceFilterGradientStrategy("composed");
 if (Deno.args.includes("bn-loops")) useBatchNormSimd(false);
+if (Deno.args.includes("cell-loops")) useLstmCellSimd(false);
 await loadBackend("wasm");
 await tf.setBackend("wasm");
 await stopWasmThreads();

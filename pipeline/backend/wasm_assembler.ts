@@ -12,6 +12,8 @@
 export const OP = {
   block: 0x02,
   loop: 0x03,
+  if: 0x04,
+  call: 0x10,
   br: 0x0c,
   brIf: 0x0d,
   end: 0x0b,
@@ -35,6 +37,17 @@ export const SIMD = {
   store: 0x0b,
   const: 0x0c,
   shuffle: 0x0d,
+  f64x2Splat: 0x14,
+  f64x2ExtractLane: 0x21,
+  f64x2ReplaceLane: 0x22,
+  f64x2Lt: 0x49,
+  f64x2Gt: 0x4a,
+  f64x2Le: 0x4b,
+  f64x2Ge: 0x4c,
+  and: 0x4e,
+  or: 0x50,
+  bitselect: 0x52,
+  anyTrue: 0x53,
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
   f64x2Add: 0xf0,
@@ -133,15 +146,32 @@ export interface HeapFunction {
   readonly code: number[];
 }
 
+/** A JavaScript function the module imports as `env.<name>`, called by index (`call i`). */
+export interface HeapImport {
+  /** Its import name. */
+  readonly name: string;
+  /** Parameter types ({@link TYPE}). */
+  readonly params: readonly number[];
+  /** Result types. */
+  readonly results: readonly number[];
+}
+
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const text = (s: string): number[] => [...uleb(s.length), ...new TextEncoder().encode(s)];
+const functionType = (params: readonly number[], results: readonly number[]) => [
+  0x60,
+  ...vector(params.map((t) => [t])),
+  ...vector(results.map((t) => [t])),
+];
 
 /**
- * The bytes of a module that imports `env.memory` and exports `functions`.
+ * The bytes of a module that imports `env.memory` and the functions of
+ * `imports` (indices 0 … imports.length − 1, in order), and exports
+ * `functions` (the indices after them).
  *
  * @example Usage
  * ```ts
- * import { heapModuleBytes, i32, OP, simd, SIMD, memarg } from "./wasm_assembler.ts";
+ * import { heapModuleBytes, memarg, OP, simd, SIMD } from "./wasm_assembler.ts";
  * // copy(p): the four float32 at p + 16 written to p.
  * const bytes = heapModuleBytes([{
  *   name: "copy",
@@ -158,22 +188,29 @@ const text = (s: string): number[] => [...uleb(s.length), ...new TextEncoder().e
  * console.assert(f.slice(0, 4).join() === "1,2,3,4");
  * ```
  */
-export function heapModuleBytes(functions: readonly HeapFunction[]): Uint8Array<ArrayBuffer> {
-  const types = functions.map((f) => [
-    0x60,
-    ...vector(Array.from({ length: f.params }, () => [TYPE.i32])),
-    ...vector([]),
-  ]);
+export function heapModuleBytes(
+  functions: readonly HeapFunction[],
+  imports: readonly HeapImport[] = [],
+): Uint8Array<ArrayBuffer> {
+  const types = [
+    ...imports.map((f) => functionType(f.params, f.results)),
+    ...functions.map((f) => functionType(Array.from({ length: f.params }, () => TYPE.i32), [])),
+  ];
   const bodies = functions.map((f) => {
     const body = [...vector(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.code, OP.end];
     return [...uleb(body.length), ...body];
   });
+  const importEntries = [
+    [...text("env"), ...text("memory"), 0x02, 0x00, 0x00],
+    ...imports.map((f, i) => [...text("env"), ...text(f.name), 0x00, ...uleb(i)]),
+  ];
+  const first = imports.length;
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vector(types)),
-    ...section(2, vector([[...text("env"), ...text("memory"), 0x02, 0x00, 0x00]])),
-    ...section(3, vector(functions.map((_, i) => uleb(i)))),
-    ...section(7, vector(functions.map((f, i) => [...text(f.name), 0x00, ...uleb(i)]))),
+    ...section(2, vector(importEntries)),
+    ...section(3, vector(functions.map((_, i) => uleb(first + i)))),
+    ...section(7, vector(functions.map((f, i) => [...text(f.name), 0x00, ...uleb(first + i)]))),
     ...section(10, vector(bodies)),
   ]);
 }
@@ -188,14 +225,20 @@ const instances = new WeakMap<WebAssembly.Module, WeakMap<WebAssembly.Memory, He
  *
  * @param module A module from {@link heapModuleBytes}.
  * @param memory The heap it imports.
+ * @param functions The functions it imports, by name (the same for every instance of `module`).
  * @returns Its exported functions.
  */
-export function heapInstance(module: WebAssembly.Module, memory: WebAssembly.Memory): HeapExports {
+export function heapInstance(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  functions: Record<string, (...args: number[]) => number> = {},
+): HeapExports {
   let byMemory = instances.get(module);
   if (!byMemory) instances.set(module, byMemory = new WeakMap());
   let exports = byMemory.get(memory);
   if (!exports) {
-    exports = new WebAssembly.Instance(module, { env: { memory } }).exports as HeapExports;
+    const env = { memory, ...functions };
+    exports = new WebAssembly.Instance(module, { env }).exports as HeapExports;
     byMemory.set(memory, exports);
   }
   return exports;

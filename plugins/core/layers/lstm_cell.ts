@@ -12,8 +12,9 @@
  * tensor ops takes four slices, a dozen elementwise kernels and about three
  * times as many for its gradient, and the slices of the channel axis are
  * strided copies; on a BCDU-Net training step of width 8 they were a fifth
- * of the time. One pass over the pixels does it here, in JavaScript over the
- * backend's own memory.
+ * of the time. One pass over the pixels does it here, over the backend's own
+ * memory: on the `wasm` backend as WebAssembly SIMD (`lstm_cell_simd.ts`,
+ * for `F` divisible by 4), elsewhere in JavaScript, with the same bits.
  *
  * The gradient matches the ops': the hard sigmoid passes 0.2 of the gradient
  * where `0 ≤ 0.2 x + 0.5 ≤ 1` (bounds included, as `clipByValue`'s gradient
@@ -24,6 +25,7 @@
  * @module
  */
 import { HOST_MEMORY_BACKENDS, type KernelMemory, registerHostKernel, tf } from "../../../mod.ts";
+import { lstmCellPasses, type TanhApproximation } from "./lstm_cell_simd.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Tensor = tf.Tensor;
@@ -91,6 +93,30 @@ export function tanh(x: number): number {
   return p / (B0 + x2 * (B2 + x2 * (B4 + x2 * B6)));
 }
 
+/** {@link tanh}'s constants and itself, for `lstm_cell_simd.ts`. */
+const TANH: TanhApproximation = {
+  limit: TANH_LIMIT,
+  numerator: [A1, A3, A5, A7, A9, A11, A13],
+  denominator: [B0, B2, B4, B6],
+  tanh,
+};
+
+let simdEnabled = true;
+
+/**
+ * Whether the kernels may use `lstm_cell_simd.ts` (default true): off, they
+ * run the JavaScript loops everywhere, for benchmarks that compare the two.
+ */
+export function useLstmCellSimd(enabled: boolean): void {
+  simdEnabled = enabled;
+}
+
+/** The SIMD passes for cells of `f` channels, where the heap and `f` allow them. */
+function simdPasses(memory: KernelMemory, f: number, pixels: number) {
+  if (!simdEnabled || f % 4 !== 0 || pixels === 0 || !memory.heap) return undefined;
+  return lstmCellPasses(memory.heap, f, TANH);
+}
+
 /** Checks the gate tensor's shape and returns `[pixels, F]`. */
 function cellSize(gates: TensorInfo, c?: TensorInfo): [number, number] {
   const shape = gates.shape;
@@ -120,6 +146,26 @@ function cellForward(
   const z = memory.view(gatesInfo);
   const c = cInfo ? memory.view(cInfo) : undefined;
   const h = memory.view(hInfo), next = memory.view(nextInfo), tanhs = memory.view(tanhsInfo);
+  const passes = simdPasses(memory, f, pixels);
+  if (passes) {
+    if (c) {
+      passes.forward(
+        z.byteOffset,
+        c.byteOffset,
+        h.byteOffset,
+        next.byteOffset,
+        tanhs.byteOffset,
+        pixels,
+      );
+    } else {passes.forwardFirst(
+        z.byteOffset,
+        h.byteOffset,
+        next.byteOffset,
+        tanhs.byteOffset,
+        pixels,
+      );}
+    return [hInfo, nextInfo, tanhsInfo];
+  }
   for (let p = 0; p < pixels; p++) {
     const g = p * 4 * f, s = p * f, t = p * 2 * f;
     for (let k = 0; k < f; k++) {
@@ -148,6 +194,13 @@ function gatesGradient(memory: KernelMemory, inputs: Record<string, TensorInfo>)
     (info) => memory.view(info),
   );
   const c = inputs.c ? memory.view(inputs.c) : undefined;
+  const passes = simdPasses(memory, f, pixels);
+  if (passes) {
+    const [a, b, zp, tp, o] = [dh, dc, z, tanhs, out].map((v) => v.byteOffset);
+    if (c) passes.gatesGradient(a, b, zp, tp, c.byteOffset, o, pixels);
+    else passes.gatesGradientFirst(a, b, zp, tp, o, pixels);
+    return outInfo;
+  }
   for (let p = 0; p < pixels; p++) {
     const g = p * 4 * f, s = p * f, t = p * 2 * f;
     for (let k = 0; k < f; k++) {
@@ -172,6 +225,18 @@ function previousStateGradient(
   const [dh, dc, z, tanhs, out] = [inputs.dh, inputs.dc, inputs.gates, inputs.tanhs, outInfo].map(
     (info) => memory.view(info),
   );
+  const passes = simdPasses(memory, f, pixels);
+  if (passes) {
+    passes.stateGradient(
+      dh.byteOffset,
+      dc.byteOffset,
+      z.byteOffset,
+      tanhs.byteOffset,
+      out.byteOffset,
+      pixels,
+    );
+    return outInfo;
+  }
   for (let p = 0; p < pixels; p++) {
     const g = p * 4 * f, s = p * f, t = p * 2 * f;
     for (let k = 0; k < f; k++) {
