@@ -69,12 +69,16 @@ function writeWeights(flat: Float32Array): void {
   });
 }
 
+// The replies' arrays are read after `tf.tidy`, never returned from it: tidy walks what its
+// function returns for tensors to keep, key by key, so a Float32Array of gradients or of an
+// image's probabilities cost it 20 ms and more (each of its values added to a Set).
+
 function predict(job: PredictJob): WorkerReply {
-  return tf.tidy(() => {
-    const y = model!.predict(tf.tensor(job.x, job.xShape)) as tf.Tensor;
-    // A copy of its own: its buffer is transferred, which must never be the wasm heap's.
-    return { kind: "prediction" as const, values: (y.dataSync() as Float32Array).slice() };
-  });
+  const y = tf.tidy(() => model!.predict(tf.tensor(job.x, job.xShape)) as tf.Tensor);
+  // A copy of its own: its buffer is transferred, which must never be the wasm heap's.
+  const values = (y.dataSync() as Float32Array).slice();
+  y.dispose();
+  return { kind: "prediction", values };
 }
 
 function gradients(job: GradientJob): WorkerReply {
@@ -82,21 +86,23 @@ function gradients(job: GradientJob): WorkerReply {
   writeWeights(job.weights);
   const weights = weightsInLayerOrder(model!);
   const variables = job.trainable.map((i) => weights[i].read() as tf.Variable);
-  return tf.tidy(() => {
+  const { value, grads } = tf.tidy(() => {
     const x = tf.tensor(job.x, job.xShape);
     const y = tf.tensor(job.y, job.yShape);
-    const { value, grads } = tf.variableGrads(
+    return tf.variableGrads(
       () => tf.mean(loss!(y, model!.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
       variables,
     );
-    const flat = new Float32Array(variables.reduce((n, v) => n + v.size, 0));
-    let at = 0;
-    for (const v of variables) {
-      flat.set(grads[v.name].dataSync() as Float32Array, at);
-      at += v.size;
-    }
-    return { kind: "gradients" as const, loss: value.dataSync()[0], gradients: flat };
   });
+  const flat = new Float32Array(variables.reduce((n, v) => n + v.size, 0));
+  let at = 0;
+  for (const v of variables) {
+    flat.set(grads[v.name].dataSync() as Float32Array, at);
+    at += v.size;
+  }
+  const reply: WorkerReply = { kind: "gradients", loss: value.dataSync()[0], gradients: flat };
+  tf.dispose([value, ...Object.values(grads)]);
+  return reply;
 }
 
 scope.onmessage = async ({ data }) => {
