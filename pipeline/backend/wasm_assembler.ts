@@ -114,6 +114,42 @@ export const addTo = (local: number, step: number[]): number[] => [
   ...set(local),
 ];
 
+/** Lanes 2 and 3 of a vector moved to 0 and 1 (an `i8x16.shuffle` of it with itself). */
+const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+/** The low halves of two vectors, one after the other. */
+const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+/**
+ * Loads the four float32 at `address + offset` and leaves half `half` of
+ * them (0: lanes 0–1, 1: lanes 2–3) widened to an f64x2; `scratch` is a v128
+ * local it may use.
+ */
+export const loadHalfAsF64 = (
+  address: number[],
+  offset: number,
+  half: number,
+  scratch: number,
+): number[] => [
+  ...address,
+  ...simd(SIMD.load, ...memarg(offset)),
+  ...(half === 1
+    ? [OP.localTee, ...uleb(scratch), ...get(scratch), ...simd(SIMD.shuffle, ...HIGH_HALF)]
+    : []),
+  ...simd(SIMD.f64x2PromoteLowF32x4),
+];
+
+/**
+ * Stores at `address + offset` the four float32 of two f32x4 locals whose
+ * low halves hold lanes 0–1 and 2–3 (as `f32x4.demote_f64x2_zero` leaves them).
+ */
+export const storeHalves = (address: number[], low: number, high: number, offset: number) => [
+  ...address,
+  ...get(low),
+  ...get(high),
+  ...simd(SIMD.shuffle, ...LOW_HALVES),
+  ...simd(SIMD.store, ...memarg(offset)),
+];
+
 /**
  * A loop that runs `body` at least once, then repeats while the i32 local
  * `counter`, decremented after each pass, is not zero.

@@ -46,21 +46,6 @@ function inverseStd(variance: Float32Array, epsilon: number): Float64Array {
   return Float64Array.from(variance, (v) => 1 / Math.sqrt(v + epsilon));
 }
 
-/**
- * A float64 constants region on the wasm heap for `batch_norm_simd.ts`
- * (`ROWS` rows of `channels`), with its address and rows as views. Taken
- * after the kernel's outputs are allocated; released by the caller.
- */
-function simdConstants(memory: KernelMemory, channels: number) {
-  const info = memory.output([2 * ROWS * channels]);
-  const view = memory.view(info);
-  // malloc aligns to 8 or more; a Float64Array needs it.
-  if (view.byteOffset % 8 !== 0) throw new Error("batch norm: misaligned heap allocation");
-  const k = new Float64Array(view.buffer, view.byteOffset, ROWS * channels);
-  const row = (r: number) => k.subarray(r * channels, (r + 1) * channels);
-  return { info, address: view.byteOffset, row };
-}
-
 let simdEnabled = true;
 
 /**
@@ -71,9 +56,171 @@ export function useBatchNormSimd(enabled: boolean): void {
   simdEnabled = enabled;
 }
 
-/** Whether the SIMD passes take `x`: on an importable wasm heap, channels divisible by 4. */
-function simdHeap(memory: KernelMemory, channels: number, m: number) {
-  return simdEnabled && channels % 4 === 0 && m > 0 ? memory.heap : undefined;
+/** The per-channel constants of {@link DataPasses.inputGradient}. */
+interface InputGradientConstants {
+  readonly mean: Float32Array;
+  readonly inv: Float64Array;
+  readonly scale: Float64Array;
+  readonly meanDy: Float64Array;
+  readonly meanDyXhat: Float64Array;
+  readonly dMean: Float32Array;
+  readonly dVariance: Float32Array;
+}
+
+/**
+ * The kernels' passes over the data, channels last, each summing in float64
+ * over the values one after another: as JavaScript loops, or as
+ * `batch_norm_simd.ts`'s passes (the same bits).
+ */
+interface DataPasses {
+  /** `Σ x` per channel. */
+  sum(x: Float32Array): Float64Array;
+  /** `Σ (x − mean)²` per channel. */
+  squares(x: Float32Array, mean: Float32Array): Float64Array;
+  /** `y = (x − mean) · scale + beta`. */
+  normalize(
+    x: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    scale: Float64Array,
+    beta: Float32Array,
+  ): void;
+  /** `[Σ dy, Σ dy · (x − mean) · inv]` per channel. */
+  gradientSums(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    inv: Float64Array,
+  ): [Float64Array, Float64Array];
+  /** `dx` of the module doc. */
+  inputGradient(
+    dy: Float32Array,
+    x: Float32Array,
+    dx: Float32Array,
+    k: InputGradientConstants,
+  ): void;
+}
+
+/** {@link DataPasses} as JavaScript loops, for `channels` channels. */
+function loopPasses(channels: number): DataPasses {
+  return {
+    sum(x) {
+      const sum = new Float64Array(channels);
+      for (let i = 0; i < x.length; i += channels) {
+        for (let c = 0; c < channels; c++) sum[c] += x[i + c];
+      }
+      return sum;
+    },
+    squares(x, mean) {
+      const squares = new Float64Array(channels);
+      for (let i = 0; i < x.length; i += channels) {
+        for (let c = 0; c < channels; c++) {
+          const d = x[i + c] - mean[c];
+          squares[c] += d * d;
+        }
+      }
+      return squares;
+    },
+    normalize(x, y, mean, scale, beta) {
+      for (let i = 0; i < x.length; i += channels) {
+        for (let c = 0; c < channels; c++) y[i + c] = (x[i + c] - mean[c]) * scale[c] + beta[c];
+      }
+    },
+    gradientSums(dy, x, mean, inv) {
+      const sumDy = new Float64Array(channels), sumDyXhat = new Float64Array(channels);
+      for (let i = 0; i < x.length; i += channels) {
+        for (let c = 0; c < channels; c++) {
+          sumDy[c] += dy[i + c];
+          sumDyXhat[c] += dy[i + c] * (x[i + c] - mean[c]) * inv[c];
+        }
+      }
+      return [sumDy, sumDyXhat];
+    },
+    inputGradient(dy, x, dx, { mean, inv, scale, meanDy, meanDyXhat, dMean, dVariance }) {
+      const m = x.length / channels;
+      for (let i = 0; i < x.length; i += channels) {
+        for (let c = 0; c < channels; c++) {
+          const centred = x[i + c] - mean[c];
+          dx[i + c] = scale[c] * (dy[i + c] - meanDy[c] - centred * inv[c] * meanDyXhat[c]) +
+            (dMean[c] + 2 * dVariance[c] * centred) / m;
+        }
+      }
+    },
+  };
+}
+
+/**
+ * {@link DataPasses} by `batch_norm_simd.ts` on `heap`, with their float64
+ * constants in `scratch` (`ROWS` rows of `channels` on the heap).
+ */
+function simdPasses(heap: WebAssembly.Memory, channels: number, scratch: Float32Array): DataPasses {
+  // malloc aligns to 8 or more; a Float64Array needs it.
+  if (scratch.byteOffset % 8 !== 0) throw new Error("batch norm: misaligned heap allocation");
+  const k = new Float64Array(scratch.buffer, scratch.byteOffset, ROWS * channels);
+  const row = (r: number) => k.subarray(r * channels, (r + 1) * channels);
+  const at = scratch.byteOffset;
+  const passes = batchNormPasses(heap, channels);
+  const count = (x: Float32Array) => x.length / channels;
+  return {
+    sum(x) {
+      passes.sum(x.byteOffset, count(x), at);
+      return row(ROW.sum).slice();
+    },
+    squares(x, mean) {
+      row(ROW.mean).set(mean);
+      passes.squares(x.byteOffset, count(x), at);
+      return row(ROW.sum).slice();
+    },
+    normalize(x, y, mean, scale, beta) {
+      row(ROW.mean).set(mean);
+      row(ROW.scale).set(scale);
+      row(ROW.beta).set(beta);
+      passes.normalize(x.byteOffset, y.byteOffset, count(x), at);
+    },
+    gradientSums(dy, x, mean, inv) {
+      row(ROW.mean).set(mean);
+      row(ROW.inverseStd).set(inv);
+      passes.gradientSums(dy.byteOffset, x.byteOffset, count(x), at);
+      return [row(ROW.sum).slice(), row(ROW.secondSum).slice()];
+    },
+    inputGradient(dy, x, dx, c) {
+      row(ROW.mean).set(c.mean);
+      row(ROW.inverseStd).set(c.inv);
+      row(ROW.scale).set(c.scale);
+      row(ROW.meanDy).set(c.meanDy);
+      row(ROW.meanDyXhat).set(c.meanDyXhat);
+      row(ROW.dMean).set(c.dMean);
+      // 2 · dVariance is exact in float64, as the loops' `2 * dVariance[c] * centred` begins.
+      row(ROW.twoDVariance).set(Float64Array.from(c.dVariance, (v) => 2 * v));
+      row(ROW.count).fill(count(x));
+      passes.inputGradient(dy.byteOffset, x.byteOffset, dx.byteOffset, count(x), at);
+    },
+  };
+}
+
+/**
+ * Allocates a kernel's outputs (and, for the SIMD passes, their scratch
+ * region), then takes the views (a growing wasm heap detaches earlier ones)
+ * and runs `body` with the passes; frees the scratch.
+ */
+function withPasses<T>(
+  memory: KernelMemory,
+  x: TensorInfo,
+  outputShapes: number[][],
+  inputs: TensorInfo[],
+  body: (passes: DataPasses, views: Float32Array[], outputs: TensorInfo[]) => T,
+): T {
+  const [m, channels] = layout(x);
+  const heap = simdEnabled && channels % 4 === 0 && m > 0 ? memory.heap : undefined;
+  const outputs = outputShapes.map((shape) => memory.output(shape));
+  const scratch = heap ? memory.output([2 * ROWS * channels]) : undefined;
+  const views = [...inputs, ...outputs].map((info) => memory.view(info));
+  const passes = heap ? simdPasses(heap, channels, memory.view(scratch!)) : loopPasses(channels);
+  try {
+    return body(passes, views, outputs);
+  } finally {
+    if (scratch) memory.release(scratch);
+  }
 }
 
 /**
@@ -83,101 +230,32 @@ function simdHeap(memory: KernelMemory, channels: number, m: number) {
  */
 export function batchNormTraining(
   memory: KernelMemory,
-  inputs: Record<string, TensorInfo>,
-  epsilon: number,
-): TensorInfo[] {
-  const [m, channels] = layout(inputs.x);
-  const heap = simdHeap(memory, channels, m);
-  return heap
-    ? simdTraining(memory, heap, inputs, epsilon)
-    : scalarTraining(memory, inputs, epsilon);
-}
-
-/** {@link scalarTraining}'s arithmetic in `batch_norm_simd.ts`'s passes. */
-function simdTraining(
-  memory: KernelMemory,
-  heap: WebAssembly.Memory,
   { x, gamma, beta }: Record<string, TensorInfo>,
   epsilon: number,
 ): TensorInfo[] {
   const [m, channels] = layout(x);
-  const yInfo = memory.output(x.shape);
-  const meanInfo = memory.output([channels]);
-  const varianceInfo = memory.output([channels]);
-  const k = simdConstants(memory, channels);
-  const [xs, g, b, y, mean, variance] = [x, gamma, beta, yInfo, meanInfo, varianceInfo].map(
-    (info) => memory.view(info),
+  return withPasses(
+    memory,
+    x,
+    [x.shape, [channels], [channels]],
+    [x, gamma, beta],
+    (passes, [xs, g, b, y, mean, variance], outputs) => {
+      const sum = passes.sum(xs);
+      for (let c = 0; c < channels; c++) mean[c] = sum[c] / m;
+      // Squared deviations from the (rounded) mean, as tf.moments takes them: no cancellation.
+      const squares = passes.squares(xs, mean);
+      for (let c = 0; c < channels; c++) variance[c] = squares[c] / m;
+      const inv = inverseStd(variance, epsilon);
+      passes.normalize(xs, y, mean, Float64Array.from(inv, (v, c) => v * g[c]), b);
+      return outputs;
+    },
   );
-  const passes = batchNormPasses(heap, channels);
-  const sum = k.row(ROW.sum);
-  passes.sum(xs.byteOffset, m, k.address);
-  for (let c = 0; c < channels; c++) mean[c] = sum[c] / m;
-  k.row(ROW.mean).set(mean);
-  passes.squares(xs.byteOffset, m, k.address);
-  for (let c = 0; c < channels; c++) variance[c] = sum[c] / m;
-  const inv = inverseStd(variance, epsilon);
-  k.row(ROW.scale).set(inv.map((v, c) => v * g[c]));
-  k.row(ROW.beta).set(b);
-  passes.normalize(xs.byteOffset, y.byteOffset, m, k.address);
-  memory.release(k.info);
-  return [yInfo, meanInfo, varianceInfo];
-}
-
-function scalarTraining(
-  memory: KernelMemory,
-  { x, gamma, beta }: Record<string, TensorInfo>,
-  epsilon: number,
-): TensorInfo[] {
-  const [m, channels] = layout(x);
-  const yInfo = memory.output(x.shape);
-  const meanInfo = memory.output([channels]);
-  const varianceInfo = memory.output([channels]);
-  const [xs, g, b, y, mean, variance] = [x, gamma, beta, yInfo, meanInfo, varianceInfo].map(
-    (info) => memory.view(info),
-  );
-  const sum = new Float64Array(channels), squares = new Float64Array(channels);
-  for (let i = 0; i < xs.length; i += channels) {
-    for (let c = 0; c < channels; c++) sum[c] += xs[i + c];
-  }
-  for (let c = 0; c < channels; c++) mean[c] = sum[c] / m;
-  // Squared deviations from the (rounded) mean, as tf.moments takes them: no cancellation.
-  for (let i = 0; i < xs.length; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      const d = xs[i + c] - mean[c];
-      squares[c] += d * d;
-    }
-  }
-  for (let c = 0; c < channels; c++) variance[c] = squares[c] / m;
-  const inv = inverseStd(variance, epsilon);
-  const scale = Float64Array.from(inv, (v, c) => v * g[c]);
-  for (let i = 0; i < xs.length; i += channels) {
-    for (let c = 0; c < channels; c++) y[i + c] = (xs[i + c] - mean[c]) * scale[c] + b[c];
-  }
-  return [yInfo, meanInfo, varianceInfo];
-}
-
-/** Per channel `Σ dy` and `Σ dy · x̂`. */
-function gradientSums(
-  dy: Float32Array,
-  x: Float32Array,
-  mean: Float32Array,
-  inv: Float64Array,
-): [Float64Array, Float64Array] {
-  const channels = mean.length;
-  const sumDy = new Float64Array(channels), sumDyXhat = new Float64Array(channels);
-  for (let i = 0; i < x.length; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      sumDy[c] += dy[i + c];
-      sumDyXhat[c] += dy[i + c] * (x[i + c] - mean[c]) * inv[c];
-    }
-  }
-  return [sumDy, sumDyXhat];
 }
 
 /**
  * The gradient: `[dx, dGamma, dBeta]` of `{ dy, x, gamma, mean, variance,
- * dMean, dVariance }`, chosen between SIMD and JavaScript as
- * {@link batchNormTraining} is.
+ * dMean, dVariance }`, from one pass for the sums and one for `dx` (see the
+ * module doc), chosen between SIMD and loops as {@link batchNormTraining} is.
  */
 export function batchNormGradients(
   memory: KernelMemory,
@@ -185,90 +263,29 @@ export function batchNormGradients(
   epsilon: number,
 ): TensorInfo[] {
   const [m, channels] = layout(inputs.x);
-  const heap = simdHeap(memory, channels, m);
-  return heap
-    ? simdGradients(memory, heap, inputs, epsilon)
-    : scalarGradients(memory, inputs, epsilon);
-}
-
-/** {@link scalarGradients}' arithmetic in `batch_norm_simd.ts`'s passes. */
-function simdGradients(
-  memory: KernelMemory,
-  heap: WebAssembly.Memory,
-  inputs: Record<string, TensorInfo>,
-  epsilon: number,
-): TensorInfo[] {
-  const [m, channels] = layout(inputs.x);
-  const dxInfo = memory.output(inputs.x.shape);
-  const dGammaInfo = memory.output([channels]), dBetaInfo = memory.output([channels]);
-  const k = simdConstants(memory, channels);
-  const [dy, x, gamma, mean, variance, dMean, dVariance, dx, dGamma, dBeta] = [
-    inputs.dy,
-    inputs.x,
-    inputs.gamma,
-    inputs.mean,
-    inputs.variance,
-    inputs.dMean,
-    inputs.dVariance,
-    dxInfo,
-    dGammaInfo,
-    dBetaInfo,
-  ].map((info) => memory.view(info));
-  const passes = batchNormPasses(heap, channels);
-  const inv = inverseStd(variance, epsilon);
-  k.row(ROW.mean).set(mean);
-  k.row(ROW.inverseStd).set(inv);
-  passes.gradientSums(dy.byteOffset, x.byteOffset, m, k.address);
-  const sumDy = k.row(ROW.sum), sumDyXhat = k.row(ROW.secondSum);
-  k.row(ROW.scale).set(inv.map((v, c) => v * gamma[c]));
-  k.row(ROW.meanDy).set(sumDy.map((s) => s / m));
-  k.row(ROW.meanDyXhat).set(sumDyXhat.map((s) => s / m));
-  k.row(ROW.dMean).set(dMean);
-  k.row(ROW.twoDVariance).set(Float64Array.from(dVariance, (v) => 2 * v));
-  k.row(ROW.count).fill(m);
-  passes.inputGradient(dy.byteOffset, x.byteOffset, dx.byteOffset, m, k.address);
-  dGamma.set(sumDyXhat);
-  dBeta.set(sumDy);
-  memory.release(k.info);
-  return [dxInfo, dGammaInfo, dBetaInfo];
-}
-
-/** All three gradients from one pass for the sums and one for `dx` (see the module doc). */
-function scalarGradients(
-  memory: KernelMemory,
-  inputs: Record<string, TensorInfo>,
-  epsilon: number,
-): TensorInfo[] {
-  const [m, channels] = layout(inputs.x);
-  const dxInfo = memory.output(inputs.x.shape);
-  const dGammaInfo = memory.output([channels]), dBetaInfo = memory.output([channels]);
-  const [dy, x, gamma, mean, variance, dMean, dVariance, dx, dGamma, dBeta] = [
-    inputs.dy,
-    inputs.x,
-    inputs.gamma,
-    inputs.mean,
-    inputs.variance,
-    inputs.dMean,
-    inputs.dVariance,
-    dxInfo,
-    dGammaInfo,
-    dBetaInfo,
-  ].map((info) => memory.view(info));
-  const inv = inverseStd(variance, epsilon);
-  const [sumDy, sumDyXhat] = gradientSums(dy, x, mean, inv);
-  const scale = Float64Array.from(inv, (v, c) => v * gamma[c]);
-  const meanDy = Float64Array.from(sumDy, (s) => s / m);
-  const meanDyXhat = Float64Array.from(sumDyXhat, (s) => s / m);
-  for (let i = 0; i < x.length; i += channels) {
-    for (let c = 0; c < channels; c++) {
-      const centred = x[i + c] - mean[c];
-      dx[i + c] = scale[c] * (dy[i + c] - meanDy[c] - centred * inv[c] * meanDyXhat[c]) +
-        (dMean[c] + 2 * dVariance[c] * centred) / m;
-    }
-  }
-  dGamma.set(sumDyXhat);
-  dBeta.set(sumDy);
-  return [dxInfo, dGammaInfo, dBetaInfo];
+  const { dy, x, gamma, mean, variance, dMean, dVariance } = inputs;
+  return withPasses(
+    memory,
+    x,
+    [x.shape, [channels], [channels]],
+    [dy, x, gamma, mean, variance, dMean, dVariance],
+    (passes, [dys, xs, g, means, variances, dMeans, dVariances, dx, dGamma, dBeta], outputs) => {
+      const inv = inverseStd(variances, epsilon);
+      const [sumDy, sumDyXhat] = passes.gradientSums(dys, xs, means, inv);
+      passes.inputGradient(dys, xs, dx, {
+        mean: means,
+        inv,
+        scale: Float64Array.from(inv, (v, c) => v * g[c]),
+        meanDy: Float64Array.from(sumDy, (s) => s / m),
+        meanDyXhat: Float64Array.from(sumDyXhat, (s) => s / m),
+        dMean: dMeans,
+        dVariance: dVariances,
+      });
+      dGamma.set(sumDyXhat);
+      dBeta.set(sumDy);
+      return outputs;
+    },
+  );
 }
 
 /** Registers the kernels and the gradient for the backends with host memory. Idempotent. */

@@ -34,11 +34,6 @@ export const ROW = {
 /** Rows in the constants region. */
 export const ROWS = 11;
 
-/** Lanes 2 and 3 of a vector moved to 0 and 1. */
-const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
-/** The low halves of two vectors, one after the other. */
-const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
-
 /** The functions' names and the data pointers each takes before `count` and `k`. */
 const FUNCTIONS = {
   sum: ["x"],
@@ -63,7 +58,7 @@ function emit(name: FunctionName, channels: number) {
   const i32Count = next - params;
   const vLocal = () => next++;
   const lo = vLocal(), hi = vLocal(), tmpLo = vLocal(), tmpHi = vLocal();
-  const xLo = vLocal(), xHi = vLocal();
+  const xLo = vLocal(), xHi = vLocal(), scratch = vLocal();
   const sums = name === "gradientSums" ? 2 : name === "sum" || name === "squares" ? 1 : 0;
   const acc = Array.from({ length: sums * blocks * 2 }, vLocal);
   const v128Count = next - params - i32Count;
@@ -77,18 +72,10 @@ function emit(name: FunctionName, channels: number) {
   ];
   /** Loads block `b` at pointer `p` widened: low half into `l`, high half into `h`. */
   const widen = (p: string, b: number, l: number, h: number) => [
-    ...get(cursor[param(p)]),
-    ...simd(SIMD.load, ...memarg(16 * b)),
-    OP.localTee,
-    ...asm.uleb(l),
-    OP.localGet,
-    ...asm.uleb(l),
-    ...simd(SIMD.shuffle, ...HIGH_HALF),
-    ...simd(SIMD.f64x2PromoteLowF32x4),
-    ...set(h),
-    ...get(l),
-    ...simd(SIMD.f64x2PromoteLowF32x4),
+    ...asm.loadHalfAsF64(get(cursor[param(p)]), 16 * b, 0, scratch),
     ...set(l),
+    ...asm.loadHalfAsF64(get(cursor[param(p)]), 16 * b, 1, scratch),
+    ...set(h),
   ];
   const f64 = (op: number) => simd(op);
   /** `acc ← value + acc` for the value on the stack (addition rounds alike either way round). */
@@ -135,13 +122,7 @@ function emit(name: FunctionName, channels: number) {
             ...set(out),
           );
         }
-        perBlock.push(
-          ...get(cursor[param("y")]),
-          ...get(lo),
-          ...get(hi),
-          ...simd(SIMD.shuffle, ...LOW_HALVES),
-          ...simd(SIMD.store, ...memarg(16 * b)),
-        );
+        perBlock.push(...asm.storeHalves(get(cursor[param("y")]), lo, hi, 16 * b));
         break;
       case "gradientSums":
         perBlock.push(...widen("dy", b, lo, hi), ...widen("x", b, xLo, xHi));
@@ -190,13 +171,7 @@ function emit(name: FunctionName, channels: number) {
             ...set(out),
           );
         }
-        perBlock.push(
-          ...get(cursor[param("dx")]),
-          ...get(tmpLo),
-          ...get(tmpHi),
-          ...simd(SIMD.shuffle, ...LOW_HALVES),
-          ...simd(SIMD.store, ...memarg(16 * b)),
-        );
+        perBlock.push(...asm.storeHalves(get(cursor[param("dx")]), tmpLo, tmpHi, 16 * b));
         break;
     }
   }

@@ -14,7 +14,7 @@
  */
 import { wasmAssembler as asm } from "../../../mod.ts";
 
-const { OP, SIMD, TYPE, get, set, i32, addTo, countdown, memarg, simd, uleb } = asm;
+const { OP, SIMD, TYPE, get, set, i32, addTo, countdown, simd } = asm;
 
 /** What the JavaScript kernel's `tanh` needs from `lstm_cell.ts`: its constants and itself. */
 export interface TanhApproximation {
@@ -55,11 +55,6 @@ const fround = (e: Expr): Expr => [
 const assign = (local: number, e: Expr): number[] => [...e, ...set(local)];
 const F32_POINT_2 = Math.fround(0.2);
 
-/** Lanes 2 and 3 of a vector moved to 0 and 1. */
-const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
-/** The low halves of two vectors, one after the other. */
-const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
-
 /** The functions and their pointer parameters (each followed by `pixels`). */
 const FUNCTIONS = {
   forward: ["z", "c", "h", "next", "tanhs"],
@@ -92,15 +87,9 @@ function emit(name: FunctionName, f: number, t: TanhApproximation): asm.HeapFunc
   const v128Count = next - params - i32Count;
   const fb = 4 * f; // bytes of one gate part
 
-  /** Loads the f32x4 at `pointer + offset` and leaves its half `half` widened. */
-  const load = (p: string, offset: number, half: number): Expr => [
-    ...get(pointer[p]),
-    ...simd(SIMD.load, ...memarg(offset)),
-    ...(half === 1
-      ? [OP.localTee, ...uleb(res), ...get(res), ...simd(SIMD.shuffle, ...HIGH_HALF)]
-      : []),
-    ...simd(SIMD.f64x2PromoteLowF32x4),
-  ];
+  /** Half `half` of the four float32 at `pointer + offset`, widened. */
+  const load = (p: string, offset: number, half: number): Expr =>
+    asm.loadHalfAsF64(get(pointer[p]), offset, half, res);
   /** Keras' hard sigmoid as `lstm_cell.ts`'s `hardSigmoid`: clip(fround(fround(0.2 x) + 0.5), 0, 1). */
   const hardSigmoid = (x: Expr): Expr => [
     ...assign(u, fround(add(fround(mul(x, f64x2(F32_POINT_2))), f64x2(0.5)))),
@@ -226,13 +215,9 @@ function emit(name: FunctionName, f: number, t: TanhApproximation): asm.HeapFunc
     : name === "stateGradient"
     ? [["out", 0]]
     : [["out", 0], ["out", fb], ["out", 2 * fb], ["out", 3 * fb]];
-  const storeOutputs = outputs.flatMap(([p, offset], i) => [
-    ...get(pointer[p]),
-    ...get(out[i][0]),
-    ...get(out[i][1]),
-    ...simd(SIMD.shuffle, ...LOW_HALVES),
-    ...simd(SIMD.store, ...memarg(offset)),
-  ]);
+  const storeOutputs = outputs.flatMap(([p, offset], i) =>
+    asm.storeHalves(get(pointer[p]), out[i][0], out[i][1], offset)
+  );
   // Per pixel, the block pointers advance 16 bytes a block over one gate part (fb bytes in all);
   // then each skips what its tensor has beyond that part: the gates 3 parts, the tanhs 1.
   const partsPerPixel = (p: string) =>
@@ -291,24 +276,20 @@ export interface LstmCellPasses {
     pixels: number,
   ): void;
   /** The same for a state that started at zero. */
-  gatesGradientFirst(
-    dh: number,
-    dc: number,
-    z: number,
-    tanhs: number,
-    out: number,
-    pixels: number,
-  ): void;
+  gatesGradientFirst: StateShapedPass;
   /** The previous state's gradient `out`. */
-  stateGradient(
-    dh: number,
-    dc: number,
-    z: number,
-    tanhs: number,
-    out: number,
-    pixels: number,
-  ): void;
+  stateGradient: StateShapedPass;
 }
+
+/** A pass from `dh`, `dc`, the gates and the tanhs to `out`, all as byte addresses. */
+type StateShapedPass = (
+  dh: number,
+  dc: number,
+  z: number,
+  tanhs: number,
+  out: number,
+  pixels: number,
+) => void;
 
 const modules = new Map<number, WebAssembly.Module>();
 
