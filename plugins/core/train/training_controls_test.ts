@@ -57,6 +57,22 @@ Deno.test("ValidationScorer warns when a head with negative weights caps every p
   assert(Number.isNaN(new ValidationScorer().result().highestProbability));
 });
 
+Deno.test("ValidationScorer tells the all-background plateau from a network that ranks but marks none", () => {
+  // One probability everywhere, as drive.yaml's collapsed run gave: nothing is ranked.
+  const plateau = new ValidationScorer();
+  plateau.add([0.078, 0.079, 0.0785, 0.0782], [1, 0, 1, 0]);
+  const scores = plateau.result();
+  assertEquals([scores.lowestProbability, scores.highestProbability], [0.078, 0.079]);
+  const warning = belowThresholdWarning(scores);
+  assert(warning?.includes("all-background plateau"), warning);
+  assert(warning?.includes("0.078 to 0.079"), warning);
+  assert(warning?.includes("warmupEpochs"), warning);
+  // Spread out but below 0.5: ranked, so the other warning.
+  const ranked = new ValidationScorer();
+  ranked.add([0.45, 0.05, 0.4, 0.1], [1, 0, 1, 0]);
+  assert(belowThresholdWarning(ranked.result())?.includes("ranks pixels but marks none"));
+});
+
 Deno.test("Monitor tracks the best epoch and stops after `patience` epochs without improvement", () => {
   const loss = new Monitor("min", { patience: 2, minDelta: 0.01 });
   assertEquals(loss.update(0.5, 1), { improved: true, stop: false });

@@ -70,6 +70,7 @@ export class ValidationScorer {
   #fp = 0;
   #fn = 0;
   #highest = -Infinity;
+  #lowest = Infinity;
 
   /** Adds predictions `p` (probabilities) and their targets `y` (0 or 1). */
   add(p: ArrayLike<number>, y: ArrayLike<number>): void {
@@ -78,6 +79,7 @@ export class ValidationScorer {
       const positive = y[i] > 0.5;
       this.#loss -= positive ? Math.log(q) : Math.log(1 - q);
       if (p[i] > this.#highest) this.#highest = p[i];
+      if (p[i] < this.#lowest) this.#lowest = p[i];
       const predicted = p[i] >= 0.5;
       if (predicted && positive) this.#tp++;
       else if (predicted) this.#fp++;
@@ -88,8 +90,8 @@ export class ValidationScorer {
 
   /**
    * Mean cross-entropy, Dice (1 when neither predictions nor targets have a
-   * positive), the highest probability (NaN before any prediction) and
-   * whether any target was positive.
+   * positive), the highest and lowest probabilities (NaN before any
+   * prediction) and whether any target was positive.
    */
   result(): ValidationScores {
     const denominator = 2 * this.#tp + this.#fp + this.#fn;
@@ -97,6 +99,7 @@ export class ValidationScorer {
       loss: this.#count ? this.#loss / this.#count : NaN,
       dice: denominator ? (2 * this.#tp) / denominator : 1,
       highestProbability: this.#count ? this.#highest : NaN,
+      lowestProbability: this.#count ? this.#lowest : NaN,
       anyPositive: this.#tp + this.#fn > 0,
     };
   }
@@ -110,13 +113,23 @@ export interface ValidationScores {
   readonly dice: number;
   /** The highest predicted probability. */
   readonly highestProbability: number;
+  /** The lowest predicted probability. */
+  readonly lowestProbability: number;
   /** Whether any target pixel was positive. */
   readonly anyPositive: boolean;
 }
 
 /**
+ * Below this spread of the validation probabilities a network that marks no
+ * pixel is taken to predict one value everywhere, as drive.yaml's collapsed
+ * run did (AUC 0.5, highest probability 0.077 to 0.080 over its epochs).
+ */
+const PLATEAU_SPREAD = 0.05;
+
+/**
  * A warning for validation scores whose network marks no pixel at 0.5 though
- * vessels are there, or `undefined`. A network can rank pixels well and still
+ * vessels are there, or `undefined`; a network that gives every pixel about
+ * the same probability gets its own (the all-background plateau). A network can rank pixels well and still
  * stay below 0.5 everywhere: with a ReLU head whose output weights are all
  * negative, "vessel" is every head channel off, and the probability cannot
  * exceed sigmoid(bias). The loss falls, Dice stays 0.
@@ -124,16 +137,32 @@ export interface ValidationScores {
  * @example Usage
  * ```ts
  * import { belowThresholdWarning } from "./validation.ts";
- * const scores = { loss: 0.11, dice: 0, highestProbability: 0.423, anyPositive: true };
+ * const scores = {
+ *   loss: 0.11,
+ *   dice: 0,
+ *   highestProbability: 0.423,
+ *   lowestProbability: 0.01,
+ *   anyPositive: true,
+ * };
  * console.assert(belowThresholdWarning(scores)!.includes("0.423"));
  * console.assert(belowThresholdWarning({ ...scores, dice: 0.5, highestProbability: 0.9 }) === undefined);
  * ```
  */
 export function belowThresholdWarning(scores: ValidationScores): string | undefined {
   if (!scores.anyPositive || !(scores.highestProbability < 0.5)) return undefined;
-  return `no validation pixel reached 0.5 (highest probability ${
-    scores.highestProbability.toFixed(3)
-  }), so Dice is 0 at 0.5 though the loss may fall: the network ranks pixels but marks none. ` +
+  const [low, high] = [scores.lowestProbability, scores.highestProbability].map((p) =>
+    p.toFixed(3)
+  );
+  if (scores.highestProbability - scores.lowestProbability < PLATEAU_SPREAD) {
+    return `every validation pixel got about the same probability (${low} to ${high}): the ` +
+      "network predicts background everywhere and ranks nothing (the all-background plateau). " +
+      "It may leave it within an epoch or two, or never; a longer warm-up " +
+      "(train.schedule: {use: core/cosine, with: {warmupEpochs: 0.5}}) took one such run out of " +
+      "it within its first epoch (TRIALS.md, thirteenth and fourteenth rounds), and another seed " +
+      "starts from other weights";
+  }
+  return `no validation pixel reached 0.5 (highest probability ${high}), so Dice is 0 at 0.5 ` +
+    "though the loss may fall: the network ranks pixels but marks none. " +
     "If it persists, try the optimizer drive.yaml uses (SGD, learningRate 0.3, momentum 0.9, " +
     "nesterov) or more epochs; the evaluation's AUC and chosen threshold do not depend on 0.5";
 }
