@@ -11,8 +11,10 @@
  * by rounding (the moments are summed in float64). On the `wasm` backend the
  * passes over the data run as WebAssembly SIMD (`batch_norm_simd.ts`, for
  * channel counts divisible by 4), with the same bits as the JavaScript loops
- * used elsewhere. Over the `M` values of a
- * channel, with `x̂ = (x − μ) / √(σ² + ε)` and `y = γ x̂ + β`:
+ * used elsewhere.
+ *
+ * Over the `M` values of a channel, with `x̂ = (x − μ) / √(σ² + ε)` and
+ * `y = γ x̂ + β`:
  *
  * ```
  * dβ = Σ dy      dγ = Σ dy · x̂      dx = γ / √(σ² + ε) · (dy − Σ dy / M − x̂ · Σ dy · x̂ / M)

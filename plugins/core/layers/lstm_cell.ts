@@ -148,22 +148,9 @@ function cellForward(
   const h = memory.view(hInfo), next = memory.view(nextInfo), tanhs = memory.view(tanhsInfo);
   const passes = simdPasses(memory, f, pixels);
   if (passes) {
-    if (c) {
-      passes.forward(
-        z.byteOffset,
-        c.byteOffset,
-        h.byteOffset,
-        next.byteOffset,
-        tanhs.byteOffset,
-        pixels,
-      );
-    } else {passes.forwardFirst(
-        z.byteOffset,
-        h.byteOffset,
-        next.byteOffset,
-        tanhs.byteOffset,
-        pixels,
-      );}
+    const [zp, hp, np, tp] = [z, h, next, tanhs].map((v) => v.byteOffset);
+    if (c) passes.forward(zp, c.byteOffset, hp, np, tp, pixels);
+    else passes.forwardFirst(zp, hp, np, tp, pixels);
     return [hInfo, nextInfo, tanhsInfo];
   }
   for (let p = 0; p < pixels; p++) {
