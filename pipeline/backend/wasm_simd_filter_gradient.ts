@@ -29,7 +29,6 @@ import {
   heapInstance,
   heapModuleBytes,
   i32 as cst,
-  importableHeap,
   memarg,
   OP,
   set,
@@ -222,15 +221,14 @@ export function simdFilterGradient(
   const [batch, height, width, inChannels] = x.shape;
   const [, outHeight, outWidth, outChannels] = dy.shape;
   if (outChannels % 4 !== 0) return undefined;
+  const heap = kernelMemory("wasm", backend);
   // A build whose memory is shared (threads) or not exported: the caller's kernels instead.
-  const memory = importableHeap(backend);
-  if (!memory) return undefined;
+  if (!heap.heap) return undefined;
   compiled ??= new WebAssembly.Module(filterGradientModuleBytes());
-  const variants = heapInstance(compiled, memory);
+  const variants = heapInstance(compiled, heap.heap);
   const channels = inChannels % 4 === 0 ? 4 : inChannels % 2 === 0 ? 2 : 1;
   const vectors = outChannels % 8 === 0 ? 2 : 1;
   const run = variants[`f${channels}x${vectors}`];
-  const heap = kernelMemory("wasm", backend);
   const out = heap.output(filterShape);
   // Views after the last allocation: a growing heap detaches earlier ones.
   const outView = heap.view(out);
