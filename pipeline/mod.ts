@@ -46,6 +46,7 @@ export {
   formatMetricsTable,
   type MetricsColumn,
   metricsColumns,
+  referencePointLines,
   shortThreshold,
 } from "./run/metrics_table.ts";
 export { loadLayersModel, saveLayersModel } from "./run/model_io.ts";

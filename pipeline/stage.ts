@@ -79,6 +79,16 @@ export interface TrainedModel {
   readonly validationIds?: readonly string[];
 }
 
+/** One point of a ROC curve: a threshold and the rates it gives. */
+export interface CurvePoint {
+  /** Scores >= this are predicted positive (±Infinity: all or none). */
+  readonly threshold: number;
+  /** True positives / positives. */
+  readonly sensitivity: number;
+  /** True negatives / negatives. */
+  readonly specificity: number;
+}
+
 /**
  * What an evaluation found.
  *
@@ -115,6 +125,16 @@ export interface Evaluation {
     /** Metric name to value at that threshold. */
     readonly metrics: Readonly<Record<string, number>>;
   };
+  /**
+   * Where this run's ROC curve passes each reference's published operating
+   * point: row name of `references` to this run's sensitivity at that row's
+   * specificity and its specificity at that row's sensitivity, each with the
+   * threshold that gives it. Threshold-free: it compares the curves at the
+   * reference's point, where `metrics` compares two points of them.
+   */
+  readonly atReferencePoints?: Readonly<
+    Record<string, { readonly atSpecificity: CurvePoint; readonly atSensitivity: CurvePoint }>
+  >;
   /**
    * The same metrics on the validation images (held out of training, never
    * the test images), at the evaluation's own threshold: what a recipe's

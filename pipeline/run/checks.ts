@@ -168,6 +168,20 @@ export function checkEvaluation(evaluation: Evaluation, stage: string): void {
     }
     checkAll(chosen.metrics, ` at the chosen threshold ${t}`);
   }
+  for (const [row, points] of Object.entries(evaluation.atReferencePoints ?? {})) {
+    for (const [at, point] of Object.entries(points ?? {})) {
+      const { sensitivity, specificity } = point ?? {};
+      if (
+        !(Number.isFinite(sensitivity) && Number.isFinite(specificity)) ||
+        typeof point.threshold !== "number" || Number.isNaN(point.threshold)
+      ) {
+        throw new StageError(
+          stage,
+          `returned an ${at} point of reference "${row}" that is not numbers`,
+        );
+      }
+    }
+  }
   const validation = evaluation.validation;
   if (validation !== undefined) {
     if (typeof validation.on !== "string") {

@@ -172,6 +172,18 @@ Deno.test("checkEvaluation() checks per-image, reference and chosen-threshold nu
       "chosen threshold is NaN",
     ],
     [
+      {
+        ...good,
+        atReferencePoints: {
+          paper: {
+            atSpecificity: { threshold: 0.6, sensitivity: NaN, specificity: 0.98 },
+            atSensitivity: { threshold: 0.4, sensitivity: 0.7, specificity: 0.97 },
+          },
+        },
+      },
+      'returned an atSpecificity point of reference "paper" that is not numbers',
+    ],
+    [
       { ...good, chosenThreshold: { ...good.chosenThreshold!, metrics: { f1: Infinity } } },
       'metric "f1" at the chosen threshold 0.43 is Infinity',
     ],

@@ -102,5 +102,44 @@ export function formatMetricsTable(evaluation: Evaluation): string {
   if (evaluation.validation) {
     lines.push(`validation: the same scores on ${evaluation.validation.on}, not test images`);
   }
+  lines.push(...referencePointLines(evaluation));
   return lines.join("\n");
+}
+
+/**
+ * One sentence per reference of `evaluation.atReferencePoints`: where this
+ * run's ROC curve passes that reference's operating point, beside the
+ * reference's own numbers.
+ *
+ * @param evaluation What the evaluate stage returned.
+ * @returns The sentences, none when the evaluation has no such points.
+ *
+ * @example Usage
+ * ```ts
+ * import { referencePointLines } from "./metrics_table.ts";
+ * const [line] = referencePointLines({
+ *   metrics: {},
+ *   references: { paper: { sensitivity: 0.7153, specificity: 0.9876 } },
+ *   atReferencePoints: {
+ *     paper: {
+ *       atSpecificity: { threshold: 0.52, sensitivity: 0.7301, specificity: 0.9877 },
+ *       atSensitivity: { threshold: 0.55, sensitivity: 0.7154, specificity: 0.989 },
+ *     },
+ *   },
+ * });
+ * console.assert(line.startsWith("paper's point on this run's ROC curve: sensitivity 0.7301 (paper 0.7153)"));
+ * ```
+ */
+export function referencePointLines(evaluation: Evaluation): string[] {
+  return Object.entries(evaluation.atReferencePoints ?? {}).map(
+    ([row, { atSpecificity, atSensitivity }]) => {
+      const reference = evaluation.references?.[row] ?? {};
+      const their = (metric: string) =>
+        reference[metric] === undefined ? "" : ` (${row} ${reference[metric].toFixed(4)})`;
+      return `${row}'s point on this run's ROC curve: sensitivity ` +
+        `${atSpecificity.sensitivity.toFixed(4)}${their("sensitivity")} at its specificity, ` +
+        `specificity ${atSensitivity.specificity.toFixed(4)}${their("specificity")} at its ` +
+        "sensitivity";
+    },
+  );
 }

@@ -74,3 +74,21 @@ Deno.test("formatMetricsTable() puts the validation scores after this run, with 
     "validation: the same scores on 2 validation images (23_training, 24_training), not test images",
   ]);
 });
+
+Deno.test("formatMetricsTable() says where this run's ROC curve passes a reference's point", () => {
+  const table = formatMetricsTable({
+    metrics: { sensitivity: 0.72, specificity: 0.987 },
+    references: { paper: { sensitivity: 0.7153, specificity: 0.9876 } },
+    atReferencePoints: {
+      paper: {
+        atSpecificity: { threshold: 0.52, sensitivity: 0.7301, specificity: 0.98761 },
+        atSensitivity: { threshold: 0.55, sensitivity: 0.71531, specificity: 0.98902 },
+      },
+    },
+  });
+  assertEquals(
+    table.split("\n").at(-1),
+    "paper's point on this run's ROC curve: sensitivity 0.7301 (paper 0.7153) at its " +
+      "specificity, specificity 0.9890 (paper 0.9876) at its sensitivity",
+  );
+});

@@ -318,6 +318,8 @@ async function runStages(
     ...(evaluation.chosenThreshold ? { chosenThreshold: evaluation.chosenThreshold } : {}),
     // The validation images' own scores, what settings are chosen on.
     ...(evaluation.validation ? { validation: evaluation.validation } : {}),
+    // Where the test ROC passes each reference's operating point.
+    ...(evaluation.atReferencePoints ? { atReferencePoints: evaluation.atReferencePoints } : {}),
     ...(evaluation.perImage ? { perImage: evaluation.perImage } : {}),
     backend: {
       train: backends.get("train")!.info.name,

@@ -10,7 +10,12 @@
  * @module
  */
 
-import { type Evaluation, metricsColumns, shortThreshold } from "../../../mod.ts";
+import {
+  type Evaluation,
+  metricsColumns,
+  referencePointLines,
+  shortThreshold,
+} from "../../../mod.ts";
 import { OVERLAY_COLORS, OVERLAY_LEGEND } from "./overlay.ts";
 
 /** One test image in the report. */
@@ -158,9 +163,11 @@ function metricsTable(evaluation: Evaluation, threshold: number): string {
       escapeHtml(evaluation.validation.on)
     }, held out of training; not test images.</p>`
     : "";
+  const pointNotes = referencePointLines(evaluation)
+    .map((line) => `<p class="note">${escapeHtml(line)}.</p>`).join("");
   return `<table id="metrics" class="numbers"><thead>${head}</thead><tbody>\n${
     rows.join("\n")
-  }\n</tbody></table>\n${note}${validationNote}`;
+  }\n</tbody></table>\n${note}${validationNote}${pointNotes}`;
 }
 
 /** The per-image table: a row per test image, a column per metric any image has. */

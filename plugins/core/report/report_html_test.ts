@@ -61,6 +61,28 @@ Deno.test("reportHtml() puts a row per metric: this run, the chosen threshold, e
   assert(page.includes("the threshold 0.43 maximises F1 on 4 validation images"), page);
 });
 
+Deno.test("reportHtml() says under the table where the ROC curve passes the paper's point", () => {
+  const page = html({
+    evaluation: {
+      ...EVALUATION,
+      atReferencePoints: {
+        paper: {
+          atSpecificity: { threshold: 0.52, sensitivity: 0.7301, specificity: 0.9877 },
+          atSensitivity: { threshold: 0.55, sensitivity: 0.7154, specificity: 0.989 },
+        },
+      },
+    },
+  });
+  assert(
+    page.includes(
+      '<p class="note">paper&#39;s point on this run&#39;s ROC curve: sensitivity 0.7301 ' +
+        "(paper 0.7153) at its specificity, specificity 0.9890 at its sensitivity.</p>",
+    ),
+    page.match(/<p class="note">paper.*?<\/p>/)?.[0],
+  );
+  assert(!html().includes("point on this run"));
+});
+
 Deno.test("reportHtml() lists each image's scores and escapes ids", () => {
   const page = html();
   const header = page.match(/<table id="per-image"[^>]*><thead><tr>(.*?)<\/tr>/)![1];

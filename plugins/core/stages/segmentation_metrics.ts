@@ -52,6 +52,11 @@ import {
 } from "../metrics/segmentation_metrics.ts";
 import { bestF1Threshold, THRESHOLD_BINS, ThresholdHistogram } from "../metrics/threshold.ts";
 import {
+  type OperatingPoint,
+  sensitivityAtSpecificity,
+  specificityAtSensitivity,
+} from "../metrics/operating_point.ts";
+import {
   flipCombinations,
   predictedWindows,
   predictWindows,
@@ -92,7 +97,9 @@ export const segmentationMetricsOptions = z.object({
     "An extra annotation of the test samples to score as a reference row (e.g. DRIVE's second observer), with every threshold metric; null for none.",
   ),
   references: z.record(z.string(), z.record(z.string(), z.number())).default({})
-    .describe("Published results to print beside ours: row name to metric to value."),
+    .describe(
+      "Published results to print beside ours: row name to metric to value. A row with both `sensitivity` and `specificity` also gets where this run's ROC curve passes its point (`atReferencePoints`).",
+    ),
   report: z.boolean().default(true).describe(
     "Write report.html (one self-contained page: metrics beside the references, ROC and precision-recall curves, the training curve, each test image's probability map and error overlay) and its figures under report/.",
   ),
@@ -336,6 +343,7 @@ export const segmentationMetrics = defineStage({
       }
       const perImage = scorer.perImage();
       await context.run.write("per_image.csv", perImageCsv(perImage));
+      const atReferencePoints = referencePoints(scorer, options.references);
       const evaluation: Evaluation = {
         metrics,
         references,
@@ -349,6 +357,7 @@ export const segmentationMetrics = defineStage({
             },
           }
           : {}),
+        ...(Object.keys(atReferencePoints).length ? { atReferencePoints } : {}),
         // Both classes present, or AUC is undefined (as when no threshold could be chosen).
         ...(validationMetrics
           ? {
@@ -390,3 +399,23 @@ export const segmentationMetrics = defineStage({
     }
   },
 });
+
+/**
+ * Where the test scores' ROC curve passes each reference row that gives both
+ * a sensitivity and a specificity: threshold-free, unlike the comparison of
+ * operating points in the table.
+ */
+function referencePoints(
+  scorer: SegmentationScorer,
+  references: Readonly<Record<string, Readonly<Record<string, number>>>>,
+): Record<string, { atSpecificity: OperatingPoint; atSensitivity: OperatingPoint }> {
+  const rows = Object.entries(references).filter(([, r]) =>
+    r.sensitivity !== undefined && r.specificity !== undefined
+  );
+  if (!rows.length) return {};
+  const { positives, negatives } = scorer.sortedScores();
+  return Object.fromEntries(rows.map(([name, r]) => [name, {
+    atSpecificity: sensitivityAtSpecificity(positives, negatives, r.specificity),
+    atSensitivity: specificityAtSensitivity(positives, negatives, r.sensitivity),
+  }]));
+}

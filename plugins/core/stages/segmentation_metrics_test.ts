@@ -193,6 +193,33 @@ Deno.test("segmentationMetrics.run() reports pooled, per-image and observer scor
   }
 });
 
+Deno.test("segmentationMetrics.run() finds where the ROC curve passes a reference's point", async () => {
+  const { evaluation, folder } = await evaluate({
+    report: false,
+    references: { paper: { sensitivity: 0.5, specificity: 2 / 3 }, other: { auc: 0.9 } },
+  });
+  try {
+    // Positives {0.3, 0.4, 0.8, 0.9}, negatives {0.2, 0.6, 0.7}. At specificity >= 2/3 two
+    // negatives stay below: above 0.6, the lowest such score being 0.7; positives above 0.6:
+    // 0.8 and 0.9. At sensitivity >= 1/2 two positives stay at or above: 0.8, and all three
+    // negatives are below it. A row without both rates gets no point.
+    assertEquals(Object.keys(evaluation.atReferencePoints!), ["paper"]);
+    const { atSpecificity, atSensitivity } = evaluation.atReferencePoints!.paper;
+    assertEquals(atSpecificity, {
+      threshold: Math.fround(0.7),
+      sensitivity: 2 / 4,
+      specificity: 2 / 3,
+    });
+    assertEquals(atSensitivity, {
+      threshold: Math.fround(0.8),
+      sensitivity: 2 / 4,
+      specificity: 1,
+    });
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
 Deno.test("segmentationMetrics.run() predicts whole images, and averages test-time flips mirrored back", async () => {
   const options = { window: "image", chooseThreshold: false, report: false, observer: null };
   // Whole (one 8×8 window, zero-padded), no flips: the left neighbours. t1 → [0, 0.9, 0.6, 0.4],
