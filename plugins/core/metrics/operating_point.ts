@@ -36,6 +36,15 @@ function checkInputs(positives: number, negatives: number, target: number, what:
   }
 }
 
+/**
+ * The least count of `total` whose share is at least `rate`, with a tiny
+ * slack against rounding of the product (0.75 × 4 must be 3, not
+ * 3.0000000000000004).
+ */
+function leastCount(rate: number, total: number): number {
+  return Math.ceil(rate * total - 1e-9);
+}
+
 /** Index of the first value of an ascending array that is > `value` (`<=` when `orEqual`). */
 function firstAbove(sorted: ArrayLike<number>, value: number, orEqual = false): number {
   let lo = 0, hi = sorted.length;
@@ -74,9 +83,7 @@ export function sensitivityAtSpecificity(
 ): OperatingPoint {
   checkInputs(positives.length, negatives.length, specificity, "specificity");
   const n = negatives.length, p = positives.length;
-  // At least `needed` negatives must score below the threshold; tiny slack against rounding
-  // of the product (0.75 × 4 must be 3, not 3.0000000000000004).
-  const needed = Math.ceil(specificity * n - 1e-9);
+  const needed = leastCount(specificity, n); // negatives that must score below the threshold
   if (needed <= 0) return { threshold: -Infinity, sensitivity: 1, specificity: 0 };
   // Everything above the `needed`-th lowest negative is positive; its ties are negative. The
   // threshold is the lowest score above it, of either class.
@@ -120,7 +127,7 @@ export function specificityAtSensitivity(
 ): OperatingPoint {
   checkInputs(positives.length, negatives.length, sensitivity, "sensitivity");
   const n = negatives.length, p = positives.length;
-  const needed = Math.ceil(sensitivity * p - 1e-9);
+  const needed = leastCount(sensitivity, p); // positives that must score at or above it
   if (needed <= 0) return { threshold: Infinity, sensitivity: 0, specificity: 1 };
   const threshold = positives[p - needed];
   // Ties of the threshold among the positives count as positive too.

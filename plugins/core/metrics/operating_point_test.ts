@@ -7,48 +7,36 @@ const positives = [0.2, 0.4, 0.9];
 const negatives = [0.1, 0.2, 0.3, 0.5];
 
 Deno.test("sensitivityAtSpecificity takes the lowest threshold that keeps the specificity", () => {
-  // Hand-computed: specificity >= 0.5 needs 2 negatives below: threshold above 0.2, the next
-  // score being 0.3 (a negative); positives above 0.2: 0.4 and 0.9.
-  assertEquals(sensitivityAtSpecificity(positives, negatives, 0.5), {
-    threshold: 0.3,
-    sensitivity: 2 / 3,
-    specificity: 0.5,
-  });
-  // 0.6 needs 3 of 4 (0.75 achieved): above 0.3, so 0.4.
-  assertEquals(sensitivityAtSpecificity(positives, negatives, 0.6), {
-    threshold: 0.4,
-    sensitivity: 2 / 3,
-    specificity: 0.75,
-  });
-  // All 4 below: above 0.5, so 0.9.
-  assertEquals(sensitivityAtSpecificity(positives, negatives, 1), {
-    threshold: 0.9,
-    sensitivity: 1 / 3,
-    specificity: 1,
-  });
-  assertEquals(sensitivityAtSpecificity(positives, negatives, 0), {
-    threshold: -Infinity,
-    sensitivity: 1,
-    specificity: 0,
-  });
+  // Hand-computed, [target, threshold, sensitivity, achieved specificity]: >= 0.5 needs 2
+  // negatives below, so above 0.2, the next score being 0.3 (a negative), and the positives
+  // above 0.2 are 0.4 and 0.9; 0.6 needs 3 of 4 (0.75 achieved): above 0.3, so 0.4; 1 needs
+  // all 4: above 0.5, so 0.9; 0 needs none: everything positive.
+  const cases = [[0.5, 0.3, 2 / 3, 0.5], [0.6, 0.4, 2 / 3, 0.75], [1, 0.9, 1 / 3, 1], [
+    0,
+    -Infinity,
+    1,
+    0,
+  ]];
+  for (const [target, threshold, sensitivity, specificity] of cases) {
+    assertEquals(sensitivityAtSpecificity(positives, negatives, target), {
+      threshold,
+      sensitivity,
+      specificity,
+    });
+  }
 });
 
 Deno.test("specificityAtSensitivity takes the highest threshold that keeps the sensitivity", () => {
-  assertEquals(specificityAtSensitivity(positives, negatives, 1), {
-    threshold: 0.2,
-    sensitivity: 1,
-    specificity: 0.25, // 0.2 itself is a negative at the threshold: predicted positive
-  });
-  assertEquals(specificityAtSensitivity(positives, negatives, 0.5), {
-    threshold: 0.4,
-    sensitivity: 2 / 3,
-    specificity: 0.75,
-  });
-  assertEquals(specificityAtSensitivity(positives, negatives, 0.1), {
-    threshold: 0.9,
-    sensitivity: 1 / 3,
-    specificity: 1,
-  });
+  // [target, threshold, achieved sensitivity, specificity]: 1 keeps all 3 positives, so 0.2,
+  // where the negative 0.2 is predicted positive too (>=); 0.5 keeps 2: 0.4; 0.1 keeps 1: 0.9.
+  const cases = [[1, 0.2, 1, 0.25], [0.5, 0.4, 2 / 3, 0.75], [0.1, 0.9, 1 / 3, 1]];
+  for (const [target, threshold, sensitivity, specificity] of cases) {
+    assertEquals(specificityAtSensitivity(positives, negatives, target), {
+      threshold,
+      sensitivity,
+      specificity,
+    });
+  }
 });
 
 Deno.test("ties of the threshold are all positive, as the evaluation's >= rule says", () => {
