@@ -1,45 +1,56 @@
 #!/usr/bin/env bash
-# bench/gpu.sh: `deno task bench` on an NVIDIA GPU through Deno's WebGPU (Vulkan), beside the
+# bench/gpu.sh: on an NVIDIA GPU through Deno's WebGPU (Vulkan), a recipe end to end
+# (recipes/drive-full.yaml, the paper-width network, issue 7) and then `deno task bench` beside the
 # PyTorch reference on CUDA on the same card, on a machine that has PyTorch with CUDA and an NVIDIA
 # driver but no network, no Deno and no Node (this workplace's device machines). Two halves:
 #
 #   bash bench/gpu.sh prepare   here, with Deno, network and ../shared/data/DRIVE: builds .gpu/
 #   bash bench/gpu.sh run       there, in the repository root, with $OUT set: writes into $OUT
 #
-# then, with the device tool: command `bash bench/gpu.sh run`, carry [".gpu"], timeout_s 540.
+# then, with the device tool: command `bash bench/gpu.sh run`, carry [".gpu"], timeout_s 590.
 #
-# prepare fills .gpu/ (git-ignored; about 45 MiB, and the tool carries 64 MiB in all with the
+# prepare fills .gpu/ (git-ignored; about 53 MiB, and the tool carries 64 MiB in all with the
 # working tree, so it prints both sizes):
 #   deno.xz       the Deno that runs this script ($DENO, else `deno` on PATH), xz-compressed
-#   app.tar.xz    app/bench.js: `deno bundle` of bench/bench.ts and its whole graph, npm packages
-#                 (tfjs, tfjs-backend-webgpu, zod, yaml, utif2, imagescript) inlined; it runs on the
-#                 bare binary with no node_modules, no config and no network. What esbuild cannot
-#                 inline lies beside it: imagescript's native codec (app/bin/x64-linux.node, which
-#                 its import require()s from beside the bundle) and its GIF decoder
-#                 (app/imagescript/any/gif.wasm, read from CommonJS's __dirname, which an ES-module
-#                 bundle lacks, so the entry point app/main.js defines it and then imports
-#                 bench.js); and app/bcdunet_torch.py, which bench.js runs from beside itself.
-#                 (The wasm backend's .wasm files are not shipped: use --backends webgpu or cpu.)
+#   app.tar.xz    app/cli.js and app/bench.js: `deno bundle` of cli.ts and of bench/bench.ts with
+#                 their whole graphs, npm packages (tfjs, tfjs-backend-webgpu, zod, yaml, utif2,
+#                 imagescript) inlined; they run on the bare binary with no node_modules, no config
+#                 and no network (xz keeps the second copy of tfjs to a few KiB). What esbuild cannot
+#                 inline lies beside them: imagescript's native codec (app/bin/x64-linux.node, which
+#                 its import require()s from beside the bundle) and its wasm decoders
+#                 (app/imagescript/any/*.wasm, read from CommonJS's __dirname, which an ES-module
+#                 bundle lacks, so the entry points app/cli-main.js and app/bench-main.js define it
+#                 first); and app/bcdunet_torch.py, which bench.js runs from beside itself.
+#                 (The wasm backend's .wasm files are not shipped: both run on webgpu.)
 #   vulkan/*.deb  the Vulkan loader and GLVND (Debian amd64), as .library/device/README.md says;
 #                 NVIDIA's Vulkan driver (ICD) comes from the host's driver
-#   DRIVE/        what the bench reads of DRIVE: the 20 training images with their masks, and the
-#                 first test image with its masks (never commit it: .gpu/ is ignored)
+#   DRIVE/        all of DRIVE that core/drive reads, the fundus images as PNG (bench/drive_png.ts:
+#                 the same pixels in 23 MB where the TIFFs take 29 MB even under xz). Never commit
+#                 it: .gpu/ is ignored
 #   MANIFEST      the commit and Deno version it was built from
 #
 # run unpacks into ${TMPDIR:-/tmp}/capillary-gpu (.gpu/work where /tmp is noexec), points the
 # carried Vulkan loader at NVIDIA's ICD (VK_DRIVER_FILES; DENO_WEBGPU_BACKEND=vulkan; where no
 # adapter shows, it retries with the machine's loader, then unpacks the debs into / as the device
-# README does), prints the card (nvidia-smi, PyTorch, the WebGPU adapter), then runs the bundled
-# bench with the unpacked Deno once per width
-# (--backends webgpu --torch-device cuda --append), each under what is left of a deadline so that
-# the whole run ends within 8 minutes. It writes
+# README does) and prints the card (nvidia-smi, PyTorch, the WebGPU adapter). Then, by $GPU_RUN
+# (default "recipe,bench"), in that order:
+#   recipe  `run recipes/drive-full.yaml --set backend=webgpu --set inferenceBackend=webgpu`
+#           with the bundled CLI, under GPU_RECIPE_SECONDS (480: the issue's 8 minutes) or what is
+#           left of the deadline; it copies the run's metrics.json, history.jsonl and
+#           recipe.resolved.yaml to $OUT, and the rest but the networks (model/, checkpoint*/) as
+#           $OUT/run.tar.xz (what a killed run had written too)
+#   bench   the bundled bench once per width (--backends webgpu --torch-device cuda --append),
+#           each under what is left of the deadline
+# so that the whole run ends within GPU_DEADLINE seconds (560). It writes
+#   $OUT/gpu-run.log         everything printed
 #   $OUT/BENCHMARKS-gpu.md   the sections bench.ts writes (the card's name in the device column)
-#   $OUT/gpu-bench.log       everything printed
-# Settings (environment of run): GPU_BENCH_WIDTHS (8,16,64), GPU_BENCH_STEPS (5), GPU_BENCH_PATCH
-# (48), GPU_BENCH_BATCH (16), GPU_BENCH_WINDOW (96; 0 skips inference), GPU_BENCH_TORCH_DEVICE
-# (cuda where PyTorch sees a GPU, else cpu), GPU_BENCH_PYTHON (python3 on PATH), GPU_BENCH_DEADLINE
-# (seconds from the start by which the last bench must end, 420), and GPU_BENCH_SMALL=1 (width 8,
-# one step, no inference: a smoke run on a CPU with Mesa's lavapipe). $OUT defaults to .gpu/out.
+# Settings (environment of run): GPU_RUN, GPU_DEADLINE, GPU_RECIPE (recipes/drive-full.yaml),
+# GPU_RECIPE_SECONDS, GPU_RECIPE_SET (more --set overrides, separated by ';'), GPU_BENCH_WIDTHS
+# (64,8,16), GPU_BENCH_STEPS (5), GPU_BENCH_PATCH (48), GPU_BENCH_BATCH (16), GPU_BENCH_WINDOW (96;
+# 0 skips inference), GPU_BENCH_TORCH_DEVICE (cuda where PyTorch sees a GPU, else cpu),
+# GPU_BENCH_PYTHON (python3 on PATH), and GPU_SMALL=1: a smoke run that also works on a CPU with
+# Mesa's lavapipe (the recipe at width 4 on 64 patches of 4 training images and one test image
+# without flips; the bench at width 8, one step, no inference). $OUT defaults to .gpu/out.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -53,7 +64,7 @@ die() {
 
 # ---- prepare (here) ------------------------------------------------------------------------------
 prepare() {
-  local deno version imagescript drive first n size tree
+  local deno version imagescript drive size tree
   deno=${DENO:-$(command -v deno || true)}
   [ -n "$deno" ] || die "no deno on PATH (set DENO)"
   version=$("$deno" --version | head -1)
@@ -69,30 +80,43 @@ prepare() {
     echo "$version" >"$GPU_DIR/deno.version"
   fi
 
-  # The bench, bundled.
+  # The CLI and the bench, bundled.
   bundle_dir=$(mktemp -d) # global: the EXIT trap removes it
   trap 'rm -rf "$bundle_dir"' EXIT
   mkdir -p "$bundle_dir/app/bin" "$bundle_dir/app/imagescript/any"
-  "$deno" bundle --quiet --platform deno --external '*.node' -o "$bundle_dir/app/bench.js" \
-    bench/bench.ts
-  # Only Node built-ins may stay imports; tfjs's WebGPU backend must be inside.
-  if grep -E '^import .* from "' "$bundle_dir/app/bench.js" | grep -v '"node:'; then
-    die "the bundle still imports the modules above"
-  fi
-  grep -q 'tfjs-backend-webgpu@' "$bundle_dir/app/bench.js" || die "tfjs-backend-webgpu is not in the bundle"
+  local entry js
+  for entry in cli.ts bench/bench.ts; do
+    js=$bundle_dir/app/$(basename "$entry" .ts).js
+    "$deno" bundle --quiet --platform deno --external '*.node' -o "$js" "$entry"
+    # Only Node built-ins may stay imports; tfjs's WebGPU backend must be inside.
+    if grep -E '^import .* from "' "$js" | grep -v '"node:'; then
+      die "the bundle of $entry still imports the modules above"
+    fi
+    grep -q 'tfjs-backend-webgpu@' "$js" || die "tfjs-backend-webgpu is not in the bundle of $entry"
+  done
   imagescript=$(find node_modules/.deno -maxdepth 3 -type d -path '*/imagescript@*/node_modules/imagescript' | head -1)
   [ -n "$imagescript" ] || die "imagescript is not under node_modules/.deno (deno install)"
   cp "$imagescript/codecs/node/bin/x64-linux.node" "$bundle_dir/app/bin/"
-  cp "$imagescript/wasm/any/gif.wasm" "$bundle_dir/app/imagescript/any/"
+  cp "$imagescript"/wasm/any/{gif,png,jpeg,tiff}.wasm "$bundle_dir/app/imagescript/any/"
   cp bench/bcdunet_torch.py "$bundle_dir/app/"
-  cat >"$bundle_dir/app/main.js" <<'EOF'
-// Entry point of the bundled bench (bench/gpu.sh). imagescript's wasm codecs read their files from
-// CommonJS's __dirname, which an ES-module bundle lacks: point it at their copies beside this file.
+  # Entry points. imagescript's wasm codecs read their files from CommonJS's __dirname, which an
+  # ES-module bundle lacks: point it at their copies beside the bundles. cli.js runs its main only
+  # as the main module, so cli-main.js calls it.
+  cat >"$bundle_dir/app/cli-main.js" <<'EOF'
+// Entry point of the bundled CLI (bench/gpu.sh).
+globalThis.__dirname = new URL("./imagescript/node", import.meta.url).pathname;
+const { main } = await import("./cli.js");
+Deno.exit(await main(Deno.args));
+EOF
+  cat >"$bundle_dir/app/bench-main.js" <<'EOF'
+// Entry point of the bundled bench (bench/gpu.sh).
 globalThis.__dirname = new URL("./imagescript/node", import.meta.url).pathname;
 await import("./bench.js");
 EOF
   tar -C "$bundle_dir" -cf - app | xz -9 -T0 >"$GPU_DIR/app.tar.xz"
-  echo "app.tar.xz: bench.js $(($(wc -c <"$bundle_dir/app/bench.js") / 1024)) KiB bundled"
+  echo "app.tar.xz: cli.js $(($(wc -c <"$bundle_dir/app/cli.js") / 1024)) KiB and bench.js" \
+    "$(($(wc -c <"$bundle_dir/app/bench.js") / 1024)) KiB bundled," \
+    "$(($(wc -c <"$GPU_DIR/app.tar.xz") / 1024)) KiB compressed"
 
   # The Vulkan loader and GLVND, as the device README says (NVIDIA's ICD comes from the driver).
   if ! ls "$GPU_DIR"/vulkan/libvulkan1_*.deb >/dev/null 2>&1; then
@@ -108,19 +132,11 @@ EOF
   fi
   echo "vulkan: $(cd "$GPU_DIR/vulkan" && echo *.deb)"
 
-  # What the bench reads of DRIVE: all training images, the first test image.
+  # All of DRIVE that core/drive reads, the images as PNG (checked pixel for pixel).
   drive=${CAPILLARY_DRIVE:-../shared/data/DRIVE}
   [ -d "$drive/training/images" ] || die "no DRIVE at $drive (set CAPILLARY_DRIVE)"
   rm -rf "$GPU_DIR/DRIVE"
-  mkdir -p "$GPU_DIR/DRIVE/training" "$GPU_DIR"/DRIVE/test/{images,1st_manual,2nd_manual,mask}
-  cp -R "$drive"/training/{images,1st_manual,mask} "$GPU_DIR/DRIVE/training/"
-  first=$(find "$drive/test/images" -name '*_test.tif' -printf '%f\n' | sort | head -1)
-  n=${first%_test.tif}
-  cp "$drive/test/images/${n}_test.tif" "$GPU_DIR/DRIVE/test/images/"
-  cp "$drive/test/1st_manual/${n}_manual1.gif" "$GPU_DIR/DRIVE/test/1st_manual/"
-  cp "$drive/test/2nd_manual/${n}_manual2.gif" "$GPU_DIR/DRIVE/test/2nd_manual/"
-  cp "$drive/test/mask/${n}_test_mask.gif" "$GPU_DIR/DRIVE/test/mask/"
-  chmod -R u+w "$GPU_DIR/DRIVE"
+  "$deno" run -A bench/drive_png.ts "$drive" "$GPU_DIR/DRIVE"
 
   {
     echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
@@ -181,8 +197,7 @@ probe_adapter() { # prints the WebGPU adapter; fails when there is none
 }
 
 run_main() {
-  local start=$SECONDS work vklib icd f libs egl python torch_device widths steps patch batch window
-  local deadline md left rc w adapter
+  local start=$SECONDS vklib icd f libs egl python torch_device adapter
   [ -f "$GPU_DIR/deno.xz" ] || die "no $GPU_DIR/deno.xz: run 'bash bench/gpu.sh prepare' first"
   cat "$GPU_DIR/MANIFEST"
   for work in "${TMPDIR:-/tmp}/capillary-gpu" "$PWD/$GPU_DIR/work"; do # the second if /tmp is noexec
@@ -264,42 +279,87 @@ run_main() {
     fi
   fi
 
-  # The bench, one width at a time, each under what is left of the deadline.
-  widths=${GPU_BENCH_WIDTHS:-8,16,64} steps=${GPU_BENCH_STEPS:-5} window=${GPU_BENCH_WINDOW:-96}
-  if [ "${GPU_BENCH_SMALL:-0}" = 1 ]; then
+  local part
+  IFS=, read -ra parts <<<"${GPU_RUN:-recipe,bench}"
+  for part in "${parts[@]}"; do
+    case $part in
+    recipe) run_recipe "$start" ;;
+    bench) run_bench "$start" "$python" "$torch_device" ;;
+    *) die "GPU_RUN: unknown part '$part' (recipe, bench)" ;;
+    esac
+  done
+  echo "done in $((SECONDS - start)) s"
+}
+
+# Seconds left of GPU_DEADLINE since $1 (the start of run_main).
+seconds_left() { echo $((${GPU_DEADLINE:-560} - (SECONDS - $1))); }
+
+# The recipe, through the bundled CLI on webgpu, under its own limit or what is left of the deadline.
+run_recipe() {
+  local start=$1 recipe left rc folder f
+  recipe=${GPU_RECIPE:-recipes/drive-full.yaml}
+  left=$(seconds_left "$start")
+  [ "$left" -le "${GPU_RECIPE_SECONDS:-480}" ] || left=${GPU_RECIPE_SECONDS:-480}
+  local sets=(--set backend=webgpu --set inferenceBackend=webgpu)
+  if [ "${GPU_SMALL:-0}" = 1 ]; then
+    sets+=(--set model.width=4 --set train.epochs=1 --set train.patches.count=64
+      --set load.trainLimit=4 --set load.testLimit=1 --set "evaluate.flips=[]")
+  fi
+  IFS=';' read -ra more <<<"${GPU_RECIPE_SET:-}"
+  for f in "${more[@]}"; do [ -n "$f" ] && sets+=(--set "$f"); done
+  echo "== recipe $recipe ($left s) =="
+  rm -rf "$work/runs"
+  rc=0
+  timeout -k 10 "$left" "$DENO_BIN" run -A --no-config --no-lock "$work/app/cli-main.js" run \
+    "$recipe" --output "$work/runs" "${sets[@]}" || rc=$?
+  [ "$rc" = 0 ] || echo "recipe: exited with $rc$([ "$rc" = 124 ] && echo " (its $left s ran out)")"
+  folder=$(find "$work/runs" -mindepth 2 -maxdepth 2 -type d 2>/dev/null | sort | tail -1)
+  if [ -z "$folder" ]; then
+    echo "recipe: no run folder was written"
+    return 0
+  fi
+  for f in metrics.json history.jsonl recipe.resolved.yaml; do
+    [ -f "$folder/$f" ] && cp "$folder/$f" "$OUT/"
+  done
+  tar -C "$folder" --exclude=./model --exclude='./checkpoint*' -cf - . | xz -6 -T0 >"$OUT/run.tar.xz"
+  echo "recipe: $folder → $OUT (metrics.json, history.jsonl, recipe.resolved.yaml, run.tar.xz)"
+}
+
+# The bench, one width at a time, each under what is left of the deadline.
+run_bench() {
+  local start=$1 python=$2 torch_device=$3 widths steps patch batch window md left rc w
+  widths=${GPU_BENCH_WIDTHS:-64,8,16} steps=${GPU_BENCH_STEPS:-5} window=${GPU_BENCH_WINDOW:-96}
+  if [ "${GPU_SMALL:-0}" = 1 ]; then
     widths=${GPU_BENCH_WIDTHS:-8} steps=${GPU_BENCH_STEPS:-1} window=${GPU_BENCH_WINDOW:-0}
   fi
   patch=${GPU_BENCH_PATCH:-48} batch=${GPU_BENCH_BATCH:-16}
-  deadline=${GPU_BENCH_DEADLINE:-420}
   md=$GPU_DIR/BENCHMARKS-gpu.md
   rm -f "$md"
   IFS=, read -ra ws <<<"$widths"
   for w in "${ws[@]}"; do
-    left=$((deadline - (SECONDS - start)))
+    left=$(seconds_left "$start")
     if [ "$left" -lt 30 ]; then
-      echo "width $w: skipped, $left s left of the ${deadline}-s deadline"
+      echo "bench width $w: skipped, $left s left of the ${GPU_DEADLINE:-560}-s deadline"
       continue
     fi
-    echo "== width $w ($left s left) =="
+    echo "== bench width $w ($left s left) =="
     local append=()
     [ -f "$md" ] && append=(--append)
     rc=0
-    timeout -k 10 "$left" "$DENO_BIN" run -A --no-config --no-lock "$work/app/main.js" \
+    timeout -k 10 "$left" "$DENO_BIN" run -A --no-config --no-lock "$work/app/bench-main.js" \
       --backends webgpu --torch-device "$torch_device" --python "$python" --widths "$w" \
       --patch "$patch" --batch "$batch" --steps "$steps" --window "$window" \
       --output "$md" "${append[@]}" || rc=$?
-    [ "$rc" = 0 ] || echo "width $w: bench exited with $rc$([ "$rc" = 124 ] && echo ' (deadline)')"
+    [ "$rc" = 0 ] || echo "bench width $w: exited with $rc$([ "$rc" = 124 ] && echo ' (deadline)')"
     [ -f "$md" ] && cp "$md" "$OUT/BENCHMARKS-gpu.md"
   done
-  echo "done in $((SECONDS - start)) s"
-  [ -f "$OUT/BENCHMARKS-gpu.md" ] || die "no benchmark was written"
-  echo "wrote $OUT/BENCHMARKS-gpu.md"
+  if [ -f "$OUT/BENCHMARKS-gpu.md" ]; then echo "wrote $OUT/BENCHMARKS-gpu.md"; else echo "no benchmark was written"; fi
 }
 
 run() {
   OUT=${OUT:-$GPU_DIR/out}
   mkdir -p "$OUT"
-  run_main 2>&1 | tee "$OUT/gpu-bench.log"
+  run_main 2>&1 | tee "$OUT/gpu-run.log"
 }
 
 case ${1:-} in

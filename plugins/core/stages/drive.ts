@@ -4,6 +4,10 @@
  * (`1st_manual`), field-of-view masks, and for the test images the second
  * observer's masks (`2nd_manual`, kept as the extra annotation "2nd_manual").
  *
+ * Files are found by DRIVE's names without their extension, so a copy whose
+ * images or masks were converted to another format the reader decodes (PNG,
+ * as some mirrors of DRIVE ship it) loads the same way.
+ *
  * @module
  */
 import { z } from "zod";
@@ -37,7 +41,8 @@ const LAYOUT = `expected layout:
   <root>/training/mask/21_training_mask.gif ..
   <root>/test/images/01_test.tif .. 20_test.tif
   <root>/test/1st_manual/01_manual1.gif ..   <root>/test/2nd_manual/01_manual2.gif ..
-  <root>/test/mask/01_test_mask.gif ..`;
+  <root>/test/mask/01_test_mask.gif ..
+(the same names with .png or another format the reader decodes serve too)`;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -72,21 +77,52 @@ export async function findDriveRoot(option: string | null, recipeDir: string): P
   );
 }
 
-async function listIds(folder: string, suffix: string): Promise<string[]> {
-  const ids: string[] = [];
+/** Extensions a DRIVE file may have, the original's first: the reader decodes them all. */
+const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg", ".ppm"] as const;
+const MASK_EXTENSIONS = [".gif", ".png", ".tif", ".tiff", ".pgm"] as const;
+
+/** The files of a folder by name, or a DataError naming the layout when it cannot be read. */
+async function fileNames(folder: string): Promise<Set<string>> {
+  const names = new Set<string>();
   try {
-    for await (const entry of Deno.readDir(folder)) {
-      if (entry.isFile && entry.name.endsWith(suffix)) {
-        ids.push(entry.name.slice(0, -suffix.length));
-      }
-    }
+    for await (const entry of Deno.readDir(folder)) if (entry.isFile) names.add(entry.name);
   } catch {
     throw new DataError(`Cannot read DRIVE folder "${folder}": it is missing\n${LAYOUT}`);
   }
-  if (!ids.length) {
-    throw new DataError(`Cannot load DRIVE: no *${suffix} files in "${folder}"\n${LAYOUT}`);
+  return names;
+}
+
+/**
+ * The image numbers of a split's `images` folder (files `<n>_<split>.<ext>`), sorted, each with
+ * the name of its file.
+ */
+async function listImages(folder: string, split: string): Promise<Map<string, string>> {
+  const names = await fileNames(folder);
+  const found = new Map<string, string>();
+  for (const extension of IMAGE_EXTENSIONS) {
+    const suffix = `_${split}${extension}`;
+    for (const name of names) {
+      const n = name.slice(0, -suffix.length);
+      if (name.endsWith(suffix) && /^\d+$/.test(n) && !found.has(n)) found.set(n, name);
+    }
   }
-  return ids.sort();
+  if (!found.size) {
+    throw new DataError(
+      `Cannot load DRIVE: no *_${split}.tif files (nor ${
+        IMAGE_EXTENSIONS.slice(1).join(", ")
+      }) in "${folder}"\n${LAYOUT}`,
+    );
+  }
+  return new Map([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The path of the mask named `stem` in `folder`: the first extension present, else the
+ * original's (so that a missing file is reported under DRIVE's own name).
+ */
+function maskPath(folder: string, names: Set<string>, stem: string): string {
+  const extension = MASK_EXTENSIONS.find((e) => names.has(stem + e)) ?? MASK_EXTENSIONS[0];
+  return join(folder, stem + extension);
 }
 
 /** The files of each sample of a split: the image and its masks by role. */
@@ -96,17 +132,21 @@ async function splitFiles(
   limit: number | null,
 ): Promise<SampleFiles[]> {
   const dir = join(root, split);
-  const numbers = (await listIds(join(dir, "images"), `_${split}.tif`)).slice(
-    0,
-    limit ?? undefined,
-  );
-  return numbers.map((n) => ({
+  const images = [...await listImages(join(dir, "images"), split)].slice(0, limit ?? undefined);
+  const folder = (name: string) => join(dir, name);
+  const listing = async (name: string) =>
+    await fileNames(folder(name)).catch(() => new Set<string>());
+  const manual = await listing("1st_manual"), fov = await listing("mask");
+  const second = split === "test" ? await listing("2nd_manual") : new Set<string>();
+  return images.map(([n, image]) => ({
     id: `${n}_${split}`,
-    image: join(dir, "images", `${n}_${split}.tif`),
+    image: join(dir, "images", image),
     masks: {
-      mask: join(dir, "1st_manual", `${n}_manual1.gif`),
-      roi: join(dir, "mask", `${n}_${split}_mask.gif`),
-      ...(split === "test" ? { "2nd_manual": join(dir, "2nd_manual", `${n}_manual2.gif`) } : {}),
+      mask: maskPath(folder("1st_manual"), manual, `${n}_manual1`),
+      roi: maskPath(folder("mask"), fov, `${n}_${split}_mask`),
+      ...(split === "test"
+        ? { "2nd_manual": maskPath(folder("2nd_manual"), second, `${n}_manual2`) }
+        : {}),
     },
   }));
 }

@@ -1,7 +1,8 @@
 import { componentCreator } from "../../../pipeline/registry.ts";
 import { checkpointStore } from "../../../pipeline/run/checkpoint.ts";
 import { drive, driveOptions, findDriveRoot } from "./drive.ts";
-import { encodeGrayPng } from "../../../mod.ts";
+import { encodeGrayPng, encodeRgbPng } from "../../../mod.ts";
+import { readBinaryMask } from "../datasets/paired_sample.ts";
 import { readImage } from "../image/read_image.ts";
 import { DataError, Random, type RunFolder, type StageContext, tf } from "../../../mod.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
@@ -145,6 +146,37 @@ Deno.test("drive loads a one-training, one-test copy of DRIVE with binary masks"
     assertEquals(lines, [`DRIVE: ${root}`, "loaded 1 training and 1 test images"]);
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("drive loads a copy whose images and masks were converted to PNG, pixel for pixel", async () => {
+  const original = await fakeDrive();
+  const converted = await fakeDrive();
+  try {
+    // Every file of the copy becomes a PNG under DRIVE's name with .png for its extension.
+    for (const file of FILES) {
+      const from = join(converted, file), to = from.replace(/\.(tif|gif)$/, ".png");
+      const png = file.includes("/images/")
+        ? encodeRgbPng(
+          await readImage(from).then((r) => ({ ...r, data: r.data.map((v) => v / 255) })),
+        )
+        : encodeGrayPng(await readBinaryMask(from));
+      await Deno.writeFile(to, png);
+      await Deno.remove(from);
+    }
+    const load = async (root: string) =>
+      await drive.run(driveOptions.parse({ root }), undefined, context());
+    const [a, b] = [await load(original), await load(converted)];
+    assertEquals(b.train[0].source, join(converted, "training/images/21_training.png"));
+    for (const split of ["train", "test"] as const) {
+      assertEquals(b[split].map((s) => s.id), a[split].map((s) => s.id));
+      const [x, y] = [a[split][0], b[split][0]];
+      assertEquals(y.image, x.image);
+      assertEquals([y.mask, y.roi, y.extra], [x.mask, x.roi, x.extra]);
+    }
+  } finally {
+    await Deno.remove(original, { recursive: true });
+    await Deno.remove(converted, { recursive: true });
   }
 });
 
