@@ -10,6 +10,7 @@
  */
 import { BackendError } from "../errors.ts";
 import type { BackendName } from "../recipe/schema.ts";
+import { liftPadRankLimit } from "./pad_kernel.ts";
 import { liftReverseRankLimit } from "./reverse_kernel.ts";
 import { type BackendRole, tf } from "./tfjs.ts";
 import { keepNanInWasmClip } from "./wasm_nan_clip.ts";
@@ -80,6 +81,7 @@ async function loadWebGpu(): Promise<string> {
   if (!adapter) throw new Error("no WebGPU adapter found");
   await import("@tensorflow/tfjs-backend-webgpu");
   liftReverseRankLimit("webgpu");
+  liftPadRankLimit("webgpu");
   const info = adapter.info ?? {};
   return info.description || [info.vendor, info.device].filter(Boolean).join(" ") ||
     "unknown adapter";

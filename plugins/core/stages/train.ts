@@ -21,7 +21,7 @@ import { dataParallelStep } from "../train/data_parallel.ts";
 import { groupedOptimizer } from "../train/grouped_optimizer.ts";
 import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
-import { compiledWeightedBce, weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
+import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
 import { layerControl } from "../train/layer_control.ts";
 import { selectLayers, selectWeights } from "../train/layer_patterns.ts";
 
@@ -382,7 +382,7 @@ export const train = defineStage({
     });
     const loss = options.positiveWeight === 1
       ? "binaryCrossentropy"
-      : compiledWeightedBce(tf, options.positiveWeight);
+      : weightedBinaryCrossentropy(tf, options.positiveWeight);
     const compile = () => model.compile({ optimizer, loss });
     // Data parallel: one loss for this thread and the workers (plain BCE is weight 1).
     const shardLoss = weightedBinaryCrossentropy(tf, options.positiveWeight);

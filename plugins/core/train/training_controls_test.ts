@@ -3,7 +3,7 @@ import { CapillaryError, loadBackend, Random, tf } from "../../../mod.ts";
 import { groupedOptimizer, type OptimizerSettings } from "./grouped_optimizer.ts";
 import { Monitor } from "./monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "./validation.ts";
-import { compiledWeightedBce, weightedBinaryCrossentropy } from "./weighted_bce.ts";
+import { weightedBinaryCrossentropy } from "./weighted_bce.ts";
 
 await loadBackend("cpu");
 
@@ -101,16 +101,6 @@ Deno.test("weightedBinaryCrossentropy() weighs foreground pixels; weight 1 is Ke
   assertAlmostEquals(weighted[0], -4 * Math.log(0.9), 1e-6);
   assertAlmostEquals(weighted[1], -Math.log(0.8), 1e-6);
   assertAlmostEquals(weighted[3], -Math.log(1 - 1e-7), 1e-6); // clamped, finite
-});
-
-Deno.test("compiledWeightedBce() is the per-pixel loss with the channel axis averaged away", () => {
-  // A batch of 1 image of 1×2 pixels, 1 channel: Keras's loss shape [batch, height, width].
-  const y = tf.tensor4d([[[[1], [0]]]]), p = tf.tensor4d([[[[0.9], [0.2]]]]);
-  const loss = compiledWeightedBce(tf, 4)(y, p);
-  assertEquals(loss.shape, [1, 1, 2]);
-  const [a, b] = loss.dataSync();
-  assertAlmostEquals(a, -4 * Math.log(0.9), 1e-6);
-  assertAlmostEquals(b, -Math.log(0.8), 1e-6);
 });
 
 Deno.test("groupedOptimizer() clips the global gradient norm", () => {

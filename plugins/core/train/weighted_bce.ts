@@ -37,32 +37,3 @@ export function weightedBinaryCrossentropy(
       return tf.neg(tf.add(positive, negative));
     });
 }
-
-/**
- * {@link weightedBinaryCrossentropy} averaged over the last (channel) axis, as
- * Keras's losses are, for `model.compile`: tfjs-layers then averages the rest.
- * The value and gradient are the same (the channel axis has one entry), but
- * handing tfjs-layers the per-pixel rank-4 loss trained a batch-normalised
- * network to NaN weights in one step on the `webgpu` backend (2026-12-04,
- * lavapipe), where `wasm` and `cpu` were fine.
- *
- * @param tf The TensorFlow.js runtime.
- * @param positiveWeight The weight of foreground pixels.
- * @returns A loss for `model.compile`.
- *
- * @example Usage
- * ```ts
- * import * as tf from "@tensorflow/tfjs";
- * import { compiledWeightedBce } from "./weighted_bce.ts";
- * const loss = compiledWeightedBce(tf, 3);
- * const value = loss(tf.tensor([[1], [0]]), tf.tensor([[0.5], [0.5]]));
- * console.assert(value.rank === 1 && Math.abs(value.dataSync()[0] - 3 * Math.LN2) < 1e-6);
- * ```
- */
-export function compiledWeightedBce(
-  tf: Tf,
-  positiveWeight: number,
-): (yTrue: Tensor, yPred: Tensor) => Tensor {
-  const perPixel = weightedBinaryCrossentropy(tf, positiveWeight);
-  return (yTrue, yPred) => tf.tidy(() => tf.mean(perPixel(yTrue, yPred), -1));
-}

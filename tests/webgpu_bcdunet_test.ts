@@ -1,0 +1,62 @@
+// The core network's gradients on webgpu (through the engine's loading path, which patches the
+// backend's kernels) against cpu's, for one batch: tfjs-backend-webgpu 4.22's rank-5 pad, the
+// gradient of the ConvLSTM's per-step slice, once made every weight's gradient wrong from the
+// decoder down, and training diverged in four steps.
+import { assert } from "./assert.ts";
+import { random } from "./random_data.ts";
+import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { weightedBinaryCrossentropy } from "../plugins/core/train/weighted_bce.ts";
+import { loadBackend, tf } from "../mod.ts";
+
+const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown | null> } }).gpu;
+const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+const ignore = adapter === null;
+const reason = "(skipped: no WebGPU adapter; install a Vulkan driver, e.g. mesa-vulkan-drivers)";
+
+/** Each trainable weight's gradient, by the weight's name, for one batch on `backend`. */
+async function gradients(backend: string): Promise<Map<string, Float32Array>> {
+  await tf.setBackend(backend);
+  const config = { width: 4, dense: 1, dropout: 0, seed: 1, batchNorm: true } as const;
+  const model = buildBcduNet(tf, config, 48, 1);
+  const x = tf.tensor(random(4 * 48 * 48, 21), [4, 48, 48, 1]);
+  const y = tf.tensor(random(4 * 48 * 48, 22).map((v) => (v > 0.75 ? 1 : 0)), [4, 48, 48, 1]);
+  const loss = weightedBinaryCrossentropy(tf, 0.55);
+  const { value, grads } = tf.variableGrads(() =>
+    tf.mean(loss(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar
+  );
+  const out = new Map<string, Float32Array>();
+  for (const weight of model.trainableWeights) {
+    const key = (weight as unknown as { val: tf.Variable }).val.name;
+    out.set(weight.originalName, await grads[key].data() as Float32Array);
+  }
+  tf.dispose([x, y, value, ...Object.values(grads)]);
+  model.dispose();
+  return out;
+}
+
+Deno.test({
+  name: `BCDU-Net with batch norm has the same gradients on webgpu as on cpu${
+    ignore ? ` ${reason}` : ""
+  }`,
+  ignore,
+  async fn() {
+    await loadBackend("webgpu");
+    const cpu = await gradients("cpu");
+    const webgpu = await gradients("webgpu");
+    assert(cpu.size === webgpu.size && cpu.size > 60, `${cpu.size} and ${webgpu.size} weights`);
+    for (const [name, expected] of cpu) {
+      const got = webgpu.get(name)!;
+      let diff = 0, norm = 0;
+      for (const [k, v] of expected.entries()) {
+        diff += (got[k] - v) ** 2;
+        norm += v * v;
+      }
+      // The transposed convolutions' biases feed batch norm: their gradient is 0 but for
+      // rounding (about 1e-10), so only an absolute bound applies; a wrong kernel is off by 100 %.
+      assert(
+        Math.sqrt(diff) <= 0.01 * Math.sqrt(norm) + 1e-8,
+        `${name}: gradients differ by ${Math.sqrt(diff)} (L2), against ${Math.sqrt(norm)}`,
+      );
+    }
+  },
+});
