@@ -7,11 +7,7 @@ import { random } from "./random_data.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { weightedBinaryCrossentropy } from "../plugins/core/train/weighted_bce.ts";
 import { loadBackend, tf } from "../mod.ts";
-
-const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown | null> } }).gpu;
-const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
-const ignore = adapter === null;
-const reason = "(skipped: no WebGPU adapter; install a Vulkan driver, e.g. mesa-vulkan-drivers)";
+import { noWebgpu as ignore, webgpuTestName } from "./webgpu_adapter.ts";
 
 /** Each trainable weight's gradient, by the weight's name, for one batch on `backend`. */
 async function gradients(backend: string): Promise<Map<string, Float32Array>> {
@@ -35,9 +31,7 @@ async function gradients(backend: string): Promise<Map<string, Float32Array>> {
 }
 
 Deno.test({
-  name: `BCDU-Net with batch norm has the same gradients on webgpu as on cpu${
-    ignore ? ` ${reason}` : ""
-  }`,
+  name: webgpuTestName("BCDU-Net with batch norm has the same gradients on webgpu as on cpu"),
   ignore,
   async fn() {
     await loadBackend("webgpu");

@@ -10,11 +10,8 @@
  *
  * @module
  */
-import { tf } from "./tfjs.ts";
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-const patched = new Set<string>();
+import type { tf } from "./tfjs.ts";
+import { type KernelArgs, replaceKernelWithViews } from "./view_kernel.ts";
 
 /**
  * Replaces `PadV2` on `backendName` with a wrapper that handles ranks above 4
@@ -25,49 +22,32 @@ const patched = new Set<string>();
  * @returns Whether the kernel was replaced (false if the backend has no `PadV2` or `Reshape`).
  */
 export function liftPadRankLimit(backendName: string): boolean {
-  if (patched.has(backendName)) return true;
-  const original = tf.getKernel("PadV2", backendName);
-  const reshape = tf.getKernel("Reshape", backendName);
-  if (!original || !reshape) return false;
-  const run = (kernel: tf.KernelConfig, args: KernelArgs) =>
-    kernel.kernelFunc(args) as tf.TensorInfo;
-  tf.unregisterKernel("PadV2", backendName);
-  tf.registerKernel({
-    kernelName: "PadV2",
-    backendName,
-    kernelFunc: (args: KernelArgs) => {
-      const { inputs, backend, attrs } = args;
-      const x = inputs.x as tf.TensorInfo;
-      if (x.shape.length <= 4) return run(original, args);
-      const { paddings, constantValue } = attrs as unknown as {
-        paddings: [number, number][];
-        constantValue: number;
-      };
-      const shape = [...x.shape];
-      const temporaries: tf.TensorInfo[] = [];
-      let current = x;
-      paddings.forEach(([low, high], axis) => {
-        if (low === 0 && high === 0) return;
-        const before = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-        const after = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-        const view = run(reshape, {
-          inputs: { x: current },
-          backend,
-          attrs: { shape: [before, shape[axis], after] },
-        });
-        current = run(original, {
-          inputs: { x: view },
-          backend,
-          attrs: { paddings: [[0, 0], [low, high], [0, 0]], constantValue },
-        });
-        temporaries.push(view, current);
-        shape[axis] += low + high;
-      });
-      const out = run(reshape, { inputs: { x: current }, backend, attrs: { shape } });
-      for (const t of temporaries) (backend as tf.KernelBackend).disposeData(t.dataId);
-      return out;
-    },
+  return replaceKernelWithViews("PadV2", backendName, ({ own, reshape }) => (args: KernelArgs) => {
+    const { inputs, backend, attrs } = args;
+    const x = inputs.x as tf.TensorInfo;
+    if (x.shape.length <= 4) return own(args);
+    const { paddings, constantValue } = attrs as unknown as {
+      paddings: [number, number][];
+      constantValue: number;
+    };
+    const shape = [...x.shape];
+    const temporaries: tf.TensorInfo[] = [];
+    let current = x;
+    paddings.forEach(([low, high], axis) => {
+      if (low === 0 && high === 0) return;
+      const before = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+      const after = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+      const view = reshape(current, [before, shape[axis], after], backend);
+      current = own({
+        inputs: { x: view },
+        backend,
+        attrs: { paddings: [[0, 0], [low, high], [0, 0]], constantValue },
+      } as unknown as KernelArgs);
+      temporaries.push(view, current);
+      shape[axis] += low + high;
+    });
+    const out = reshape(current, shape, backend);
+    for (const t of temporaries) (backend as tf.KernelBackend).disposeData(t.dataId);
+    return out;
   });
-  patched.add(backendName);
-  return true;
 }

@@ -8,10 +8,7 @@
  * @module
  */
 import { tf } from "./tfjs.ts";
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-const patched = new Set<string>();
+import { type KernelArgs, replaceKernelWithViews } from "./view_kernel.ts";
 
 /**
  * Replaces `Reverse` on `backendName` with a wrapper that handles any rank by
@@ -21,20 +18,13 @@ const patched = new Set<string>();
  * @returns Whether the kernel was replaced (false if the backend has no `Reverse` or `Reshape`).
  */
 export function liftReverseRankLimit(backendName: string): boolean {
-  if (patched.has(backendName)) return true;
-  const original = tf.getKernel("Reverse", backendName);
-  const reshape = tf.getKernel("Reshape", backendName);
-  if (!original || !reshape) return false;
-  const run = (kernel: tf.KernelConfig, args: KernelArgs) =>
-    kernel.kernelFunc(args) as tf.TensorInfo;
-  tf.unregisterKernel("Reverse", backendName);
-  tf.registerKernel({
-    kernelName: "Reverse",
+  return replaceKernelWithViews(
+    "Reverse",
     backendName,
-    kernelFunc: (args: KernelArgs) => {
+    ({ own, reshape }) => (args: KernelArgs) => {
       const { inputs, backend, attrs } = args;
       const x = inputs.x as tf.TensorInfo;
-      if (x.shape.length <= 4) return run(original, args);
+      if (x.shape.length <= 4) return own(args);
       const dims = (attrs as { dims: number | number[] }).dims;
       const axes = [...new Set(tf.util.parseAxisParam(dims, x.shape))];
       const temporaries: tf.TensorInfo[] = [];
@@ -42,19 +32,15 @@ export function liftReverseRankLimit(backendName: string): boolean {
       for (const axis of axes) {
         const before = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
         const after = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-        const view = run(reshape, {
-          inputs: { x: current },
-          backend,
-          attrs: { shape: [before, x.shape[axis], after] },
-        });
-        current = run(original, { inputs: { x: view }, backend, attrs: { dims: [1] } });
+        const view = reshape(current, [before, x.shape[axis], after], backend);
+        current = own(
+          { inputs: { x: view }, backend, attrs: { dims: [1] } } as unknown as KernelArgs,
+        );
         temporaries.push(view, current);
       }
-      const out = run(reshape, { inputs: { x: current }, backend, attrs: { shape: x.shape } });
+      const out = reshape(current, [...x.shape], backend);
       for (const t of temporaries) (backend as tf.KernelBackend).disposeData(t.dataId);
       return out;
     },
-  });
-  patched.add(backendName);
-  return true;
+  );
 }

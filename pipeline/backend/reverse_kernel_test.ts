@@ -2,13 +2,7 @@ import { tf } from "./tfjs.ts";
 import { liftReverseRankLimit } from "./reverse_kernel.ts";
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 
-// WebGPU in Deno needs an adapter (here Mesa's lavapipe; XDG_RUNTIME_DIR=/tmp quiets it).
-const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown | null> } }).gpu;
-const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
-const ignore = adapter === null;
-const reason = "(skipped: no WebGPU adapter; install a Vulkan driver, e.g. mesa-vulkan-drivers)";
-const named = (name: string) => (ignore ? `${name} ${reason}` : name);
-if (!ignore) await import("@tensorflow/tfjs-backend-webgpu");
+import { noWebgpu as ignore, webgpuTestName as named } from "../../tests/webgpu_adapter.ts";
 
 type Tensor = import("@tensorflow/tfjs").Tensor;
 
