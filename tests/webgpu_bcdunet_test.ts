@@ -1,7 +1,7 @@
 // The core network's gradients on webgpu (through the engine's loading path, which patches the
 // backend's kernels) against cpu's, for one batch: tfjs-backend-webgpu 4.22's rank-5 pad, the
 // gradient of the ConvLSTM's per-step slice, once made every weight's gradient wrong from the
-// decoder down, and training diverged in four steps.
+// decoder down, and the loss was NaN by the second step.
 import { assert } from "./assert.ts";
 import { random } from "./random_data.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";

@@ -3,8 +3,8 @@
  * tensors of rank 5 wrongly (2026-12-04, lavapipe: a rank-5 pad's values are
  * not the `cpu` backend's), and the gradient of a rank-5 `slice` is such a
  * pad: the ConvLSTM's per-step slices of its sequence got gradients of the
- * wrong values, and a batch-normalised BCDU-Net's training diverged within
- * four steps. Padding one axis of any tensor equals padding the middle axis
+ * wrong values, and a batch-normalised ConvLSTM network's loss was NaN by
+ * its second step. Padding one axis of any tensor equals padding the middle axis
  * of a rank-3 view `[before, axis, after]`, which the backend does right, so
  * the patched kernel pads one axis at a time through such views.
  *
