@@ -18,6 +18,7 @@ import {
 } from "../../../mod.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
 import { dataParallelStep } from "../train/data_parallel.ts";
+import { readSteps, trainStepUnread } from "../train/step_reads.ts";
 import { groupedOptimizer } from "../train/grouped_optimizer.ts";
 import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
@@ -219,21 +220,13 @@ interface TrainState {
 }
 
 /**
- * Steps between checks that every weight is finite. The loss alone cannot
- * tell: on wasm, XNNPACK's clamps turn NaN activations into finite values, so
- * a diverged network can report a finite loss.
+ * Steps between reads of the losses and the weights (one round trip each:
+ * plugins/core/train/step_reads.ts), and at the end of each epoch. Every
+ * weight is checked for finiteness at each read: the loss alone cannot tell,
+ * since on wasm XNNPACK's clamps turn NaN activations into finite values, so a
+ * diverged network can report a finite loss.
  */
-const WEIGHT_CHECK_STEPS = 50;
-
-async function firstNonFiniteWeight(
-  model: import("@tensorflow/tfjs").LayersModel,
-): Promise<{ name: string; value: number } | undefined> {
-  for (const weight of model.weights) {
-    const values = await weight.read().data();
-    for (const value of values) if (!Number.isFinite(value)) return { name: weight.name, value };
-  }
-  return undefined;
-}
+const READ_STEPS = 50;
 
 /** What `freeze`, `unfreeze` and `parameterGroups` select, checked against the layers. */
 function layerPlan(
@@ -488,6 +481,10 @@ export const train = defineStage({
         const shuffled = random.shuffle([...training]);
         let lossSum = 0;
         let rate = 0;
+        // Losses not yet read back (tensors) or read already (data-parallel steps' numbers).
+        const unread: (import("@tensorflow/tfjs").Tensor | number)[] = [];
+        const unreadRates: number[] = [];
+        let stepsRead = 0;
         for (let step = 0; step < stepsPerEpoch; step++) {
           optimizer.setRates((base) =>
             schedule(epoch + step / stepsPerEpoch, base, options.epochs)
@@ -497,27 +494,32 @@ export const train = defineStage({
             gather(all, shuffled.slice(step * options.batchSize, (step + 1) * options.batchSize)),
             augmentRandom,
           );
-          let value: number;
           if (workers) {
-            value = await dataParallelStep(tf, model, optimizer, shardLoss, workers, batch);
+            unread.push(await dataParallelStep(tf, model, optimizer, shardLoss, workers, batch));
           } else {
             const { x, y } = toTensors(batch);
-            value = await model.trainOnBatch(x, y) as number;
+            unread.push(trainStepUnread(model, x, y));
             tf.dispose([x, y]);
           }
-          if (!Number.isFinite(value)) {
-            throw new CapillaryError(
-              `Cannot train: the loss became ${value} at epoch ${epoch + 1}, step ${
-                step + 1
-              } (learning rate ${rate}); lower optimizer.learningRate or check the data` +
-                lastGood(epoch),
-              "E_NAN_LOSS",
-            );
-          }
-          lossSum += value;
-          task.update(step + 1, { loss: lossSum / (step + 1), lr: rate });
-          if ((step + 1) % WEIGHT_CHECK_STEPS === 0 || step + 1 === stepsPerEpoch) {
-            const bad = await firstNonFiniteWeight(model);
+          unreadRates.push(rate);
+          if (step + 1 === stepsPerEpoch || (step + 1) % READ_STEPS === 0) {
+            const read = await readSteps(tf, unread.splice(0), model);
+            const rates = unreadRates.splice(0);
+            const firstStep = step + 2 - read.losses.length;
+            read.losses.forEach((value, i) => {
+              if (!Number.isFinite(value)) {
+                throw new CapillaryError(
+                  `Cannot train: the loss became ${value} at epoch ${epoch + 1}, step ${
+                    firstStep + i
+                  } (learning rate ${rates[i]}); lower optimizer.learningRate or check the data` +
+                    lastGood(epoch),
+                  "E_NAN_LOSS",
+                );
+              }
+              lossSum += value;
+            });
+            stepsRead = step + 1;
+            const bad = read.nonFiniteWeight;
             if (bad) {
               throw new CapillaryError(
                 `Cannot train: weight "${bad.name}" became ${bad.value} by epoch ${
@@ -530,6 +532,8 @@ export const train = defineStage({
               );
             }
           }
+          // The loss shown is the mean of the steps read so far (none before the first read).
+          task.update(step + 1, stepsRead ? { loss: lossSum / stepsRead, lr: rate } : { lr: rate });
         }
         const scores = await validate();
         const entry: EpochRecord = {
