@@ -6,8 +6,9 @@
  * data-parallel workers wait. The arithmetic is tfjs's, each operation
  * rounded to float32 as its kernels round it, so the weights and
  * accumulators are bit for bit what tfjs computes; its state (`getWeights`,
- * `setWeights`, the accumulators' names) is tfjs's own. On other backends it
- * is tfjs's optimizer as it is. Weight decay (PyTorch's SGD `weight_decay`:
+ * `setWeights`, the accumulators' names) is tfjs's own. On `webgpu` the step
+ * is two shader dispatches per variable (`momentum_webgpu.ts`), equal to
+ * tfjs's to rounding; on other backends it is tfjs's optimizer as it is. Weight decay (PyTorch's SGD `weight_decay`:
  * the gradient plus `decay · w`) is folded into the same kernel, rounded as
  * tfjs's `add(g, mul(w, decay))` rounds, so it costs no kernels of its own.
  *
@@ -15,6 +16,7 @@
  */
 import { type KernelMemory, registerHostKernel, type Tf } from "../../../mod.ts";
 import type { tf as TfNamespace } from "../../../pipeline/backend/tfjs.ts";
+import { registerWebgpuMomentumKernel } from "./momentum_webgpu.ts";
 
 type TensorInfo = TfNamespace.TensorInfo;
 type Tensor = TfNamespace.Tensor;
@@ -67,8 +69,12 @@ function momentumStep(
   return [nextValueInfo, nextAccumulationInfo];
 }
 
-/** Registers {@link MOMENTUM_STEP} on the backends with host memory. Idempotent. */
+/**
+ * Registers {@link MOMENTUM_STEP} on the backends with host memory and on
+ * `webgpu` (`momentum_webgpu.ts`). Idempotent.
+ */
 export function registerMomentumKernel(tf: Tf): void {
+  registerWebgpuMomentumKernel(tf, MOMENTUM_STEP);
   registerHostKernel(
     tf,
     MOMENTUM_STEP,

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../../../tests/assert.ts";
 import { loadBackend, tf } from "../../../mod.ts";
 import { fusedMomentum, MOMENTUM_STEP, registerMomentumKernel } from "./fused_momentum.ts";
+import { noWebgpu, webgpuTestName } from "../../../tests/webgpu_adapter.ts";
 
 await loadBackend("wasm");
 
@@ -67,7 +68,7 @@ Deno.test("fusedMomentum() with weight decay steps on g + decay · w, bit for bi
       assert(plain[4].join() !== fused[4].join(), "the decay changed the steps");
     }
   }
-  // Where the backend lacks the kernel (webgpu, tensorflow), the decay is added by tfjs's ops.
+  // Where the backend lacks the kernel (tensorflow), the decay is added by tfjs's ops.
   await tf.setBackend("cpu");
   const kernel = tf.getKernel(MOMENTUM_STEP, "cpu")!;
   tf.unregisterKernel(MOMENTUM_STEP, "cpu");
@@ -112,4 +113,69 @@ Deno.test("fusedMomentum() runs one kernel per variable, and keeps tfjs's state"
   assertEquals(Array.from(w.dataSync()), [1, 2, 3].map((v) => Math.fround(v - Math.fround(0.3))));
   tf.dispose([w, b]);
   optimizer.dispose();
+});
+
+/** `fiveSteps` on a backend whose tensors are read asynchronously (webgpu in Deno). */
+async function fiveStepsAsync(make: () => tf.Optimizer, prefix: string): Promise<number[][]> {
+  const shapes = [[3, 2], [5], [1], [4, 4, 2, 3]];
+  const variables = shapes.map((shape, i) =>
+    tf.variable(tf.randomUniform(shape, -1, 1, "float32", 10 + i), true, `${prefix}_${i}`)
+  );
+  const targets = shapes.map((shape, i) => tf.randomUniform(shape, -2, 2, "float32", 20 + i));
+  const optimizer = make();
+  const values: number[][] = [];
+  for (let step = 0; step < 5; step++) {
+    optimizer.minimize(() =>
+      tf.addN(variables.map((v, i) => tf.sum(tf.square(tf.sub(v, targets[i]))))) as tf.Scalar
+    );
+    const read = await Promise.all(variables.map(async (v) => Array.from(await v.data())));
+    values.push(read.flat());
+  }
+  tf.dispose([...variables, ...targets]);
+  optimizer.dispose();
+  return values;
+}
+
+Deno.test({
+  name: webgpuTestName(
+    "fusedMomentum() on webgpu: two dispatches per variable, tfjs's steps to rounding",
+  ),
+  ignore: noWebgpu,
+  fn: async () => {
+    await loadBackend("webgpu");
+    for (const [nesterov, decay] of [[false, 0], [true, 0], [true, 0.03]] as const) {
+      const where = `nesterov ${nesterov}, decay ${decay}`;
+      await tf.setBackend("cpu");
+      const stock = await fiveStepsAsync(
+        () => stockWithDecay(0.05, 0.9, nesterov, decay),
+        `gpu_stock_${where}`,
+      );
+      await tf.setBackend("webgpu");
+      const fused = await fiveStepsAsync(
+        () => fusedMomentum(tf, 0.05, 0.9, nesterov, decay),
+        `gpu_fused_${where}`,
+      );
+      stock.forEach((values, step) =>
+        values.forEach((v, i) => {
+          const error = Math.abs(fused[step][i] - v);
+          assert(error <= 1e-6 * Math.max(1, Math.abs(v)), `${where}: step ${step}, value ${i}`);
+        })
+      );
+      assert(stock[4].join() !== stock[0].join(), "the variables moved");
+    }
+    const w = tf.variable(tf.tensor([1, 2, 3]), true, "gpu_fused_state_w");
+    const b = tf.variable(tf.scalar(1), true, "gpu_fused_state_b");
+    const optimizer = fusedMomentum(tf, 0.1, 0.5, true, 0.01);
+    const { grads } = tf.variableGrads(() =>
+      tf.add(tf.sum(tf.mul(w, 2)), tf.mul(b, 3)) as tf.Scalar
+    );
+    optimizer.applyGradients(grads as Record<string, tf.Variable>); // makes the accumulators
+    const { kernels } = await tf.profile(() =>
+      optimizer.applyGradients(grads as Record<string, tf.Variable>)
+    );
+    assertEquals(kernels.map((k) => k.name), [MOMENTUM_STEP, MOMENTUM_STEP]);
+    tf.dispose([w, b, ...Object.values(grads)]);
+    optimizer.dispose();
+    await tf.setBackend("wasm");
+  },
 });
