@@ -12,14 +12,15 @@
 # prepare fills .gpu/ (git-ignored; about 53 MiB, and the tool carries 64 MiB in all with the
 # working tree, so it prints both sizes):
 #   deno.xz       the Deno that runs this script ($DENO, else `deno` on PATH), xz-compressed
-#   app.tar.xz    app/cli.js and app/bench.js: `deno bundle` of cli.ts and of bench/bench.ts with
+#   app.tar.xz    app/cli.js, app/bench.js and app/webgpu_overhead.js: `deno bundle` of cli.ts,
+#                 bench/bench.ts and bench/webgpu_overhead.ts with
 #                 their whole graphs, npm packages (tfjs, tfjs-backend-webgpu, zod, yaml, utif2,
 #                 imagescript) inlined; they run on the bare binary with no node_modules, no config
 #                 and no network (xz keeps the second copy of tfjs to a few KiB). What esbuild cannot
 #                 inline lies beside them: imagescript's native codec (app/bin/x64-linux.node, which
 #                 its import require()s from beside the bundle) and its wasm decoders
 #                 (app/imagescript/any/*.wasm, read from CommonJS's __dirname, which an ES-module
-#                 bundle lacks, so the entry points app/cli-main.js and app/bench-main.js define it
+#                 bundle lacks, so the entry points app/*-main.js define it
 #                 first); and app/bcdunet_torch.py, which bench.js runs from beside itself.
 #                 (The wasm backend's .wasm files are not shipped: both run on webgpu.)
 #   vulkan/*.deb  the Vulkan loader and GLVND (Debian amd64), as .library/device/README.md says;
@@ -33,7 +34,9 @@
 # carried Vulkan loader at NVIDIA's ICD (VK_DRIVER_FILES; DENO_WEBGPU_BACKEND=vulkan; where no
 # adapter shows, it retries with the machine's loader, then unpacks the debs into / as the device
 # README does) and prints the card (nvidia-smi, PyTorch, the WebGPU adapter). Then, by $GPU_RUN
-# (default "recipe,bench"), in that order:
+# (default "overhead,recipe,bench"), in that order:
+#   overhead  bench/webgpu_overhead.ts on the card (what a dispatch and a read cost there, and a
+#           step at almost no arithmetic), under 60 s, to $OUT/webgpu-overhead.txt
 #   recipe  `run recipes/drive-full.yaml --set backend=webgpu --set inferenceBackend=webgpu`
 #           with the bundled CLI, under GPU_RECIPE_SECONDS (480: the issue's 8 minutes) or what is
 #           left of the deadline; it copies the run's metrics.json, history.jsonl and
@@ -85,7 +88,7 @@ prepare() {
   trap 'rm -rf "$bundle_dir"' EXIT
   mkdir -p "$bundle_dir/app/bin" "$bundle_dir/app/imagescript/any"
   local entry js
-  for entry in cli.ts bench/bench.ts; do
+  for entry in cli.ts bench/bench.ts bench/webgpu_overhead.ts; do
     js=$bundle_dir/app/$(basename "$entry" .ts).js
     "$deno" bundle --quiet --platform deno --external '*.node' -o "$js" "$entry"
     # Only Node built-ins may stay imports; tfjs's WebGPU backend must be inside.
@@ -112,6 +115,11 @@ EOF
 // Entry point of the bundled bench (bench/gpu.sh).
 globalThis.__dirname = new URL("./imagescript/node", import.meta.url).pathname;
 await import("./bench.js");
+EOF
+  cat >"$bundle_dir/app/webgpu_overhead-main.js" <<'EOF'
+// Entry point of the bundled bench/webgpu_overhead.ts (bench/gpu.sh).
+globalThis.__dirname = new URL("./imagescript/node", import.meta.url).pathname;
+await import("./webgpu_overhead.js");
 EOF
   tar -C "$bundle_dir" -cf - app | xz -9 -T0 >"$GPU_DIR/app.tar.xz"
   echo "app.tar.xz: cli.js $(($(wc -c <"$bundle_dir/app/cli.js") / 1024)) KiB and bench.js" \
@@ -280,12 +288,13 @@ run_main() {
   fi
 
   local part
-  IFS=, read -ra parts <<<"${GPU_RUN:-recipe,bench}"
+  IFS=, read -ra parts <<<"${GPU_RUN:-overhead,recipe,bench}"
   for part in "${parts[@]}"; do
     case $part in
+    overhead) run_overhead "$start" ;;
     recipe) run_recipe "$start" ;;
     bench) run_bench "$start" "$python" "$torch_device" ;;
-    *) die "GPU_RUN: unknown part '$part' (recipe, bench)" ;;
+    *) die "GPU_RUN: unknown part '$part' (overhead, recipe, bench)" ;;
     esac
   done
   echo "done in $((SECONDS - start)) s"
@@ -293,6 +302,17 @@ run_main() {
 
 # Seconds left of GPU_DEADLINE since $1 (the start of run_main).
 seconds_left() { echo $((${GPU_DEADLINE:-560} - (SECONDS - $1))); }
+
+# What a dispatch, a read and a nearly empty training step cost on the card, under 60 s.
+run_overhead() {
+  local left rc=0
+  left=$(seconds_left "$1")
+  [ "$left" -le 60 ] || left=60
+  echo "== webgpu overhead ($left s) =="
+  timeout -k 5 "$left" "$DENO_BIN" run -A --no-config --no-lock \
+    "$work/app/webgpu_overhead-main.js" webgpu 2>&1 | tee "$OUT/webgpu-overhead.txt" || rc=$?
+  [ "$rc" = 0 ] || echo "overhead: exited with $rc"
+}
 
 # The recipe, through the bundled CLI on webgpu, under its own limit or what is left of the deadline.
 run_recipe() {
