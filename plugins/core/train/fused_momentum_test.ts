@@ -5,9 +5,12 @@ import { noWebgpu, webgpuTestName } from "../../../tests/webgpu_adapter.ts";
 
 await loadBackend("wasm");
 
-/** Five steps of `optimizer` on a quadratic of three variables; their values after each step. */
-function fiveSteps(make: () => tf.Optimizer, prefix: string): number[][] {
-  const shapes = [[3, 2], [5], [1]];
+/**
+ * Five steps of `optimizer` on a quadratic of four variables; their values after each step (read
+ * asynchronously: webgpu in Deno has no synchronous read).
+ */
+async function fiveSteps(make: () => tf.Optimizer, prefix: string): Promise<number[][]> {
+  const shapes = [[3, 2], [5], [1], [4, 4, 2, 3]];
   const variables = shapes.map((shape, i) =>
     tf.variable(tf.randomUniform(shape, -1, 1, "float32", 10 + i), true, `${prefix}_${i}`)
   );
@@ -18,7 +21,8 @@ function fiveSteps(make: () => tf.Optimizer, prefix: string): number[][] {
     optimizer.minimize(() =>
       tf.addN(variables.map((v, i) => tf.sum(tf.square(tf.sub(v, targets[i]))))) as tf.Scalar
     );
-    values.push(variables.flatMap((v) => Array.from(v.dataSync())));
+    const read = await Promise.all(variables.map(async (v) => Array.from(await v.data())));
+    values.push(read.flat());
   }
   tf.dispose([...variables, ...targets]);
   optimizer.dispose();
@@ -30,8 +34,8 @@ Deno.test("fusedMomentum() updates bit for bit as tfjs's momentum optimizer, on 
     await tf.setBackend(backend);
     for (const nesterov of [false, true]) {
       const where = `${backend}, nesterov ${nesterov}`;
-      const stock = fiveSteps(() => tf.train.momentum(0.05, 0.9, nesterov), `stock_${where}`);
-      const fused = fiveSteps(() => fusedMomentum(tf, 0.05, 0.9, nesterov), `fused_${where}`);
+      const stock = await fiveSteps(() => tf.train.momentum(0.05, 0.9, nesterov), `stock_${where}`);
+      const fused = await fiveSteps(() => fusedMomentum(tf, 0.05, 0.9, nesterov), `fused_${where}`);
       assertEquals(fused, stock, where);
       assert(stock[4].join() !== stock[0].join(), "the variables moved");
     }
@@ -58,13 +62,19 @@ Deno.test("fusedMomentum() with weight decay steps on g + decay · w, bit for bi
     await tf.setBackend(backend);
     for (const nesterov of [false, true]) {
       const where = `${backend}, nesterov ${nesterov}`;
-      const stock = fiveSteps(() => stockWithDecay(0.05, 0.9, nesterov, 0.03), `stock_wd_${where}`);
-      const fused = fiveSteps(
+      const stock = await fiveSteps(
+        () => stockWithDecay(0.05, 0.9, nesterov, 0.03),
+        `stock_wd_${where}`,
+      );
+      const fused = await fiveSteps(
         () => fusedMomentum(tf, 0.05, 0.9, nesterov, 0.03),
         `fused_wd_${where}`,
       );
       assertEquals(fused, stock, where);
-      const plain = fiveSteps(() => fusedMomentum(tf, 0.05, 0.9, nesterov), `plain_wd_${where}`);
+      const plain = await fiveSteps(
+        () => fusedMomentum(tf, 0.05, 0.9, nesterov),
+        `plain_wd_${where}`,
+      );
       assert(plain[4].join() !== fused[4].join(), "the decay changed the steps");
     }
   }
@@ -73,14 +83,14 @@ Deno.test("fusedMomentum() with weight decay steps on g + decay · w, bit for bi
   const kernel = tf.getKernel(MOMENTUM_STEP, "cpu")!;
   tf.unregisterKernel(MOMENTUM_STEP, "cpu");
   try {
-    const fused = fiveSteps(() => {
+    const fused = await fiveSteps(() => {
       const optimizer = fusedMomentum(tf, 0.05, 0.9, true, 0.03);
       tf.unregisterKernel(MOMENTUM_STEP, "cpu"); // fusedMomentum registers it again
       return optimizer;
     }, "fallback_wd");
     assertEquals(
       fused,
-      fiveSteps(() => stockWithDecay(0.05, 0.9, true, 0.03), "stock_fallback_wd"),
+      await fiveSteps(() => stockWithDecay(0.05, 0.9, true, 0.03), "stock_fallback_wd"),
     );
   } finally {
     if (!tf.getKernel(MOMENTUM_STEP, "cpu")) tf.registerKernel(kernel);
@@ -115,27 +125,6 @@ Deno.test("fusedMomentum() runs one kernel per variable, and keeps tfjs's state"
   optimizer.dispose();
 });
 
-/** `fiveSteps` on a backend whose tensors are read asynchronously (webgpu in Deno). */
-async function fiveStepsAsync(make: () => tf.Optimizer, prefix: string): Promise<number[][]> {
-  const shapes = [[3, 2], [5], [1], [4, 4, 2, 3]];
-  const variables = shapes.map((shape, i) =>
-    tf.variable(tf.randomUniform(shape, -1, 1, "float32", 10 + i), true, `${prefix}_${i}`)
-  );
-  const targets = shapes.map((shape, i) => tf.randomUniform(shape, -2, 2, "float32", 20 + i));
-  const optimizer = make();
-  const values: number[][] = [];
-  for (let step = 0; step < 5; step++) {
-    optimizer.minimize(() =>
-      tf.addN(variables.map((v, i) => tf.sum(tf.square(tf.sub(v, targets[i]))))) as tf.Scalar
-    );
-    const read = await Promise.all(variables.map(async (v) => Array.from(await v.data())));
-    values.push(read.flat());
-  }
-  tf.dispose([...variables, ...targets]);
-  optimizer.dispose();
-  return values;
-}
-
 Deno.test({
   name: webgpuTestName(
     "fusedMomentum() on webgpu: two dispatches per variable, tfjs's steps to rounding",
@@ -146,12 +135,12 @@ Deno.test({
     for (const [nesterov, decay] of [[false, 0], [true, 0], [true, 0.03]] as const) {
       const where = `nesterov ${nesterov}, decay ${decay}`;
       await tf.setBackend("cpu");
-      const stock = await fiveStepsAsync(
+      const stock = await fiveSteps(
         () => stockWithDecay(0.05, 0.9, nesterov, decay),
         `gpu_stock_${where}`,
       );
       await tf.setBackend("webgpu");
-      const fused = await fiveStepsAsync(
+      const fused = await fiveSteps(
         () => fusedMomentum(tf, 0.05, 0.9, nesterov, decay),
         `gpu_fused_${where}`,
       );
