@@ -5,9 +5,9 @@
  *
  * `trainOnBatch` waits for each step's loss. On the host backends (`wasm`,
  * `cpu`) that costs nothing, but on a GPU each read waits for the device to
- * finish (measured in Deno's WebGPU: about 12 ms a read, whatever its size),
- * and while it waits the next step is not being encoded, so the device and
- * the host take turns instead of working at once. A check that every weight
+ * finish (in Deno's WebGPU on Mesa's lavapipe, reading one small tensor took
+ * about 12 ms), and while it waits the next step is not being encoded, so the
+ * device and the host take turns instead of working at once. A check that every weight
  * is finite read each weight on its own: 68 reads for a BCDU-Net.
  *
  * @module
