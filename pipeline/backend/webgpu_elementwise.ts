@@ -1,0 +1,88 @@
+/**
+ * One-output elementwise shaders on tfjs-backend-webgpu (4.22), for kernels
+ * that replace a chain of tfjs ops with one dispatch per output. The backend
+ * declares each input as a storage array under the name given, the
+ * uniforms, `setOutputAtIndex` and the entry point; the caller writes the
+ * body that computes element `index` of the output.
+ *
+ * Only inputs the shader reads may be given: the pipeline's bind-group
+ * layout leaves out a binding the shader never reads, and the backend binds
+ * every input, so an unread one fails validation and the dispatch writes
+ * nothing.
+ *
+ * @module
+ */
+import type { tf } from "./tfjs.ts";
+
+type TensorInfo = tf.TensorInfo;
+
+/** What {@link runElementwise} runs. */
+export interface ElementwiseShader {
+  /** Names the compiled shader: equal keys must mean equal code (shapes are added by the backend). */
+  readonly key: string;
+  /** The output's shape; the body runs once per element. */
+  readonly outputShape: number[];
+  /** The inputs by their names in WGSL (capitalised, e.g. `Z`), only those the body reads. */
+  readonly inputs: Readonly<Record<string, TensorInfo>>;
+  /** Scalar uniforms by name, read in WGSL as `uniforms.name`. */
+  readonly uniforms?: Readonly<Record<string, { type: "f32" | "i32"; value: number }>>;
+  /** WGSL functions the body calls. */
+  readonly functions?: string;
+  /** WGSL statements for the element at flat `index` (an `i32`); they end with `setOutputAtIndex(index, value)`. */
+  readonly body: string;
+}
+
+/** Threads a workgroup, as tfjs-backend-webgpu's own elementwise programs use. */
+const WORKGROUP = 64;
+
+/** The one method of tfjs-backend-webgpu's backend that runs a program. */
+interface WebgpuBackend {
+  runWebGPUProgram(
+    program: object,
+    inputs: TensorInfo[],
+    outputDtype: "float32",
+    uniforms: { type: "float32" | "int32"; data: number[] }[],
+  ): TensorInfo;
+}
+
+/**
+ * Runs `shader` on the webgpu backend `backend` (a kernel function's
+ * `backend` argument) and returns its float32 output.
+ *
+ * @param backend The webgpu backend.
+ * @param shader The shader.
+ * @returns The output tensor.
+ */
+export function runElementwise(backend: unknown, shader: ElementwiseShader): TensorInfo {
+  const names = Object.keys(shader.inputs);
+  const uniforms = Object.entries(shader.uniforms ?? {});
+  const size = shader.outputShape.reduce((n, d) => n * d, 1);
+  const program = {
+    variableNames: names,
+    size: true,
+    uniforms: uniforms.map(([name, { type }]) => `${name} : ${type},`).join(" ") || undefined,
+    workgroupSize: [WORKGROUP, 1, 1],
+    outputShape: shader.outputShape,
+    dispatchLayout: { x: shader.outputShape.map((_, i) => i) },
+    // The backend reshapes a dispatch that exceeds the device's per-dimension limit.
+    dispatch: [Math.ceil(size / WORKGROUP), 1, 1],
+    shaderKey: `capillary_${shader.key}`,
+    getUserCode: () => `
+      ${shader.functions ?? ""}
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          ${shader.body}
+        }
+      }
+    `,
+  };
+  return (backend as WebgpuBackend).runWebGPUProgram(
+    program,
+    names.map((name) => shader.inputs[name]),
+    "float32",
+    uniforms.map(([, { type, value }]) => ({
+      type: type === "f32" ? "float32" : "int32",
+      data: [value],
+    })),
+  );
+}
