@@ -143,7 +143,7 @@ export class ConvLstm2d extends tf.layers.Layer {
       if (this.goBackwards) order.reverse();
       let h: tf.Tensor | undefined;
       let c: tf.Tensor | undefined;
-      // The gate arithmetic as one kernel where the backend has it (wasm, cpu), else in ops.
+      // The gate arithmetic as one kernel where the backend has it (wasm, cpu, webgpu), else in ops.
       const fused = this.fusedCell && hasLstmCell();
       for (const t of order) {
         const gates = h === undefined ? perStep[t] : tf.add(

@@ -1,6 +1,7 @@
 /**
  * A ConvLSTM cell's arithmetic after its convolutions, as one kernel forward
- * and two backward, on the `wasm` and `cpu` backends: from the gate
+ * and two backward, on the `wasm` and `cpu` backends (and on `webgpu` as
+ * shaders: `lstm_cell_webgpu.ts`): from the gate
  * pre-activations `z = [zi | zf | zc | zo]` (`[..., 4F]`, Keras' gate order)
  * and the previous state `c`,
  *
@@ -26,6 +27,7 @@
  */
 import { HOST_MEMORY_BACKENDS, type KernelMemory, registerHostKernel, tf } from "../../../mod.ts";
 import { lstmCellPasses, type TanhApproximation } from "./lstm_cell_simd.ts";
+import { registerWebgpuLstmCellKernels } from "./lstm_cell_webgpu.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Tensor = tf.Tensor;
@@ -235,11 +237,17 @@ function previousStateGradient(
 }
 
 /**
- * Registers the cell's kernels and gradients for {@link LSTM_CELL_BACKENDS}.
- * Idempotent.
+ * Registers the cell's kernels and gradients for {@link LSTM_CELL_BACKENDS}
+ * and `webgpu`. Idempotent.
  */
 export function registerLstmCellKernels(): void {
   if (tf.getKernel(LSTM_CELL, "cpu")) return;
+  registerWebgpuLstmCellKernels({
+    cell: LSTM_CELL,
+    first: LSTM_CELL_FIRST,
+    gatesGradient: GATES_GRAD,
+    stateGradient: STATE_GRAD,
+  });
   registerHostKernel(tf, LSTM_CELL, (memory, { gates, c }) => cellForward(memory, gates, c));
   registerHostKernel(
     tf,
@@ -281,7 +289,7 @@ export function hasLstmCell(): boolean {
 /**
  * One cell step: the new hidden state and cell state from the gate
  * pre-activations `[..., 4F]` and the previous state `[..., F]` (none: zero).
- * Needs {@link registerLstmCellKernels} and a backend of {@link LSTM_CELL_BACKENDS}.
+ * Needs {@link registerLstmCellKernels} and a backend of {@link LSTM_CELL_BACKENDS} or `webgpu`.
  *
  * @example Usage
  * ```ts
