@@ -163,18 +163,24 @@ export function groupedOptimizer(
       const clipNorm = gradients.clipNorm;
       const scaled: TfNamespace.Tensor[] = [];
       if (clipNorm) {
-        const norm = tf.tidy(() =>
-          tf.sqrt(tf.addN(entries.map(([, t]) => tf.sum(tf.square(t as TfNamespace.Tensor)))))
+        // On the device, without reading the norm back: a read per step would stall a GPU
+        // (and Deno's webgpu backend cannot read synchronously at all). A factor of exactly 1
+        // leaves a gradient under the norm as it was.
+        const factor = tf.tidy(() =>
+          tf.minimum(
+            1,
+            tf.div(
+              clipNorm,
+              tf.sqrt(tf.addN(entries.map(([, t]) => tf.sum(tf.square(t as TfNamespace.Tensor))))),
+            ),
+          )
         );
-        const value = norm.dataSync()[0];
-        norm.dispose();
-        if (value > clipNorm) {
-          entries = entries.map(([name, t]) => {
-            const s = tf.mul(t as TfNamespace.Tensor, clipNorm / value);
-            scaled.push(s);
-            return [name, s] as const;
-          });
-        }
+        scaled.push(factor);
+        entries = entries.map(([name, t]) => {
+          const s = tf.mul(t as TfNamespace.Tensor, factor);
+          scaled.push(s);
+          return [name, s] as const;
+        });
       }
       for (const [name, tensor] of entries) {
         const entry = perVariable.get(name);

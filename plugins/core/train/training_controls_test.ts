@@ -4,6 +4,7 @@ import { groupedOptimizer, type OptimizerSettings } from "./grouped_optimizer.ts
 import { Monitor } from "./monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "./validation.ts";
 import { weightedBinaryCrossentropy } from "./weighted_bce.ts";
+import { noWebgpu, webgpuTestName } from "../../../tests/webgpu_adapter.ts";
 
 await loadBackend("cpu");
 
@@ -103,18 +104,41 @@ Deno.test("weightedBinaryCrossentropy() weighs foreground pixels; weight 1 is Ke
   assertAlmostEquals(weighted[3], -Math.log(1 - 1e-7), 1e-6); // clamped, finite
 });
 
-Deno.test("groupedOptimizer() clips the global gradient norm", () => {
-  const a = tf.variable(tf.tensor([0, 0]), true, "clip_test_a");
+/** One SGD step (rate 1) on the gradient (3, 4), whose norm is 5, clipped to `clipNorm`. */
+async function clippedStep(name: string, clipNorm: number): Promise<number[]> {
+  const a = tf.variable(tf.tensor([0, 0]), true, name);
   const sgd: OptimizerSettings = { type: "sgd", learningRate: 1, momentum: 0, nesterov: false };
-  const optimizer = groupedOptimizer(tf, sgd, [], ["clip_test_a"], { clipNorm: 1 });
-  // Gradient (3, 4) has norm 5: clipped to (0.6, 0.8).
+  const optimizer = groupedOptimizer(tf, sgd, [], [name], { clipNorm });
   optimizer.minimize(() =>
     tf.sum(tf.mul(a, tf.tensor([3, 4]))) as import("@tensorflow/tfjs").Scalar
   );
-  const [x, y] = a.dataSync();
+  const values = Array.from(await a.data());
+  a.dispose();
+  return values;
+}
+
+Deno.test("groupedOptimizer() clips the global gradient norm", async () => {
+  // Gradient (3, 4) has norm 5: clipped to (0.6, 0.8); under a larger norm, left as it is.
+  const [x, y] = await clippedStep("clip_test_a", 1);
   assertAlmostEquals(x, -0.6, 1e-6);
   assertAlmostEquals(y, -0.8, 1e-6);
-  a.dispose();
+  assertEquals(await clippedStep("clip_test_b", 10), [-3, -4]);
+});
+
+Deno.test({
+  name: webgpuTestName("groupedOptimizer() clips the global gradient norm on webgpu"),
+  ignore: noWebgpu,
+  fn: async () => {
+    await loadBackend("webgpu");
+    await tf.setBackend("webgpu");
+    try {
+      const [x, y] = await clippedStep("clip_test_gpu", 1);
+      assertAlmostEquals(x, -0.6, 1e-6);
+      assertAlmostEquals(y, -0.8, 1e-6);
+    } finally {
+      await tf.setBackend("cpu"); // this file's other tests read synchronously
+    }
+  },
 });
 
 Deno.test("groupedOptimizer() state saved and restored continues bit for bit (SGD and Adam)", async () => {
