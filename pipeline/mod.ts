@@ -33,7 +33,12 @@ export {
   registerHostKernel,
 } from "./backend/kernel_memory.ts";
 export * as wasmAssembler from "./backend/wasm_assembler.ts";
-export { type ElementwiseShader, runElementwise } from "./backend/webgpu_elementwise.ts";
+export {
+  type ChannelSums,
+  type ElementwiseShader,
+  runChannelSums,
+  runElementwise,
+} from "./backend/webgpu_programs.ts";
 export { type BackendRole, type Tf, tf } from "./backend/tfjs.ts";
 export { type RunOptions, runRecipe, type RunResult } from "./run/runner.ts";
 export { RunFolder, writeFileAtomic } from "./run/run_folder.ts";

@@ -1,6 +1,7 @@
 /**
  * Batch normalisation over the last axis whose training pass is one kernel
- * forward and one backward on the `wasm` and `cpu` backends: tfjs-layers'
+ * forward and one backward on the `wasm` and `cpu` backends (and three
+ * shaders each way on `webgpu`: `batch_norm_webgpu.ts`): tfjs-layers'
  * `BatchNormalization` in training computes the batch moments and the
  * normalisation in tensor ops and differentiates through all of them, about
  * forty small kernels per layer; in a BCDU-Net of width 8 with batch norm
@@ -27,6 +28,7 @@
  */
 import { type KernelMemory, registerHostKernel, tf } from "../../../mod.ts";
 import { batchNormPasses, ROW, ROWS } from "./batch_norm_simd.ts";
+import { registerWebgpuBatchNormKernels } from "./batch_norm_webgpu.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Tensor = tf.Tensor;
@@ -290,9 +292,13 @@ export function batchNormGradients(
   );
 }
 
-/** Registers the kernels and the gradient for the backends with host memory. Idempotent. */
+/**
+ * Registers the kernels and the gradient for the backends with host memory,
+ * and the kernels on `webgpu` (`batch_norm_webgpu.ts`). Idempotent.
+ */
 export function registerBatchNormKernels(): void {
   if (tf.getKernel(BATCH_NORM_TRAINING, "cpu")) return;
+  registerWebgpuBatchNormKernels({ training: BATCH_NORM_TRAINING, gradients: BATCH_NORM_GRAD });
   const epsilonOf = (attrs: Record<string, unknown>) => attrs.epsilon as number;
   registerHostKernel(tf, BATCH_NORM_TRAINING, (m, i, a) => batchNormTraining(m, i, epsilonOf(a)));
   registerHostKernel(tf, BATCH_NORM_GRAD, (m, i, a) => batchNormGradients(m, i, epsilonOf(a)));
