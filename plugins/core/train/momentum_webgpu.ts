@@ -6,7 +6,7 @@
  * dispatches about 400 shaders fewer. On a GPU, dispatches rather than
  * arithmetic bound a step of these small convolutions: from Deno, each
  * costs tens of microseconds of host time (measured on Mesa's lavapipe:
- * 60 to 84 µs an elementwise op).
+ * 51 to 84 µs an elementwise op).
  *
  * The arithmetic is the host kernel's, in float32, but a shader compiler may
  * fuse a multiply and an add, so the results agree with tfjs's to rounding,
