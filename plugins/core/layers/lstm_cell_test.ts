@@ -2,6 +2,7 @@ import { assertAlmostEquals, assertEquals } from "../../../tests/assert.ts";
 import { loadBackend, tf } from "../../../mod.ts";
 import { ConvLstm2d } from "./conv_lstm_2d.ts";
 import { LSTM_CELL_BACKENDS, lstmCell, registerLstmCellKernels, tanh } from "./lstm_cell.ts";
+import { cellInputs } from "./lstm_cell_test_data.ts";
 
 registerLstmCellKernels();
 await loadBackend("wasm");
@@ -53,17 +54,8 @@ Deno.test("lstmCell()'s gradient is the ops' gradient, the hard sigmoid's bounds
     return [tf.mul(hs(zo), tf.tanh(next)), next];
   };
   await onEachBackend((backend) => {
-    const f = 3, shape: [number, number, number] = [2, 4, 5];
-    const gates = tf.tidy(() => {
-      const z = tf.randomUniform([...shape, 4 * f], -4, 4, "float32", 1);
-      // Some gates exactly on the hard sigmoid's corners (±2.5), where clip's gradient still passes.
-      const corner = tf.randomUniform([...shape, 4 * f], 0, 1, "float32", 2);
-      const sign = tf.sign(tf.randomUniform([...shape, 4 * f], -1, 1, "float32", 3));
-      return tf.where(tf.less(corner, 0.15), tf.mul(sign, 2.5), z);
-    });
-    const state = tf.randomUniform([...shape, f], -1, 1, "float32", 4);
-    const wh = tf.randomUniform([...shape, f], -1, 1, "float32", 5);
-    const wc = tf.randomUniform([...shape, f], -1, 1, "float32", 6);
+    const f = 3;
+    const { gates, state, wh, wc } = cellInputs([2, 4, 5], f);
     // A loss of both outputs, so the state's gradient reaches the cell from both sides.
     const loss =
       (cell: (z: tf.Tensor, c?: tf.Tensor) => tf.Tensor[], c?: tf.Tensor) => (z: tf.Tensor) => {

@@ -1,23 +1,14 @@
 import { assert } from "../../../tests/assert.ts";
 import { loadBackend, tf } from "../../../mod.ts";
 import { LSTM_CELL, LSTM_CELL_FIRST, lstmCell, registerLstmCellKernels } from "./lstm_cell.ts";
+import { cellInputs } from "./lstm_cell_test_data.ts";
 import { noWebgpu as ignore, webgpuTestName as named } from "../../../tests/webgpu_adapter.ts";
 
 registerLstmCellKernels();
 
 /** The cell's outputs and the gradients of a loss of both, on the active backend. */
 async function cellAndGradients(first: boolean): Promise<Float32Array[]> {
-  const f = 3, shape: [number, number, number] = [2, 5, 7];
-  const gates = tf.tidy(() => {
-    const z = tf.randomUniform([...shape, 4 * f], -4, 4, "float32", 1);
-    // Some gates exactly on the hard sigmoid's corners (±2.5), where clip's gradient still passes.
-    const corner = tf.randomUniform([...shape, 4 * f], 0, 1, "float32", 2);
-    const sign = tf.sign(tf.randomUniform([...shape, 4 * f], -1, 1, "float32", 3));
-    return tf.where(tf.less(corner, 0.15), tf.mul(sign, 2.5), z);
-  });
-  const state = tf.randomUniform([...shape, f], -1, 1, "float32", 4);
-  const wh = tf.randomUniform([...shape, f], -1, 1, "float32", 5);
-  const wc = tf.randomUniform([...shape, f], -1, 1, "float32", 6);
+  const { gates, state, wh, wc } = cellInputs([2, 5, 7], 3);
   const c = first ? undefined : state;
   const [h, next] = lstmCell(gates, c);
   const loss = (z: tf.Tensor, s?: tf.Tensor) => {
