@@ -3,8 +3,9 @@
  * three shaders forward (the channels' means, their variances, `y`) and four
  * backward (`Σ dy`, which is `dβ`; `Σ dy · x̂`, which is `dγ`; `dx`'s
  * per-channel coefficients; `dx`). In tfjs
- * ops one layer's training pass dispatched about forty-five shaders, and a
- * BCDU-Net has eighteen such layers.
+ * ops one layer's training pass dispatched about thirty-eight shaders (a
+ * profiled BCDU-Net step, before and after), and a BCDU-Net has eighteen
+ * such layers.
  *
  * The formulas are the host kernels' (see `batch_norm.ts`), but summed in
  * float32 (each thread a strided share, then pairwise: `runChannelSums`)
