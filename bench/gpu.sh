@@ -38,7 +38,8 @@
 #   overhead  bench/webgpu_overhead.ts on the card (what a dispatch and a read cost there, and a
 #           step at almost no arithmetic), under 60 s, to $OUT/webgpu-overhead.txt
 #   recipe  `run recipes/drive-full.yaml --set backend=webgpu --set inferenceBackend=webgpu`
-#           with the bundled CLI, under GPU_RECIPE_SECONDS (480: the 8 minutes) or what is
+#           with the bundled CLI (the recipe fits its training into train.maxMinutes 5),
+#           under GPU_RECIPE_SECONDS (480: the 8 minutes) or what is
 #           left of the deadline; it copies the run's metrics.json, history.jsonl and
 #           recipe.resolved.yaml to $OUT, and the rest but the networks (model/, checkpoint*/) as
 #           $OUT/run.tar.xz (what a killed run had written too)

@@ -23,6 +23,8 @@ export interface ProgressTask {
   update(done: number, fields?: Record<string, string | number>): void;
   /** Ends the task and prints its final line. */
   done(summary?: string): void;
+  /** Changes the total (a task found shorter or longer than planned); optional. */
+  setTotal?(total: number): void;
 }
 
 /** Where progress goes. */
@@ -68,8 +70,9 @@ export function consoleProgress(
 ): Progress {
   return {
     info: (message) => write(message + "\n"),
-    task(label, total) {
+    task(label, planned) {
       const start = now();
+      let total = planned;
       let lastPrint = -Infinity;
       let last = "";
       const line = (done: number, fields: Record<string, string | number>) => {
@@ -91,6 +94,9 @@ export function consoleProgress(
             write(last + "\n");
             lastPrint = t;
           }
+        },
+        setTotal(value) {
+          total = value;
         },
         done(summary) {
           const text = `${label} done in ${formatDuration(now() - start)}${

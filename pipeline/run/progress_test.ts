@@ -90,3 +90,17 @@ Deno.test("progressBar() fills cells in eighths", () => {
   assertEquals(progressBar(1 / 160), "▏" + " ".repeat(19)); // one eighth of a cell
   assertEquals(progressBar(0.5 + 4 / 160), "█".repeat(10) + "▌" + " ".repeat(9));
 });
+
+Deno.test("consoleProgress() counts against a total changed mid-task", () => {
+  const { written, clock, progress } = recorder(false);
+  const task = progress.task("epoch 1/5", 312);
+  clock.t = 150;
+  task.update(100);
+  task.setTotal?.(190); // shortened to fit a time budget
+  clock.t = 160;
+  task.update(190);
+  assertEquals(written, [
+    "epoch 1/5 100/312 32% 50s elapsed, ETA 1m46s\n",
+    "epoch 1/5 190/190 100% 1m00s elapsed, ETA 0s\n",
+  ]);
+});

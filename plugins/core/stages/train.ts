@@ -24,6 +24,7 @@ import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
 import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
 import { layerControl } from "../train/layer_control.ts";
+import { epochFraction, type EpochSpan, fitToBudget } from "../train/time_budget.ts";
 import { selectLayers, selectWeights } from "../train/layer_patterns.ts";
 
 /** Weights that weight decay leaves alone (SGD's and AdamW's option). */
@@ -70,6 +71,15 @@ export const trainOptions = z.object({
       .describe("Epochs without an improvement of `monitor` before training stops."),
     minDelta: z.number().min(0).default(0).describe("The least change that counts as one."),
   }).strict().nullable().default(null).describe("Stops when `monitor` stops improving; null: off."),
+  maxMinutes: z.number().positive().nullable().default(null).describe(
+    "A time budget for training, in minutes (validation included; loading and evaluation not), " +
+      "as Lightning's max_time, met to a few percent. Once the pace of steps 51 to 100 is known " +
+      "(or of the first epoch, if shorter), every epoch is shortened to fit if need be, and " +
+      "again after each epoch from its whole pace: fewer patches each, the learning-rate " +
+      "schedule stretched over them, so it still runs its whole course. The log and " +
+      "`history.jsonl` (`steps`) say what ran; such a run depends on the machine's speed. " +
+      "null: no budget.",
+  ),
   clipNorm: z.number().positive().nullable().default(null)
     .describe("Rescales the gradients when their global L2 norm exceeds this; null: off."),
   positiveWeight: z.number().positive().default(1)
@@ -205,6 +215,8 @@ interface EpochRecord {
   valDice: number | null;
   learningRate: number;
   seconds: number;
+  /** Steps the epoch ran (fewer than planned where `maxMinutes` shortened it). */
+  steps: number;
 }
 
 /** What a checkpoint keeps of the training loop, beside weights and optimizer. */
@@ -217,6 +229,8 @@ interface TrainState {
   /** A schedule's own state (reduce on plateau), when it has one. */
   schedule?: unknown;
   history: EpochRecord[];
+  /** Steps per epoch, once `maxMinutes` has fitted them to the budget. */
+  stepsPerEpoch?: number;
 }
 
 /**
@@ -314,6 +328,9 @@ export const train = defineStage({
           : "no validation"),
         `batch ${b}: input [${b}, ${size}, ${size}, ${c}] → output [${b}, ${size}, ${size}, 1]; ` +
         `${steps} steps per epoch × ${options.epochs} epochs = ${steps * options.epochs} steps` +
+        (options.maxMinutes === null
+          ? ""
+          : ` (fewer per epoch if the pace says they overrun train.maxMinutes ${options.maxMinutes})`) +
         (options.workers > 1
           ? `; each batch shared by ${options.workers} processes (data parallel)`
           : ""),
@@ -402,7 +419,11 @@ export const train = defineStage({
       );
       return started;
     };
-    const stepsPerEpoch = Math.floor(training.length / options.batchSize);
+    const plannedSteps = Math.floor(training.length / options.batchSize);
+    let stepsPerEpoch = plannedSteps;
+    // Whether maxMinutes has fitted the epochs (kept in the checkpoint, and re-fitted, never
+    // longer, at each epoch's end).
+    let budgetFitted = false;
     const augmentRandom = random.fork();
     let history: EpochRecord[] = [];
     let startEpoch = 0;
@@ -414,6 +435,10 @@ export const train = defineStage({
       copyWeightsByLayer(saved.model, model, saved.path);
       saved.model.dispose();
       startEpoch = saved.state.epoch;
+      if (saved.state.stepsPerEpoch !== undefined) {
+        stepsPerEpoch = saved.state.stepsPerEpoch;
+        budgetFitted = true;
+      }
       for (let e = 1; e <= startEpoch; e++) layers.thaw(e);
     }
     compile();
@@ -477,7 +502,10 @@ export const train = defineStage({
           compile();
           for (const line of layers.describe(epoch + 1)) progress.info(line);
         }
-        const task = progress.task(`epoch ${epoch + 1}/${options.epochs}`, stepsPerEpoch);
+        let span: EpochSpan = { fromStep: 0, fromFraction: 0, steps: stepsPerEpoch };
+        const task = progress.task(`epoch ${epoch + 1}/${options.epochs}`, span.steps);
+        // The first read of this epoch, from which the pace of steps is measured.
+        let firstRead: { time: number; step: number } | undefined;
         const shuffled = random.shuffle([...training]);
         let lossSum = 0;
         let rate = 0;
@@ -485,10 +513,9 @@ export const train = defineStage({
         const unread: (import("@tensorflow/tfjs").Tensor | number)[] = [];
         const unreadRates: number[] = [];
         let stepsRead = 0;
-        for (let step = 0; step < stepsPerEpoch; step++) {
-          optimizer.setRates((base) =>
-            schedule(epoch + step / stepsPerEpoch, base, options.epochs)
-          );
+        for (let step = 0; step < span.steps; step++) {
+          const fraction = epochFraction(step, span);
+          optimizer.setRates((base) => schedule(epoch + fraction, base, options.epochs));
           rate = optimizer.rates[0];
           const batch = augment(
             gather(all, shuffled.slice(step * options.batchSize, (step + 1) * options.batchSize)),
@@ -502,7 +529,7 @@ export const train = defineStage({
             tf.dispose([x, y]);
           }
           unreadRates.push(rate);
-          if (step + 1 === stepsPerEpoch || (step + 1) % READ_STEPS === 0) {
+          if (step + 1 === span.steps || (step + 1) % READ_STEPS === 0) {
             const read = await readSteps(tf, unread.splice(0), model);
             const rates = unreadRates.splice(0);
             const firstStep = step + 2 - read.losses.length;
@@ -519,6 +546,54 @@ export const train = defineStage({
               lossSum += value;
             });
             stepsRead = step + 1;
+            if (options.maxMinutes !== null && !budgetFitted) {
+              const now = performance.now();
+              if (!firstRead && step + 1 < span.steps) firstRead = { time: now, step: step + 1 };
+              else {
+                // Steps since the first read (a backend's one-time compiling is before it), or
+                // the whole epoch where it ended first.
+                const from = firstRead ?? { time: started, step: 0 };
+                const secondsPerStep = (now - from.time) / 1000 / (step + 1 - from.step);
+                const fractionDone = epochFraction(step + 1, span);
+                const spent = history.reduce((sum, h) => sum + h.seconds, 0) +
+                  (now - started) / 1000;
+                const fit = fitToBudget({
+                  budgetSeconds: options.maxMinutes * 60,
+                  spentSeconds: spent,
+                  secondsPerStep,
+                  plannedSteps,
+                  stepsDone: step + 1,
+                  fractionDone,
+                  epochsAfter: options.epochs - epoch - 1,
+                });
+                budgetFitted = true;
+                stepsPerEpoch = fit.stepsPerEpoch;
+                const pace = `${step + 1 - from.step} steps took ${
+                  formatDuration((now - from.time) / 1000)
+                } (${secondsPerStep.toFixed(3)} s a step)`;
+                if (fit.stepsPerEpoch < plannedSteps) {
+                  span = {
+                    fromStep: step + 1,
+                    fromFraction: fractionDone,
+                    steps: fit.thisEpochSteps,
+                  };
+                  task.setTotal?.(span.steps);
+                  progress.info(
+                    `time budget: ${pace}, so ${plannedSteps} steps an epoch would overrun ` +
+                      `train.maxMinutes ${options.maxMinutes}; each epoch now takes ` +
+                      `${fit.stepsPerEpoch} steps (${
+                        fit.stepsPerEpoch * options.batchSize
+                      } of its ${training.length} patches), this one ${fit.thisEpochSteps}, ` +
+                      "the learning-rate schedule stretched over them",
+                  );
+                } else {
+                  progress.info(
+                    `time budget: ${pace}; ${plannedSteps} steps an epoch fit ` +
+                      `train.maxMinutes ${options.maxMinutes}`,
+                  );
+                }
+              }
+            }
             const bad = read.nonFiniteWeight;
             if (bad) {
               throw new CapillaryError(
@@ -538,13 +613,35 @@ export const train = defineStage({
         const scores = await validate();
         const entry: EpochRecord = {
           epoch: epoch + 1,
-          loss: lossSum / stepsPerEpoch,
+          loss: lossSum / span.steps,
           valLoss: scores?.loss ?? null,
           valDice: scores?.dice ?? null,
           learningRate: rate,
           seconds: (performance.now() - started) / 1000,
+          steps: span.steps,
         };
         history.push(entry);
+        if (options.maxMinutes !== null && budgetFitted && epoch + 1 < options.epochs) {
+          // Re-fitted at each epoch's end from the epoch's whole pace, validation included,
+          // which steps 51 to 100 alone underestimate; epochs only ever get shorter.
+          const fit = fitToBudget({
+            budgetSeconds: options.maxMinutes * 60,
+            spentSeconds: history.reduce((sum, h) => sum + h.seconds, 0),
+            secondsPerStep: entry.seconds / entry.steps,
+            plannedSteps,
+            stepsDone: 0,
+            fractionDone: 0,
+            epochsAfter: options.epochs - epoch - 2,
+          });
+          if (fit.stepsPerEpoch < stepsPerEpoch) {
+            stepsPerEpoch = fit.stepsPerEpoch;
+            progress.info(
+              `time budget: epoch ${epoch + 1} took ${formatDuration(entry.seconds)} for ` +
+                `${entry.steps} steps and its validation, so the epochs left take ` +
+                `${stepsPerEpoch} steps each to fit train.maxMinutes ${options.maxMinutes}`,
+            );
+          }
+        }
         if (scores) schedule.observe?.(epoch + 1, scores.loss);
         const verdict = scores
           ? monitor.update(options.monitor === "valLoss" ? scores.loss : scores.dice, epoch + 1)
@@ -573,6 +670,7 @@ export const train = defineStage({
           monitor: monitor.state,
           schedule: schedule.state?.(),
           history,
+          ...(budgetFitted ? { stepsPerEpoch } : {}),
         };
         await checkpoints.save(CHECKPOINT, {
           model,

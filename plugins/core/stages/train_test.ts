@@ -238,3 +238,79 @@ Deno.test("train() stopped by a NaN names the last good checkpoint, which holds 
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+/** Runs `budgeted` (120 steps an epoch: 960 patches in batches of 8); its history and log. */
+async function budgetRun(maxMinutes: number) {
+  const { context: quiet, folder } = await context();
+  const lines: string[] = [];
+  const ctx = {
+    ...quiet,
+    progress: { ...quiet.progress, info: (l: string) => void lines.push(l) },
+  };
+  const budgeted = trainOptions.parse({
+    ...options,
+    maxMinutes,
+    patches: { size: 8, count: 960 },
+    schedule: { use: "core/cosine", with: { minLearningRate: 0, warmupEpochs: 0 } },
+  });
+  try {
+    await train.run(budgeted, { data, model: tinySpec(), augment: (b) => b }, ctx);
+    const history = (await Deno.readTextFile(`${folder}/history.jsonl`)).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    const state = JSON.parse(await Deno.readTextFile(`${folder}/checkpoint/state.json`));
+    return { history, state, budget: lines.filter((l) => l.startsWith("time budget")) };
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+}
+
+Deno.test("train() with maxMinutes keeps the planned epochs when they fit", async () => {
+  const { history, state, budget } = await budgetRun(60);
+  assertEquals(history.map((h) => h.steps), [120, 120]);
+  assertEquals(state.stepsPerEpoch, 120); // fitted once: a resumed run keeps it
+  assertEquals(budget.length, 1);
+  if (
+    !/^time budget: 50 steps took .* 120 steps an epoch fit train.maxMinutes 60$/.test(budget[0])
+  ) {
+    throw new Error(budget[0]);
+  }
+});
+
+Deno.test("train() with maxMinutes shortens every epoch to fit an overrun budget", async () => {
+  // A budget long overrun by step 100: the first epoch ends there, the second takes 1 step.
+  const { history, state, budget } = await budgetRun(1e-6);
+  assertEquals(history.map((h) => h.steps), [100, 1]);
+  assertEquals(state.stepsPerEpoch, 1);
+  if (!/each epoch now takes 1 steps \(8 of its 960 patches\), this one 100,/.test(budget[0])) {
+    throw new Error(budget[0]);
+  }
+  // Cosine from 0.5 over 2 epochs: epoch 1's last step ran before the fit, at 99/120 of it
+  // (0.25 · (1 + cos(π · 0.825 / 2)) = 0.3179); epoch 2's one step is at its start (0.25).
+  assertEquals(history.map((h) => Number(h.learningRate.toFixed(4))), [0.3179, 0.25]);
+});
+
+Deno.test("train() keeps the steps maxMinutes fitted in its checkpoint, for a resumed run", async () => {
+  const { context: ctx, folder } = await context();
+  const budgeted = trainOptions.parse({
+    ...options,
+    maxMinutes: 1e-6,
+    patches: { size: 8, count: 960 },
+  });
+  try {
+    // Fitted to 1 step an epoch during epoch 1 (100 steps); epoch 2's images are NaN, so the run
+    // stops with the checkpoint of epoch 1, which a resumed run starts from (a new process: the
+    // CLI's --resume) and whose steps per epoch it keeps.
+    let batches = 0;
+    const poison = (batch: import("../../../mod.ts").PatchBatch) =>
+      ++batches > 100 ? { ...batch, images: batch.images.map(() => NaN) } : batch;
+    await assertRejects(
+      async () => await train.run(budgeted, { data, model: tinySpec(), augment: poison }, ctx),
+      CapillaryError,
+    );
+    const state = JSON.parse(await Deno.readTextFile(`${folder}/checkpoint/state.json`));
+    assertEquals([state.epoch, state.stepsPerEpoch], [1, 1]);
+    assertEquals(state.history.map((h: { steps: number }) => h.steps), [100]);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
