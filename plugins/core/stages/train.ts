@@ -24,7 +24,7 @@ import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
 import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
 import { layerControl } from "../train/layer_control.ts";
-import { epochFraction, type EpochSpan, fitToBudget } from "../train/time_budget.ts";
+import { epochFraction, type EpochSpan, TimeBudget } from "../train/time_budget.ts";
 import { selectLayers, selectWeights } from "../train/layer_patterns.ts";
 
 /** Weights that weight decay leaves alone (SGD's and AdamW's option). */
@@ -420,10 +420,6 @@ export const train = defineStage({
       return started;
     };
     const plannedSteps = Math.floor(training.length / options.batchSize);
-    let stepsPerEpoch = plannedSteps;
-    // Whether maxMinutes has fitted the epochs (kept in the checkpoint, and re-fitted, never
-    // longer, at each epoch's end).
-    let budgetFitted = false;
     const augmentRandom = random.fork();
     let history: EpochRecord[] = [];
     let startEpoch = 0;
@@ -435,12 +431,16 @@ export const train = defineStage({
       copyWeightsByLayer(saved.model, model, saved.path);
       saved.model.dispose();
       startEpoch = saved.state.epoch;
-      if (saved.state.stepsPerEpoch !== undefined) {
-        stepsPerEpoch = saved.state.stepsPerEpoch;
-        budgetFitted = true;
-      }
       for (let e = 1; e <= startEpoch; e++) layers.thaw(e);
     }
+    const budget = options.maxMinutes === null ? undefined : new TimeBudget({
+      minutes: options.maxMinutes,
+      plannedSteps,
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      patches: training.length,
+      fitted: saved?.state.stepsPerEpoch,
+    });
     compile();
     const monitor = new Monitor(options.monitor === "valLoss" ? "min" : "max", {
       patience: options.earlyStopping?.patience ?? null,
@@ -502,10 +502,12 @@ export const train = defineStage({
           compile();
           for (const line of layers.describe(epoch + 1)) progress.info(line);
         }
-        let span: EpochSpan = { fromStep: 0, fromFraction: 0, steps: stepsPerEpoch };
+        let span: EpochSpan = {
+          fromStep: 0,
+          fromFraction: 0,
+          steps: budget?.stepsPerEpoch ?? plannedSteps,
+        };
         const task = progress.task(`epoch ${epoch + 1}/${options.epochs}`, span.steps);
-        // The first read of this epoch, from which the pace of steps is measured.
-        let firstRead: { time: number; step: number } | undefined;
         const shuffled = random.shuffle([...training]);
         let lossSum = 0;
         let rate = 0;
@@ -546,53 +548,18 @@ export const train = defineStage({
               lossSum += value;
             });
             stepsRead = step + 1;
-            if (options.maxMinutes !== null && !budgetFitted) {
-              const now = performance.now();
-              if (!firstRead && step + 1 < span.steps) firstRead = { time: now, step: step + 1 };
-              else {
-                // Steps since the first read (a backend's one-time compiling is before it), or
-                // the whole epoch where it ended first.
-                const from = firstRead ?? { time: started, step: 0 };
-                const secondsPerStep = (now - from.time) / 1000 / (step + 1 - from.step);
-                const fractionDone = epochFraction(step + 1, span);
-                const spent = history.reduce((sum, h) => sum + h.seconds, 0) +
-                  (now - started) / 1000;
-                const fit = fitToBudget({
-                  budgetSeconds: options.maxMinutes * 60,
-                  spentSeconds: spent,
-                  secondsPerStep,
-                  plannedSteps,
-                  stepsDone: step + 1,
-                  fractionDone,
-                  epochsAfter: options.epochs - epoch - 1,
-                });
-                budgetFitted = true;
-                stepsPerEpoch = fit.stepsPerEpoch;
-                const pace = `${step + 1 - from.step} steps took ${
-                  formatDuration((now - from.time) / 1000)
-                } (${secondsPerStep.toFixed(3)} s a step)`;
-                if (fit.stepsPerEpoch < plannedSteps) {
-                  span = {
-                    fromStep: step + 1,
-                    fromFraction: fractionDone,
-                    steps: fit.thisEpochSteps,
-                  };
-                  task.setTotal?.(span.steps);
-                  progress.info(
-                    `time budget: ${pace}, so ${plannedSteps} steps an epoch would overrun ` +
-                      `train.maxMinutes ${options.maxMinutes}; each epoch now takes ` +
-                      `${fit.stepsPerEpoch} steps (${
-                        fit.stepsPerEpoch * options.batchSize
-                      } of its ${training.length} patches), this one ${fit.thisEpochSteps}, ` +
-                      "the learning-rate schedule stretched over them",
-                  );
-                } else {
-                  progress.info(
-                    `time budget: ${pace}; ${plannedSteps} steps an epoch fit ` +
-                      `train.maxMinutes ${options.maxMinutes}`,
-                  );
-                }
-              }
+            const change = budget?.atRead({
+              now: performance.now(),
+              epochStart: started,
+              epoch,
+              stepsDone: step + 1,
+              span,
+              spentBefore: history.reduce((sum, h) => sum + h.seconds, 0),
+            });
+            if (change) {
+              span = change.span;
+              task.setTotal?.(span.steps);
+              progress.info(change.message);
             }
             const bad = read.nonFiniteWeight;
             if (bad) {
@@ -621,27 +588,13 @@ export const train = defineStage({
           steps: span.steps,
         };
         history.push(entry);
-        if (options.maxMinutes !== null && budgetFitted && epoch + 1 < options.epochs) {
-          // Re-fitted at each epoch's end from the epoch's whole pace, validation included,
-          // which steps 51 to 100 alone underestimate; epochs only ever get shorter.
-          const fit = fitToBudget({
-            budgetSeconds: options.maxMinutes * 60,
-            spentSeconds: history.reduce((sum, h) => sum + h.seconds, 0),
-            secondsPerStep: entry.seconds / entry.steps,
-            plannedSteps,
-            stepsDone: 0,
-            fractionDone: 0,
-            epochsAfter: options.epochs - epoch - 2,
-          });
-          if (fit.stepsPerEpoch < stepsPerEpoch) {
-            stepsPerEpoch = fit.stepsPerEpoch;
-            progress.info(
-              `time budget: epoch ${epoch + 1} took ${formatDuration(entry.seconds)} for ` +
-                `${entry.steps} steps and its validation, so the epochs left take ` +
-                `${stepsPerEpoch} steps each to fit train.maxMinutes ${options.maxMinutes}`,
-            );
-          }
-        }
+        const refit = budget?.atEpochEnd(
+          epoch,
+          entry.seconds,
+          entry.steps,
+          history.reduce((sum, h) => sum + h.seconds, 0),
+        );
+        if (refit) progress.info(refit);
         if (scores) schedule.observe?.(epoch + 1, scores.loss);
         const verdict = scores
           ? monitor.update(options.monitor === "valLoss" ? scores.loss : scores.dice, epoch + 1)
@@ -670,7 +623,7 @@ export const train = defineStage({
           monitor: monitor.state,
           schedule: schedule.state?.(),
           history,
-          ...(budgetFitted ? { stepsPerEpoch } : {}),
+          ...(budget?.fitted ? { stepsPerEpoch: budget.stepsPerEpoch } : {}),
         };
         await checkpoints.save(CHECKPOINT, {
           model,

@@ -281,7 +281,7 @@ Deno.test("train() with maxMinutes shortens every epoch to fit an overrun budget
   const { history, state, budget } = await budgetRun(1e-6);
   assertEquals(history.map((h) => h.steps), [100, 1]);
   assertEquals(state.stepsPerEpoch, 1);
-  if (!/each epoch now takes 1 steps \(8 of its 960 patches\), this one 100,/.test(budget[0])) {
+  if (!/each epoch now takes 1 step \(8 of its 960 patches\), this one 100,/.test(budget[0])) {
     throw new Error(budget[0]);
   }
   // Cosine from 0.5 over 2 epochs: epoch 1's last step ran before the fit, at 99/120 of it

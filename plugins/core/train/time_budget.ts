@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { formatDuration } from "../../../mod.ts";
 
 /** Where training stands when the pace is measured. */
 export interface BudgetPoint {
@@ -101,3 +102,161 @@ export function epochFraction(step: number, span: EpochSpan): number {
   if (steps <= fromStep) return 1;
   return fromFraction + ((step - fromStep) * (1 - fromFraction)) / (steps - fromStep);
 }
+
+/** Where an epoch stands at a read of the losses (see {@link TimeBudget.atRead}). */
+export interface ReadPoint {
+  /** Now, in milliseconds (`performance.now()`). */
+  readonly now: number;
+  /** When the epoch started, in milliseconds. */
+  readonly epochStart: number;
+  /** The epoch, from 0. */
+  readonly epoch: number;
+  /** Steps the epoch has done. */
+  readonly stepsDone: number;
+  /** The epoch's steps as they stand. */
+  readonly span: EpochSpan;
+  /** Seconds of the epochs before this one (a resumed run's included). */
+  readonly spentBefore: number;
+}
+
+/** What the budget changed: the epoch's new span, and a line for the log. */
+export interface BudgetChange {
+  /** The epoch's steps from now on (unchanged where only `message` is news). */
+  readonly span: EpochSpan;
+  /** What was decided, for the log. */
+  readonly message: string;
+}
+
+/** The plan a {@link TimeBudget} fits. */
+export interface BudgetPlan {
+  /** `train.maxMinutes`. */
+  readonly minutes: number;
+  /** Steps per epoch as planned. */
+  readonly plannedSteps: number;
+  /** Epochs in all. */
+  readonly epochs: number;
+  /** Patches per step, for the log. */
+  readonly batchSize: number;
+  /** Training patches, for the log. */
+  readonly patches: number;
+  /** Steps per epoch fitted before (a resumed run's checkpoint), if any. */
+  readonly fitted?: number;
+}
+
+/**
+ * `train.maxMinutes` over a run: measures the pace of steps between the
+ * epoch's first two reads of the losses (a backend's one-time compiling comes
+ * before the first), or of the whole first epoch where it has one read, then
+ * fits the epochs to the budget once; after each epoch it fits the epochs
+ * left again from that epoch's whole pace, validation included, never
+ * lengthening them. Times are passed in, so it runs on any clock.
+ *
+ * @example Usage
+ * ```ts
+ * import { TimeBudget } from "./time_budget.ts";
+ * const budget = new TimeBudget({
+ *   minutes: 6, plannedSteps: 312, epochs: 5, batchSize: 64, patches: 20000,
+ * });
+ * const at = (stepsDone: number, seconds: number) =>
+ *   budget.atRead({
+ *     now: seconds * 1000, epochStart: 0, epoch: 0, stepsDone, spentBefore: 0,
+ *     span: { fromStep: 0, fromFraction: 0, steps: 312 },
+ *   });
+ * console.assert(at(50, 10) === undefined); // the first read starts the clock
+ * const change = at(100, 35); // 50 steps in 25 s: 0.5 s a step
+ * console.assert(budget.stepsPerEpoch === 138 && change?.span.steps === 194);
+ * ```
+ */
+export class TimeBudget {
+  /** Steps per epoch: as planned until fitted. */
+  stepsPerEpoch: number;
+  /** Whether the epochs have been fitted (a checkpoint keeps `stepsPerEpoch` then). */
+  fitted: boolean;
+  readonly #plan: BudgetPlan;
+  #firstRead?: { time: number; step: number };
+
+  /** @param plan The budget, and the plan it fits. */
+  constructor(plan: BudgetPlan) {
+    this.#plan = plan;
+    this.stepsPerEpoch = plan.fitted ?? plan.plannedSteps;
+    this.fitted = plan.fitted !== undefined;
+  }
+
+  /**
+   * At a read of the losses: the first of an epoch starts the clock, the next
+   * (or the epoch's end, where it is the first) fits the epochs once.
+   *
+   * @param point Where the epoch stands.
+   * @returns The change, or undefined when there is none to report.
+   */
+  atRead(point: ReadPoint): BudgetChange | undefined {
+    if (this.fitted) return undefined;
+    const { now, epochStart, epoch, stepsDone, span, spentBefore } = point;
+    if (!this.#firstRead && stepsDone < span.steps) {
+      this.#firstRead = { time: now, step: stepsDone };
+      return undefined;
+    }
+    const from = this.#firstRead ?? { time: epochStart, step: 0 };
+    const { plannedSteps, epochs, minutes, batchSize, patches } = this.#plan;
+    const secondsPerStep = (now - from.time) / 1000 / (stepsDone - from.step);
+    const fractionDone = epochFraction(stepsDone, span);
+    const fit = fitToBudget({
+      budgetSeconds: minutes * 60,
+      spentSeconds: spentBefore + (now - epochStart) / 1000,
+      secondsPerStep,
+      plannedSteps,
+      stepsDone,
+      fractionDone,
+      epochsAfter: epochs - epoch - 1,
+    });
+    this.fitted = true;
+    this.stepsPerEpoch = fit.stepsPerEpoch;
+    const pace = `${steps(stepsDone - from.step)} took ${
+      formatDuration((now - from.time) / 1000)
+    } (${secondsPerStep.toFixed(3)} s a step)`;
+    if (fit.stepsPerEpoch === plannedSteps) {
+      return {
+        span,
+        message: `time budget: ${pace}; ${steps(plannedSteps)} an epoch fit ` +
+          `train.maxMinutes ${minutes}`,
+      };
+    }
+    return {
+      span: { fromStep: stepsDone, fromFraction: fractionDone, steps: fit.thisEpochSteps },
+      message: `time budget: ${pace}, so ${steps(plannedSteps)} an epoch would overrun ` +
+        `train.maxMinutes ${minutes}; each epoch now takes ${steps(fit.stepsPerEpoch)} ` +
+        `(${fit.stepsPerEpoch * batchSize} of its ${patches} patches), this one ` +
+        `${fit.thisEpochSteps}, the learning-rate schedule stretched over them`,
+    };
+  }
+
+  /**
+   * After an epoch: fits the epochs left again from its whole pace.
+   *
+   * @param epoch The epoch just done, from 0.
+   * @param seconds Its seconds, validation included.
+   * @param stepsDone Its steps.
+   * @param spent Seconds of all epochs so far, this one included.
+   * @returns A line for the log where the epochs left got shorter.
+   */
+  atEpochEnd(epoch: number, seconds: number, stepsDone: number, spent: number): string | undefined {
+    const { plannedSteps, epochs, minutes } = this.#plan;
+    if (!this.fitted || epoch + 1 >= epochs) return undefined;
+    const fit = fitToBudget({
+      budgetSeconds: minutes * 60,
+      spentSeconds: spent,
+      secondsPerStep: seconds / stepsDone,
+      plannedSteps,
+      stepsDone: 0,
+      fractionDone: 0,
+      epochsAfter: epochs - epoch - 2,
+    });
+    if (fit.stepsPerEpoch >= this.stepsPerEpoch) return undefined;
+    this.stepsPerEpoch = fit.stepsPerEpoch;
+    return `time budget: epoch ${epoch + 1} took ${formatDuration(seconds)} for ` +
+      `${steps(stepsDone)} and its validation, so the epochs left take ` +
+      `${steps(this.stepsPerEpoch)} each to fit train.maxMinutes ${minutes}`;
+  }
+}
+
+const steps = (n: number) => `${n} step${n === 1 ? "" : "s"}`;
