@@ -46,6 +46,7 @@ interface HistoryLine {
   valLoss: number | null;
   learningRate: number;
   seconds: number;
+  steps: number;
 }
 
 async function history(folder: string): Promise<HistoryLine[]> {
@@ -186,12 +187,14 @@ Deno.test({
         "learningRate",
         "loss",
         "seconds",
+        "steps",
         "valDice",
         "valLoss",
       ]);
       assertEquals(Number.isFinite(l.loss) && l.loss > 0, true, `loss ${l.loss}`);
       assertEquals(typeof l.valLoss === "number" && l.valLoss > 0, true, `valLoss ${l.valLoss}`);
       assertEquals(l.seconds > 0, true);
+      assertEquals(l.steps, 5); // no time budget: every planned step
     }
   },
 });
