@@ -509,6 +509,8 @@ export const train = defineStage({
         };
         const task = progress.task(`epoch ${epoch + 1}/${options.epochs}`, span.steps);
         const shuffled = random.shuffle([...training]);
+        // Seconds of the epochs before this one (a resumed run's too), for the time budget.
+        const spentBefore = history.reduce((sum, h) => sum + h.seconds, 0);
         let lossSum = 0;
         let rate = 0;
         // Losses not yet read back (tensors) or read already (data-parallel steps' numbers).
@@ -554,7 +556,7 @@ export const train = defineStage({
               epoch,
               stepsDone: step + 1,
               span,
-              spentBefore: history.reduce((sum, h) => sum + h.seconds, 0),
+              spentBefore,
             });
             if (change) {
               span = change.span;
@@ -592,7 +594,7 @@ export const train = defineStage({
           epoch,
           entry.seconds,
           entry.steps,
-          history.reduce((sum, h) => sum + h.seconds, 0),
+          spentBefore + entry.seconds,
         );
         if (refit) progress.info(refit);
         if (scores) schedule.observe?.(epoch + 1, scores.loss);
