@@ -1,12 +1,14 @@
 /**
  * Whether WebGPU tests can run here: Deno needs an adapter (on a CPU, Mesa's
- * lavapipe from `mesa-vulkan-drivers`; XDG_RUNTIME_DIR=/tmp quiets it). Where
- * there is one, tfjs-backend-webgpu is imported, so tests can set it.
+ * lavapipe from `mesa-vulkan-drivers`), asked for as the backend choice asks
+ * (`requestWebGpuAdapter`). Where there is one, tfjs-backend-webgpu is
+ * imported, so tests can set it.
  *
  * @module
  */
-const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown | null> } }).gpu;
-const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+import { requestWebGpuAdapter } from "../pipeline/backend/webgpu_adapter.ts";
+
+const adapter = await requestWebGpuAdapter();
 
 /** True where there is no WebGPU adapter: the value for `Deno.test`'s `ignore`. */
 export const noWebgpu: boolean = adapter === null;

@@ -16,6 +16,7 @@ import { type BackendRole, tf } from "./tfjs.ts";
 import { keepNanInWasmClip } from "./wasm_nan_clip.ts";
 import { registerWasmTrainingKernels } from "./wasm_training_kernels.ts";
 import { registerWasmReduceKernels } from "./wasm_reduce_kernels.ts";
+import { requestWebGpuAdapter } from "./webgpu_adapter.ts";
 import { defaultThreadCount, startWasmThreads } from "./wasm_threads.ts";
 
 /** A concrete backend (not `auto`). */
@@ -65,19 +66,7 @@ export function installHint(name: ConcreteBackend): string {
 const TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput"];
 
 async function loadWebGpu(): Promise<string> {
-  // Mesa's Vulkan loader prints "error: XDG_RUNTIME_DIR is invalid" when the
-  // variable is unset (CI, containers); point it at the temp folder instead.
-  if (!Deno.env.get("XDG_RUNTIME_DIR")) {
-    Deno.env.set("XDG_RUNTIME_DIR", Deno.env.get("TMPDIR") ?? "/tmp");
-  }
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) throw new Error("this Deno has no WebGPU (navigator.gpu is missing)");
-  const adapter = await gpu.requestAdapter() as
-    | {
-      info?: { vendor?: string; device?: string; description?: string };
-      isFallbackAdapter?: boolean;
-    }
-    | null;
+  const adapter = await requestWebGpuAdapter();
   if (!adapter) throw new Error("no WebGPU adapter found");
   await import("@tensorflow/tfjs-backend-webgpu");
   liftReverseRankLimit("webgpu");
