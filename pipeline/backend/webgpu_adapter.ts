@@ -29,10 +29,11 @@ export interface Environment {
  *   XDG_RUNTIME_DIR is invalid" without it (CI, containers).
  * - `DENO_WEBGPU_BACKEND=vulkan` on Linux: by default Deno starts OpenGL (EGL)
  *   beside Vulkan. On a machine whose only adapter is Mesa's lavapipe that
- *   loads a second LLVM-based software driver that offers no adapter, and one
- *   process in about 25 then aborted at exit with "corrupted size vs.
- *   prev_size" (tests on lavapipe, 2026-12-07). Linux GPUs WebGPU can use have
- *   Vulkan drivers; `DENO_WEBGPU_BACKEND=gl` still chooses OpenGL.
+ *   loads a second LLVM-based software driver that offers no adapter, and 4 of
+ *   107 test processes then aborted at exit with "corrupted size vs. prev_size
+ *   in fastbins", none of 80 with Vulkan only (lavapipe, 2026-12-07). Linux
+ *   GPUs WebGPU can use have Vulkan drivers; `DENO_WEBGPU_BACKEND=gl` still
+ *   chooses OpenGL.
  *
  * @param env The environment to read and set.
  * @param os The operating system (`Deno.build.os`).
