@@ -5,11 +5,13 @@
  * with the stock `Identity` (a copy) and `Tanh` (a scalar loop) against
  * Capillary's (shared memory; `2·σ(2x) − 1`), the same step with and without
  * Capillary's JavaScript kernels (ConvLSTM cell, batch norm, momentum), and
- * the two `Tanh` alone, and a whole image predicted in 8 flips on 1 and 2
- * threads and on 2 prediction workers.
+ * the two `Tanh` alone, a whole image predicted in 8 flips on 1 and 2
+ * threads and on 2 prediction workers, and `Slice` through the stock kernel
+ * (which copies its whole source first) against heap to heap, alone and in a
+ * training step. Name sections to run only those.
  *
  * ```sh
- * deno run -A bench/kernels.ts
+ * deno run -A bench/kernels.ts [identity] [host] [tanh] [convolutions] [prediction] [sum] [slice]
  * ```
  *
  * @module
@@ -20,6 +22,7 @@ import { flipCombinations, predictWindows } from "../plugins/core/patches/predic
 import { BATCH_NORM_TRAINING } from "../plugins/core/layers/batch_norm.ts";
 import { LSTM_CELL, LSTM_CELL_FIRST } from "../plugins/core/layers/lstm_cell.ts";
 import { fusedMomentum, MOMENTUM_STEP } from "../plugins/core/train/fused_momentum.ts";
+import { useHeapSliceCopy } from "../pipeline/backend/wasm_training_kernels.ts";
 import {
   setSplitThreshold,
   startWasmThreads,
@@ -35,6 +38,8 @@ await tf.setBackend("wasm");
 const fastSum = tf.getKernel("Sum", "wasm")!;
 const sharedIdentity = tf.getKernel("Identity", "wasm")!;
 const fastTanh = tf.getKernel("Tanh", "wasm")!;
+/** Whether to run a section: every one when none is named. */
+const section = (name: string) => Deno.args.length === 0 || Deno.args.includes(name);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const use = (k: tf.KernelConfig) => {
   tf.unregisterKernel(k.kernelName, "wasm");
@@ -68,191 +73,264 @@ async function timeStepVariants(
   }
 }
 
-// First, on a fresh heap: after the large convolutions below the copies cost more.
-// One thread, as each process of core/train's data-parallel step runs.
-console.log(
-  "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | kernels | ms (median)",
-);
 await stopWasmThreads();
-const net = buildBcduNet(tf, { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true }, 48, 1);
-net.compile({ optimizer: tf.train.momentum(0.01, 0.9, true), loss: "binaryCrossentropy" });
 const patches = tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 1);
 const vessels = tf.tidy(() =>
   tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 2).greater(0.9).cast("float32")
 );
-await timeStepVariants(net, patches, vessels, [
-  ["stock Identity and Tanh", () => [stockIdentity, stockTanh].forEach(use)],
-  ["shared Identity, stock Tanh", () => [sharedIdentity, stockTanh].forEach(use)],
-  ["shared Identity, fast Tanh", () => [sharedIdentity, fastTanh].forEach(use)],
-]);
-net.dispose();
 
-// Capillary's JavaScript kernels (one pass over the backend's memory where tfjs runs a chain of
-// small kernels), switched off by unregistering them: each layer and the optimizer then take
-// tfjs's own path, in the same process and on the same batches.
-console.log(
-  "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | JavaScript kernels | ms (median)",
-);
-const hostKernels = [LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING, MOMENTUM_STEP];
-const fusedNet = buildBcduNet(
-  tf,
-  { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
-  48,
-  1,
-);
-fusedNet.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
-const hostConfigs = new Map(hostKernels.map((name) => [name, tf.getKernel(name, "wasm")!]));
-const withHost = (names: string[]) => {
-  for (const [name, config] of hostConfigs) {
-    if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
-    if (names.includes(name)) tf.registerKernel(config);
-  }
-};
-await timeStepVariants(fusedNet, patches, vessels, [
-  ["none (tfjs's ops)", () => withHost([])],
-  ["ConvLSTM cell", () => withHost([LSTM_CELL, LSTM_CELL_FIRST])],
-  ["ConvLSTM cell, batch norm", () => withHost([LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING])],
-  ["ConvLSTM cell, batch norm, momentum", () => withHost(hostKernels)],
-]);
-tf.dispose([patches, vessels]);
-fusedNet.dispose();
-
-console.log("\nTanh on a ConvLSTM's gate-sized maps, 1 thread | stock ms | fast ms | speedup");
-for (const shape of [[8, 2, 48, 48, 4], [8, 48, 48, 8], [8, 24, 24, 16]]) {
-  const x = tf.randomNormal(shape);
-  const time = (kernel: tf.KernelConfig) => {
-    use(kernel);
-    tf.tanh(x).dispose();
-    const rounds: number[] = [];
-    for (let round = 0; round < 6; round++) {
-      const t0 = performance.now();
-      for (let i = 0; i < 10; i++) tf.tanh(x).dispose();
-      rounds.push((performance.now() - t0) / 10);
-    }
-    return median(rounds);
-  };
-  const stock = time(stockTanh), fast = time(fastTanh);
+// First, on a fresh heap: after the large convolutions below the copies cost more.
+// One thread, as each process of core/train's data-parallel step runs.
+if (section("identity")) {
   console.log(
-    `${JSON.stringify(shape)} | ${stock.toFixed(2)} | ${fast.toFixed(2)} | ${
-      (stock / fast).toFixed(1)
-    }`,
+    "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | kernels | ms (median)",
   );
-  x.dispose();
-}
-
-console.log(
-  "\nconvolution (x, filter), same padding | MFLOP | 1 thread ms | 2 threads ms | speedup",
-);
-setSplitThreshold(0);
-const shapes: [[number, number, number, number], [number, number, number, number]][] = [
-  [[16, 6, 6, 512], [3, 3, 512, 512]],
-  [[16, 24, 24, 128], [3, 3, 128, 128]],
-  [[16, 48, 48, 32], [3, 3, 32, 32]],
-  [[16, 48, 48, 8], [3, 3, 8, 32]],
-  [[16, 48, 48, 8], [3, 3, 8, 8]],
-  [[16, 24, 24, 16], [3, 3, 16, 8]],
-  // One whole 584×584 image (whole-image prediction): split by output rows.
-  [[1, 584, 584, 8], [3, 3, 8, 8]],
-  [[1, 146, 146, 32], [3, 3, 32, 32]],
-];
-for (const [xs, fs] of shapes) {
-  const x = tf.randomUniform(xs) as tf.Tensor4D, f = tf.randomUniform(fs) as tf.Tensor4D;
-  const flop = 2 * xs[0] * xs[1] * xs[2] * fs[0] * fs[1] * fs[2] * fs[3];
-  const reps = Math.max(2, Math.min(50, Math.round(3e8 / flop)));
-  const t: Record<number, number[]> = { 1: [], 2: [] };
-  for (let round = 0; round < 6; round++) {
-    for (const n of [1, 2]) {
-      await startWasmThreads(n);
-      tf.conv2d(x, f, 1, "same").dispose();
-      const t0 = performance.now();
-      for (let i = 0; i < reps; i++) tf.conv2d(x, f, 1, "same").dispose();
-      t[n].push((performance.now() - t0) / reps);
-    }
-  }
-  console.log(
-    `${JSON.stringify(xs)} ${JSON.stringify(fs)} | ${(flop / 1e6).toFixed(0)} | ${
-      median(t[1]).toFixed(2)
-    } | ${median(t[2]).toFixed(2)} | ${(median(t[1]) / median(t[2])).toFixed(2)}`,
-  );
-  tf.dispose([x, f]);
-}
-setSplitThreshold();
-
-// Whole-image prediction, as core/segmentation_metrics's `window: image` runs it, of a whole
-// image in 8 flips: on this thread with 1 and 2 wasm threads (one image a batch, so only the
-// row split of its convolutions spreads it), and on 2 prediction workers (`evaluate.workers: 2`).
-console.log(
-  "\nBCDU-Net width 8, a 565×584 image in 8 flips | 1 thread ms | 2 threads ms | 2 workers ms " +
-    "| speedups over 1 thread",
-);
-{
-  const wholeNet = buildBcduNet(
+  const net = buildBcduNet(
     tf,
     { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
-    584,
+    48,
     1,
   );
-  const data = tf.randomUniform([565 * 584], 0, 1, "float32", 3).dataSync() as Float32Array;
-  const image = { width: 565, height: 584, channels: 1, data };
-  const flips = flipCombinations(["horizontal", "vertical", "transpose"]);
-  const how = { window: 584, stride: 584, batchSize: 16, flips };
-  const workers = await PredictionWorkers.start(2, wholeNet, BCDUNET_LAYER_MODULES);
-  const onWorkers = {
-    ...how,
-    workers: workers.batchPredictors(584, 1),
-  };
-  const t: Record<string, number[]> = { one: [], two: [], workers: [] };
-  for (let round = 0; round < 3; round++) {
-    for (const mode of ["one", "two", "workers"]) {
-      if (mode !== "workers") await startWasmThreads(mode === "one" ? 1 : 2);
-      else await stopWasmThreads();
-      const t0 = performance.now();
-      await predictWindows(tf, wholeNet, image, mode === "workers" ? onWorkers : how);
-      t[mode].push(performance.now() - t0);
-    }
-  }
-  await workers.close();
-  const [one, two, onTwo] = [median(t.one), median(t.two), median(t.workers)];
-  console.log(
-    `| ${one.toFixed(0)} | ${two.toFixed(0)} | ${onTwo.toFixed(0)} | ${(one / two).toFixed(2)}×, ${
-      (one / onTwo).toFixed(2)
-    }×`,
-  );
-  wholeNet.dispose();
+  net.compile({ optimizer: tf.train.momentum(0.01, 0.9, true), loss: "binaryCrossentropy" });
+  await timeStepVariants(net, patches, vessels, [
+    ["stock Identity and Tanh", () => [stockIdentity, stockTanh].forEach(use)],
+    ["shared Identity, stock Tanh", () => [sharedIdentity, stockTanh].forEach(use)],
+    ["shared Identity, fast Tanh", () => [sharedIdentity, fastTanh].forEach(use)],
+  ]);
+  net.dispose();
 }
 
-// Each sum gets a tensor it has not seen, as in training, where every gradient is new: summing
-// one tensor over and over would hide per-tensor costs (wasm's BatchMatMul packs and caches its
-// right operand per tensor id, which made an earlier fast Sum look 20× faster than it was).
-console.log("\nSum over axes [0, 1, 2], fresh tensors | stock ms | fast ms | speedup");
-for (
-  const shape of [[8, 48, 48, 8], [16, 48, 48, 16], [16, 48, 48, 64], [32, 24, 24, 64], [
-    16,
-    12,
-    12,
-    256,
-  ]]
-) {
-  const x = tf.randomUniform(shape);
-  const time = () => {
-    const fresh = Array.from({ length: 21 }, () => tf.add(x, 0));
-    tf.sum(fresh[20], [0, 1, 2]).dispose();
-    const t0 = performance.now();
-    for (let i = 0; i < 20; i++) tf.sum(fresh[i], [0, 1, 2]).dispose();
-    const ms = (performance.now() - t0) / 20;
-    tf.dispose(fresh);
-    return ms;
-  };
-  use(stockSum);
-  const stock = time();
-  use(fastSum);
-  const fast = time();
+if (section("host")) {
+  // Capillary's JavaScript kernels (one pass over the backend's memory where tfjs runs a chain of
+  // small kernels), switched off by unregistering them: each layer and the optimizer then take
+  // tfjs's own path, in the same process and on the same batches.
   console.log(
-    `${JSON.stringify(shape)} | ${stock.toFixed(2)} | ${fast.toFixed(2)} | ${
-      (stock / fast).toFixed(1)
-    }`,
+    "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | JavaScript kernels | ms (median)",
   );
-  x.dispose();
+  const hostKernels = [LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING, MOMENTUM_STEP];
+  const fusedNet = buildBcduNet(
+    tf,
+    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
+    48,
+    1,
+  );
+  fusedNet.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
+  const hostConfigs = new Map(hostKernels.map((name) => [name, tf.getKernel(name, "wasm")!]));
+  const withHost = (names: string[]) => {
+    for (const [name, config] of hostConfigs) {
+      if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
+      if (names.includes(name)) tf.registerKernel(config);
+    }
+  };
+  await timeStepVariants(fusedNet, patches, vessels, [
+    ["none (tfjs's ops)", () => withHost([])],
+    ["ConvLSTM cell", () => withHost([LSTM_CELL, LSTM_CELL_FIRST])],
+    [
+      "ConvLSTM cell, batch norm",
+      () => withHost([LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING]),
+    ],
+    ["ConvLSTM cell, batch norm, momentum", () => withHost(hostKernels)],
+  ]);
+  fusedNet.dispose();
 }
+
+if (section("tanh")) {
+  console.log("\nTanh on a ConvLSTM's gate-sized maps, 1 thread | stock ms | fast ms | speedup");
+  for (const shape of [[8, 2, 48, 48, 4], [8, 48, 48, 8], [8, 24, 24, 16]]) {
+    const x = tf.randomNormal(shape);
+    const time = (kernel: tf.KernelConfig) => {
+      use(kernel);
+      tf.tanh(x).dispose();
+      const rounds: number[] = [];
+      for (let round = 0; round < 6; round++) {
+        const t0 = performance.now();
+        for (let i = 0; i < 10; i++) tf.tanh(x).dispose();
+        rounds.push((performance.now() - t0) / 10);
+      }
+      return median(rounds);
+    };
+    const stock = time(stockTanh), fast = time(fastTanh);
+    console.log(
+      `${JSON.stringify(shape)} | ${stock.toFixed(2)} | ${fast.toFixed(2)} | ${
+        (stock / fast).toFixed(1)
+      }`,
+    );
+    x.dispose();
+  }
+}
+
+if (section("convolutions")) {
+  console.log(
+    "\nconvolution (x, filter), same padding | MFLOP | 1 thread ms | 2 threads ms | speedup",
+  );
+  setSplitThreshold(0);
+  const shapes: [[number, number, number, number], [number, number, number, number]][] = [
+    [[16, 6, 6, 512], [3, 3, 512, 512]],
+    [[16, 24, 24, 128], [3, 3, 128, 128]],
+    [[16, 48, 48, 32], [3, 3, 32, 32]],
+    [[16, 48, 48, 8], [3, 3, 8, 32]],
+    [[16, 48, 48, 8], [3, 3, 8, 8]],
+    [[16, 24, 24, 16], [3, 3, 16, 8]],
+    // One whole 584×584 image (whole-image prediction): split by output rows.
+    [[1, 584, 584, 8], [3, 3, 8, 8]],
+    [[1, 146, 146, 32], [3, 3, 32, 32]],
+  ];
+  for (const [xs, fs] of shapes) {
+    const x = tf.randomUniform(xs) as tf.Tensor4D, f = tf.randomUniform(fs) as tf.Tensor4D;
+    const flop = 2 * xs[0] * xs[1] * xs[2] * fs[0] * fs[1] * fs[2] * fs[3];
+    const reps = Math.max(2, Math.min(50, Math.round(3e8 / flop)));
+    const t: Record<number, number[]> = { 1: [], 2: [] };
+    for (let round = 0; round < 6; round++) {
+      for (const n of [1, 2]) {
+        await startWasmThreads(n);
+        tf.conv2d(x, f, 1, "same").dispose();
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) tf.conv2d(x, f, 1, "same").dispose();
+        t[n].push((performance.now() - t0) / reps);
+      }
+    }
+    console.log(
+      `${JSON.stringify(xs)} ${JSON.stringify(fs)} | ${(flop / 1e6).toFixed(0)} | ${
+        median(t[1]).toFixed(2)
+      } | ${median(t[2]).toFixed(2)} | ${(median(t[1]) / median(t[2])).toFixed(2)}`,
+    );
+    tf.dispose([x, f]);
+  }
+  setSplitThreshold();
+}
+
+if (section("prediction")) {
+  // Whole-image prediction, as core/segmentation_metrics's `window: image` runs it, of a whole
+  // image in 8 flips: on this thread with 1 and 2 wasm threads (one image a batch, so only the
+  // row split of its convolutions spreads it), and on 2 prediction workers (`evaluate.workers: 2`).
+  console.log(
+    "\nBCDU-Net width 8, a 565×584 image in 8 flips | 1 thread ms | 2 threads ms | 2 workers ms " +
+      "| speedups over 1 thread",
+  );
+  {
+    const wholeNet = buildBcduNet(
+      tf,
+      { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
+      584,
+      1,
+    );
+    const data = tf.randomUniform([565 * 584], 0, 1, "float32", 3).dataSync() as Float32Array;
+    const image = { width: 565, height: 584, channels: 1, data };
+    const flips = flipCombinations(["horizontal", "vertical", "transpose"]);
+    const how = { window: 584, stride: 584, batchSize: 16, flips };
+    const workers = await PredictionWorkers.start(2, wholeNet, BCDUNET_LAYER_MODULES);
+    const onWorkers = {
+      ...how,
+      workers: workers.batchPredictors(584, 1),
+    };
+    const t: Record<string, number[]> = { one: [], two: [], workers: [] };
+    for (let round = 0; round < 3; round++) {
+      for (const mode of ["one", "two", "workers"]) {
+        if (mode !== "workers") await startWasmThreads(mode === "one" ? 1 : 2);
+        else await stopWasmThreads();
+        const t0 = performance.now();
+        await predictWindows(tf, wholeNet, image, mode === "workers" ? onWorkers : how);
+        t[mode].push(performance.now() - t0);
+      }
+    }
+    await workers.close();
+    const [one, two, onTwo] = [median(t.one), median(t.two), median(t.workers)];
+    console.log(
+      `| ${one.toFixed(0)} | ${two.toFixed(0)} | ${onTwo.toFixed(0)} | ${
+        (one / two).toFixed(2)
+      }×, ${(one / onTwo).toFixed(2)}×`,
+    );
+    wholeNet.dispose();
+  }
+}
+
+if (section("sum")) {
+  // Each sum gets a tensor it has not seen, as in training, where every gradient is new: summing
+  // one tensor over and over would hide per-tensor costs (wasm's BatchMatMul packs and caches its
+  // right operand per tensor id, which made an earlier fast Sum look 20× faster than it was).
+  console.log("\nSum over axes [0, 1, 2], fresh tensors | stock ms | fast ms | speedup");
+  for (
+    const shape of [[8, 48, 48, 8], [16, 48, 48, 16], [16, 48, 48, 64], [32, 24, 24, 64], [
+      16,
+      12,
+      12,
+      256,
+    ]]
+  ) {
+    const x = tf.randomUniform(shape);
+    const time = () => {
+      const fresh = Array.from({ length: 21 }, () => tf.add(x, 0));
+      tf.sum(fresh[20], [0, 1, 2]).dispose();
+      const t0 = performance.now();
+      for (let i = 0; i < 20; i++) tf.sum(fresh[i], [0, 1, 2]).dispose();
+      const ms = (performance.now() - t0) / 20;
+      tf.dispose(fresh);
+      return ms;
+    };
+    use(stockSum);
+    const stock = time();
+    use(fastSum);
+    const fast = time();
+    console.log(
+      `${JSON.stringify(shape)} | ${stock.toFixed(2)} | ${fast.toFixed(2)} | ${
+        (stock / fast).toFixed(1)
+      }`,
+    );
+    x.dispose();
+  }
+}
+
+// Slice after merging axes: through the stock kernel, which copies its whole source into a new
+// array before it copies the box (Capillary's before 2026-12-07), or heap to heap. Slices of a
+// filter, as every input gradient's Reverse takes them, and of a ConvLSTM's two-step sequence
+// (merged to rank 3, as the kernel merges it).
+if (section("slice")) {
+  console.log("\nSlice, 1 thread | stock copy ms | heap to heap ms | speedup");
+  const cases: [string, () => void][] = [];
+  for (const shape of [[3, 3, 8, 16], [3, 3, 32, 32], [3, 3, 64, 64]]) {
+    const f = tf.randomUniform(shape);
+    cases.push([`Reverse ${JSON.stringify(shape)} [0, 1]`, () => tf.reverse(f, [0, 1]).dispose()]);
+  }
+  for (const shape of [[8, 2, 48 * 48 * 32], [16, 2, 48 * 48 * 64]]) {
+    const s = tf.randomUniform(shape);
+    cases.push([
+      `split ${JSON.stringify(shape)} in 2 on axis 1`,
+      () => tf.dispose(tf.split(s, 2, 1)),
+    ]);
+  }
+  for (const [name, run] of cases) {
+    const time = (heap: boolean) => {
+      useHeapSliceCopy(heap);
+      run();
+      const rounds: number[] = [];
+      for (let round = 0; round < 6; round++) {
+        const t0 = performance.now();
+        for (let i = 0; i < 10; i++) run();
+        rounds.push((performance.now() - t0) / 10);
+      }
+      return median(rounds);
+    };
+    const stock = time(false), heap = time(true);
+    console.log(
+      `${name} | ${stock.toFixed(3)} | ${heap.toFixed(3)} | ${(stock / heap).toFixed(1)}`,
+    );
+  }
+  console.log(
+    "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | Slice | ms (median)",
+  );
+  const sliceNet = buildBcduNet(
+    tf,
+    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
+    48,
+    1,
+  );
+  sliceNet.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
+  await timeStepVariants(sliceNet, patches, vessels, [
+    ["stock copy", () => useHeapSliceCopy(false)],
+    ["heap to heap", () => useHeapSliceCopy(true)],
+  ]);
+  sliceNet.dispose();
+}
+tf.dispose([patches, vessels]);
 
 Deno.exit(0);

@@ -24,10 +24,12 @@
  *   all phases run as one convolution whose output channels are the phases,
  *   then a transpose interleaves them (the "sub-pixel" form of a transposed
  *   convolution: no multiplications by inserted zeros).
- * - Rank-reducing `Slice`, `SplitV`, `Transpose`, `Reverse` and `Tile`, which
- *   delegate to the stock kernels after merging axes: above rank 4 the stock
- *   ones loop per element (`Slice` in JavaScript), which made a ConvLSTM's
- *   rank-5 sequences two thirds of a BCDU-Net training step.
+ * - Rank-reducing `SplitV`, `Transpose`, `Reverse` and `Tile`, which delegate
+ *   to the stock kernels after merging axes: above rank 4 the stock ones loop
+ *   per element, which made a ConvLSTM's rank-5 sequences two thirds of a
+ *   BCDU-Net training step. `Slice` copies its box's contiguous runs heap to
+ *   heap (`slice_copy.ts`) after merging axes: the stock one loops per element
+ *   above rank 4 and first copies its whole source into a new array.
  * - `Identity` (the engine's clone of each tensor a gradient keeps) sharing
  *   its input's memory instead of copying it, and `Tanh` as `2·σ(2x) − 1`
  *   through XNNPACK's sigmoid (the stock one is a scalar loop).
@@ -36,6 +38,7 @@
  */
 import { tf } from "./tfjs.ts";
 import { simdFilterGradient } from "./wasm_simd_filter_gradient.ts";
+import { copySlice, type NumericArray } from "./slice_copy.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
@@ -593,19 +596,57 @@ function mergedSlice(shape: number[], begin: number[], size: number[]) {
   return { dims: dims.reverse(), starts: starts.reverse(), sizes: sizes.reverse() };
 }
 
+/** What `fastSlice` reads and writes in place: tfjs-backend-wasm's heap. */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): NumericArray;
+}
+
+let heapSliceCopy = true;
+
+/**
+ * Chooses how `Slice` copies once it has merged axes: heap to heap (the
+ * default), or through the stock kernel, as before 2026-12-07, so benchmarks
+ * can compare the two in one process.
+ *
+ * @param on Heap to heap when true.
+ */
+export function useHeapSliceCopy(on = true): void {
+  heapSliceCopy = on;
+}
+
+/**
+ * The stock `Slice` first copies its whole source out of the heap into a new
+ * array (`readSync`), and a fresh array of tens of kilobytes cost about 3 ns a
+ * byte here (a 36 KB one 130 µs: 9 slices of a 3×3×32×32 filter, 1.1 ms, in
+ * every input gradient). This one copies the box's runs heap to heap.
+ */
 function fastSlice(stock: Stock, args: KernelArgs): TensorInfo {
   const x = (args.inputs as { x: TensorInfo }).x;
   const attrs = args.attrs as { begin: number | number[]; size?: number | number[] };
   const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
   const merged = mergedSlice(x.shape, begin, size);
-  if (merged.dims.length === x.shape.length || x.dtype === "string") {
+  if (x.dtype === "string" || (!heapSliceCopy && merged.dims.length === x.shape.length)) {
     return stock.get("Slice")!({ ...args, attrs: { begin, size } }) as TensorInfo;
   }
-  return withScope(args.backend, (scope) => {
-    const view = scope.reshape(x, merged.dims);
-    const part = scope.run("Slice", { x: view }, { begin: merged.starts, size: merged.sizes });
-    return scope.reshape(part, size);
-  });
+  if (!heapSliceCopy) {
+    return withScope(args.backend, (scope) => {
+      const view = scope.reshape(x, merged.dims);
+      const part = scope.run("Slice", { x: view }, { begin: merged.starts, size: merged.sizes });
+      return scope.reshape(part, size);
+    });
+  }
+  const backend = args.backend as unknown as HeapBackend;
+  const out = backend.makeOutput(size, x.dtype);
+  // Views after makeOutput: its allocation may grow the heap and replace the buffer.
+  copySlice(
+    backend.typedArrayFromHeap(x),
+    merged.dims,
+    merged.starts,
+    merged.sizes,
+    backend.typedArrayFromHeap(out),
+  );
+  return out;
 }
 
 function fastSplitV(args: KernelArgs): TensorInfo[] {

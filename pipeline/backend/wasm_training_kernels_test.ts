@@ -5,6 +5,7 @@ import {
   forceFilterGradientStrategy,
   registerWasmTrainingKernels,
   setChunkElements,
+  useHeapSliceCopy,
 } from "./wasm_training_kernels.ts";
 
 function assert(condition: unknown, message: string): asserts condition {
@@ -206,6 +207,38 @@ Deno.test("tiny chunk sizes give the same filter gradient", async (t) => {
     }
   }
 });
+
+for (const heap of [true, false]) {
+  Deno.test(`Slice ${heap ? "heap to heap" : "through the stock kernel"}: ranks 1 to 4, int32 and bool, as cpu`, async () => {
+    useHeapSliceCopy(heap);
+    try {
+      const x = { data: random(120, 7), shape: [2, 3, 4, 5] };
+      await assertMatchesCpu("Slice", { x }, { begin: [1, 0, 1, 2], size: [1, 3, 2, 3] });
+      await assertMatchesCpu("Slice", { x }, { begin: [0, 1, 0, 0], size: [2, 1, 4, 5] });
+      await assertMatchesCpu("Slice", { x: { data: x.data, shape: [120] } }, {
+        begin: 7,
+        size: 50,
+      });
+      await assertMatchesCpu("Slice", { x: { data: x.data, shape: [8, 15] } }, {
+        begin: [2, 3],
+        size: [4, 0],
+      });
+      const read = async (backend: string, dtype: "int32" | "bool") => {
+        await tf.setBackend(backend);
+        const t = tf.tensor([0, 1, 2, 0, 4, 5, 0, 7, 8], [3, 3], dtype);
+        const part = tf.slice(t, [1, 1], [2, 2]);
+        const values = [part.dtype, Array.from(part.dataSync())];
+        tf.dispose([t, part]);
+        return values;
+      };
+      assertEquals(await read("wasm", "int32"), ["int32", [4, 5, 7, 8]]);
+      assertEquals(await read("wasm", "bool"), await read("cpu", "bool"));
+    } finally {
+      useHeapSliceCopy(true);
+      await tf.setBackend("wasm");
+    }
+  });
+}
 
 Deno.test("rank-reducing Slice, SplitV, Transpose, Reverse and Tile match cpu", async () => {
   const shape = [3, 2, 4, 5, 3];
