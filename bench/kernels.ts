@@ -7,11 +7,12 @@
  * Capillary's JavaScript kernels (ConvLSTM cell, batch norm, momentum), and
  * the two `Tanh` alone, a whole image predicted in 8 flips on 1 and 2
  * threads and on 2 prediction workers, and `Slice` through the stock kernel
- * (which copies its whole source first) against heap to heap, alone and in a
- * training step. Name sections to run only those.
+ * (which copies its whole source first) against heap to heap, and the stock
+ * `MaxPoolGrad` against Capillary's one pass, alone and (`slice`) together
+ * in a training step. Name sections to run only those.
  *
  * ```sh
- * deno run -A bench/kernels.ts [identity] [host] [tanh] [convolutions] [prediction] [sum] [slice]
+ * deno run -A bench/kernels.ts [identity] [host] [tanh] [convolutions] [prediction] [sum] [slice] [maxpool]
  * ```
  *
  * @module
@@ -33,11 +34,13 @@ await import("@tensorflow/tfjs-backend-wasm");
 const stockSum = tf.getKernel("Sum", "wasm")!;
 const stockIdentity = tf.getKernel("Identity", "wasm")!;
 const stockTanh = tf.getKernel("Tanh", "wasm")!;
+const stockMaxPoolGrad = tf.getKernel("MaxPoolGrad", "wasm")!;
 await loadBackend("wasm");
 await tf.setBackend("wasm");
 const fastSum = tf.getKernel("Sum", "wasm")!;
 const sharedIdentity = tf.getKernel("Identity", "wasm")!;
 const fastTanh = tf.getKernel("Tanh", "wasm")!;
+const tiledMaxPoolGrad = tf.getKernel("MaxPoolGrad", "wasm")!;
 /** Whether to run a section: every one when none is named. */
 const section = (name: string) => Deno.args.length === 0 || Deno.args.includes(name);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -285,6 +288,27 @@ if (section("sum")) {
 // filter, as every input gradient's Reverse takes them, and of a ConvLSTM's two-step sequence
 // (merged to rank 3, as the kernel merges it).
 if (section("slice")) {
+  // The step first: the large tensors below grow the heap, which slows what follows (run this
+  // section alone).
+  console.log(
+    "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | Slice, MaxPoolGrad | ms (median)",
+  );
+  const sliceNet = buildBcduNet(
+    tf,
+    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
+    48,
+    1,
+  );
+  sliceNet.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
+  await timeStepVariants(sliceNet, patches, vessels, [
+    ["stock copy, stock MaxPoolGrad (before 2026-12-07)", () => {
+      useHeapSliceCopy(false);
+      use(stockMaxPoolGrad);
+    }],
+    ["heap to heap, stock MaxPoolGrad", () => useHeapSliceCopy(true)],
+    ["heap to heap, one-pass MaxPoolGrad", () => use(tiledMaxPoolGrad)],
+  ]);
+  sliceNet.dispose();
   console.log("\nSlice, 1 thread | stock copy ms | heap to heap ms | speedup");
   const cases: [string, () => void][] = [];
   for (const shape of [[3, 3, 8, 16], [3, 3, 32, 32], [3, 3, 64, 64]]) {
@@ -315,21 +339,47 @@ if (section("slice")) {
       `${name} | ${stock.toFixed(3)} | ${heap.toFixed(3)} | ${(stock / heap).toFixed(1)}`,
     );
   }
-  console.log(
-    "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | Slice | ms (median)",
-  );
-  const sliceNet = buildBcduNet(
-    tf,
-    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
-    48,
-    1,
-  );
-  sliceNet.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
-  await timeStepVariants(sliceNet, patches, vessels, [
-    ["stock copy", () => useHeapSliceCopy(false)],
-    ["heap to heap", () => useHeapSliceCopy(true)],
-  ]);
-  sliceNet.dispose();
+}
+// MaxPoolGrad of the network's 2×2 pools: the stock kernel searches a window again for each of
+// its inputs; Capillary's passes each window's gradient in one pass.
+if (section("maxpool")) {
+  console.log("\nMaxPoolGrad 2×2, 1 thread | stock ms | one pass ms | speedup");
+  for (
+    const shape of [[8, 48, 48, 8], [8, 24, 24, 16], [8, 12, 12, 32], [16, 48, 48, 64]] as [
+      number,
+      number,
+      number,
+      number,
+    ][]
+  ) {
+    const input = tf.relu(tf.randomNormal(shape)) as tf.Tensor4D;
+    const output = tf.maxPool(input, 2, 2, "valid");
+    const dy = tf.randomNormal(output.shape);
+    const run = () =>
+      (tf.engine().runKernel("MaxPoolGrad", { dy, input, output }, {
+        filterSize: 2,
+        strides: 2,
+        pad: "valid",
+      }) as tf.Tensor).dispose();
+    const time = (kernel: tf.KernelConfig) => {
+      use(kernel);
+      run();
+      const rounds: number[] = [];
+      for (let round = 0; round < 6; round++) {
+        const t0 = performance.now();
+        for (let i = 0; i < 10; i++) run();
+        rounds.push((performance.now() - t0) / 10);
+      }
+      return median(rounds);
+    };
+    const stock = time(stockMaxPoolGrad), tiled = time(tiledMaxPoolGrad);
+    console.log(
+      `${JSON.stringify(shape)} | ${stock.toFixed(3)} | ${tiled.toFixed(3)} | ${
+        (stock / tiled).toFixed(1)
+      }`,
+    );
+    tf.dispose([input, output, dy]);
+  }
 }
 tf.dispose([patches, vessels]);
 

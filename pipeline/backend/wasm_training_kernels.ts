@@ -39,6 +39,7 @@
 import { tf } from "./tfjs.ts";
 import { simdFilterGradient } from "./wasm_simd_filter_gradient.ts";
 import { copySlice, type NumericArray } from "./slice_copy.ts";
+import { maxPoolGradTiled } from "./max_pool_grad.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
@@ -649,6 +650,47 @@ function fastSlice(stock: Stock, args: KernelArgs): TensorInfo {
   return out;
 }
 
+/**
+ * `MaxPoolGrad` of a pool whose windows tile its input (a U-Net's 2×2 pools)
+ * in one pass (`max_pool_grad.ts`): the stock kernel searches each window
+ * again for every input in it. Other pools go to the stock kernel.
+ */
+function tiledMaxPoolGrad(stock: Stock, args: KernelArgs): TensorInfo {
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+  const attrs = args.attrs as unknown as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: "valid" | "same" | number;
+    dimRoundingMode?: "floor" | "round" | "ceil";
+  };
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const { filterHeight: ph, filterWidth: pw } = info;
+  const tiled = info.strideHeight === ph && info.strideWidth === pw &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    info.outHeight === Math.floor(info.inHeight / ph) &&
+    info.outWidth === Math.floor(info.inWidth / pw) &&
+    input.dtype === "float32" && dy.dtype === "float32";
+  if (!tiled) return stock.get("MaxPoolGrad")!(args) as TensorInfo;
+  const backend = args.backend as unknown as HeapBackend;
+  const dx = backend.makeOutput(input.shape, "float32");
+  // Views after makeOutput: its allocation may grow the heap and replace the buffer.
+  maxPoolGradTiled(
+    backend.typedArrayFromHeap(input) as Float32Array,
+    backend.typedArrayFromHeap(dy) as Float32Array,
+    backend.typedArrayFromHeap(dx) as Float32Array,
+    input.shape,
+    [ph, pw],
+  );
+  return dx;
+}
+
 function fastSplitV(args: KernelArgs): TensorInfo[] {
   const x = (args.inputs as { x: TensorInfo }).x;
   const { numOrSizeSplits, axis } = args.attrs as {
@@ -828,7 +870,9 @@ const registered = new Set<string>();
  */
 export function registerWasmTrainingKernels(): string[] {
   const stock: Stock = new Map();
-  for (const name of ["Slice", "Transpose", "Reverse", "Identity", "Tile", "Tanh"]) {
+  for (
+    const name of ["Slice", "Transpose", "Reverse", "Identity", "Tile", "Tanh", "MaxPoolGrad"]
+  ) {
     const kernel = registered.has(name) ? undefined : tf.getKernel(name, "wasm");
     if (kernel) stock.set(name, kernel.kernelFunc);
   }
@@ -844,6 +888,7 @@ export function registerWasmTrainingKernels(): string[] {
     ["Tile", wrap("Tile", fastTile)],
     ["Identity", sharedIdentity as tf.KernelFunc],
     ["Tanh", wrap("Tanh", fastTanh)],
+    ["MaxPoolGrad", wrap("MaxPoolGrad", tiledMaxPoolGrad)],
   ];
   const done: string[] = [];
   for (const [kernelName, kernelFunc] of kernels) {
