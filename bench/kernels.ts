@@ -50,6 +50,43 @@ const use = (k: tf.KernelConfig) => {
 };
 
 /**
+ * Milliseconds per call of `run` after `setUp` (which picks a kernel) and one warm-up call: the
+ * median of 6 rounds of 10 calls.
+ */
+function timeCalls(setUp: () => void, run: () => void): number {
+  setUp();
+  run();
+  const rounds: number[] = [];
+  for (let round = 0; round < 6; round++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) run();
+    rounds.push((performance.now() - t0) / 10);
+  }
+  return median(rounds);
+}
+
+/** Prints a table row: the case, the two times and how many times faster the second is. */
+function printPair(name: string, before: number, after: number, digits = 2): void {
+  console.log(
+    `${name} | ${before.toFixed(digits)} | ${after.toFixed(digits)} | ${
+      (before / after).toFixed(1)
+    }`,
+  );
+}
+
+/** The width-8 BCDU-Net of these benchmarks, compiled with `optimizer`. */
+function widthEightNet(optimizer: tf.Optimizer): tf.LayersModel {
+  const net = buildBcduNet(
+    tf,
+    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
+    48,
+    1,
+  );
+  net.compile({ optimizer, loss: "binaryCrossentropy" });
+  return net;
+}
+
+/**
  * Times `net`'s training step on the patches under each variant (set up by its function), in 6
  * interleaved rounds of 5 steps after one warm-up, and prints each median and its speedup over
  * the first.
@@ -88,13 +125,7 @@ if (section("identity")) {
   console.log(
     "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | kernels | ms (median)",
   );
-  const net = buildBcduNet(
-    tf,
-    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
-    48,
-    1,
-  );
-  net.compile({ optimizer: tf.train.momentum(0.01, 0.9, true), loss: "binaryCrossentropy" });
+  const net = widthEightNet(tf.train.momentum(0.01, 0.9, true));
   await timeStepVariants(net, patches, vessels, [
     ["stock Identity and Tanh", () => [stockIdentity, stockTanh].forEach(use)],
     ["shared Identity, stock Tanh", () => [sharedIdentity, stockTanh].forEach(use)],
@@ -111,13 +142,7 @@ if (section("host")) {
     "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | JavaScript kernels | ms (median)",
   );
   const hostKernels = [LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING, MOMENTUM_STEP];
-  const fusedNet = buildBcduNet(
-    tf,
-    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
-    48,
-    1,
-  );
-  fusedNet.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
+  const fusedNet = widthEightNet(fusedMomentum(tf, 0.01, 0.9, true));
   const hostConfigs = new Map(hostKernels.map((name) => [name, tf.getKernel(name, "wasm")!]));
   const withHost = (names: string[]) => {
     for (const [name, config] of hostConfigs) {
@@ -141,22 +166,11 @@ if (section("tanh")) {
   console.log("\nTanh on a ConvLSTM's gate-sized maps, 1 thread | stock ms | fast ms | speedup");
   for (const shape of [[8, 2, 48, 48, 4], [8, 48, 48, 8], [8, 24, 24, 16]]) {
     const x = tf.randomNormal(shape);
-    const time = (kernel: tf.KernelConfig) => {
-      use(kernel);
-      tf.tanh(x).dispose();
-      const rounds: number[] = [];
-      for (let round = 0; round < 6; round++) {
-        const t0 = performance.now();
-        for (let i = 0; i < 10; i++) tf.tanh(x).dispose();
-        rounds.push((performance.now() - t0) / 10);
-      }
-      return median(rounds);
-    };
-    const stock = time(stockTanh), fast = time(fastTanh);
-    console.log(
-      `${JSON.stringify(shape)} | ${stock.toFixed(2)} | ${fast.toFixed(2)} | ${
-        (stock / fast).toFixed(1)
-      }`,
+    const run = () => tf.tanh(x).dispose();
+    printPair(
+      JSON.stringify(shape),
+      timeCalls(() => use(stockTanh), run),
+      timeCalls(() => use(fastTanh), run),
     );
     x.dispose();
   }
@@ -293,13 +307,7 @@ if (section("slice")) {
   console.log(
     "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | Slice, MaxPoolGrad | ms (median)",
   );
-  const sliceNet = buildBcduNet(
-    tf,
-    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
-    48,
-    1,
-  );
-  sliceNet.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
+  const sliceNet = widthEightNet(fusedMomentum(tf, 0.01, 0.9, true));
   await timeStepVariants(sliceNet, patches, vessels, [
     ["stock copy, stock MaxPoolGrad (before 2026-12-07)", () => {
       useHeapSliceCopy(false);
@@ -323,23 +331,15 @@ if (section("slice")) {
     ]);
   }
   for (const [name, run] of cases) {
-    const time = (heap: boolean) => {
-      useHeapSliceCopy(heap);
-      run();
-      const rounds: number[] = [];
-      for (let round = 0; round < 6; round++) {
-        const t0 = performance.now();
-        for (let i = 0; i < 10; i++) run();
-        rounds.push((performance.now() - t0) / 10);
-      }
-      return median(rounds);
-    };
-    const stock = time(false), heap = time(true);
-    console.log(
-      `${name} | ${stock.toFixed(3)} | ${heap.toFixed(3)} | ${(stock / heap).toFixed(1)}`,
+    printPair(
+      name,
+      timeCalls(() => useHeapSliceCopy(false), run),
+      timeCalls(() => useHeapSliceCopy(true), run),
+      3,
     );
   }
 }
+
 // MaxPoolGrad of the network's 2×2 pools: the stock kernel searches a window again for each of
 // its inputs; Capillary's passes each window's gradient in one pass.
 if (section("maxpool")) {
@@ -361,22 +361,11 @@ if (section("maxpool")) {
         strides: 2,
         pad: "valid",
       }) as tf.Tensor).dispose();
-    const time = (kernel: tf.KernelConfig) => {
-      use(kernel);
-      run();
-      const rounds: number[] = [];
-      for (let round = 0; round < 6; round++) {
-        const t0 = performance.now();
-        for (let i = 0; i < 10; i++) run();
-        rounds.push((performance.now() - t0) / 10);
-      }
-      return median(rounds);
-    };
-    const stock = time(stockMaxPoolGrad), tiled = time(tiledMaxPoolGrad);
-    console.log(
-      `${JSON.stringify(shape)} | ${stock.toFixed(3)} | ${tiled.toFixed(3)} | ${
-        (stock / tiled).toFixed(1)
-      }`,
+    printPair(
+      JSON.stringify(shape),
+      timeCalls(() => use(stockMaxPoolGrad), run),
+      timeCalls(() => use(tiledMaxPoolGrad), run),
+      3,
     );
     tf.dispose([input, output, dy]);
   }
