@@ -22,6 +22,7 @@ import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../plugins/core/_bcdunet.ts
 import { flipCombinations, predictWindows } from "../plugins/core/patches/predict_windows.ts";
 import { BATCH_NORM_TRAINING } from "../plugins/core/layers/batch_norm.ts";
 import { LSTM_CELL, LSTM_CELL_FIRST } from "../plugins/core/layers/lstm_cell.ts";
+import { MOVING_AVERAGE } from "../plugins/core/layers/moving_average.ts";
 import { fusedMomentum, MOMENTUM_STEP } from "../plugins/core/train/fused_momentum.ts";
 import { useHeapSliceCopy } from "../pipeline/backend/wasm_training_kernels.ts";
 import {
@@ -141,7 +142,13 @@ if (section("host")) {
   console.log(
     "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | JavaScript kernels | ms (median)",
   );
-  const hostKernels = [LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING, MOMENTUM_STEP];
+  const hostKernels = [
+    LSTM_CELL,
+    LSTM_CELL_FIRST,
+    BATCH_NORM_TRAINING,
+    MOMENTUM_STEP,
+    MOVING_AVERAGE,
+  ];
   const fusedNet = widthEightNet(fusedMomentum(tf, 0.01, 0.9, true));
   const hostConfigs = new Map(hostKernels.map((name) => [name, tf.getKernel(name, "wasm")!]));
   const withHost = (names: string[]) => {
@@ -157,7 +164,11 @@ if (section("host")) {
       "ConvLSTM cell, batch norm",
       () => withHost([LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING]),
     ],
-    ["ConvLSTM cell, batch norm, momentum", () => withHost(hostKernels)],
+    [
+      "ConvLSTM cell, batch norm, momentum",
+      () => withHost([LSTM_CELL, LSTM_CELL_FIRST, BATCH_NORM_TRAINING, MOMENTUM_STEP]),
+    ],
+    ["ConvLSTM cell, batch norm, momentum, moving averages", () => withHost(hostKernels)],
   ]);
   fusedNet.dispose();
 }

@@ -29,6 +29,7 @@
 import { type KernelMemory, registerHostKernel, tf } from "../../../mod.ts";
 import { batchNormPasses, ROW, ROWS } from "./batch_norm_simd.ts";
 import { registerWebgpuBatchNormKernels } from "./batch_norm_webgpu.ts";
+import { MOVING_AVERAGE } from "./moving_average.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Tensor = tf.Tensor;
@@ -388,7 +389,9 @@ export class BatchNormalization extends StockBatchNormalization {
         } as unknown as tf.NamedTensorMap,
         { epsilon: state.epsilon } as unknown as tf.NamedAttrMap,
       ) as Tensor[];
-      // The moving averages exactly as the stock layer updates them.
+      // The moving averages exactly as the stock layer updates them, in one kernel where the
+      // backend has it (moving_average.ts).
+      const oneKernel = tf.getKernel(MOVING_AVERAGE, tf.getBackend()) !== undefined;
       for (
         const [variable, value] of [[state.movingMean, mean], [
           state.movingVariance,
@@ -397,7 +400,15 @@ export class BatchNormalization extends StockBatchNormalization {
       ) {
         tf.tidy(() => {
           const current = variable.read();
-          variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - state.momentum)));
+          variable.write(
+            oneKernel
+              ? tf.engine().runKernel(
+                MOVING_AVERAGE,
+                { current, value } as unknown as tf.NamedTensorMap,
+                { momentum: state.momentum } as unknown as tf.NamedAttrMap,
+              ) as Tensor
+              : tf.sub(current, tf.mul(tf.sub(current, value), 1 - state.momentum)),
+          );
         });
       }
       return y;
