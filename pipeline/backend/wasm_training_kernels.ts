@@ -40,6 +40,7 @@ import { tf } from "./tfjs.ts";
 import { simdFilterGradient } from "./wasm_simd_filter_gradient.ts";
 import { copySlice, type NumericArray } from "./slice_copy.ts";
 import { maxPoolGradTiled } from "./max_pool_grad.ts";
+import { kernelMemory } from "./kernel_memory.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
@@ -597,7 +598,10 @@ function mergedSlice(shape: number[], begin: number[], size: number[]) {
   return { dims: dims.reverse(), starts: starts.reverse(), sizes: sizes.reverse() };
 }
 
-/** What `fastSlice` reads and writes in place: tfjs-backend-wasm's heap. */
+/**
+ * What `fastSlice` reads and writes in place: tfjs-backend-wasm's heap, in any
+ * dtype (`kernelMemory` gives float32 only).
+ */
 interface HeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): NumericArray;
@@ -678,16 +682,10 @@ function tiledMaxPoolGrad(stock: Stock, args: KernelArgs): TensorInfo {
     info.outWidth === Math.floor(info.inWidth / pw) &&
     input.dtype === "float32" && dy.dtype === "float32";
   if (!tiled) return stock.get("MaxPoolGrad")!(args) as TensorInfo;
-  const backend = args.backend as unknown as HeapBackend;
-  const dx = backend.makeOutput(input.shape, "float32");
-  // Views after makeOutput: its allocation may grow the heap and replace the buffer.
-  maxPoolGradTiled(
-    backend.typedArrayFromHeap(input) as Float32Array,
-    backend.typedArrayFromHeap(dy) as Float32Array,
-    backend.typedArrayFromHeap(dx) as Float32Array,
-    input.shape,
-    [ph, pw],
-  );
+  const memory = kernelMemory("wasm", args.backend);
+  const dx = memory.output(input.shape);
+  // Views after the output: its allocation may grow the heap and replace the buffer.
+  maxPoolGradTiled(memory.view(input), memory.view(dy), memory.view(dx), input.shape, [ph, pw]);
   return dx;
 }
 

@@ -10,8 +10,6 @@
 export interface WebGpuAdapter {
   /** What the adapter says it is (`description` is llvmpipe's "llvmpipe (LLVM …)"). */
   readonly info?: { vendor?: string; device?: string; description?: string };
-  /** The adapter's limits (maxBufferSize bounds one tensor). */
-  readonly limits?: { maxBufferSize?: number };
 }
 
 /** Where the variables are read and written: `Deno.env`, or a stand-in in tests. */
