@@ -9,10 +9,12 @@
  * threads and on 2 prediction workers, and `Slice` through the stock kernel
  * (which copies its whole source first) against heap to heap, and the stock
  * `MaxPoolGrad` against Capillary's one pass, alone and (`slice`) together
- * in a training step. Name sections to run only those.
+ * in a training step, and the combined filters of a step's input gradients
+ * made by a chain of stock kernels against one pass. Name sections to run
+ * only those.
  *
  * ```sh
- * deno run -A bench/kernels.ts [identity] [host] [tanh] [convolutions] [prediction] [sum] [slice] [maxpool]
+ * deno run -A bench/kernels.ts [identity] [host] [tanh] [convolutions] [prediction] [sum] [slice] [maxpool] [phasefilter]
  * ```
  *
  * @module
@@ -25,6 +27,8 @@ import { LSTM_CELL, LSTM_CELL_FIRST } from "../plugins/core/layers/lstm_cell.ts"
 import { MOVING_AVERAGE } from "../plugins/core/layers/moving_average.ts";
 import { fusedMomentum, MOMENTUM_STEP } from "../plugins/core/train/fused_momentum.ts";
 import { useHeapSliceCopy } from "../pipeline/backend/wasm_training_kernels.ts";
+import { kernelMemory } from "../pipeline/backend/kernel_memory.ts";
+import { phasePlan, writePhaseFilter } from "../pipeline/backend/phase_filter.ts";
 import {
   setSplitThreshold,
   startWasmThreads,
@@ -381,6 +385,156 @@ if (section("maxpool")) {
     tf.dispose([input, output, dy]);
   }
 }
+// The combined sub-pixel filter of each input gradient in a width-8 step: before 2026-12-07 a
+// chain of stock kernels a phase (strided slice, reverse, transpose, pad; then a concat), now one
+// pass (`phase_filter.ts`). Its calls are recorded from one training step.
+if (section("phasefilter")) {
+  await timeInputGradientBefore();
+  console.log(
+    "\nPhase filters of a width-8 step's input gradients, 1 thread | chain ms | one pass ms | speedup",
+  );
+  const calls = await recordInputGradientCalls();
+  const memory = kernelMemory("wasm", tf.backend());
+  const cases = calls.map(({ filterShape, strides, inputShape, pad }) => {
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape as [number, number, number, number],
+      filterShape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+    );
+    const [sh, sw] = [info.strideHeight, info.strideWidth];
+    const rows = phasePlan(info.filterHeight, sh, info.padInfo.top);
+    const cols = phasePlan(info.filterWidth, sw, info.padInfo.left);
+    const filter = tf.randomNormal(filterShape);
+    const combinedShape = [rows.size, cols.size, filterShape[3], sh * sw * filterShape[2]];
+    const chain = () => tf.tidy(() => phaseFilterChain(filter, rows, cols, [sh, sw]));
+    const pass = () => {
+      const out = memory.output(combinedShape);
+      writePhaseFilter(memory.view(filter), filterShape, rows, cols, [sh, sw], memory.view(out));
+      return tf.engine().makeTensorFromTensorInfo(out);
+    };
+    const [a, b] = [chain(), pass()];
+    if (a.sub(b).abs().max().dataSync()[0] !== 0) throw new Error("phase filters differ");
+    tf.dispose([a, b]);
+    return { name: `${JSON.stringify(filterShape)} stride ${sh}`, filter, chain, pass };
+  });
+  // Both compiled, as in training, where each runs 25 times a step.
+  for (let i = 0; i < 100; i++) {
+    for (const { chain, pass } of cases) tf.dispose([chain(), pass()]);
+  }
+  let chainTotal = 0, passTotal = 0;
+  for (const { name, filter, chain, pass } of cases) {
+    const before = timeCalls(() => {}, () => chain().dispose());
+    const after = timeCalls(() => {}, () => pass().dispose());
+    chainTotal += before;
+    passTotal += after;
+    printPair(name, before, after, 3);
+    filter.dispose();
+  }
+  printPair(`all ${calls.length} of a step`, chainTotal, passTotal, 2);
+}
 tf.dispose([patches, vessels]);
 
 Deno.exit(0);
+
+/**
+ * A width-8 training step with the input gradient as at commit dcf934a (its phase filter made by
+ * a chain of stock kernels) against today's, in one process: that commit's kernel module is read
+ * from git into a temporary file beside today's (so its imports resolve) and registered, then
+ * only its `Conv2DBackpropInput` is swapped in and out. Skipped where git or the commit is absent.
+ */
+async function timeInputGradientBefore(): Promise<void> {
+  const path = new URL("../pipeline/backend/.kernels_dcf934a.ts", import.meta.url);
+  const show = await new Deno.Command("git", {
+    args: ["show", "dcf934a:pipeline/backend/wasm_training_kernels.ts"],
+    stdout: "piped",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  if (!show?.success) {
+    console.log("\n(git show dcf934a failed: the step with the earlier input gradient is skipped)");
+    return;
+  }
+  const today = tf.getKernel("Conv2DBackpropInput", "wasm")!;
+  await Deno.writeFile(path, show.stdout);
+  try {
+    const before = await import(path.href);
+    before.registerWasmTrainingKernels();
+  } finally {
+    await Deno.remove(path);
+  }
+  const earlier = tf.getKernel("Conv2DBackpropInput", "wasm")!;
+  console.log(
+    "\nBCDU-Net width 8 training step, 8 patches of 48×48, 1 thread | input gradient | ms (median)",
+  );
+  const net = widthEightNet(fusedMomentum(tf, 0.01, 0.9, true));
+  await timeStepVariants(net, patches, vessels, [
+    ["phase filter by stock kernels (dcf934a)", () => use(earlier)],
+    ["phase filter in one pass", () => use(today)],
+  ]);
+  net.dispose();
+  use(today);
+}
+
+/** The filter shape, strides, input shape and padding of each input gradient in one width-8 step. */
+async function recordInputGradientCalls() {
+  const calls: {
+    filterShape: number[];
+    strides: [number, number];
+    inputShape: number[];
+    pad: "same" | "valid";
+  }[] = [];
+  const real = tf.getKernel("Conv2DBackpropInput", "wasm")!;
+  tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+  tf.registerKernel({
+    ...real,
+    kernelFunc: (args) => {
+      const attrs = args.attrs as { strides: [number, number]; inputShape: number[]; pad: "same" };
+      calls.push({ filterShape: args.inputs.filter!.shape, ...attrs });
+      return real.kernelFunc(args);
+    },
+  });
+  const net = widthEightNet(fusedMomentum(tf, 0.01, 0.9, true));
+  await net.trainOnBatch(patches, vessels);
+  net.dispose();
+  use(real);
+  return calls;
+}
+
+/** The combined phase filter as the stock kernels made it before 2026-12-07. */
+function phaseFilterChain(
+  filter: tf.Tensor,
+  rows: ReturnType<typeof phasePlan>,
+  cols: ReturnType<typeof phasePlan>,
+  [sh, sw]: [number, number],
+): tf.Tensor {
+  const [, , inChannels, outChannels] = filter.shape;
+  const phases: tf.Tensor[] = [];
+  for (const row of rows.phases) {
+    for (const col of cols.phases) {
+      if (row.count === 0 || col.count === 0) {
+        phases.push(tf.zeros([rows.size, cols.size, outChannels, inChannels]));
+        continue;
+      }
+      const taps = tf.stridedSlice(
+        filter,
+        [row.first, col.first, 0, 0],
+        [
+          row.first + (row.count - 1) * sh + 1,
+          col.first + (col.count - 1) * sw + 1,
+          inChannels,
+          outChannels,
+        ],
+        [sh, sw, 1, 1],
+      );
+      const swapped = tf.transpose(tf.reverse(taps, [0, 1]), [0, 1, 3, 2]);
+      phases.push(tf.pad(swapped, [
+        [row.offset, rows.size - row.offset - row.count],
+        [col.offset, cols.size - col.offset - col.count],
+        [0, 0],
+        [0, 0],
+      ]));
+    }
+  }
+  return phases.length === 1 ? phases[0] : tf.concat(phases, 3);
+}

@@ -37,9 +37,12 @@ export function maxPoolGradTiled(
   x: Float32Array,
   dy: Float32Array,
   dx: Float32Array,
-  [batch, height, width, channels]: readonly number[],
-  [ph, pw]: readonly number[],
+  shape: readonly number[],
+  window: readonly number[],
 ): void {
+  // Read by index as int32: destructured shape arrays cost this loop its optimised code in training.
+  const batch = shape[0] | 0, height = shape[1] | 0, width = shape[2] | 0, channels = shape[3] | 0;
+  const ph = window[0] | 0, pw = window[1] | 0;
   const outHeight = Math.floor(height / ph), outWidth = Math.floor(width / pw);
   const row = width * channels;
   dx.fill(0);

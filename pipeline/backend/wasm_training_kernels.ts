@@ -23,7 +23,8 @@
  *   output into `s²` phases, each a stride-1 convolution with a sub-filter;
  *   all phases run as one convolution whose output channels are the phases,
  *   then a transpose interleaves them (the "sub-pixel" form of a transposed
- *   convolution: no multiplications by inserted zeros).
+ *   convolution: no multiplications by inserted zeros). The phases' combined
+ *   filter is written in one pass (`phase_filter.ts`).
  * - Rank-reducing `SplitV`, `Transpose`, `Reverse` and `Tile`, which delegate
  *   to the stock kernels after merging axes: above rank 4 the stock ones loop
  *   per element, which made a ConvLSTM's rank-5 sequences two thirds of a
@@ -41,6 +42,7 @@ import { simdFilterGradient } from "./wasm_simd_filter_gradient.ts";
 import { copySlice, type NumericArray } from "./slice_copy.ts";
 import { maxPoolGradTiled } from "./max_pool_grad.ts";
 import { kernelMemory } from "./kernel_memory.ts";
+import { phasePlan, writePhaseFilter } from "./phase_filter.ts";
 
 type TensorInfo = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
@@ -95,6 +97,12 @@ class KernelScope {
     }) as TensorInfo;
     this.temps.add(out);
     return out;
+  }
+
+  /** Takes a tensor made outside {@link KernelScope.run} into the scope. */
+  adopt(info: TensorInfo): TensorInfo {
+    this.temps.add(info);
+    return info;
   }
 
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
@@ -409,18 +417,23 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const phaseHeight = Math.ceil(height / sh);
   const phaseWidth = Math.ceil(width / sw);
   return withScope(args.backend, (scope) => {
-    const phaseFilters: TensorInfo[] = [];
-    for (const rowPhase of rowsPlan.phases) {
-      for (const colPhase of colsPlan.phases) {
-        phaseFilters.push(
-          subFilter(scope, filter, rowPhase, colPhase, rowsPlan.size, colsPlan.size, [sh, sw]),
-        );
-      }
-    }
-    const combined = phaseFilters.length === 1
-      ? phaseFilters[0]
-      : scope.run("Concat", phaseFilters, { axis: 3 });
-    if (combined !== phaseFilters[0]) scope.free(...phaseFilters);
+    const memory = kernelMemory("wasm", args.backend);
+    const combined = memory.output([
+      rowsPlan.size,
+      colsPlan.size,
+      outChannels,
+      sh * sw * inChannels,
+    ]);
+    // The scope frees it with the other temporaries; views after the allocation.
+    scope.adopt(combined);
+    writePhaseFilter(
+      memory.view(filter),
+      filter.shape,
+      rowsPlan,
+      colsPlan,
+      [sh, sw],
+      memory.view(combined),
+    );
 
     // dy rows [lo, lo + phaseHeight + size - 1) feed the phase outputs; pad
     // what lies outside dy, crop what dy has beyond it.
@@ -475,97 +488,6 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
       size: [batch, height, width, inChannels],
     });
   });
-}
-
-/** One output phase along one axis: which filter taps it uses and where. */
-interface Phase {
-  /** First filter tap of the phase (taps are `first, first + s, ...`). */
-  readonly first: number;
-  /** How many taps (0 when the filter is narrower than the stride). */
-  readonly count: number;
-  /** Where the phase's reversed taps start inside the combined filter. */
-  readonly offset: number;
-}
-
-/**
- * Splits one axis of a transposed convolution into its stride phases and
- * aligns them: `lo` is the first dy index (relative to the phase output
- * index) any phase reads, `size` the combined filter extent.
- */
-function phasePlan(
-  kernel: number,
-  stride: number,
-  padBefore: number,
-): { phases: Phase[]; lo: number; size: number } {
-  const raw = [];
-  for (let p = 0; p < stride; p++) {
-    const first = (p + padBefore) % stride;
-    const count = Math.max(0, Math.ceil((kernel - first) / stride));
-    const last = (p + padBefore - first) / stride; // dy offset of tap `first`
-    raw.push({ first, count, lo: last - count + 1, hi: last });
-  }
-  const used = raw.filter((r) => r.count > 0);
-  const lo = Math.min(...used.map((r) => r.lo));
-  const hi = Math.max(...used.map((r) => r.hi));
-  return {
-    phases: raw.map((r) => ({ first: r.first, count: r.count, offset: r.lo - lo })),
-    lo,
-    size: hi - lo + 1,
-  };
-}
-
-/**
- * One phase's filter `[size_h, size_w, Co, Ci]`: the taps the phase uses,
- * rotated 180°, channel axes swapped, zero-padded to the combined extent.
- */
-function subFilter(
-  scope: KernelScope,
-  filter: TensorInfo,
-  row: Phase,
-  col: Phase,
-  rows: number,
-  cols: number,
-  [sh, sw]: [number, number],
-): TensorInfo {
-  const [, , inChannels, outChannels] = filter.shape;
-  if (row.count === 0 || col.count === 0) {
-    return scope.run("Fill", {}, {
-      shape: [rows, cols, outChannels, inChannels],
-      value: 0,
-      dtype: "float32",
-    });
-  }
-  let taps = filter;
-  if (sh > 1 || sw > 1 || row.count < filter.shape[0] || col.count < filter.shape[1]) {
-    taps = scope.run("StridedSlice", { x: filter }, {
-      begin: [row.first, col.first, 0, 0],
-      end: [
-        row.first + (row.count - 1) * sh + 1,
-        col.first + (col.count - 1) * sw + 1,
-        inChannels,
-        outChannels,
-      ],
-      strides: [sh, sw, 1, 1],
-      beginMask: 0,
-      endMask: 0,
-      ellipsisMask: 0,
-      newAxisMask: 0,
-      shrinkAxisMask: 0,
-    });
-  }
-  const reversed = scope.run("Reverse", { x: taps }, { dims: [0, 1] });
-  if (taps !== filter) scope.free(taps);
-  const swapped = scope.run("Transpose", { x: reversed }, { perm: [0, 1, 3, 2] });
-  scope.free(reversed);
-  const padRows = [row.offset, rows - row.offset - row.count];
-  const padCols = [col.offset, cols - col.offset - col.count];
-  if (padRows[0] === 0 && padRows[1] === 0 && padCols[0] === 0 && padCols[1] === 0) return swapped;
-  const padded = scope.run("PadV2", { x: swapped }, {
-    paddings: [padRows, padCols, [0, 0], [0, 0]],
-    constantValue: 0,
-  });
-  scope.free(swapped);
-  return padded;
 }
 
 /**
