@@ -249,6 +249,7 @@ export async function main(args: string[]): Promise<number> {
       resume: values.resume,
     });
     console.log(`\n${formatMetricsTable(result.evaluation)}\n`);
+    for (const caveat of result.caveats) console.log(`caveat: ${caveat}`);
     console.log(`Results: ${result.folder}`);
     console.log(stringify({ seconds: result.summary.seconds }).trim());
     return 0;

@@ -77,6 +77,13 @@ export interface TrainedModel {
    * none were held out by image.
    */
   readonly validationIds?: readonly string[];
+  /**
+   * What a reader of the scores must know about how training departed from
+   * the recipe as written (a time budget that shortened its epochs), one
+   * sentence each; the run writes them to `metrics.json` and prints them
+   * with the results.
+   */
+  readonly caveats?: readonly string[];
 }
 
 /** One point of a ROC curve: a threshold and the rates it gives. */

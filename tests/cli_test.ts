@@ -153,3 +153,46 @@ Deno.test("cli validate and explain take --set overrides, checked like the recip
     bad.stderr,
   );
 });
+
+Deno.test("cli run whose time budget shortened training says so, and metrics.json keeps it", async () => {
+  await withTempDir(async (dir) => {
+    // Generated retinas cut down to seconds, with a budget long overrun by the first read.
+    const tiny = [
+      "load.train=2",
+      "load.test=1",
+      "load.size=64",
+      "model.width=4",
+      "train.epochs=2",
+      "train.batchSize=4",
+      "train.patches={size: 16, count: 240}",
+      "train.validation.images=0",
+      "train.maxMinutes=0.000001",
+      "evaluate.window=32",
+      "evaluate.stride=32",
+    ].flatMap((s) => ["--set", s]);
+    const { code, stdout, stderr } = await cli(
+      "run",
+      "recipes/synthetic.yaml",
+      ...tiny,
+      "--output",
+      dir,
+    );
+    assertEquals(code, 0, stderr);
+    // 60 steps an epoch planned: the pace is known only at the first epoch's end (its reads come
+    // every 50 steps), so it runs all 60, and the second 1.
+    const caveat = stdout.split("\n").find((l) => l.startsWith("caveat: "));
+    assertEquals(
+      caveat?.startsWith("caveat: train.maxMinutes 0.000001 shortened the epochs: "),
+      true,
+      stdout,
+    );
+    assertEquals(
+      caveat?.includes(": 61 of 120 planned steps ran (244 of 480 patches)"),
+      true,
+      caveat,
+    );
+    const folder = stdout.match(/^Results: (.+)$/m)?.[1];
+    const summary = JSON.parse(await Deno.readTextFile(`${folder}/metrics.json`));
+    assertEquals(summary.caveats, [caveat!.slice("caveat: ".length)]);
+  });
+});

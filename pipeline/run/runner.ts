@@ -62,6 +62,8 @@ export interface RunResult {
   readonly evaluation: Evaluation;
   /** What was written to `metrics.json`. */
   readonly summary: Record<string, unknown>;
+  /** How training departed from the recipe as written (`TrainedModel.caveats`); empty when not. */
+  readonly caveats: readonly string[];
 }
 
 /**
@@ -321,6 +323,8 @@ async function runStages(
     // Where the test ROC passes each reference's operating point.
     ...(evaluation.atReferencePoints ? { atReferencePoints: evaluation.atReferencePoints } : {}),
     ...(evaluation.perImage ? { perImage: evaluation.perImage } : {}),
+    // How training departed from the recipe as written, so the scores are read with it.
+    ...(trained.caveats?.length ? { caveats: trained.caveats } : {}),
     backend: {
       train: backends.get("train")!.info.name,
       inference: backends.get("inference")!.info.name,
@@ -332,5 +336,5 @@ async function runStages(
     finishedAt: new Date().toISOString(),
   };
   await folder.writeJson("metrics.json", summary);
-  return { folder: folder.path, evaluation, summary };
+  return { folder: folder.path, evaluation, summary, caveats: trained.caveats ?? [] };
 }

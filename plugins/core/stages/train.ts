@@ -24,7 +24,7 @@ import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
 import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
 import { layerControl } from "../train/layer_control.ts";
-import { epochFraction, type EpochSpan, TimeBudget } from "../train/time_budget.ts";
+import { budgetCaveat, epochFraction, type EpochSpan, TimeBudget } from "../train/time_budget.ts";
 import { selectLayers, selectWeights } from "../train/layer_patterns.ts";
 
 /** Weights that weight decay leaves alone (SGD's and AdamW's option). */
@@ -660,12 +660,20 @@ export const train = defineStage({
       }
     }
     layers.thawAll(); // the trained network as a later run would start from it
+    const caveat = options.maxMinutes === null ? undefined : budgetCaveat(
+      history.map((h) => h.steps ?? plannedSteps),
+      plannedSteps,
+      options.batchSize,
+      options.maxMinutes,
+    );
+    if (caveat) progress.info(`warning: ${caveat}`);
     return {
       spec,
       model,
       patchSize: size,
       channels: all.channels,
       validationIds: split.validation.map((s) => s.id),
+      ...(caveat ? { caveats: [caveat] } : {}),
     };
   },
 });

@@ -254,19 +254,26 @@ async function budgetRun(maxMinutes: number) {
     schedule: { use: "core/cosine", with: { minLearningRate: 0, warmupEpochs: 0 } },
   });
   try {
-    await train.run(budgeted, { data, model: tinySpec(), augment: (b) => b }, ctx);
+    const trained = await train.run(budgeted, { data, model: tinySpec(), augment: (b) => b }, ctx);
+    trained.model.dispose();
     const history = (await Deno.readTextFile(`${folder}/history.jsonl`)).trim().split("\n")
       .map((line) => JSON.parse(line));
     const state = JSON.parse(await Deno.readTextFile(`${folder}/checkpoint/state.json`));
-    return { history, state, budget: lines.filter((l) => l.startsWith("time budget")) };
+    return {
+      history,
+      state,
+      budget: lines.filter((l) => l.startsWith("time budget")),
+      caveats: trained.caveats,
+    };
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
 }
 
 Deno.test("train() with maxMinutes keeps the planned epochs when they fit", async () => {
-  const { history, state, budget } = await budgetRun(60);
+  const { history, state, budget, caveats } = await budgetRun(60);
   assertEquals(history.map((h) => h.steps), [120, 120]);
+  assertEquals(caveats, undefined); // the scores are the recipe's full training
   assertEquals(state.stepsPerEpoch, 120); // fitted once: a resumed run keeps it
   assertEquals(budget.length, 1);
   if (
@@ -278,8 +285,15 @@ Deno.test("train() with maxMinutes keeps the planned epochs when they fit", asyn
 
 Deno.test("train() with maxMinutes shortens every epoch to fit an overrun budget", async () => {
   // A budget long overrun by step 100: the first epoch ends there, the second takes 1 step.
-  const { history, state, budget } = await budgetRun(1e-6);
+  const { history, state, budget, caveats } = await budgetRun(1e-6);
   assertEquals(history.map((h) => h.steps), [100, 1]);
+  // The results carry it: 101 of the 240 planned steps, 808 of 1920 patches.
+  assertEquals(caveats?.length, 1);
+  if (
+    !caveats![0].startsWith("train.maxMinutes 0.000001 shortened the epochs: 101 of 240 planned")
+  ) {
+    throw new Error(caveats![0]);
+  }
   assertEquals(state.stepsPerEpoch, 1);
   if (!/each epoch now takes 1 step \(8 of its 960 patches\), this one 100,/.test(budget[0])) {
     throw new Error(budget[0]);

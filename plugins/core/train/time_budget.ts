@@ -260,3 +260,39 @@ export class TimeBudget {
 }
 
 const steps = (n: number) => `${n} step${n === 1 ? "" : "s"}`;
+
+/**
+ * The caveat a run's results carry when the time budget shortened its epochs
+ * (`TrainedModel.caveats`): how much of the planned training ran.
+ *
+ * @param stepsRun Each epoch's steps, as `history.jsonl` records them.
+ * @param plannedSteps Steps an epoch has as planned.
+ * @param batchSize Patches a step.
+ * @param minutes The budget, `train.maxMinutes`.
+ * @returns The caveat, or undefined where every epoch ran its planned steps.
+ *
+ * @example Usage
+ * ```ts
+ * import { budgetCaveat } from "./time_budget.ts";
+ * console.assert(budgetCaveat([750, 750], 750, 16, 22) === undefined);
+ * console.assert(
+ *   budgetCaveat([300, 168], 750, 16, 1) ===
+ *     "train.maxMinutes 1 shortened the epochs: 468 of 1500 planned steps ran (7488 of 24000 " +
+ *       "patches), so these scores are not the recipe's full training; they depend on the " +
+ *       "machine's speed",
+ * );
+ * ```
+ */
+export function budgetCaveat(
+  stepsRun: readonly number[],
+  plannedSteps: number,
+  batchSize: number,
+  minutes: number,
+): string | undefined {
+  if (stepsRun.every((n) => n >= plannedSteps)) return undefined;
+  const ran = stepsRun.reduce((n, s) => n + s, 0);
+  const planned = stepsRun.length * plannedSteps;
+  return `train.maxMinutes ${minutes} shortened the epochs: ${ran} of ${planned} planned steps ` +
+    `ran (${ran * batchSize} of ${planned * batchSize} patches), so these scores are not the ` +
+    "recipe's full training; they depend on the machine's speed";
+}
