@@ -6,8 +6,8 @@
  * convolution whose output channels are the phases; this module plans the
  * phases ({@link phasePlan}) and writes their combined filter in one pass
  * ({@link writePhaseFilter}), where a chain of stock kernels (strided slice,
- * reverse, transpose, pad and concat per phase) cost about 5 % of a width-8
- * BCDU-Net training step on wasm.
+ * reverse, transpose, pad and concat per phase) took 2.0 ms of a width-8
+ * BCDU-Net training step on wasm (this pass: 0.12 ms).
  *
  * @module
  */
