@@ -6,6 +6,7 @@ import { assertEquals } from "./assert.ts";
 import { loadRecipe } from "../mod.ts";
 import { resolvedRecipeObject } from "../pipeline/recipe/render.ts";
 import core from "../plugins/core/mod.ts";
+import { TINY_SYNTHETIC } from "./tiny_runs.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
@@ -157,19 +158,7 @@ Deno.test("cli validate and explain take --set overrides, checked like the recip
 Deno.test("cli run whose time budget shortened training says so, and metrics.json keeps it", async () => {
   await withTempDir(async (dir) => {
     // Generated retinas cut down to seconds, with a budget long overrun by the first read.
-    const tiny = [
-      "load.train=2",
-      "load.test=1",
-      "load.size=64",
-      "model.width=4",
-      "train.epochs=2",
-      "train.batchSize=4",
-      "train.patches={size: 16, count: 240}",
-      "train.validation.images=0",
-      "train.maxMinutes=0.000001",
-      "evaluate.window=32",
-      "evaluate.stride=32",
-    ].flatMap((s) => ["--set", s]);
+    const tiny = [...TINY_SYNTHETIC, "train.maxMinutes=0.000001"].flatMap((s) => ["--set", s]);
     const { code, stdout, stderr } = await cli(
       "run",
       "recipes/synthetic.yaml",
@@ -178,8 +167,8 @@ Deno.test("cli run whose time budget shortened training says so, and metrics.jso
       dir,
     );
     assertEquals(code, 0, stderr);
-    // 60 steps an epoch planned: the pace is known only at the first epoch's end (its reads come
-    // every 50 steps), so it runs all 60, and the second 1.
+    // 6 steps an epoch planned: the pace is known only at the first epoch's end (losses are read
+    // every 50 steps), so it runs all 6, and the second 1.
     const caveat = stdout.split("\n").find((l) => l.startsWith("caveat: "));
     assertEquals(
       caveat?.startsWith("caveat: train.maxMinutes 0.000001 shortened the epochs: "),
@@ -187,7 +176,7 @@ Deno.test("cli run whose time budget shortened training says so, and metrics.jso
       stdout,
     );
     assertEquals(
-      caveat?.includes(": 61 of 120 planned steps ran (244 of 480 patches)"),
+      caveat?.includes(": 7 of 12 planned steps ran (28 of 48 patches)"),
       true,
       caveat,
     );
