@@ -155,7 +155,7 @@ Deno.test("cli validate and explain take --set overrides, checked like the recip
   );
 });
 
-Deno.test("cli run whose time budget shortened training says so, and metrics.json keeps it", async () => {
+Deno.test("cli run whose time budget shortened training says so, as do metrics.json and the report", async () => {
   await withTempDir(async (dir) => {
     // Generated retinas cut down to seconds, with a budget long overrun by the first read.
     const tiny = [...TINY_SYNTHETIC, "train.maxMinutes=0.000001"].flatMap((s) => ["--set", s]);
@@ -183,5 +183,11 @@ Deno.test("cli run whose time budget shortened training says so, and metrics.jso
     const folder = stdout.match(/^Results: (.+)$/m)?.[1];
     const summary = JSON.parse(await Deno.readTextFile(`${folder}/metrics.json`));
     assertEquals(summary.caveats, [caveat!.slice("caveat: ".length)]);
+    // And the report, above its metrics.
+    const report = await Deno.readTextFile(`${folder}/report.html`);
+    assertEquals(
+      report.includes('<p class="caveat"><strong>Caveat:</strong> train.maxMinutes'),
+      true,
+    );
   });
 });

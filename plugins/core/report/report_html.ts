@@ -46,6 +46,8 @@ export interface ReportHtmlInput {
   };
   /** The test images, in report order. */
   readonly images: readonly ReportImage[];
+  /** How training departed from the recipe as written (`TrainedModel.caveats`), shown first. */
+  readonly caveats?: readonly string[];
 }
 
 /** How the metrics table names each metric. */
@@ -218,12 +220,14 @@ img.chart { width: 540px; max-width: 100%; height: auto; border: 1px solid #eee;
 .pair figure { flex: 1 1 0; min-width: 0; }
 .pair img { width: 100%; height: auto; display: block; background: #000; }
 .legend { display: flex; flex-wrap: wrap; gap: 1rem; margin: .3rem 0 1rem; font-size: .9rem; }
+.caveat { border-left: 4px solid #c77700; background: #fff6e5; padding: .4rem .8rem; }
 .swatch { display: inline-block; width: .9rem; height: .9rem; border: 1px solid #888;
   vertical-align: -.15rem; margin-right: .3rem; }
 `;
 
 /**
- * The report page (see the module doc): headed by `title`, then the metrics
+ * The report page (see the module doc): headed by `title` and any caveats
+ * (each a `p.caveat`), then the metrics
  * table (id `metrics`, a row per metric with `data-metric`), the ROC and PR
  * figures, the training curve, the per-image table (id `per-image`) and a
  * card per test image with its probability map and overlay and a legend of
@@ -295,6 +299,11 @@ export function reportHtml(input: ReportHtmlInput): string {
 ${input.subtitle ? `<p class="subtitle">${escapeHtml(input.subtitle)}</p>` : ""}
 </header>
 <main>
+${
+    (input.caveats ?? []).map((c) =>
+      `<p class="caveat"><strong>Caveat:</strong> ${escapeHtml(c)}</p>`
+    ).join("\n")
+  }
 <h2>Metrics</h2>
 <p class="note">All test images pooled, only pixels inside each image's region of interest;
 a pixel is foreground when its probability is at least the threshold. AUC and PR-AUC do not

@@ -151,3 +151,14 @@ Deno.test("escapeHtml() and pngDataUri() of longer inputs", () => {
   assertEquals(back.length, big.length);
   assertEquals(Uint8Array.from(back, (c) => c.charCodeAt(0)), big);
 });
+
+Deno.test("reportHtml() shows each caveat above the metrics, escaped, and none when there are none", () => {
+  assertEquals(html().includes('class="caveat"'), false);
+  const page = html({ caveats: ["train.maxMinutes 22 shortened the epochs: 10 of 3750 <steps>"] });
+  const caveat = page.indexOf(
+    '<p class="caveat"><strong>Caveat:</strong> train.maxMinutes 22 shortened the epochs: 10 of ' +
+      "3750 &lt;steps&gt;</p>",
+  );
+  assert(caveat > 0, page.slice(0, 2000));
+  assert(caveat < page.indexOf("<h2>Metrics</h2>"));
+});

@@ -277,6 +277,8 @@ export interface ReportInput {
   readonly scores?: SortedScores;
   /** Each test image's overlay and probability map, as PNGs, in report order. */
   readonly images: readonly ReportImage[];
+  /** How training departed from the recipe as written, shown above the metrics. */
+  readonly caveats?: readonly string[];
 }
 
 /**
@@ -344,6 +346,7 @@ export async function writeReport(run: RunFolder, input: ReportInput): Promise<s
       threshold,
       figures: { roc, pr, training },
       images: input.images,
+      ...(input.caveats?.length ? { caveats: input.caveats } : {}),
     }),
   );
   return written;

@@ -379,6 +379,7 @@ export const segmentationMetrics = defineStage({
             threshold: options.threshold,
             scores: scorer.sortedScores(),
             images: reportImages,
+            ...(trained.caveats?.length ? { caveats: trained.caveats } : {}),
           });
           progress.info(
             `report: ${context.run.resolve("report.html")} (${
