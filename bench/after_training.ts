@@ -14,13 +14,13 @@
  * @module
  */
 import { loadBackend, tf } from "../mod.ts";
-import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { fusedMomentum } from "../plugins/core/train/fused_momentum.ts";
 import { movingAverage } from "../plugins/core/layers/moving_average.ts";
 import { stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
 import { maxPoolGradTiled } from "../pipeline/backend/max_pool_grad.ts";
 import { phasePlan, writePhaseFilter } from "../pipeline/backend/phase_filter.ts";
 import { copySlice } from "../pipeline/backend/slice_copy.ts";
+import { widthEightBatch, widthEightNet } from "./width_eight.ts";
 
 await loadBackend("wasm");
 await tf.setBackend("wasm");
@@ -62,12 +62,8 @@ function time(run: () => void): number {
 }
 
 const fresh = loops.map(([, run]) => time(run));
-const net = buildBcduNet(tf, { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true }, 48, 1);
-net.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
-const x = tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 1);
-const y = tf.tidy(() =>
-  tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 2).greater(0.9).cast("float32")
-);
+const net = widthEightNet(fusedMomentum(tf, 0.01, 0.9, true));
+const [x, y] = widthEightBatch();
 for (let i = 0; i < 10; i++) await net.trainOnBatch(x, y);
 console.log("loop, 1 thread | fresh µs | after 10 training steps µs | ratio");
 for (const [i, [name, run]] of loops.entries()) {

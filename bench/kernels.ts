@@ -21,6 +21,7 @@
  */
 import { loadBackend, PredictionWorkers, tf } from "../mod.ts";
 import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { widthEightBatch, widthEightNet } from "./width_eight.ts";
 import { flipCombinations, predictWindows } from "../plugins/core/patches/predict_windows.ts";
 import { BATCH_NORM_TRAINING } from "../plugins/core/layers/batch_norm.ts";
 import { LSTM_CELL, LSTM_CELL_FIRST } from "../plugins/core/layers/lstm_cell.ts";
@@ -79,18 +80,6 @@ function printPair(name: string, before: number, after: number, digits = 2): voi
   );
 }
 
-/** The width-8 BCDU-Net of these benchmarks, compiled with `optimizer`. */
-function widthEightNet(optimizer: tf.Optimizer): tf.LayersModel {
-  const net = buildBcduNet(
-    tf,
-    { width: 8, dense: 1, dropout: 0.5, seed: 1, batchNorm: true },
-    48,
-    1,
-  );
-  net.compile({ optimizer, loss: "binaryCrossentropy" });
-  return net;
-}
-
 /**
  * Times `net`'s training step on the patches under each variant (set up by its function), in 6
  * interleaved rounds of 5 steps after one warm-up, and prints each median and its speedup over
@@ -119,10 +108,7 @@ async function timeStepVariants(
 }
 
 await stopWasmThreads();
-const patches = tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 1);
-const vessels = tf.tidy(() =>
-  tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 2).greater(0.9).cast("float32")
-);
+const [patches, vessels] = widthEightBatch();
 
 // First, on a fresh heap: after the large convolutions below the copies cost more.
 // One thread, as each process of core/train's data-parallel step runs.

@@ -18,7 +18,7 @@
  * @module
  */
 import { loadBackend, tf } from "../mod.ts";
-import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
+import { widthEightBatch, widthEightNet } from "./width_eight.ts";
 import { fusedMomentum } from "../plugins/core/train/fused_momentum.ts";
 import { stopWasmThreads } from "../pipeline/backend/wasm_threads.ts";
 import { forceFilterGradientStrategy } from "../pipeline/backend/wasm_training_kernels.ts";
@@ -35,13 +35,8 @@ if (Deno.args.includes("cell-loops")) useLstmCellSimd(false);
 await loadBackend("wasm");
 await tf.setBackend("wasm");
 await stopWasmThreads();
-const config = { width: 8, dense: 1 as const, dropout: 0.5, seed: 1, batchNorm: true, skip };
-const net = buildBcduNet(tf, config, 48, 1);
-net.compile({ optimizer: fusedMomentum(tf, 0.01, 0.9, true), loss: "binaryCrossentropy" });
-const x = tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 1);
-const y = tf.tidy(() =>
-  tf.randomUniform([8, 48, 48, 1], 0, 1, "float32", 2).greater(0.9).cast("float32")
-);
+const net = widthEightNet(fusedMomentum(tf, 0.01, 0.9, true), skip);
+const [x, y] = widthEightBatch();
 for (let i = 0; i < 3; i++) await net.trainOnBatch(x, y);
 const t0 = performance.now();
 for (let i = 0; i < 5; i++) await net.trainOnBatch(x, y);
