@@ -201,7 +201,8 @@ probe_adapter() { # prints the WebGPU adapter; fails when there is none
     const i = adapter.info, hex = (v) => /^\d+$/.test(v) ? `0x${Number(v).toString(16)}` : v;
     console.log(`WebGPU adapter: ${i.description || "?"} (vendor ${hex(i.vendor)}, device ` +
       `${hex(i.device)}${i.architecture ? `, ${i.architecture}` : ""}), maxBufferSize ` +
-      `${(adapter.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB`);
+      `${(adapter.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB, maxStorageBufferBindingSize ` +
+      `${(adapter.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`);
   '
 }
 

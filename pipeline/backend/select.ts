@@ -17,6 +17,7 @@ import { keepNanInWasmClip } from "./wasm_nan_clip.ts";
 import { registerWasmTrainingKernels } from "./wasm_training_kernels.ts";
 import { registerWasmReduceKernels } from "./wasm_reduce_kernels.ts";
 import { requestWebGpuAdapter } from "./webgpu_adapter.ts";
+import { type GuardedWebGpuBackend, guardWebGpuReads } from "./webgpu_errors.ts";
 import { defaultThreadCount, startWasmThreads } from "./wasm_threads.ts";
 
 /** A concrete backend (not `auto`). */
@@ -134,6 +135,10 @@ async function tryLoad(name: ConcreteBackend): Promise<BackendInfo | Error> {
     }
     if (!(await tf.setBackend(tfName))) throw new Error(`tf.setBackend("${tfName}") failed`);
     await tf.ready();
+    if (name === "webgpu") {
+      // Work the device refuses would otherwise read back as zeros, silently.
+      guardWebGpuReads(tf.findBackend(tfName) as unknown as GuardedWebGpuBackend, detail);
+    }
   } catch (error) {
     if (error instanceof BackendError) return error;
     const hint = installHint(name);
