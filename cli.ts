@@ -40,7 +40,7 @@ const USAGE = `Capillary ${VERSION}: declarative segmentation pipelines
 Usage:
   deno task run <recipe.yaml> [--set key.path=value ...] [--output DIR] [--threads N] [--no-cache]
                 [--debug]
-  deno task run --resume <run folder> [--threads N]
+  deno task run --resume <run folder> [--set evaluate.key=value ...] [--threads N]
   deno task validate <recipe.yaml> [--set key.path=value ...] [--debug]
   deno task explain <recipe.yaml> [--set key.path=value ...]
   deno task plan <recipe.yaml> [--set key.path=value ...]
@@ -66,7 +66,8 @@ Options:
   --fov F       predict: "estimate" (default) zeroes the binary map outside each image's field
                 of view, found as core/folder's fov: estimate does; "none" keeps it all
   --resume RUN  continue a killed or failed run from its last checkpoint (epoch); its final
-                weights equal those of an uninterrupted run
+                weights equal those of an uninterrupted run. --set may change only how it is
+                evaluated (stages.evaluate, inferenceBackend), e.g. after its evaluation failed
   --debug       print stack traces of errors
   --help        show this help`;
 
@@ -247,6 +248,7 @@ export async function main(args: string[]): Promise<number> {
       outputRoot: values.output,
       cache: !values["no-cache"],
       resume: values.resume,
+      resumedWith: values.resume !== undefined ? values.set ?? [] : undefined,
     });
     console.log(`\n${formatMetricsTable(result.evaluation)}\n`);
     for (const caveat of result.caveats) console.log(`caveat: ${caveat}`);

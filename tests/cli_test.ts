@@ -106,6 +106,10 @@ Deno.test("cli run without the data exits 1, names the layout, leaves earlier ru
     assertEquals(stderr.includes("expected layout:"), true, stderr);
     assertEquals(stderr.includes("<root>/training/images/21_training.tif"), true, stderr);
     assertEquals(stderr.includes("    at "), false, stderr);
+    // The new run's folder keeps what it wrote and says how to go on.
+    const stopped =
+      /What it wrote stays in (\S+); once its cause is fixed, `deno task run --resume \1`/;
+    assertEquals(stopped.exec(stderr)?.[1].startsWith(`${dir}/out/drive-smoke/`), true, stderr);
 
     const entries: string[] = [];
     for await (const entry of Deno.readDir(earlier)) entries.push(entry.name);

@@ -98,3 +98,50 @@ Deno.test("a run killed mid-epoch and resumed ends with the uninterrupted run's 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("a run stopped in its evaluation resumes with --set on the evaluation only, training nothing", async () => {
+  const root = await Deno.makeTempDir({ prefix: "capillary_resume_eval_" });
+  try {
+    await finished(cli(["run", SYNTHETIC, ...SETTINGS, "--output", root]));
+    const folder = runFolder(root)!;
+    const before = JSON.parse(Deno.readTextFileSync(`${folder}/metrics.json`)).metrics;
+    // What a kill during the evaluation leaves: the last epoch's checkpoint, no metrics.json.
+    await Deno.remove(`${folder}/metrics.json`);
+    const weights = await Deno.readFile(`${folder}/model/weights.bin`);
+    const history = Deno.readTextFileSync(`${folder}/history.jsonl`);
+
+    // A setting that trains differently is refused, naming it.
+    const refused = await cli(["run", "--resume", folder, "--set", "train.epochs=3"]).output();
+    assertEquals(refused.code, 1);
+    const why = new TextDecoder().decode(refused.stderr);
+    assert(why.includes("it changes stages.train.with.epochs"), why);
+    assert(why.includes("only how it is evaluated (inferenceBackend, stages.evaluate)"), why);
+
+    const log = await finished(
+      cli([
+        "run",
+        "--resume",
+        folder,
+        "--set",
+        "evaluate.window=16",
+        "--set",
+        "evaluate.stride=16",
+      ]),
+    );
+    assert(log.includes("resuming after epoch 2 from"), log);
+    // Nothing trained: the same weights and history; the new windows are on record.
+    assertEquals(await Deno.readFile(`${folder}/model/weights.bin`), weights);
+    assertEquals(Deno.readTextFileSync(`${folder}/history.jsonl`), history);
+    const resolved = Deno.readTextFileSync(`${folder}/recipe.resolved.yaml`);
+    assert(resolved.includes("with --set evaluate.window=16 --set evaluate.stride=16"), resolved);
+    assert(/^ {6}window: 16$/m.test(resolved) && /^ {6}stride: 16$/m.test(resolved), resolved);
+    const resumed = JSON.parse(Deno.readTextFileSync(`${folder}/resumed.jsonl`).trim());
+    assertEquals(resumed.set, ["evaluate.window=16", "evaluate.stride=16"]);
+    const metrics = JSON.parse(Deno.readTextFileSync(`${folder}/metrics.json`)).metrics;
+    // Windows of 16 instead of 32 predict the borders differently: other scores, same network.
+    assert(metrics.auc >= 0 && metrics.auc <= 1, JSON.stringify(metrics));
+    assert(metrics.auc !== before.auc, `AUC ${metrics.auc} both times`);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,32 +1,69 @@
 /**
  * Finding what a resumed run needs: its folder, checked, and the recipe it
- * ran (`recipe.resolved.yaml`, which re-runs as is).
+ * ran (`recipe.resolved.yaml`, which re-runs as is, or with `--set` on how it
+ * is evaluated: a run whose evaluation failed, say for GPU memory, can be
+ * evaluated another way without training again).
  *
  * @module
  */
 import { CapillaryError } from "../errors.ts";
 import { join } from "../path.ts";
 import { type LoadedRecipe, loadRecipe, type LoadRecipeOptions } from "../recipe/load.ts";
+import { resolvedRecipeObject } from "../recipe/render.ts";
+import type { ResolvedRecipe } from "../recipe/validate.ts";
+
+/** What `--set` may change when a run resumes: how it is evaluated, nothing that trains. */
+export const RESUMABLE_SETTINGS: readonly string[] = ["inferenceBackend", "stages.evaluate"];
+
+/** The resolved recipe as a plain object, less what a resumed run may change. */
+function trainingPart(recipe: ResolvedRecipe): Record<string, unknown> {
+  const object = resolvedRecipeObject(recipe);
+  const { inferenceBackend: _inference, stages, ...rest } = object;
+  const { evaluate: _evaluate, ...trainingStages } = stages as Record<string, unknown>;
+  return { ...rest, stages: trainingStages };
+}
 
 /**
- * Checks that `runDir` is a run that can be resumed and loads the recipe it ran.
+ * The dotted paths at which two plain values (from YAML: maps, lists, scalars) differ.
+ *
+ * @example Usage
+ * ```ts
+ * import { assertEquals } from "../../tests/assert.ts";
+ * import { differingPaths } from "./resume.ts";
+ *
+ * assertEquals(differingPaths({ a: { b: 1, c: [1, 2] } }, { a: { b: 2, c: [1, 3] }, d: 0 }), [
+ *   "a.b",
+ *   "a.c.1",
+ *   "d",
+ * ]);
+ * ```
+ */
+export function differingPaths(before: unknown, after: unknown, prefix = ""): string[] {
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+  if (!isMap(before) || !isMap(after) || Array.isArray(before) !== Array.isArray(after)) {
+    return Object.is(before, after) ? [] : [prefix || "(the whole recipe)"];
+  }
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return keys.flatMap((key) =>
+    differingPaths(before[key], after[key], prefix ? `${prefix}.${key}` : key)
+  );
+}
+
+/**
+ * Checks that `runDir` is a run that can be resumed and loads the recipe it
+ * ran, with `options.overrides` applied if they change only
+ * {@link RESUMABLE_SETTINGS}.
  *
  * @param runDir The run folder (`runs/<name>/<timestamp>`).
- * @param options Built-in plugins; overrides are refused: a resumed run runs as it started.
+ * @param options Built-in plugins, and `--set` overrides of the evaluation.
  * @returns The loaded recipe, to pass to `runRecipe` with `{ resume: runDir }`.
- * @throws {CapillaryError} `E_RESUME` when the folder is not a run, or the run already finished.
+ * @throws {CapillaryError} `E_RESUME` when the folder is not a run, the run
+ * already finished, or an override would change how it trains.
  */
 export async function loadResumable(
   runDir: string,
   options: LoadRecipeOptions = {},
 ): Promise<LoadedRecipe> {
-  if (options.overrides?.length) {
-    throw new CapillaryError(
-      "Cannot resume with --set: a resumed run continues exactly as it started; " +
-        "to change settings, start a new run (stages.model.from can start it from this run's model)",
-      "E_RESUME",
-    );
-  }
   const file = join(runDir, "recipe.resolved.yaml");
   try {
     await Deno.stat(file);
@@ -46,5 +83,18 @@ export async function loadResumable(
   } catch (error) {
     if (error instanceof CapillaryError) throw error;
   }
-  return await loadRecipe(file, options);
+  const ran = await loadRecipe(file, { ...options, overrides: [] });
+  if (!options.overrides?.length) return ran;
+  const changed = await loadRecipe(file, options);
+  const training = differingPaths(trainingPart(ran.recipe), trainingPart(changed.recipe));
+  if (training.length) {
+    throw new CapillaryError(
+      `Cannot resume with --set ${options.overrides.join(" --set ")}: it changes ` +
+        `${training.join(", ")}, and a resumed run trains exactly as it started; --set may ` +
+        `change only how it is evaluated (${RESUMABLE_SETTINGS.join(", ")}). To change ` +
+        "training, start a new run (stages.model.from can start it from this run's model)",
+      "E_RESUME",
+    );
+  }
+  return changed;
 }

@@ -49,9 +49,16 @@ export interface RunOptions {
   /**
    * Continue the run in this folder (killed or failed) from its last
    * checkpoint instead of starting a new one; `recipe` must be the one it
-   * ran (its `recipe.resolved.yaml`; see `loadResumable` in `resume.ts`).
+   * ran (its `recipe.resolved.yaml`; see `loadResumable` in `resume.ts`),
+   * with at most its evaluation changed.
    */
   resume?: string;
+  /**
+   * The `--set` overrides a resumed run's evaluation was changed by
+   * (`loadResumable` checked them): recorded in `resumed.jsonl`, and the
+   * rewritten `recipe.resolved.yaml` names them.
+   */
+  resumedWith?: readonly string[];
 }
 
 /** What a finished run produced. */
@@ -88,7 +95,14 @@ export async function runRecipe(
   if (options.resume) {
     folder = new RunFolder(options.resume);
     progress.info(`Resuming the run in ${folder.path} from its last checkpoint`);
-    await folder.appendLine("resumed.jsonl", JSON.stringify({ at: new Date().toISOString() }));
+    const resumedWith = options.resumedWith ?? [];
+    await folder.appendLine(
+      "resumed.jsonl",
+      JSON.stringify({
+        at: new Date().toISOString(),
+        ...(resumedWith.length ? { set: resumedWith } : {}),
+      }),
+    );
   } else {
     folder = await RunFolder.create(options.outputRoot ?? recipe.output, recipe.name);
     progress.info(`Run folder: ${folder.path}`);
@@ -98,6 +112,7 @@ export async function runRecipe(
     return await runStages(recipe, folder, progress, started, {
       useCache: options.cache ?? true,
       resuming: options.resume !== undefined,
+      resumedWith: options.resumedWith ?? [],
     });
   } catch (error) {
     // Leave a record of why this run stopped beside what it wrote.
@@ -107,6 +122,11 @@ export async function runRecipe(
       stage: (error as { stage?: string })?.stage,
       failedAt: new Date().toISOString(),
     }).catch(() => {});
+    progress.info(
+      `\nThe run stopped on the error below. What it wrote stays in ${folder.path}; once its ` +
+        `cause is fixed, \`deno task run --resume ${folder.path}\` continues it from its last checkpoint ` +
+        "(--set may change how it is evaluated: stages.evaluate, inferenceBackend).",
+    );
     throw error;
   }
 }
@@ -159,7 +179,11 @@ async function runStages(
   folder: RunFolder,
   progress: Progress,
   started: number,
-  { useCache, resuming }: { useCache: boolean; resuming: boolean },
+  { useCache, resuming, resumedWith }: {
+    useCache: boolean;
+    resuming: boolean;
+    resumedWith: readonly string[];
+  },
 ): Promise<RunResult> {
   const recipeDir = dirname(resolve(recipe.file));
   const fromDir = recipe.stages.get("model")?.[0]?.from?.path;
@@ -179,8 +203,8 @@ async function runStages(
       backends.get("inference")!.reason
     })`,
   );
-  // A resumed run keeps the record of what it was started with.
-  if (!resuming) {
+  // A resumed run keeps the record of what it was started with, unless its evaluation changed.
+  if (!resuming || resumedWith.length) {
     await folder.write(
       "recipe.resolved.yaml",
       renderResolvedRecipe(recipe, VERSION, [
@@ -189,6 +213,9 @@ async function runStages(
         }; inferenceBackend ${recipe.inferenceBackend} chose ${
           backends.get("inference")!.info.name
         }`,
+        ...(resumedWith.length
+          ? [`resumed on ${new Date().toISOString()} with --set ${resumedWith.join(" --set ")}`]
+          : []),
       ]),
     );
   }
