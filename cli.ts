@@ -45,7 +45,8 @@ Usage:
   deno task explain <recipe.yaml> [--set key.path=value ...]
   deno task plan <recipe.yaml> [--set key.path=value ...]
   deno task predict --model runs/<name>/<run>/model <image> [<image> ...] [--output DIR]
-                [--threshold 0.5] [--fov estimate|none] [--threads N]
+                [--threshold 0.5] [--fov estimate|none] [--window N|image] [--stride N]
+                [--batch-size N] [--threads N]
   deno task augment-preview <recipe.yaml> [--output FILE.png] [--rows 6] [--columns 4] [--size 64]
   deno task schema [--output schema/recipe.schema.json] [--plugin MODULE ...]
 
@@ -65,6 +66,12 @@ Options:
   --threshold T predict: probability at or above which a pixel is foreground (default 0.5)
   --fov F       predict: "estimate" (default) zeroes the binary map outside each image's field
                 of view, found as core/folder's fov: estimate does; "none" keeps it all
+  --window W    predict: windows of W × W (a multiple of 8) or "image" (each image whole),
+                instead of the run's evaluate.window; smaller windows need less memory
+  --stride S    predict: the step between windows (default: the run's, or half --window)
+  --batch-size B
+                predict: windows per prediction (default: the run's evaluate.batchSize);
+                fewer need less memory
   --resume RUN  continue a killed or failed run from its last checkpoint (epoch); its final
                 weights equal those of an uninterrupted run. --set may change only how it is
                 evaluated (stages.evaluate, inferenceBackend), e.g. after its evaluation failed
@@ -87,7 +94,15 @@ async function registryWith(plugins: string[]): Promise<Registry> {
 
 /** `deno task predict`: the options checked, the run's recipe loaded, the images predicted. */
 async function predict(
-  values: { model?: string; output?: string; threshold?: string; fov?: string },
+  values: {
+    model?: string;
+    output?: string;
+    threshold?: string;
+    fov?: string;
+    window?: string;
+    stride?: string;
+    "batch-size"?: string;
+  },
   images: string[],
 ): Promise<number> {
   if (!values.model) {
@@ -100,6 +115,26 @@ async function predict(
   if (values.fov !== undefined && values.fov !== "estimate" && values.fov !== "none") {
     throw new CapillaryError(`--fov must be "estimate" or "none", not "${values.fov}"`);
   }
+  const window = values.window === undefined || values.window === "image"
+    ? values.window
+    : Number(values.window);
+  if (
+    typeof window === "number" && !(Number.isInteger(window) && window >= 8 && window % 8 === 0)
+  ) {
+    throw new CapillaryError(
+      `--window must be "image" or a multiple of 8 (the network pools three times), not "${values.window}"`,
+    );
+  }
+  const count = (name: "stride" | "batch-size") => {
+    const text = values[name];
+    if (text === undefined) return undefined;
+    if (!/^[1-9][0-9]*$/.test(text)) {
+      throw new CapillaryError(`--${name} must be a whole number of at least 1, not "${text}"`);
+    }
+    return Number(text);
+  };
+  const stride = count("stride");
+  const batchSize = count("batch-size");
   const runDir = dirname(resolve(values.model));
   const recipeFile = join(runDir, "recipe.resolved.yaml");
   try {
@@ -117,6 +152,9 @@ async function predict(
     output: values.output,
     threshold,
     fov: (values.fov ?? "estimate") as "estimate" | "none",
+    window,
+    stride,
+    batchSize,
     progress: consoleProgress(),
   });
   for (const w of written) console.log(`${w.file} → ${w.probability}, ${w.binary}`);
@@ -147,6 +185,9 @@ export async function main(args: string[]): Promise<number> {
         model: { type: "string" },
         threshold: { type: "string" },
         fov: { type: "string" },
+        window: { type: "string" },
+        stride: { type: "string" },
+        "batch-size": { type: "string" },
         rows: { type: "string" },
         columns: { type: "string" },
         size: { type: "string" },

@@ -25,6 +25,8 @@ export {
   loadBackend,
 } from "./backend/select.ts";
 export { liftReverseRankLimit } from "./backend/reverse_kernel.ts";
+export { isOutOfMemory, memoryBound } from "./backend/out_of_memory.ts";
+export { withCleanup } from "./cleanup.ts";
 export {
   HOST_MEMORY_BACKENDS,
   type HostKernel,

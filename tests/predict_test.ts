@@ -69,13 +69,23 @@ Deno.test({
         const above = ours.reduce((n, v) => n + (v / 255 >= 0.4 ? 1 : 0), 0);
         assert(on <= above + ours.length * 0.001, `${on} on, ${above} above`);
       }
+      // Other windows than the run's (128 at stride 96): the same network, borders elsewhere.
+      await predictImages(ran, `${run.folder}/model`, [`${DRIVE}01_test.tif`], {
+        output: `${root}/windows`,
+        window: 48,
+        progress: silent,
+      });
+      const run128 = await grey(`${root}/out/01_test_probability.png`);
+      const run48 = await grey(`${root}/windows/01_test_probability.png`);
+      const moved = run48.filter((v, i) => v !== run128[i]).length;
+      assert(moved > 0, "windows of 48 predicted every pixel as windows of 128 did");
     } finally {
       await Deno.remove(root, { recursive: true });
     }
   },
 });
 
-Deno.test("deno task predict explains a missing --model and a bad threshold", async () => {
+Deno.test("deno task predict explains a missing --model, and a bad threshold, window, stride or batch size", async () => {
   const errors: string[] = [];
   const original = console.error;
   console.error = (message: string) => errors.push(message);
@@ -83,9 +93,18 @@ Deno.test("deno task predict explains a missing --model and a bad threshold", as
     assertEquals(await main(["predict", "x.png"]), 1);
     assertEquals(await main(["predict", "--model", "/nonexistent/model", "x.png"]), 1);
     assertEquals(await main(["predict", "--model", "m", "--threshold", "2", "x.png"]), 1);
+    assertEquals(await main(["predict", "--model", "m", "--window", "100", "x.png"]), 1);
+    assertEquals(await main(["predict", "--model", "m", "--stride", "0", "x.png"]), 1);
+    assertEquals(await main(["predict", "--model", "m", "--batch-size", "1.5", "x.png"]), 1);
   } finally {
     console.error = original;
   }
+  assertEquals(
+    errors[3],
+    'error: --window must be "image" or a multiple of 8 (the network pools three times), not "100"',
+  );
+  assertEquals(errors[4], 'error: --stride must be a whole number of at least 1, not "0"');
+  assertEquals(errors[5], 'error: --batch-size must be a whole number of at least 1, not "1.5"');
   assert(errors[0].includes("predict needs --model"), errors[0]);
   assert(errors[1].includes("give a run's model/ folder"), errors[1]);
   assert(errors[2].includes("--threshold must be between 0 and 1"), errors[2]);

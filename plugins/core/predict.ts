@@ -32,6 +32,7 @@ import {
   type StageContext,
   stageRandomOf,
   tf,
+  withCleanup,
   writeFileAtomic,
 } from "../../mod.ts";
 import { estimateFov } from "./image/fov.ts";
@@ -53,6 +54,10 @@ export interface PredictOptions {
   threshold?: number;
   /** `estimate`: zero the binary map outside the field of view found in each image (default); `none`: keep it all. */
   fov?: "estimate" | "none";
+  /** The window side or `"image"`, instead of the run's `evaluate.window` (smaller: less memory). */
+  window?: WindowOption;
+  /** The step between windows (default: the run's `evaluate.stride`, or half of `window` when given). */
+  stride?: number;
   /** Windows per prediction batch (default 16). */
   batchSize?: number;
   /** Progress output. */
@@ -159,8 +164,8 @@ export async function predictImages(
     }
     | undefined;
   const { window, stride } = windowGeometry(
-    evaluate?.window,
-    evaluate?.stride,
+    options.window ?? evaluate?.window,
+    options.stride ?? (options.window === undefined ? evaluate?.stride : null),
     trainSize,
     data.test.map((s) => s.image),
   );
@@ -185,7 +190,8 @@ export async function predictImages(
   const task = progress.task(`predict ${data.test.length} images`, total);
   let done = 0;
   const written: Prediction[] = [];
-  try {
+  // withCleanup: after memory ran out, disposing can fail too; the first error is what to show.
+  await withCleanup(async () => {
     for (const sample of data.test) {
       if (sample.image.channels !== channels) {
         throw new DataError(
@@ -212,10 +218,10 @@ export async function predictImages(
       await writeFileAtomic(paths.binary, encodeGrayPng(binary));
       written.push(paths);
     }
-  } finally {
+  }, async () => {
     await workers?.close();
     model.dispose();
-  }
+  });
   task.done(`${written.length} images to ${output}`);
   return written;
 }

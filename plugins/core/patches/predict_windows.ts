@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Raster, Tf } from "../../../mod.ts";
+import { CapillaryError, isOutOfMemory, memoryBound, type Raster, type Tf } from "../../../mod.ts";
 import { type Mirror, mirrorRaster, transposeRaster } from "../image/mirror.ts";
 import { type PredictBatch, slidingWindowPredictAll, windowOrigins } from "./sliding_window.ts";
 
@@ -195,17 +195,57 @@ export async function predictWindows(
     flip.horizontal || flip.vertical ? mirrorRaster(r, flip) : r;
   const transpose = (r: Raster, flip: Flip) => flip.transpose ? transposeRaster(r) : r;
   // Mirror, then transpose; back: transpose, then mirror (each is its own inverse).
-  const predicted = await slidingWindowPredictAll(
-    flips.map((flip) => transpose(mirror(image, flip), flip)),
-    window,
-    stride,
-    models.map(counted),
-    batchSize,
-  );
+  let predicted: Raster[];
+  try {
+    predicted = await slidingWindowPredictAll(
+      flips.map((flip) => transpose(mirror(image, flip), flip)),
+      window,
+      stride,
+      models.map(counted),
+      batchSize,
+    );
+  } catch (error) {
+    if (!isOutOfMemory(error)) throw error;
+    throw outOfMemory(error as Error, image, how, tf.getBackend());
+  }
   const mean = new Float32Array(image.width * image.height);
   flips.forEach((flip, k) => {
     const back = mirror(transpose(predicted[k], flip), flip);
     for (let i = 0; i < mean.length; i++) mean[i] += back.data[i] / flips.length;
   });
   return { width: image.width, height: image.height, channels: 1, data: mean };
+}
+
+/**
+ * The error for a prediction that ran out of memory: what was asked (the
+ * image whole, or windows so many at a time), on which backend, and what
+ * to make smaller: fewer windows at a time where there were several, else
+ * windows of half the side, one at a time (a quarter of the pixels).
+ */
+function outOfMemory(
+  error: Error,
+  image: { readonly width: number; readonly height: number },
+  { window, batchSize }: WindowPrediction,
+  backend: string,
+): CapillaryError {
+  const whole = window >= Math.max(image.width, image.height);
+  const several = !whole && batchSize > 1;
+  const asked = whole
+    ? `whole, in one ${window} × ${window} window`
+    : `in ${window} × ${window} windows, ${batchSize} at a time`;
+  // Half the side, a multiple of 8, at most 512: at width 8 wasm's heap reached 278 MiB for one
+  // 512 × 512 window and 1,003 MiB for 1024 × 1024 (about 1 KB a pixel; 2026-12-07).
+  const half = Math.min(512, Math.max(8, Math.floor(window / 16) * 8));
+  const fewer = Math.max(1, Math.floor(batchSize / 4));
+  const advice = several
+    ? `Predict fewer windows at a time: evaluate.batchSize: ${fewer} in the recipe, or ` +
+      `--batch-size ${fewer} with deno task predict`
+    : `Predict in smaller windows, one at a time: evaluate.window: ${half} and ` +
+      `evaluate.batchSize: 1 in the recipe, or --window ${half} --batch-size 1 with deno task predict`;
+  return new CapillaryError(
+    `Predicting a ${image.width} × ${image.height} image ${asked}, ran out of memory on ` +
+      `${backend} (${error.message.split("\n")[0]}; ${memoryBound(backend)}). ${advice}`,
+    "E_OUT_OF_MEMORY",
+    { cause: error },
+  );
 }

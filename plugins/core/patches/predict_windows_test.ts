@@ -88,3 +88,68 @@ Deno.test("prediction workers without the modules of a network's custom layers s
     model.dispose();
   }
 });
+
+Deno.test("predictWindows() that runs out of memory says what to make smaller", async () => {
+  await tf.setBackend("cpu");
+  const image = { width: 40, height: 24, channels: 1, data: new Float32Array(40 * 24) };
+  const model = leftNeighbour(40);
+  // What a prediction worker relayed when wasm's 4 GiB ran out (a 4096 × 4096 image whole).
+  const exhausted = () =>
+    Promise.reject(
+      new Error("A prediction worker failed: RuntimeError: memory access out of bounds"),
+    );
+  const whole = await assertRejects(
+    () =>
+      predictWindows(tf, model, image, {
+        window: 40,
+        stride: 40,
+        batchSize: 1,
+        workers: [exhausted],
+      }),
+    CapillaryError,
+  );
+  assertEquals(whole.code, "E_OUT_OF_MEMORY");
+  assertEquals(
+    whole.message,
+    "Predicting a 40 × 24 image whole, in one 40 × 40 window, ran out of memory on cpu " +
+      "(A prediction worker failed: RuntimeError: memory access out of bounds; JavaScript's heap). " +
+      "Predict in smaller windows, one at a time: evaluate.window: 16 and evaluate.batchSize: 1 in the " +
+      "recipe, or --window 16 --batch-size 1 with deno task predict",
+  );
+  const windows = await assertRejects(
+    () =>
+      predictWindows(tf, model, image, {
+        window: 16,
+        stride: 8,
+        batchSize: 4,
+        workers: [exhausted],
+      }),
+    CapillaryError,
+  );
+  assertEquals(
+    windows.message.startsWith(
+      "Predicting a 40 × 24 image in 16 × 16 windows, 4 at a time, ran out",
+    ),
+    true,
+    windows.message,
+  );
+  assertEquals(
+    windows.message.endsWith(
+      "Predict fewer windows at a time: evaluate.batchSize: 1 in the recipe, or --batch-size 1 with deno task predict",
+    ),
+    true,
+    windows.message,
+  );
+  // Any other failure is passed on as it was.
+  const other = new TypeError("a bug");
+  const thrown = await assertRejects(
+    () =>
+      predictWindows(tf, model, image, {
+        window: 40,
+        stride: 40,
+        batchSize: 1,
+        workers: [() => Promise.reject(other)],
+      }),
+  );
+  assertEquals(thrown, other);
+});

@@ -41,6 +41,7 @@ import {
   type Evaluation,
   PredictionWorkers,
   type Sample,
+  withCleanup,
 } from "../../../mod.ts";
 import { encodeGrayPng, encodeRgbPng } from "../../../mod.ts";
 import { perImageCsv } from "../metrics/per_image.ts";
@@ -234,7 +235,8 @@ export const segmentationMetrics = defineStage({
     }
     const model = trained.spec.build(window, trained.channels);
     let workers: PredictionWorkers | undefined;
-    try {
+    // withCleanup: after memory ran out, disposing can fail too; the first error is what to show.
+    return await withCleanup(async () => {
       // By layer name: a network trained with frozen layers lists its weights in another order.
       copyWeightsByLayer(trained.model, model, "the trained network");
       if (options.workers > 1) {
@@ -393,11 +395,11 @@ export const segmentationMetrics = defineStage({
         }
       }
       return evaluation;
-    } finally {
+    }, async () => {
       await workers?.close();
       model.dispose();
       await context.useBackend("train");
-    }
+    });
   },
 });
 
