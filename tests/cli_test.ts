@@ -108,7 +108,7 @@ Deno.test("cli run without the data exits 1, names the layout, leaves earlier ru
     assertEquals(stderr.includes("    at "), false, stderr);
     // The new run's folder keeps what it wrote and says how to go on.
     const stopped =
-      /What it wrote stays in (\S+); once its cause is fixed, `deno task run --resume \1`/;
+      /What it wrote stays in (\S+); `deno task run --resume \1` continues it from its last checkpoint once the cause is fixed/;
     assertEquals(stopped.exec(stderr)?.[1].startsWith(`${dir}/out/drive-smoke/`), true, stderr);
 
     const entries: string[] = [];

@@ -99,16 +99,34 @@ Deno.test("a run killed mid-epoch and resumed ends with the uninterrupted run's 
   }
 });
 
-Deno.test("a run stopped in its evaluation resumes with --set on the evaluation only, training nothing", async () => {
+Deno.test("a run that failed in its evaluation is evaluated again with --set, training nothing", async () => {
   const root = await Deno.makeTempDir({ prefix: "capillary_resume_eval_" });
   try {
-    await finished(cli(["run", SYNTHETIC, ...SETTINGS, "--output", root]));
-    const folder = runFolder(root)!;
-    const before = JSON.parse(Deno.readTextFileSync(`${folder}/metrics.json`)).metrics;
-    // What a kill during the evaluation leaves: the last epoch's checkpoint, no metrics.json.
-    await Deno.remove(`${folder}/metrics.json`);
-    const weights = await Deno.readFile(`${folder}/model/weights.bin`);
-    const history = Deno.readTextFileSync(`${folder}/history.jsonl`);
+    await finished(cli(["run", SYNTHETIC, ...SETTINGS, "--output", `${root}/whole`]));
+    const whole = runFolder(`${root}/whole`)!;
+    // Prediction workers run wasm only: on cpu the evaluation fails, after the training.
+    const failed = await cli([
+      "run",
+      SYNTHETIC,
+      ...SETTINGS,
+      "--set",
+      "evaluate.workers=2",
+      "--output",
+      `${root}/failed`,
+    ]).output();
+    assertEquals(failed.code, 1);
+    const said = new TextDecoder().decode(failed.stderr);
+    assert(said.includes("Cannot evaluate with evaluate.workers 2 on the cpu backend"), said);
+    const folder = runFolder(`${root}/failed`)!;
+    assert(
+      said.includes(
+        `\`deno task run --resume ${folder}\` continues it from its last checkpoint, and with ` +
+          "--set it may be evaluated otherwise (stages.evaluate, inferenceBackend).",
+      ),
+      said,
+    );
+    assertEquals(checkpointEpoch(folder), 2);
+    assertEquals([...Deno.readDirSync(folder)].some((e) => e.name === "metrics.json"), false);
 
     // A setting that trains differently is refused, naming it.
     const refused = await cli(["run", "--resume", folder, "--set", "train.epochs=3"]).output();
@@ -117,27 +135,25 @@ Deno.test("a run stopped in its evaluation resumes with --set on the evaluation 
     assert(why.includes("it changes stages.train.with.epochs"), why);
     assert(why.includes("only how it is evaluated (inferenceBackend, stages.evaluate)"), why);
 
+    const set = ["evaluate.workers=1", "evaluate.window=16", "evaluate.stride=16"];
     const log = await finished(
-      cli([
-        "run",
-        "--resume",
-        folder,
-        "--set",
-        "evaluate.window=16",
-        "--set",
-        "evaluate.stride=16",
-      ]),
+      cli(["run", "--resume", folder, ...set.flatMap((s) => ["--set", s])]),
     );
     assert(log.includes("resuming after epoch 2 from"), log);
-    // Nothing trained: the same weights and history; the new windows are on record.
-    assertEquals(await Deno.readFile(`${folder}/model/weights.bin`), weights);
-    assertEquals(Deno.readTextFileSync(`${folder}/history.jsonl`), history);
+    // Nothing trained again: the uninterrupted run's weights and history.
+    assertEquals(
+      await Deno.readFile(`${folder}/model/weights.bin`),
+      await Deno.readFile(`${whole}/model/weights.bin`),
+    );
+    assertEquals(historyWithoutTimes(folder), historyWithoutTimes(whole));
+    // The evaluation ran as set, and the record says so.
     const resolved = Deno.readTextFileSync(`${folder}/recipe.resolved.yaml`);
-    assert(resolved.includes("with --set evaluate.window=16 --set evaluate.stride=16"), resolved);
-    assert(/^ {6}window: 16$/m.test(resolved) && /^ {6}stride: 16$/m.test(resolved), resolved);
+    assert(resolved.includes(`with --set ${set.join(" --set ")}`), resolved);
+    assert(/^ {6}window: 16$/m.test(resolved) && /^ {6}workers: 1$/m.test(resolved), resolved);
     const resumed = JSON.parse(Deno.readTextFileSync(`${folder}/resumed.jsonl`).trim());
-    assertEquals(resumed.set, ["evaluate.window=16", "evaluate.stride=16"]);
+    assertEquals(resumed.set, set);
     const metrics = JSON.parse(Deno.readTextFileSync(`${folder}/metrics.json`)).metrics;
+    const before = JSON.parse(Deno.readTextFileSync(`${whole}/metrics.json`)).metrics;
     // Windows of 16 instead of 32 predict the borders differently: other scores, same network.
     assert(metrics.auc >= 0 && metrics.auc <= 1, JSON.stringify(metrics));
     assert(metrics.auc !== before.auc, `AUC ${metrics.auc} both times`);

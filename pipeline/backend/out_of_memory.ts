@@ -3,7 +3,8 @@
  * so plainly: tfjs-backend-wasm, whose WebAssembly memory stops at 4 GiB,
  * fails a 4096 × 4096 prediction at width 8 with `RangeError: Invalid typed
  * array length: 67108864` on this thread and `RuntimeError: memory access out
- * of bounds` in a worker (2026-12-07). A caller that knows what it asked for
+ * of bounds` in a worker, and a training step too large for it with `Aborted()`
+ * (2026-12-07). A caller that knows what it asked for
  * (an image predicted whole, a batch) can then say what to make smaller.
  *
  * @module
@@ -18,6 +19,9 @@ const OUT_OF_MEMORY = [
   /Maximum memory size exceeded/i, // WebAssembly.Memory.grow past its maximum
   /\bout of (GPU )?memory\b/i, // Emscripten's abort("OOM"), WebGPU's out-of-memory errors
   /\bOOM\b/,
+  // tfjs-backend-wasm's abort with no reason: drive-full.yaml's first step on wasm at batch 64
+  // (width 64) ended so, where batch 16 trained (2026-12-07).
+  /^Aborted\(\)/,
 ];
 
 /**

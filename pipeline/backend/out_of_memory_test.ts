@@ -12,6 +12,11 @@ Deno.test("isOutOfMemory: what wasm said when a 4096 × 4096 prediction ran out 
   );
 });
 
+Deno.test("isOutOfMemory: wasm's bare abort, as drive-full.yaml's first step at batch 64 ended", () => {
+  assertEquals(isOutOfMemory(new Error("Aborted(). Build with -sASSERTIONS for more info.")), true);
+  assertEquals(isOutOfMemory(new Error("Aborted(assertion failed: x > 0)")), false); // a reason given
+});
+
 Deno.test("isOutOfMemory: V8, Emscripten and WebGPU's words, and causes", () => {
   for (
     const message of [

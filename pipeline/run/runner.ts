@@ -122,10 +122,14 @@ export async function runRecipe(
       stage: (error as { stage?: string })?.stage,
       failedAt: new Date().toISOString(),
     }).catch(() => {});
+    const stageId = (error as { stage?: string })?.stage;
+    const inEvaluation = recipe.stages.get("evaluate")?.some((s) => s.id === stageId);
     progress.info(
-      `\nThe run stopped on the error below. What it wrote stays in ${folder.path}; once its ` +
-        `cause is fixed, \`deno task run --resume ${folder.path}\` continues it from its last checkpoint ` +
-        "(--set may change how it is evaluated: stages.evaluate, inferenceBackend).",
+      `\nThe run stopped on the error below. What it wrote stays in ${folder.path}; ` +
+        `\`deno task run --resume ${folder.path}\` continues it from its last checkpoint` +
+        (inEvaluation
+          ? ", and with --set it may be evaluated otherwise (stages.evaluate, inferenceBackend)."
+          : " once the cause is fixed (a resumed run trains as it started)."),
     );
     throw error;
   }

@@ -104,7 +104,19 @@ export const segmentationMetricsOptions = z.object({
   report: z.boolean().default(true).describe(
     "Write report.html (one self-contained page: metrics beside the references, ROC and precision-recall curves, the training curve, each test image's probability map and error overlay) and its figures under report/.",
   ),
-}).strict();
+}).strict().superRefine((options, context) => {
+  // Known before training, so said before it: the run would otherwise fail at its evaluation.
+  if (
+    typeof options.window === "number" && options.stride !== null && options.stride > options.window
+  ) {
+    context.addIssue({
+      code: "custom",
+      path: ["stride"],
+      message:
+        `stride ${options.stride} is larger than window ${options.window}, so pixels would be skipped; use at most ${options.window}`,
+    });
+  }
+});
 
 /** The options of `core/segmentation_metrics` after defaults. */
 export type SegmentationMetricsOptions = z.output<typeof segmentationMetricsOptions>;

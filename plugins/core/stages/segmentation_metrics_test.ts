@@ -467,3 +467,15 @@ Deno.test("segmentationMetrics.run() writes no report when told not to", async (
     await Deno.remove(folder, { recursive: true });
   }
 });
+
+Deno.test("segmentationMetricsOptions refuses a stride past a numeric window before any training", () => {
+  const wide = segmentationMetricsOptions.safeParse({ window: 16, stride: 32 });
+  assertEquals(wide.success, false);
+  assertEquals(wide.error?.issues.map((i) => [i.path.join("."), i.message]), [[
+    "stride",
+    "stride 32 is larger than window 16, so pixels would be skipped; use at most 16",
+  ]]);
+  // Equal is fine, and a whole image's window is known only from the images.
+  assertEquals(segmentationMetricsOptions.safeParse({ window: 16, stride: 16 }).success, true);
+  assertEquals(segmentationMetricsOptions.safeParse({ window: "image", stride: 32 }).success, true);
+});

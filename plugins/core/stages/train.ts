@@ -13,8 +13,10 @@ import {
   defineStage,
   formatDuration,
   GradientWorkers,
+  isOutOfMemory,
   type PatchBatch,
   type TrainedModel,
+  withCleanup,
 } from "../../../mod.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
 import { dataParallelStep } from "../train/data_parallel.ts";
@@ -23,6 +25,7 @@ import { groupedOptimizer } from "../train/grouped_optimizer.ts";
 import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
 import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
+import { trainingOutOfMemory } from "../train/memory_advice.ts";
 import { layerControl } from "../train/layer_control.ts";
 import { budgetCaveat, epochFraction, type EpochSpan, TimeBudget } from "../train/time_budget.ts";
 import { selectLayers, selectWeights } from "../train/layer_patterns.ts";
@@ -495,7 +498,8 @@ export const train = defineStage({
     if (saved?.state.schedule !== undefined) schedule.restore?.(saved.state.schedule);
     const trainingStarted = performance.now();
     let epoch = startEpoch;
-    try {
+    // The epochs, from `epoch` on; `epoch` ends one past the last one trained.
+    async function trainEpochs() {
       for (; epoch < options.epochs; epoch++) {
         const started = performance.now();
         if (layers.thaw(epoch + 1)) {
@@ -643,9 +647,24 @@ export const train = defineStage({
           break;
         }
       }
-    } finally {
-      await workers?.close();
     }
+    // withCleanup: after memory ran out, closing the workers can fail too; the first error counts.
+    await withCleanup(async () => {
+      try {
+        await trainEpochs();
+      } catch (error) {
+        if (!isOutOfMemory(error)) throw error;
+        throw trainingOutOfMemory(error as Error, {
+          batchSize: options.batchSize,
+          patchSize: size,
+          workers: options.workers,
+          parameters: model.countParams(),
+          backend: tf.getBackend(),
+        });
+      }
+    }, async () => {
+      await workers?.close();
+    });
     const { bestEpoch, best } = monitor.state;
     if (options.restoreBest && bestEpoch > 0 && bestEpoch !== epoch) {
       const bestSaved = await checkpoints.load(BEST);
