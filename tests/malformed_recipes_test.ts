@@ -211,6 +211,37 @@ const CASES: Case[] = [
     says: ["stages.train.with.schedule.use: missing required option (expected a string)"],
   },
   {
+    name: "an unknown optimizer type",
+    recipe: trainWith("optimizer: { type: adamm }"),
+    error: RecipeValidationError,
+    at: "5:56",
+    says: [
+      'stages.train.with.optimizer.type: unknown type "adamm"; did you mean "adam" or "adamw"? ' +
+      '(one of "sgd", "adam", "adamw")',
+    ],
+  },
+  {
+    name: "an unknown optimizer type in a block map",
+    recipe: OK.replace(
+      "  train: { use: core/train }",
+      "  train:\n    use: core/train\n    with:\n      optimizer:\n        momentum: 0.5\n" +
+        "        type: sgdd",
+    ),
+    error: RecipeValidationError,
+    at: "10:15",
+    says: [
+      'stages.train.with.optimizer.type: unknown type "sgdd"; did you mean "sgd"? ' +
+      '(one of "sgd", "adam", "adamw")',
+    ],
+  },
+  {
+    name: "an optimizer option of the wrong type",
+    recipe: trainWith("optimizer: { type: adam, beta1: high }"),
+    error: RecipeValidationError,
+    at: "5:69",
+    says: ['stages.train.with.optimizer.beta1: expected a number, got "high"'],
+  },
+  {
     name: "a list for a kind that takes one stage",
     recipe: OK.replace("model: { use: core/bcdunet }", "model: [ { use: core/bcdunet } ]"),
     error: RecipeValidationError,
@@ -447,6 +478,17 @@ const COMPOSED_CASES: ComposedCase[] = [
     says: ['seed: expected a number, got "abc"'],
   },
   {
+    name: "an override of the optimizer type",
+    files: { "main.yaml": BASE },
+    overrides: ["train.optimizer.type=adamm"],
+    error: RecipeValidationError,
+    at: "--set train.optimizer.type=adamm",
+    says: [
+      'stages.train.with.optimizer.type: unknown type "adamm"; did you mean "adam" or "adamw"? ' +
+      '(one of "sgd", "adam", "adamw")',
+    ],
+  },
+  {
     name: "an override out of range",
     files: { "main.yaml": BASE },
     overrides: ["train.batchSize=0"],
@@ -496,6 +538,36 @@ Deno.test("loadRecipe() reports every problem at once, in source order", async (
     [`${file}:1:1`, 'unknown option "sed"'],
     [`${file}:4:17`, 'unknown stage "core/bcdunett"'],
     [`${file}:5:45`, "expected a value >= 1, got 0"],
+  ]);
+});
+
+Deno.test("loadRecipe() leaves out a cross-field check of a value that is already wrong", async () => {
+  // core/train's check that batchSize covers the workers would compare a batchSize of 0.
+  const file = `${dir}/batch-zero.yaml`;
+  await Deno.writeTextFile(file, trainWith("batchSize: 0"));
+  const inFile = await assertRejects(
+    () => loadRecipe(file, { builtins: [core] }),
+    RecipeValidationError,
+  );
+  assertEquals(inFile.issues.map(formatIssue), [
+    `${file}:5:48: stages.train.with.batchSize: expected a value >= 1, got 0`,
+  ]);
+  await Deno.writeTextFile(file, OK);
+  const overridden = await assertRejects(
+    () => loadRecipe(file, { builtins: [core], overrides: ["train.batchSize=0"] }),
+    RecipeValidationError,
+  );
+  assertEquals(overridden.issues.map(formatIssue), [
+    "--set train.batchSize=0: stages.train.with.batchSize: expected a value >= 1, got 0",
+  ]);
+  // Once the values it compares are valid, the check speaks.
+  await Deno.writeTextFile(file, trainWith("batchSize: 2, workers: 3"));
+  const checked = await assertRejects(
+    () => loadRecipe(file, { builtins: [core] }),
+    RecipeValidationError,
+  );
+  assertEquals(checked.issues.map(formatIssue), [
+    `${file}:5:60: stages.train.with.workers: 3 workers need a batchSize of at least 3, got 3`,
   ]);
 });
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { formatPosition, RecipeValidationError } from "../errors.ts";
+import { componentRef, defineSchedule } from "../component.ts";
 import { definePlugin } from "../plugin.ts";
 import { Registry } from "../registry.ts";
 import { defineStage } from "../stage.ts";
@@ -323,4 +324,82 @@ Deno.test("validateRecipe() rejects a recipe that is not a map", () => {
     assertEquals(issue.at, "dir/demo.yaml:1:1", text);
     assertEquals(issue.message, `a recipe must be a map of keys (name, seed, stages, ...), ${got}`);
   }
+});
+
+/**
+ * A plugin `u` whose train stage has a union of maps told apart by `kind`, a
+ * cross-field check, and a schedule whose options are a discriminated union.
+ */
+const tagged = definePlugin({
+  name: "u",
+  version: "1.0.0",
+  stages: [
+    defineStage({
+      name: "fit",
+      kind: "train",
+      description: "Trains.",
+      options: z.object({
+        size: z.number().int().min(1).default(8),
+        shards: z.number().int().min(1).default(1),
+        loss: z.union([
+          z.object({ kind: z.literal("bce").default("bce"), weight: z.number().default(1) })
+            .strict(),
+          z.object({ kind: z.enum(["dice", "focal"]), smooth: z.number().default(1) }).strict(),
+        ]).default({ kind: "bce", weight: 1 }),
+        schedule: componentRef("schedule", { use: "u/flat", with: {} }),
+      }).strict().superRefine((o, context) => {
+        if (o.size < o.shards) {
+          context.addIssue({ code: "custom", path: ["shards"], message: "more shards than size" });
+        }
+      }),
+      run: never,
+    }),
+  ],
+  components: [
+    defineSchedule({
+      name: "flat",
+      description: "Keeps the rate, or warms it up.",
+      options: z.object({
+        warmup: z.discriminatedUnion("curve", [
+          z.object({ curve: z.literal("linear"), epochs: z.number().default(1) }).strict(),
+          z.object({ curve: z.literal("cosine"), epochs: z.number().default(1) }).strict(),
+        ]).optional(),
+      }).strict(),
+      create: () => (_epoch, base) => base,
+    }),
+  ],
+});
+
+function taggedIssuesOf(train: string) {
+  const r = registry();
+  r.register(tagged, "u.ts");
+  const text = OK.replace("use: t/fit }", `use: u/fit, with: { ${train} } }`);
+  return assertThrows(
+    () => validateRecipe(parseRecipeText(text, "dir/demo.yaml"), r),
+    RecipeValidationError,
+  ).issues.map((i) => `${formatPosition(i.position)} ${i.path.join(".")}: ${i.message}`);
+}
+
+Deno.test("validateRecipe() reports an unknown tag of a union of maps at the tag", () => {
+  // The options start at column 32 of line 5.
+  assertEquals(taggedIssuesOf("loss: { kind: focl }"), [
+    'dir/demo.yaml:5:46 stages.train.with.loss.kind: unknown kind "focl"; did you mean "focal"? ' +
+    '(one of "bce", "dice", "focal")',
+  ]);
+  assertEquals(taggedIssuesOf("loss: { kind: focal, smooth: x }"), [
+    'dir/demo.yaml:5:61 stages.train.with.loss.smooth: expected a number, got "x"',
+  ]);
+  assertEquals(taggedIssuesOf("schedule: { use: u/flat, with: { warmup: { curve: cosin } } }"), [
+    "dir/demo.yaml:5:82 stages.train.with.schedule.with.warmup.curve: " +
+    'unknown curve "cosin"; did you mean "cosine"? (one of "linear", "cosine")',
+  ]);
+});
+
+Deno.test("validateRecipe() leaves out a cross-field check of a value that is already wrong", () => {
+  assertEquals(taggedIssuesOf("size: 0"), [
+    "dir/demo.yaml:5:38 stages.train.with.size: expected a value >= 1, got 0",
+  ]);
+  assertEquals(taggedIssuesOf("size: 2, shards: 3"), [
+    "dir/demo.yaml:5:49 stages.train.with.shards: more shards than size, got 3",
+  ]);
 });

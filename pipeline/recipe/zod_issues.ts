@@ -15,10 +15,13 @@ type Def = {
   shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
   options?: z.ZodType[];
+  discriminator?: string;
   in?: z.ZodType;
+  out?: z.ZodType;
   valueType?: z.ZodType;
   values?: unknown[];
   entries?: Record<string, unknown>;
+  checks?: { _zod: { def: { check: string } } }[];
 };
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
@@ -35,36 +38,92 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /**
- * The option names an object schema at `path` (relative to `schema`) accepts.
- * For a union of maps told apart by a `type` literal, `value`'s `type` picks
- * the map whose names count.
+ * The schema at `path` below `schema`, as declared (wrappers kept); through a
+ * union, its first map (callers that need every map look at the union itself).
  */
-export function knownKeys(schema: z.ZodType, path: KeyPath, value?: unknown): string[] {
-  let s: z.ZodType | undefined = unwrap(schema);
+function schemaAt(schema: z.ZodType, path: KeyPath): z.ZodType | undefined {
+  let s: z.ZodType | undefined = schema;
   for (const step of path) {
-    if (!s) return [];
-    const def = defOf(s);
+    if (!s) return undefined;
+    const def = defOf(unwrap(s));
     if (def.type === "object" && def.shape) s = def.shape[String(step)];
     else if (def.type === "array" && def.element) s = def.element;
     else if (def.type === "record" && def.valueType) s = def.valueType;
     else if (def.type === "union" && def.options) {
       s = def.options.map(unwrap).find((o) => defOf(o).type === "object");
       if (s) s = defOf(s).shape?.[String(step)];
-    } else return [];
-    if (s) s = unwrap(s);
+    } else return undefined;
   }
-  if (!s) return [];
+  return s;
+}
+
+/** A union of maps told apart by one key (a tag) whose value each map fixes. */
+interface Tagged {
+  /** The tag's name, e.g. `type`. */
+  key: string;
+  /** The maps, in the union's order (as zod reports each branch's issues). */
+  maps: z.ZodType[];
+  /** Each map's schema of the tag. */
+  tags: z.ZodType[];
+  /** Every tag value the union accepts, in order. */
+  values: unknown[];
+}
+
+/** The literal values a literal or enum schema accepts; undefined for any other schema. */
+function literalValues(schema: z.ZodType): unknown[] | undefined {
+  const def = defOf(unwrap(schema));
+  if (def.type === "literal") return def.values ?? [];
+  if (def.type === "enum") return Object.values(def.entries ?? {});
+  return undefined;
+}
+
+/**
+ * The tag of a union of maps: zod's discriminator for `z.discriminatedUnion`,
+ * else the first key that every map has as a literal or enum (as in a plain
+ * `z.union` of `{ kind: "a", ... } | { kind: "b", ... }`).
+ */
+function taggedUnion(schema: z.ZodType | undefined): Tagged | undefined {
+  if (!schema) return undefined;
+  const def = defOf(unwrap(schema));
+  if (def.type !== "union" || !def.options || def.options.length < 2) return undefined;
+  const maps = def.options.map(unwrap);
+  if (!maps.every((m) => defOf(m).type === "object" && defOf(m).shape)) return undefined;
+  const shapes = maps.map((m) => defOf(m).shape!);
+  const key = def.discriminator ??
+    Object.keys(shapes[0]!).find((k) =>
+      shapes.every((shape) => shape[k] && literalValues(shape[k]))
+    );
+  if (!key || !shapes.every((shape) => shape[key])) return undefined;
+  const tags = shapes.map((shape) => shape[key]);
+  const values = [...new Set(tags.flatMap((t) => literalValues(t) ?? []))];
+  return { key, maps, tags, values };
+}
+
+/** The maps of a tagged union whose tag accepts `tag` (a missing tag picks a map that defaults it). */
+function branchesFor(tagged: Tagged, tag: unknown): number[] {
+  return tagged.tags.flatMap((t, i) => (t.safeParse(tag).success ? [i] : []));
+}
+
+/**
+ * The option names an object schema at `path` (relative to `schema`) accepts.
+ * For a union of maps told apart by a tag (e.g. `type`), `value`'s tag picks
+ * the map whose names count.
+ */
+export function knownKeys(schema: z.ZodType, path: KeyPath, value?: unknown): string[] {
+  const declared = schemaAt(schema, path);
+  if (!declared) return [];
+  const s = unwrap(declared);
   const def = defOf(s);
   if (def.type === "object" && def.shape) return Object.keys(def.shape);
   if (def.type === "union" && def.options) {
     const maps = def.options.map((o) => defOf(unwrap(o))).filter((d) => d.type === "object");
-    const tag = (value as { type?: unknown } | null)?.type;
-    const tags = (d: Def) => {
-      const t = d.shape?.type && defOf(unwrap(d.shape.type));
-      return t ? [...(t.values ?? []), ...Object.values(t.entries ?? {})] : [];
-    };
-    const tagged = maps.filter((d) => tags(d).includes(tag));
-    return (tagged.length ? tagged : maps).flatMap((d) => Object.keys(d.shape ?? {}));
+    const tagged = taggedUnion(s);
+    const picked = tagged && value !== null && typeof value === "object"
+      ? branchesFor(tagged, (value as Record<string, unknown>)[tagged.key]).map((i) =>
+        defOf(tagged.maps[i])
+      )
+      : [];
+    return [...new Set((picked.length ? picked : maps).flatMap((d) => Object.keys(d.shape ?? {})))];
   }
   return [];
 }
@@ -97,6 +156,85 @@ function valueAt(root: unknown, path: KeyPath): unknown {
   return v;
 }
 
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The message for a tag that picks no map of a tagged union: what was
+ * written, the closest allowed values and all of them.
+ */
+function unknownTagMessage(key: string, tag: unknown, values: readonly unknown[]): string {
+  const allowed = values.map((v) => JSON.stringify(v)).join(", ");
+  if (tag === undefined) return `missing required option (expected one of ${allowed})`;
+  if (!["string", "number", "boolean"].includes(typeof tag)) {
+    return `expected one of ${allowed}, got ${describeValue(tag)}`;
+  }
+  const near = typeof tag === "string" ? didYouMean(tag, values.map(String)) : "";
+  return `unknown ${key} ${describeValue(tag)}${
+    near.startsWith("did you mean") ? `; ${near}` : ""
+  } (one of ${allowed})`;
+}
+
+type Path = (string | number)[];
+const relPath = (issue: z.core.$ZodIssue): Path =>
+  issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)) as Path;
+const startsWith = (path: KeyPath, prefix: KeyPath) => prefix.every((step, i) => path[i] === step);
+
+/** Whether `schema` or a wrapper of it refines its value (`refine`, `superRefine`, `transform`). */
+function refines(schema: z.ZodType | undefined): boolean {
+  for (let s = schema, i = 0; s && i < 20; i++) {
+    const def = defOf(s);
+    if (def.checks?.some((c) => c._zod.def.check === "custom")) return true;
+    if (def.type === "pipe" && def.out && defOf(def.out).type === "transform") return true;
+    if (def.type === "union") return def.options?.some(refines) ?? false;
+    s = def.innerType ?? (def.type === "pipe" ? def.in : undefined);
+  }
+  return false;
+}
+
+/**
+ * Where the refinement that raised a `custom` issue sits: the deepest schema
+ * on the issue's path that refines. Undefined when none does.
+ */
+function refinementScope(schema: z.ZodType, path: KeyPath): KeyPath | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    if (refines(schemaAt(schema, path.slice(0, n)))) return path.slice(0, n);
+  }
+  return undefined;
+}
+
+/**
+ * The `custom` issues of refinements that judged a value with faults of its
+ * own. zod runs an object's refinements after issues that do not abort (a
+ * number below its minimum, an unknown key), so a cross-field check such as
+ * "low must not exceed high" then compares a value the recipe must change
+ * anyway and adds a second, misleading problem, often at another line. Which
+ * fields a refinement reads is not known, so any other fault inside the
+ * refined value counts; such a check is reported once those are fixed.
+ */
+function staleRefinements(
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType,
+): Set<z.core.$ZodIssue> {
+  const scopes = new Map<z.core.$ZodIssue, KeyPath>();
+  for (const issue of issues) {
+    if (issue.code !== "custom") continue;
+    const scope = refinementScope(schema, relPath(issue));
+    if (scope) scopes.set(issue, scope);
+  }
+  const stale = new Set<z.core.$ZodIssue>();
+  for (const [issue, scope] of scopes) {
+    const faulted = issues.some((other) => {
+      if (other === issue || !startsWith(relPath(other), scope)) return false;
+      // Another refinement of the same value is a sibling check, not a fault it judged.
+      const otherScope = other.code === "custom" ? scopes.get(other) ?? relPath(other) : undefined;
+      return otherScope === undefined || otherScope.length > scope.length;
+    });
+    if (faulted) stale.add(issue);
+  }
+  return stale;
+}
+
 /**
  * Converts the issues of one zod parse to recipe issues.
  *
@@ -105,7 +243,8 @@ function valueAt(root: unknown, path: KeyPath): unknown {
  * @param value The value that was parsed.
  * @param parsed The parsed recipe, for positions.
  * @param prefix Where `value` sits in the recipe.
- * @returns One recipe issue per problem (one per unknown key).
+ * @returns One recipe issue per problem (one per unknown key); a refinement's
+ * issue is left out while the value it checked has faults of its own.
  */
 export function zodIssuesToRecipeIssues(
   issues: readonly z.core.$ZodIssue[],
@@ -115,11 +254,10 @@ export function zodIssuesToRecipeIssues(
   prefix: KeyPath,
 ): RecipeIssue[] {
   const out: RecipeIssue[] = [];
+  const stale = staleRefinements(issues, schema);
   for (const issue of issues) {
-    const rel = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)) as (
-      | string
-      | number
-    )[];
+    if (stale.has(issue)) continue;
+    const rel = relPath(issue);
     const path = [...prefix, ...rel];
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(schema, rel, valueAt(value, rel));
@@ -133,6 +271,56 @@ export function zodIssuesToRecipeIssues(
       }
       continue;
     }
+    if (issue.code === "invalid_union") {
+      // A union of maps told apart by a tag: say what is wrong with the tag, at the tag,
+      // or, when the tag picked a map, what is wrong inside that map.
+      const { discriminator, options } = issue as { discriminator?: string; options?: unknown[] };
+      if (discriminator !== undefined && options) {
+        // z.discriminatedUnion: no map has the tag; zod 4.6 puts the tag on the issue's path.
+        const at = rel.at(-1) === discriminator ? rel : [...rel, discriminator];
+        const tag = valueAt(value, at);
+        out.push({
+          path: [...prefix, ...at],
+          position: parsed.positionOf([...prefix, ...at], tag === undefined ? "key" : "value"),
+          message: unknownTagMessage(discriminator, tag, options),
+        });
+        continue;
+      }
+      const tagged = taggedUnion(schemaAt(schema, rel));
+      const map = valueAt(value, rel);
+      if (tagged && map !== undefined && !isMap(map)) {
+        out.push({
+          path,
+          position: parsed.positionOf(path),
+          message: `expected a map, got ${describeValue(map)}`,
+        });
+        continue;
+      }
+      if (tagged && isMap(map)) {
+        const tag = map[tagged.key];
+        const [branch] = branchesFor(tagged, tag);
+        if (branch === undefined) {
+          out.push({
+            path: [...path, tagged.key],
+            position: parsed.positionOf([...path, tagged.key], tag === undefined ? "key" : "value"),
+            message: unknownTagMessage(tagged.key, tag, tagged.values),
+          });
+          continue;
+        }
+        if (issue.errors[branch]?.length) {
+          out.push(
+            ...zodIssuesToRecipeIssues(
+              issue.errors[branch],
+              tagged.maps[branch],
+              map,
+              parsed,
+              path,
+            ),
+          );
+          continue;
+        }
+      }
+    }
     const got = valueAt(value, rel);
     let message: string;
     let hint: string | undefined;
@@ -145,12 +333,10 @@ export function zodIssuesToRecipeIssues(
         break;
       }
       case "invalid_union": {
-        // A union of literals (e.g. 1 | 3), or a discriminated union whose tag matched nothing.
-        const tagged = issue as { options?: unknown[] };
-        const literals = tagged.options ??
-          issue.errors.flatMap((branch) =>
-            branch.length === 1 && branch[0].code === "invalid_value" ? branch[0].values : [null]
-          );
+        // A union of literals (e.g. 1 | 3).
+        const literals = issue.errors.flatMap((branch) =>
+          branch.length === 1 && branch[0].code === "invalid_value" ? branch[0].values : [null]
+        );
         if (literals.length && !literals.includes(null)) {
           message = `expected one of ${literals.map((v) => JSON.stringify(v)).join(", ")}, got ${
             describeValue(got)
