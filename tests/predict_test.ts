@@ -4,13 +4,13 @@
  * evaluation wrote, and binary maps at the threshold, inside the FOV.
  */
 import { Image } from "imagescript";
-import { assert, assertEquals } from "./assert.ts";
-import { loadRecipe, runRecipe } from "../mod.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { CapillaryError, encodeGrayPng, loadRecipe, type Progress, runRecipe } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { predictImages } from "../plugins/core/predict.ts";
 import { main } from "../cli.ts";
 import { DRIVE_ROOT } from "./drive_root.ts";
-import { sanitizers, silent } from "./tiny_runs.ts";
+import { sanitizers, silent, SYNTHETIC } from "./tiny_runs.ts";
 
 const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
 const DRIVE = `${DRIVE_ROOT}/test/images/`;
@@ -108,4 +108,110 @@ Deno.test("deno task predict explains a missing --model, and a bad threshold, wi
   assert(errors[0].includes("predict needs --model"), errors[0]);
   assert(errors[1].includes("give a run's model/ folder"), errors[1]);
   assert(errors[2].includes("--threshold must be between 0 and 1"), errors[2]);
+});
+
+/**
+ * A run folder as `deno task predict` expects one, but whose model/model.json
+ * is no network: a test that gets the error it expects shows that the model
+ * was never loaded. `a/01.png` and `b/01.png` are readable images.
+ */
+async function unloadableRun(dir: string): Promise<void> {
+  await Deno.mkdir(`${dir}/run/model`, { recursive: true });
+  await Deno.copyFile(SYNTHETIC, `${dir}/run/recipe.resolved.yaml`);
+  await Deno.writeTextFile(`${dir}/run/model/model.json`, "no network");
+  const png = encodeGrayPng({ width: 8, height: 8, channels: 1, data: new Float32Array(64) });
+  for (const folder of ["a", "b"]) {
+    await Deno.mkdir(`${dir}/${folder}`);
+    await Deno.writeFile(`${dir}/${folder}/01.png`, png);
+  }
+  await Deno.writeTextFile(`${dir}/file`, "kept");
+}
+
+async function entries(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) found.push(entry.name);
+  return found.sort();
+}
+
+Deno.test("predictImages() refuses images of one name, and an output that is a file, before any work", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "capillary_predict_" });
+  try {
+    await unloadableRun(dir);
+    const { recipe } = await loadRecipe(`${dir}/run/recipe.resolved.yaml`, {
+      builtins: BUILTIN_PLUGINS,
+    });
+    // Every line the run would print (its backend first), to show that none was.
+    const said: string[] = [];
+    const progress: Progress = {
+      info: (line) => said.push(line),
+      task: (name) => (said.push(name), { update() {}, done() {} }),
+    };
+    const refused = (files: string[], output: string) =>
+      assertRejects(
+        () => predictImages(recipe, `${dir}/run/model`, files, { output, progress }),
+        CapillaryError,
+      );
+    const twice = await refused([`${dir}/a/01.png`, `${dir}/b/01.png`], `${dir}/out`);
+    assertEquals(
+      twice.message,
+      `Cannot predict: ${dir}/a/01.png and ${dir}/b/01.png would both write 01_probability.png ` +
+        "and 01_binary.png; predict them into different --output folders",
+    );
+    assertEquals(twice.code, "E_USAGE");
+    assertEquals(
+      (await refused([`${dir}/a/01.png`, `${dir}/a/01.png`], `${dir}/out`)).message,
+      `Cannot predict: ${dir}/a/01.png is given twice; give it once`,
+    );
+    const file = await refused([`${dir}/a/01.png`, `${dir}/b/02.png`], `${dir}/file`);
+    assertEquals(
+      file.message,
+      `Cannot write the predictions under "${dir}/file": it is a file; give a folder (--output DIR)`,
+    );
+    assertEquals(file.code, "E_OUTPUT");
+    assertEquals(said, []);
+    // No output folder made, the file in the way untouched.
+    assertEquals(await entries(dir), ["a", "b", "file", "run"]);
+    assertEquals(await Deno.readTextFile(`${dir}/file`), "kept");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task predict refuses images of one name, and an --output that is a file, before predicting", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "capillary_predict_" });
+  const errors: string[] = [];
+  const logs: string[] = [];
+  const original = { error: console.error, log: console.log };
+  try {
+    await unloadableRun(dir);
+    console.error = (message: string) => errors.push(message);
+    console.log = (message: string) => logs.push(message);
+    const model = ["predict", "--model", `${dir}/run/model`];
+    assertEquals(
+      await main([...model, `${dir}/a/01.png`, `${dir}/b/01.png`, "--output", `${dir}/out`]),
+      1,
+    );
+    assertEquals(await main([...model, `${dir}/a/01.png`, "--output", `${dir}/file`]), 1);
+    // Where the predictions go by default, beside the model: the same check.
+    await Deno.writeTextFile(`${dir}/run/predict`, "kept");
+    assertEquals(await main([...model, `${dir}/a/01.png`]), 1);
+  } finally {
+    Object.assign(console, original);
+  }
+  try {
+    assertEquals(errors, [
+      `error: Cannot predict: ${dir}/a/01.png and ${dir}/b/01.png would both write ` +
+      "01_probability.png and 01_binary.png; predict them into different --output folders",
+      `error: Cannot write the predictions under "${dir}/file": it is a file; ` +
+      "give a folder (--output DIR)",
+      `error: Cannot write the predictions under "${dir}/run/predict": it is a file; ` +
+      "give a folder (--output DIR)",
+    ]);
+    assertEquals(logs, []);
+    assertEquals(await entries(dir), ["a", "b", "file", "run"]);
+    assertEquals(await entries(`${dir}/run`), ["model", "predict", "recipe.resolved.yaml"]);
+    assertEquals(await Deno.readTextFile(`${dir}/file`), "kept");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

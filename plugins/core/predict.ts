@@ -17,6 +17,7 @@ import {
   chooseBackend,
   componentCreator,
   copyWeightsByLayer,
+  createFolder,
   DataError,
   encodeGrayPng,
   loadLayersModel,
@@ -24,6 +25,7 @@ import {
   PredictionWorkers,
   type Progress,
   type Raster,
+  recipeBaseDir,
   type ResolvedRecipe,
   type ResolvedStage,
   RunFolder,
@@ -85,6 +87,9 @@ const stem = (file: string) => file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, ""
  * @param files Image files (TIFF, PNG, JPEG, GIF, PPM/PGM), any size.
  * @param options Output folder, threshold, FOV handling, progress.
  * @returns What was written, per image.
+ * @throws {CapillaryError} Before any work: `E_USAGE` when two files share a
+ * name (their maps would overwrite each other), `E_OUTPUT` when the output
+ * folder cannot be made.
  * @throws {DataError} When an image cannot be read or has the wrong channels.
  */
 export async function predictImages(
@@ -100,6 +105,26 @@ export async function predictImages(
   if (!(threshold > 0 && threshold < 1)) {
     throw new CapillaryError(`Cannot predict: --threshold ${threshold} is not between 0 and 1`);
   }
+  // Each image's maps are named after its file alone: a later one would overwrite an earlier one's.
+  const named = new Map<string, string>();
+  for (const file of files) {
+    const id = stem(file);
+    // macOS and Windows folders ignore case by default: there A.png and a.png clash too.
+    const key = Deno.build.os === "linux" ? id : id.toLowerCase();
+    const earlier = named.get(key);
+    if (earlier !== undefined) {
+      throw new CapillaryError(
+        earlier === file
+          ? `Cannot predict: ${file} is given twice; give it once`
+          : `Cannot predict: ${earlier} and ${file} would both write ${id}_probability.png and ` +
+            `${id}_binary.png; predict them into different --output folders`,
+        "E_USAGE",
+      );
+    }
+    named.set(key, file);
+  }
+  // Before the images are read and predicted, not after.
+  await createFolder(output, { contents: "the predictions", folder: "prediction folder" });
   const backend = await chooseBackend(
     recipe.inferenceBackend === "same" ? recipe.backend : recipe.inferenceBackend,
     "inference",
@@ -132,7 +157,7 @@ export async function predictImages(
     random: stageRandomOf(recipe, stage),
     run: scratch,
     progress,
-    recipeDir: runDir,
+    recipeDir: recipeBaseDir(recipe),
     createComponent: componentCreator(recipe.components),
     checkpoints: checkpointStore(scratch.path, false),
   });
