@@ -285,12 +285,30 @@ export async function main(args: string[]): Promise<number> {
       console.log(formatPlan(recipe, await planRecipe(recipe)));
       return 0;
     }
-    const result = await runRecipe(recipe, {
-      outputRoot: values.output,
-      cache: !values["no-cache"],
-      resume: values.resume,
-      resumedWith: values.resume !== undefined ? values.set ?? [] : undefined,
-    });
+    // Ctrl-C: what the run wrote is complete (files are written atomically); say how to go on.
+    let runFolder: string | undefined;
+    const interrupted = () => {
+      console.error(
+        runFolder === undefined
+          ? "\nInterrupted before the run folder was made; nothing was written."
+          : `\nInterrupted. What the run wrote stays in ${runFolder}; ` +
+            `\`deno task run --resume ${runFolder}\` continues it from its last checkpoint.`,
+      );
+      Deno.exit(130);
+    };
+    Deno.addSignalListener("SIGINT", interrupted);
+    let result;
+    try {
+      result = await runRecipe(recipe, {
+        outputRoot: values.output,
+        cache: !values["no-cache"],
+        resume: values.resume,
+        resumedWith: values.resume !== undefined ? values.set ?? [] : undefined,
+        onFolder: (path) => runFolder = path,
+      });
+    } finally {
+      Deno.removeSignalListener("SIGINT", interrupted);
+    }
     console.log(`\n${formatMetricsTable(result.evaluation)}\n`);
     for (const caveat of result.caveats) console.log(`caveat: ${caveat}`);
     console.log(`Results: ${result.folder}`);

@@ -155,3 +155,41 @@ export class BackendError extends CapillaryError {
     super(message, "E_BACKEND", options);
   }
 }
+
+/**
+ * A thrown value as a message for the user: `Name: message`, and for an
+ * Error that is not Capillary's own, where it was thrown, as the first frame
+ * of its stack in a `file:` module outside `node_modules` (a plugin's line,
+ * or the line that called into a library), so that a plugin author sees the
+ * line without `--debug`.
+ *
+ * @param thrown What was thrown.
+ * @returns The message.
+ *
+ * @example Usage
+ * ```ts
+ * import { describeThrown } from "./errors.ts";
+ * const error = new TypeError("x is undefined");
+ * error.stack = "TypeError: x is undefined\n    at f (file:///tmp/my_plugin.ts:3:57)\n    at g (file:///app/node_modules/tfjs/index.js:1:1)";
+ * console.assert(describeThrown(error) === "TypeError: x is undefined (at /tmp/my_plugin.ts:3:57)");
+ * console.assert(describeThrown("a string") === "a string");
+ * ```
+ */
+export function describeThrown(thrown: unknown): string {
+  if (!(thrown instanceof Error)) return String(thrown);
+  if (thrown instanceof CapillaryError) return thrown.message;
+  // A plain Error's name says nothing; a TypeError's or RangeError's does.
+  const text = thrown.name === "Error" ? thrown.message : `${thrown.name}: ${thrown.message}`;
+  const frame = (thrown.stack ?? "").split("\n").slice(1)
+    .map((line) => /(file:\/\/[^\s)]+:\d+:\d+)/.exec(line)?.[1])
+    .find((url) => url !== undefined && !url.includes("/node_modules/"));
+  if (!frame) return text;
+  let where = frame;
+  try {
+    const [, path, position] = /^(file:\/\/.+?)(:\d+:\d+)$/.exec(frame)!;
+    where = decodeURIComponent(new URL(path).pathname) + position;
+  } catch {
+    // keep the URL as it is
+  }
+  return `${text} (at ${where})`;
+}

@@ -16,7 +16,7 @@ export * from "./version.ts";
 export { BACKEND_NAMES, type BackendName } from "./recipe/schema.ts";
 export { type LoadedRecipe, loadRecipe, type LoadRecipeOptions } from "./recipe/load.ts";
 export { type ParsedRecipe, parseRecipeText } from "./recipe/parse.ts";
-export { renderResolvedRecipe } from "./recipe/render.ts";
+export { recipeBaseDir, renderResolvedRecipe } from "./recipe/render.ts";
 export { type ResolvedRecipe, type ResolvedStage, validateRecipe } from "./recipe/validate.ts";
 export {
   type BackendChoice,
@@ -43,7 +43,7 @@ export {
 } from "./backend/webgpu_programs.ts";
 export { type BackendRole, type Tf, tf } from "./backend/tfjs.ts";
 export { type RunOptions, runRecipe, type RunResult } from "./run/runner.ts";
-export { RunFolder, writeFileAtomic } from "./run/run_folder.ts";
+export { createFolder, type FolderWords, RunFolder, writeFileAtomic } from "./run/run_folder.ts";
 export {
   consoleProgress,
   formatDuration,

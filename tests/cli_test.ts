@@ -108,7 +108,7 @@ Deno.test("cli run without the data exits 1, names the layout, leaves earlier ru
     assertEquals(stderr.includes("    at "), false, stderr);
     // The new run's folder keeps what it wrote and says how to go on.
     const stopped =
-      /What it wrote stays in (\S+); `deno task run --resume \1` continues it from its last checkpoint once the cause is fixed/;
+      /What it wrote stays in (\S+)\. Nothing was trained yet: fix the cause and run the recipe again\./;
     assertEquals(stopped.exec(stderr)?.[1].startsWith(`${dir}/out/drive-smoke/`), true, stderr);
 
     const entries: string[] = [];
@@ -118,6 +118,27 @@ Deno.test("cli run without the data exits 1, names the layout, leaves earlier ru
     const after = await Deno.stat(`${earlier}/metrics.json`);
     assertEquals(after.mtime?.getTime(), before.mtime?.getTime());
     assertEquals((await Deno.stat(earlier)).mtime?.getTime(), folderBefore.mtime?.getTime());
+  });
+});
+
+Deno.test("cli run --output FILE exits 1 at once, says it is a file, and leaves it alone", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/file`, "kept");
+    const { code, stdout, stderr } = await cli(
+      "run",
+      "recipes/synthetic.yaml",
+      "--output",
+      `${dir}/file`,
+    );
+    assertEquals(code, 1, stderr);
+    // Nothing before it: no line of a run (its backend, its data) went out.
+    assertEquals(
+      stderr,
+      `error: Cannot write the run under "${dir}/file": it is a file; ` +
+        "give a folder (--output DIR)\n",
+    );
+    assertEquals(stdout, "");
+    assertEquals(await Deno.readTextFile(`${dir}/file`), "kept");
   });
 });
 

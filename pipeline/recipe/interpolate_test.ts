@@ -62,7 +62,7 @@ Deno.test("interpolateRecipe reports each unresolvable string at its position", 
     "r.yaml:1:7: name: environment variable NOT_SET is not set\n    set it, or give a fallback: ${env:NOT_SET:-value}",
     'r.yaml:2:14: description: ${sed}: unknown key "sed"; did you mean "seed"?',
     "r.yaml:3:9: output: ${train.epochs}: stages.train.with.epochs is not set in the recipe\n    only values written in the recipe, its bases or a --set can be referenced, not defaults",
-    'r.yaml:4:4: a: ${b}: unknown key "b"; expected one of "name", "description", "extends", "seed", "backend", "inferenceBackend", "output", "plugins", "load", "preprocess", "augment", "model", "train", "evaluate"',
+    'r.yaml:4:4: a: ${b}: unknown key "b"; expected one of "name", "description", "extends", "seed", "backend", "inferenceBackend", "output", "relativeTo", "plugins", "load", "preprocess", "augment", "model", "train", "evaluate"',
   ]);
 });
 

@@ -30,15 +30,36 @@ export function stagesLayout(recipe: ResolvedRecipe): Record<string, unknown> {
 }
 
 /**
+ * The folder that `recipe`'s relative paths (in stage options) are relative
+ * to: its `relativeTo` (itself relative to the recipe's folder), else the
+ * recipe file's folder; absolute.
+ *
+ * @example Usage
+ * ```ts ignore
+ * recipeBaseDir(recipe); // "/work/recipes" for /work/recipes/drive.yaml
+ * ```
+ */
+export function recipeBaseDir(recipe: Pick<ResolvedRecipe, "file" | "relativeTo">): string {
+  const dir = dirname(resolve(recipe.file));
+  return recipe.relativeTo === undefined ? dir : resolve(dir, recipe.relativeTo);
+}
+
+/**
  * The resolved recipe as a plain object in recipe layout. Plugin paths become
- * `file:` URLs, so the rendering loads the same plugins from any folder.
+ * `file:` URLs and `relativeTo` the absolute folder of relative paths, so the
+ * rendering means the same from any folder (a run's `recipe.resolved.yaml`).
  */
 export function resolvedRecipeObject(recipe: ResolvedRecipe): Record<string, unknown> {
   const stages = stagesLayout(recipe);
-  const { file, stages: _stages, components: _components, ...top } = recipe;
+  const { file, stages: _stages, components: _components, relativeTo: _, plugins, ...top } = recipe;
   const recipeDir = dirname(resolve(file));
-  const plugins = top.plugins.map((p) => resolvePluginSpecifier(p, recipeDir));
-  return { ...top, plugins, stages };
+  // In one order whether or not the recipe wrote relativeTo: a rendering re-renders the same.
+  return {
+    ...top,
+    relativeTo: recipeBaseDir(recipe),
+    plugins: plugins.map((p) => resolvePluginSpecifier(p, recipeDir)),
+    stages,
+  };
 }
 
 /**

@@ -54,6 +54,12 @@ export const recipeSchema = z.object({
     ),
   output: z.string().default("runs")
     .describe("The folder under which each run writes `<name>/<timestamp>/`."),
+  relativeTo: z.string().min(1).optional()
+    .describe(
+      "The folder that relative paths in stage options (a data set's `root`) are relative to " +
+        "(default: this recipe's folder). A run's `recipe.resolved.yaml` names the original " +
+        "recipe's folder here, so that the run resumes and re-plans from its own folder.",
+    ),
   plugins: z.array(z.string()).default([])
     .describe(
       "Extra plugin modules: a path relative to the recipe, an `npm:` or an `https:` specifier.",

@@ -13,7 +13,7 @@ import { CapillaryError } from "../errors.ts";
 import { encodeGrayPng } from "../image/write_png.ts";
 import { Random, stageRandomOf } from "../random.ts";
 import { componentCreator } from "../registry.ts";
-import { dirname, resolve } from "../path.ts";
+import { recipeBaseDir } from "../recipe/render.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
 import type { Augmentation, PatchBatch, StageContext } from "../stage.ts";
 import { tf } from "../backend/tfjs.ts";
@@ -153,7 +153,7 @@ export async function augmentPreview(
       random: stageRandomOf(recipe, stage),
       run: new RunFolder(scratch),
       progress,
-      recipeDir: dirname(resolve(recipe.file)),
+      recipeDir: recipeBaseDir(recipe),
       createComponent: componentCreator(recipe.components),
       checkpoints: checkpointStore(scratch, false),
     });

@@ -6,7 +6,7 @@
  */
 import type { Raster, Sample, SegmentationData } from "../data.ts";
 import { DataError, StageError } from "../errors.ts";
-import type { Evaluation, ModelSpec, TrainedModel } from "../stage.ts";
+import type { Evaluation, ModelSpec, PatchBatch, TrainedModel } from "../stage.ts";
 
 const where = (sample: Sample) =>
   `sample "${sample.id}"${sample.source ? ` (${sample.source})` : ""}`;
@@ -30,27 +30,52 @@ function checkBinary(raster: Raster, what: string, sample: Sample): void {
 }
 
 /**
- * Checks a data set: non-empty splits, unique ids, consistent sizes, finite
- * images, binary masks and regions, and (when `unitRange`) images in [0, 1].
+ * Checks a data set: non-empty splits, ids unique within each split (and no
+ * file both a training and a test sample), consistent sizes, finite images,
+ * binary masks, non-empty binary regions, and (when `unitRange`) images in [0, 1].
  *
  * @throws {DataError} Naming the sample and what is wrong.
  */
 export function checkSegmentationData(data: SegmentationData, unitRange: boolean): void {
   if (!data.train.length) throw new DataError(`data set "${data.name}" has no training samples`);
   if (!data.test.length) throw new DataError(`data set "${data.name}" has no test samples`);
-  const ids = new Set<string>();
+  // Ids name files (predictions/<id>.png) and held-out images within a split; the splits may
+  // share one (many data sets number each from 1), unless it is the same file twice.
+  const seen = new Map<string, Sample>();
   let channels: number | undefined;
-  for (const sample of [...data.train, ...data.test]) {
-    if (ids.has(sample.id)) {
-      throw new DataError(`data set "${data.name}" has two samples "${sample.id}"`);
+  for (
+    const [split, sample] of [
+      ...data.train.map((s) => ["training", s] as const),
+      ...data.test.map((s) => ["test", s] as const),
+    ]
+  ) {
+    const key = `${split}/${sample.id}`;
+    const twin = seen.get(key);
+    if (twin) {
+      throw new DataError(
+        `data set "${data.name}" has two ${split} samples "${sample.id}"` +
+          (twin.source && sample.source ? ` (${twin.source} and ${sample.source})` : "") +
+          "; ids must differ within a split",
+      );
     }
-    ids.add(sample.id);
+    seen.set(key, sample);
+    const trained = split === "test" ? seen.get(`training/${sample.id}`) : undefined;
+    if (trained?.source !== undefined && trained.source === sample.source) {
+      throw new DataError(
+        `data set "${data.name}": ${sample.source} is both a training and a test sample; the ` +
+          "test images must be others (check the loader's test pattern)",
+      );
+    }
     const { image, mask, roi } = sample;
     checkRaster(image, "image", sample);
     channels ??= image.channels;
     if (image.channels !== channels) {
+      const kind = (c: number) =>
+        `${c} channel${c === 1 ? " (grey)" : c === 3 ? "s (colour)" : "s"}`;
       throw new DataError(
-        `${where(sample)}: image has ${image.channels} channels, earlier images ${channels}`,
+        `${where(sample)}: image has ${kind(image.channels)}, earlier images ${kind(channels)}; ` +
+          "give every image the same kind (a colour file whose pixels all have R = G = B reads " +
+          "as grey)",
       );
     }
     for (
@@ -69,6 +94,14 @@ export function checkSegmentationData(data: SegmentationData, unitRange: boolean
         );
       }
       checkBinary(raster, what, sample);
+    }
+    // An empty region would leave nothing to sample or score, and fail later, far from its file.
+    if (!roi.data.includes(1)) {
+      throw new DataError(
+        `${where(sample)}: its region of interest (field of view) is empty: no pixel is inside. ` +
+          "Check its FOV mask (white inside the field of view), or let the loader take the " +
+          "whole image or estimate the field of view",
+      );
     }
     for (let i = 0; i < image.data.length; i++) {
       const v = image.data[i];
@@ -90,6 +123,60 @@ export function checkModelSpec(spec: ModelSpec, stage: string): void {
   if (!spec || typeof spec.build !== "function") {
     throw new StageError(stage, "returned no model spec with a build(size, channels) function");
   }
+}
+
+/**
+ * Checks what an augmentation returned for `input`: a batch of the same
+ * patches (count, side, channels) with as many values as those say. A wrong
+ * batch would otherwise fail later inside training, blamed on the train stage
+ * in tfjs's words.
+ *
+ * @param output What the augmentation returned.
+ * @param input The batch it was given.
+ * @param stage The augment stage's id.
+ * @throws {StageError} Naming the stage and what differs.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkAugmentedBatch } from "./checks.ts";
+ * const batch = { images: new Float32Array(8), masks: new Float32Array(8), count: 2, size: 2, channels: 1 };
+ * checkAugmentedBatch({ ...batch, images: batch.images.map((v) => 1 - v) }, batch, "my/invert");
+ * let message = "";
+ * try {
+ *   checkAugmentedBatch({ ...batch, images: new Float32Array(3) }, batch, "my/broken");
+ * } catch (error) {
+ *   message = (error as Error).message;
+ * }
+ * console.assert(message.includes("images of 3 values"));
+ * ```
+ */
+export function checkAugmentedBatch(output: PatchBatch, input: PatchBatch, stage: string): void {
+  const shape = (b: PatchBatch) => `${b.count} patches of ${b.size} × ${b.size} × ${b.channels}`;
+  const fail = (what: string) => {
+    throw new StageError(
+      stage,
+      `its augmentation returned ${what} for a batch of ${shape(input)}; an augmentation must ` +
+        "return a batch of the same patches (count, size, channels), values in Float32Arrays",
+    );
+  };
+  if (!output || typeof output !== "object") {
+    return fail(`${output === null ? "null" : typeof output}`);
+  }
+  if (
+    output.count !== input.count || output.size !== input.size || output.channels !== input.channels
+  ) {
+    fail(shape(output));
+  }
+  const pixels = input.count * input.size * input.size;
+  const sized = (name: "images" | "masks" | "rois", values: unknown, expected: number) => {
+    if (!(values instanceof Float32Array)) fail(`${name} that are not a Float32Array`);
+    else if (values.length !== expected) {
+      fail(`${name} of ${values.length} values (${expected} expected)`);
+    }
+  };
+  sized("images", output.images, pixels * input.channels);
+  sized("masks", output.masks, pixels);
+  if (input.rois !== undefined) sized("rois", output.rois, pixels);
 }
 
 /**

@@ -32,6 +32,8 @@ Deno.test("checkSegmentationData() accepts consistent data", () => {
   // RGB images, as long as all agree.
   const rgb = raster(2, 2, Array(12).fill(0.5), 3);
   checkSegmentationData(data([sample("a", { image: rgb })], [sample("t1", { image: rgb })]), true);
+  // One id in both splits, from different files: many data sets number each split from 1.
+  checkSegmentationData(data([sample("1")], [sample("1", { source: "test/1.tif" })]), true);
 });
 
 Deno.test("checkSegmentationData() rejects faulty data, naming the sample and the fault", () => {
@@ -99,10 +101,22 @@ Deno.test("checkSegmentationData() rejects faulty data, naming the sample and th
     ["no training samples", data([]), false, 'data set "toy" has no training samples'],
     ["no test samples", data([sample("a")], []), false, 'data set "toy" has no test samples'],
     [
-      "a duplicate id across splits",
+      "one file both a training and a test sample",
       data([sample("a"), sample("b")], [sample("a")]),
       false,
-      'data set "toy" has two samples "a"',
+      'data set "toy": images/a.tif is both a training and a test sample; the test images must be others (check the loader\'s test pattern)',
+    ],
+    [
+      "two training samples of one id",
+      data([sample("a"), sample("a", { source: "other/a.tif" })]),
+      false,
+      'data set "toy" has two training samples "a" (images/a.tif and other/a.tif); ids must differ within a split',
+    ],
+    [
+      "an empty region of interest",
+      data([sample("a", { roi: raster(2, 2, [0, 0, 0, 0]) })]),
+      false,
+      'sample "a" (images/a.tif): its region of interest (field of view) is empty: no pixel is inside. Check its FOV mask (white inside the field of view), or let the loader take the whole image or estimate the field of view',
     ],
     [
       "an image whose data does not match its size",
@@ -114,7 +128,7 @@ Deno.test("checkSegmentationData() rejects faulty data, naming the sample and th
       "images with different channel counts",
       data([sample("a")], [sample("t1", { image: raster(2, 2, Array(12).fill(0), 3) })]),
       false,
-      'sample "t1" (images/t1.tif): image has 3 channels, earlier images 1',
+      'sample "t1" (images/t1.tif): image has 3 channels (colour), earlier images 1 channel (grey); give every image the same kind (a colour file whose pixels all have R = G = B reads as grey)',
     ],
     [
       "a sample without a source",

@@ -9,7 +9,7 @@
 import { stringify } from "yaml";
 import { tf } from "../backend/tfjs.ts";
 import { CapillaryError, StageError } from "../errors.ts";
-import { dirname, resolve } from "../path.ts";
+import { recipeBaseDir } from "../recipe/render.ts";
 import { componentCreator } from "../registry.ts";
 import { resolveModelFrom } from "./pretrained.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
@@ -32,7 +32,7 @@ export interface PlannedStage {
  * @throws {StageError} When a hook fails (e.g. the data folder is missing), naming the stage.
  */
 export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]> {
-  const recipeDir = dirname(resolve(recipe.file));
+  const recipeDir = recipeBaseDir(recipe);
   const createComponent = componentCreator(recipe.components);
   let data: DataPlan | undefined;
   let model: ModelPlan | undefined;

@@ -9,21 +9,22 @@ import { componentCreator } from "../registry.ts";
 import { type BackendChoice, chooseBackend } from "../backend/select.ts";
 import { type BackendRole, tf } from "../backend/tfjs.ts";
 import type { SegmentationData } from "../data.ts";
-import { CapillaryError, StageError } from "../errors.ts";
-import { dirname, resolve } from "../path.ts";
+import { CapillaryError, describeThrown, StageError } from "../errors.ts";
 import { stageRandomOf } from "../random.ts";
-import { renderResolvedRecipe } from "../recipe/render.ts";
+import { recipeBaseDir, renderResolvedRecipe } from "../recipe/render.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
 import type {
   Augmentation,
   Evaluation,
   ModelSpec,
+  PatchBatch,
   StageContext,
   StageKind,
   TrainedModel,
 } from "../stage.ts";
 import { VERSION } from "../version.ts";
 import {
+  checkAugmentedBatch,
   checkEvaluation,
   checkModelSpec,
   checkSegmentationData,
@@ -34,6 +35,7 @@ import { loadLayersModel, saveLayersModel } from "./model_io.ts";
 import { copyWeightsByLayer, resolveModelFrom } from "./pretrained.ts";
 import { consoleProgress, formatDuration, type Progress } from "./progress.ts";
 import { RunFolder } from "./run_folder.ts";
+import { hasCheckpoint, howToGoOn, recordFailure } from "./failure.ts";
 
 /** Options of {@link runRecipe}. */
 export interface RunOptions {
@@ -59,6 +61,8 @@ export interface RunOptions {
    * rewritten `recipe.resolved.yaml` names them.
    */
   resumedWith?: readonly string[];
+  /** Called with the run folder once it exists (the CLI names it when interrupted). */
+  onFolder?: (path: string) => void;
 }
 
 /** What a finished run produced. */
@@ -108,6 +112,7 @@ export async function runRecipe(
     progress.info(`Run folder: ${folder.path}`);
   }
 
+  options.onFolder?.(folder.path);
   try {
     return await runStages(recipe, folder, progress, started, {
       useCache: options.cache ?? true,
@@ -115,22 +120,15 @@ export async function runRecipe(
       resumedWith: options.resumedWith ?? [],
     });
   } catch (error) {
-    // Leave a record of why this run stopped beside what it wrote.
-    await folder.writeJson("failure.json", {
-      error: (error as Error)?.message ?? String(error),
-      code: (error as { code?: string })?.code,
-      stage: (error as { stage?: string })?.stage,
-      failedAt: new Date().toISOString(),
-    }).catch(() => {});
+    await recordFailure(folder, error);
     const stageId = (error as { stage?: string })?.stage;
-    const inEvaluation = recipe.stages.get("evaluate")?.some((s) => s.id === stageId);
-    progress.info(
-      `\nThe run stopped on the error below. What it wrote stays in ${folder.path}; ` +
-        `\`deno task run --resume ${folder.path}\` continues it from its last checkpoint` +
-        (inEvaluation
-          ? ", and with --set it may be evaluated otherwise (stages.evaluate, inferenceBackend)."
-          : " once the cause is fixed (a resumed run trains as it started)."),
-    );
+    progress.info(`\n${
+      howToGoOn({
+        folder: folder.path,
+        inEvaluation: recipe.stages.get("evaluate")?.some((s) => s.id === stageId) ?? false,
+        checkpointed: await hasCheckpoint(folder.path),
+      })
+    }`);
     throw error;
   }
 }
@@ -189,7 +187,7 @@ async function runStages(
     resumedWith: readonly string[];
   },
 ): Promise<RunResult> {
-  const recipeDir = dirname(resolve(recipe.file));
+  const recipeDir = recipeBaseDir(recipe);
   const fromDir = recipe.stages.get("model")?.[0]?.from?.path;
   const backends = new Map<BackendRole, BackendChoice>();
   backends.set("train", await chooseBackend(recipe.backend, "train"));
@@ -261,7 +259,8 @@ async function runStages(
       await check(output);
     } catch (error) {
       if (error instanceof StageError) throw error;
-      throw new StageError(stage.id, (error as Error)?.message ?? String(error), { cause: error });
+      const message = error instanceof CapillaryError ? error.message : describeThrown(error);
+      throw new StageError(stage.id, message, { cause: error });
     }
     const s = (performance.now() - t0) / 1000;
     seconds[stage.kind] = (seconds[stage.kind] ?? 0) + s;
@@ -315,13 +314,24 @@ async function runStages(
   }
   const augmentations: Augmentation[] = [];
   for (const stage of stagesOf("augment")) {
-    augmentations.push(
-      await runStage<Augmentation>(stage, undefined, (a) => {
-        if (typeof a !== "function") {
-          throw new StageError(stage.id, "returned no augmentation function");
-        }
-      }),
-    );
+    const augmentation = await runStage<Augmentation>(stage, undefined, (a) => {
+      if (typeof a !== "function") {
+        throw new StageError(stage.id, "returned no augmentation function");
+      }
+    });
+    // Called inside training: what goes wrong in it is the augment stage's, not the train stage's.
+    augmentations.push((batch, random) => {
+      let output: PatchBatch;
+      try {
+        output = augmentation(batch, random);
+      } catch (error) {
+        throw new StageError(stage.id, `its augmentation threw: ${describeThrown(error)}`, {
+          cause: error,
+        });
+      }
+      checkAugmentedBatch(output, batch, stage.id);
+      return output;
+    });
   }
   const augment: Augmentation = (batch, random) =>
     augmentations.reduce((b, f) => f(b, random), batch);

@@ -1,0 +1,100 @@
+/**
+ * What a run that failed leaves behind and says: a record of the error
+ * (`failure.json`, the last; `failures.jsonl`, every one, so that a resumed
+ * run that fails again keeps the first error too), and how to go on, which
+ * depends on where it stopped: a run that trained nothing is simply run
+ * again, a failed evaluation is evaluated again (with `--set` on the
+ * evaluation if need be), and a run stopped in between continues from its
+ * checkpoint once a cause outside the recipe is fixed.
+ *
+ * @module
+ */
+import { join } from "../path.ts";
+import type { RunFolder } from "./run_folder.ts";
+
+/** Where a failed run stopped, as {@link howToGoOn} needs it. */
+export interface StoppedRun {
+  /** The run folder. */
+  readonly folder: string;
+  /** Whether it failed in an evaluate stage. */
+  readonly inEvaluation: boolean;
+  /** Whether it holds a complete checkpoint (a trained epoch). */
+  readonly checkpointed: boolean;
+}
+
+/**
+ * The line a failed run prints before its error: where its files are and
+ * what to do next.
+ *
+ * @param run Where it stopped.
+ * @returns The advice.
+ *
+ * @example Usage
+ * ```ts
+ * import { howToGoOn } from "./failure.ts";
+ * const advice = howToGoOn({ folder: "runs/x/1", inEvaluation: false, checkpointed: false });
+ * console.assert(advice.endsWith("Nothing was trained yet: fix the cause and run the recipe again."));
+ * ```
+ */
+export function howToGoOn(run: StoppedRun): string {
+  const resume = `\`deno task run --resume ${run.folder}\``;
+  const then = run.inEvaluation && run.checkpointed
+    ? `${resume} evaluates it again without training, with --set on the evaluation if need be ` +
+      "(stages.evaluate, inferenceBackend)."
+    : run.checkpointed
+    ? `${resume} continues it from its last checkpoint once a cause outside the recipe is ` +
+      "fixed (data files, memory, a stopped process); a resumed run trains as it started, so " +
+      "to change the recipe start a new run (stages.model.from can start it from a run's model)."
+    : "Nothing was trained yet: fix the cause and run the recipe again.";
+  return `The run stopped on the error below. What it wrote stays in ${run.folder}. ${then}`;
+}
+
+/**
+ * Whether `runDir` holds a complete checkpoint: a folder with a `state.json`
+ * (written last, see `checkpoint.ts`).
+ *
+ * @param runDir The run folder.
+ * @returns True when a checkpoint of some name is complete.
+ */
+export async function hasCheckpoint(runDir: string): Promise<boolean> {
+  try {
+    for await (const entry of Deno.readDir(runDir)) {
+      if (!entry.isDirectory) continue;
+      try {
+        await Deno.stat(join(runDir, entry.name, "state.json"));
+        return true;
+      } catch {
+        // not a checkpoint
+      }
+    }
+  } catch {
+    // no folder: nothing written
+  }
+  return false;
+}
+
+/**
+ * Records `error` in the run folder: `failure.json` (replaced) and a line of
+ * `failures.jsonl` (appended), each with the message, the innermost error
+ * code in its `cause` chain and the stage. Never throws: the error itself
+ * matters more.
+ *
+ * @param folder The run folder.
+ * @param error What stopped the run.
+ */
+export async function recordFailure(folder: RunFolder, error: unknown): Promise<void> {
+  // The innermost code says most: a stage wraps a CapillaryError's E_WORKERS in its E_STAGE.
+  let code: string | undefined;
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as never) {
+    if (typeof e.code === "string") code = e.code;
+    if (typeof e !== "object") break;
+  }
+  const record = {
+    error: (error as Error)?.message ?? String(error),
+    code,
+    stage: (error as { stage?: string })?.stage,
+    failedAt: new Date().toISOString(),
+  };
+  await folder.writeJson("failure.json", record).catch(() => {});
+  await folder.appendLine("failures.jsonl", JSON.stringify(record)).catch(() => {});
+}
