@@ -3,9 +3,10 @@
  *
  * @module
  */
-import type { ComponentDefinition, ComponentKind } from "./component.ts";
-import type { StageDefinition, StageKind } from "./stage.ts";
-import type { z } from "zod";
+import { COMPONENT_KINDS, type ComponentDefinition, type ComponentKind } from "./component.ts";
+import { STAGE_KINDS, type StageDefinition, type StageKind } from "./stage.ts";
+import { didYouMean } from "./suggest.ts";
+import { z } from "zod";
 
 /** The plugin API version this engine implements. */
 export const PLUGIN_API_VERSION = 1;
@@ -40,4 +41,209 @@ export interface Plugin {
  */
 export function definePlugin(plugin: Plugin): Plugin {
   return plugin;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** A value as a plugin author would write it: `1`, `"none"`, `an array`, `a function`. */
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof z.ZodType) return "a zod schema";
+  // zod 4 schemas pass `instanceof` across copies; an older major's do not.
+  if (isObject(value) && typeof value.safeParse === "function") {
+    return "a schema of another zod major version";
+  }
+  if (value !== null && typeof value === "object") return "an object";
+  return String(value);
+}
+
+const isString = (value: unknown) => typeof value === "string";
+const isFunction = (value: unknown) => typeof value === "function";
+const isSchema = (value: unknown) => value instanceof z.ZodType;
+// Plugin and stage names, as recipes write them in `use: plugin/name`.
+const NAME = /^[a-z][a-z0-9_-]*$/;
+
+/** How one field of the contract is checked and described. */
+interface Field {
+  /** The type in words: `a string`. */
+  expected: string;
+  /** Whether a value fits. */
+  check: (value: unknown) => boolean;
+  /** Whether it may be left out. */
+  optional?: boolean;
+  /** Said after `expected` when the field is missing: what it is for, an example. */
+  missing?: string;
+}
+
+/** Adds `prefix + key: what is wrong` to `problems` when `owner[key]` misses `spec`. */
+function checkField(
+  problems: string[],
+  owner: Record<string, unknown>,
+  prefix: string,
+  key: string,
+  spec: Field,
+): void {
+  const value = owner[key];
+  if (value === undefined) {
+    if (!spec.optional) {
+      problems.push(`${prefix}${key}: missing; expected ${spec.expected}${spec.missing ?? ""}`);
+    }
+  } else if (!spec.check(value)) {
+    problems.push(`${prefix}${key}: expected ${spec.expected}, got ${show(value)}`);
+  }
+}
+
+/** The check of a name: a plugin's scope, or a stage's or component's name in it. */
+function checkName(problems: string[], owner: Record<string, unknown>, prefix: string): void {
+  if (typeof owner.name === "string" && !NAME.test(owner.name)) {
+    problems.push(
+      `${prefix}name: expected lower case letters, digits, - or _, starting with a letter, got ${
+        show(owner.name)
+      }`,
+    );
+  } else {
+    checkField(problems, owner, prefix, "name", {
+      expected: "a string",
+      check: isString,
+      missing: " of lower case letters, digits, - or _",
+    });
+  }
+}
+
+/** The check of a stage's or component's `kind`, with a did-you-mean for a misspelling. */
+function checkKind(
+  problems: string[],
+  part: Record<string, unknown>,
+  prefix: string,
+  what: string,
+  kinds: readonly string[],
+): void {
+  const kind = part.kind;
+  const all = kinds.map((k) => JSON.stringify(k)).join(", ");
+  if (kind === undefined) problems.push(`${prefix}kind: missing; expected one of ${all}`);
+  else if (typeof kind !== "string") {
+    problems.push(`${prefix}kind: expected one of ${all}, got ${show(kind)}`);
+  } else if (!kinds.includes(kind)) {
+    problems.push(`${prefix}kind: unknown ${what} kind ${show(kind)}; ${didYouMean(kind, kinds)}`);
+  }
+}
+
+/**
+ * The checks of a stage or component (`prefix` locates it, e.g. `stages.0.`):
+ * what they share, then their functions (`run`, `plan`, ... or `create`).
+ */
+function checkPart(
+  problems: string[],
+  part: Record<string, unknown>,
+  prefix: string,
+  what: "stage" | "component",
+  kinds: readonly string[],
+  functions: Record<string, boolean>,
+): void {
+  checkName(problems, part, prefix);
+  checkKind(problems, part, prefix, what, kinds);
+  checkField(problems, part, prefix, "description", {
+    expected: "a string",
+    check: isString,
+    missing: " (one line, shown in errors and editors)",
+  });
+  checkField(problems, part, prefix, "options", {
+    expected: "a zod schema",
+    check: isSchema,
+    missing: ` of its \`with:\` options, such as z.object({}).strict()`,
+  });
+  for (const [key, optional] of Object.entries(functions)) {
+    checkField(problems, part, prefix, key, {
+      expected: "a function",
+      check: isFunction,
+      optional,
+    });
+  }
+}
+
+/** The checks of each item of a plugin's `stages` or `components`, when it is an array. */
+function checkList(
+  problems: string[],
+  list: unknown,
+  key: string,
+  maker: string,
+  each: (item: Record<string, unknown>, prefix: string) => void,
+): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((item, i) => {
+    if (isObject(item)) each(item, `${key}.${i}.`);
+    else problems.push(`${key}.${i}: expected an object made with ${maker}, got ${show(item)}`);
+  });
+}
+
+/**
+ * Every way `value` misses the plugin contract (see {@link Plugin}), each as
+ * `key.path: what is wrong` in plain words, so that an author fixes them in
+ * one go; empty when it fits. The shape only: the API version and duplicate
+ * names are the registry's to check.
+ *
+ * @param value A plugin module's default export.
+ * @returns The problems, in the order of the contract's fields.
+ *
+ * @example Usage
+ * ```ts
+ * import { pluginProblems } from "./plugin.ts";
+ * const problems = pluginProblems({ name: "demo", version: 1, stages: [] });
+ * console.assert(problems[0] === "version: expected a string, got 1");
+ * ```
+ */
+export function pluginProblems(value: unknown): string[] {
+  if (!isObject(value)) return [`expected an object made with definePlugin, got ${show(value)}`];
+  const problems: string[] = [];
+  checkName(problems, value, "");
+  checkField(problems, value, "", "version", {
+    expected: "a string",
+    check: isString,
+    missing: ' such as "1.0.0"',
+  });
+  if (value.version === "") problems.push('version: expected a version such as "1.0.0", got ""');
+  checkField(problems, value, "", "apiVersion", {
+    expected: "an integer",
+    check: Number.isInteger,
+    optional: true,
+  });
+  checkField(problems, value, "", "description", {
+    expected: "a string",
+    check: isString,
+    optional: true,
+  });
+  checkField(problems, value, "", "stages", {
+    expected: "an array of stages",
+    check: Array.isArray,
+    missing: " made with defineStage (it may be empty)",
+  });
+  checkList(
+    problems,
+    value.stages,
+    "stages",
+    "defineStage",
+    (stage, prefix) =>
+      checkPart(problems, stage, prefix, "stage", STAGE_KINDS, {
+        run: false,
+        plan: true,
+        fingerprint: true,
+      }),
+  );
+  checkField(problems, value, "", "components", {
+    expected: "an array of components",
+    check: Array.isArray,
+    optional: true,
+  });
+  checkList(
+    problems,
+    value.components,
+    "components",
+    "defineSchedule",
+    (component, prefix) =>
+      checkPart(problems, component, prefix, "component", COMPONENT_KINDS, { create: false }),
+  );
+  return problems;
 }

@@ -3,17 +3,15 @@
  *
  * @module
  */
-import { z } from "zod";
 import { PluginLoadError } from "./errors.ts";
-import {
-  COMPONENT_KINDS,
-  type ComponentDefinition,
-  type ComponentKind,
-  type ComponentOutput,
-  type ComponentRef,
+import type {
+  ComponentDefinition,
+  ComponentKind,
+  ComponentOutput,
+  ComponentRef,
 } from "./component.ts";
-import { type Plugin, PLUGIN_API_VERSION } from "./plugin.ts";
-import { STAGE_KINDS, type StageDefinition } from "./stage.ts";
+import { type Plugin, PLUGIN_API_VERSION, pluginProblems } from "./plugin.ts";
+import type { StageDefinition } from "./stage.ts";
 
 /** A registered stage with where it came from. */
 export interface RegisteredStage {
@@ -26,40 +24,6 @@ export interface RegisteredStage {
   /** The module the plugin came from (a path, URL or specifier), for error messages. */
   readonly origin: string;
 }
-
-const nameShape = z.string().regex(
-  /^[a-z][a-z0-9_-]*$/,
-  "must be lower case letters, digits, - or _",
-);
-const functionShape = z.custom<(...args: unknown[]) => unknown>(
-  (v) => typeof v === "function",
-  "must be a function",
-);
-/** What stages and components share: a name, a description and an options schema. */
-const partShape = {
-  name: nameShape,
-  description: z.string(),
-  options: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "must be a zod schema"),
-};
-
-const pluginShape = z.object({
-  name: nameShape,
-  version: z.string().min(1),
-  apiVersion: z.number().int().optional(),
-  description: z.string().optional(),
-  stages: z.array(
-    z.object({
-      ...partShape,
-      kind: z.enum(STAGE_KINDS),
-      run: functionShape,
-      plan: functionShape.optional(),
-      fingerprint: functionShape.optional(),
-    }).loose(),
-  ),
-  components: z.array(
-    z.object({ ...partShape, kind: z.enum(COMPONENT_KINDS), create: functionShape }).loose(),
-  ).optional(),
-}).loose();
 
 /** A component in the registry, with where it came from. */
 export interface RegisteredComponent {
@@ -97,12 +61,10 @@ export class Registry {
    * @throws {PluginLoadError} On a malformed plugin, an incompatible API version or a duplicate id.
    */
   register(plugin: Plugin, origin: string): void {
-    const shape = pluginShape.safeParse(plugin);
-    if (!shape.success) {
-      const first = shape.error.issues[0];
-      throw new PluginLoadError(
-        `Cannot load plugin from "${origin}": ${first.path.join(".") || "export"} ${first.message}`,
-      );
+    // One contract check for the registry and the recipe loader (plugin.ts), all problems at once.
+    const problems = pluginProblems(plugin);
+    if (problems.length) {
+      throw new PluginLoadError(`Cannot load plugin from "${origin}": ${problems.join("; ")}`);
     }
     const api = plugin.apiVersion ?? PLUGIN_API_VERSION;
     if (api !== PLUGIN_API_VERSION) {

@@ -94,17 +94,17 @@ Deno.test("Registry.register() rejects malformed plugins, naming the module and 
     [
       "a stage without run",
       { name: "p", version: "1", stages: [noRun] },
-      "stages.0.run must be a function",
+      "stages.0.run: missing; expected a function",
     ],
     [
       "run that is not a function",
       { name: "p", version: "1", stages: [{ ...flip, run: "go" }] },
-      "stages.0.run must be a function",
+      'stages.0.run: expected a function, got "go"',
     ],
     [
       "options that are not a zod schema",
       { name: "p", version: "1", stages: [net, { ...flip, options: { p: 0.5 } }] },
-      "stages.1.options must be a zod schema",
+      "stages.1.options: expected a zod schema, got an object",
     ],
     [
       "an unknown stage kind",
@@ -114,16 +114,16 @@ Deno.test("Registry.register() rejects malformed plugins, naming the module and 
     [
       "a stage name with capitals",
       { name: "p", version: "1", stages: [{ ...flip, name: "Flip" }] },
-      "stages.0.name must be lower case letters, digits, - or _",
+      'stages.0.name: expected lower case letters, digits, - or _, starting with a letter, got "Flip"',
     ],
     [
       "a plugin name with a slash",
       { name: "my/plugin", version: "1", stages: [] },
-      "name must be lower case letters, digits, - or _",
+      'name: expected lower case letters, digits, - or _, starting with a letter, got "my/plugin"',
     ],
     ["no version", { name: "p", stages: [] }, "version"],
     ["no stages", { name: "p", version: "1" }, "stages"],
-    ["not an object", "core", "export"],
+    ["not an object", "core", 'expected an object made with definePlugin, got "core"'],
   ];
   for (const [what, plugin, says] of cases) {
     const registry = new Registry();

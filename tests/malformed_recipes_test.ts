@@ -337,7 +337,7 @@ const CASES: Case[] = [
     recipe: OK + "plugins: [./badname.ts]\n",
     error: RecipeValidationError,
     at: "7:11",
-    says: ['"./badname.ts"', "stages.0.name must be lower case letters"],
+    says: ['"./badname.ts"', "stages.0.name: expected lower case letters"],
   },
   {
     name: "decayExclude without a weight decay to spare weights from",

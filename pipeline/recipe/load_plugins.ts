@@ -3,8 +3,9 @@
  *
  * @module
  */
-import { PluginLoadError, type RecipeIssue } from "../errors.ts";
-import type { Plugin } from "../plugin.ts";
+import { fileURLToPath } from "node:url";
+import { describeThrown, PluginLoadError, type RecipeIssue } from "../errors.ts";
+import { type Plugin, pluginProblems } from "../plugin.ts";
 import type { Registry } from "../registry.ts";
 import type { ParsedRecipe } from "./parse.ts";
 import { resolvePluginSpecifier } from "./plugin_specifier.ts";
@@ -12,6 +13,115 @@ import { resolvePluginSpecifier } from "./plugin_specifier.ts";
 function pluginExport(module: Record<string, unknown>): Plugin | undefined {
   const candidate = module.default ?? module.plugin;
   return candidate && typeof candidate === "object" ? candidate as Plugin : undefined;
+}
+
+/** What to tell about a plugin that failed: the issue's message and what to do. */
+export interface PluginFailure {
+  /** What went wrong, naming the plugin as the recipe wrote it. */
+  readonly message: string;
+  /** What to do, naming the file to fix; absent when there is nothing to add. */
+  readonly hint?: string;
+}
+
+/** Terminal colour codes, which Deno puts around the positions of some load errors. */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+/** `at file:///…:line:column`, where Deno's module loader says a load error is. */
+const AT = /\s*\bat (file:\/\/\S+?):(\d+):(\d+)/;
+/** Problem lines nest under the issue line, below which the hint sits at 4 spaces. */
+const NEST = "\n      ";
+
+/** A `file:` URL as a path; any other specifier as it is. */
+function readable(url: string): string {
+  if (!url.startsWith("file:")) return url;
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Turns what `import()` of a plugin threw into a message that says where
+ * (the file, with line:column when Deno gives them) and what to do, without
+ * the engine's stack. Deno reports a module that does not parse, or does not
+ * resolve, as a TypeError whose message carries the position (`at
+ * file:///…:4:3`) and, for a syntax error, the offending source line; code
+ * that throws while the module runs has its position in the stack instead.
+ * A module that links against a missing export is a SyntaxError with the
+ * position at the end of its message.
+ *
+ * @param error What `import()` threw.
+ * @param specifier The plugin as the recipe wrote it.
+ * @param url What was imported (from {@link resolvePluginSpecifier}).
+ * @returns The message and hint of the recipe issue.
+ *
+ * @example Usage
+ * ```ts
+ * import { describeImportFailure } from "./load_plugins.ts";
+ * const error = new TypeError("SyntaxError: Unexpected token\n    at file:///p/noise.ts:4:3");
+ * const { message, hint } = describeImportFailure(error, "./noise.ts", "file:///p/noise.ts");
+ * console.assert(message === 'plugin "./noise.ts" has a syntax error: Unexpected token (at /p/noise.ts:4:3)');
+ * console.assert(hint === "fix the syntax at /p/noise.ts:4:3");
+ * ```
+ */
+export function describeImportFailure(
+  error: unknown,
+  specifier: string,
+  url: string,
+): PluginFailure {
+  const text = String(error instanceof Error ? error.message : error).replace(ANSI, "");
+  const lines = text.split("\n");
+  const at = AT.exec(text);
+  const where = at ? `${readable(at[1])}:${at[2]}:${at[3]}` : undefined;
+  const inPlugin = !at || at[1] === url;
+  // The position may close the first line (a missing export) as well as stand on its own.
+  const head = lines[0].replace(AT, "").trim();
+  const denoHint = lines.map((line) => /^\s*hint:\s*(.+)$/.exec(line)?.[1]).find(Boolean);
+  const plugin = `plugin "${specifier}"`;
+  // Deno's loader sets this code on every module it cannot resolve or parse; a module whose
+  // code threw (reading a missing file, say) gets no code and must not read as a missing module.
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  if (!at && code !== "ERR_MODULE_NOT_FOUND") {
+    return {
+      message: `${plugin} threw while loading: ${describeThrown(error)}`,
+      hint: "a plugin's module code runs when a recipe loads it; fix the code that threw",
+    };
+  }
+
+  const syntax = /^SyntaxError: (.*)$/.exec(head);
+  if (syntax) {
+    // Deno's excerpt: the numbered source line and the marker under it.
+    const excerpt = lines.filter((line) => /^\s*\d+ \|/.test(line) || /^\s*\|\s*[~^]/.test(line));
+    return {
+      message: `${plugin} ${inPlugin ? "has" : "imports a module with"} a syntax error: ${
+        syntax[1]
+      }${where ? ` (at ${where})` : ""}${excerpt.map((line) => NEST + line).join("")}`,
+      hint: where ? `fix the syntax at ${where}` : `fix the syntax of ${readable(url)}`,
+    };
+  }
+
+  const notFound = /Module not found "([^"]+)"/.exec(head);
+  if (notFound && notFound[1] !== url) {
+    return {
+      message: `${plugin} imports a module that cannot be found: ${readable(notFound[1])}${
+        where ? ` (at ${where})` : ""
+      }`,
+      hint: `fix the import${where ? ` at ${where}` : ` in ${readable(url)}`}`,
+    };
+  }
+  if (notFound || (!at && /not found|No such file|does not exist/i.test(head))) {
+    return {
+      message: `cannot load ${plugin}: module not found`,
+      hint: `looked for ${readable(url)}${notFound ? "" : ` (${head})`}`,
+    };
+  }
+  // Anything else the loader refused (a bare import outside the import map, a missing export).
+  return {
+    message: `${plugin} cannot be loaded: ${head}${where ? ` (at ${where})` : ""}`,
+    hint: `${where ? `fix the import at ${where}` : `fix ${readable(url)}`}${
+      denoHint ? ` (Deno's hint: ${denoHint})` : ""
+    }`,
+  };
 }
 
 /**
@@ -46,21 +156,29 @@ export async function loadPlugins(
     try {
       module = await import(url);
     } catch (error) {
-      const text = String((error as Error).message ?? error).split("\n")[0];
-      const missing = /not found|Module not found|No such file|ERR_MODULE_NOT_FOUND/i.test(text);
-      fail(
-        missing
-          ? `cannot load plugin "${specifier}": module not found`
-          : `plugin "${specifier}" threw while loading: ${text}`,
-        missing ? `looked for ${url}` : undefined,
-      );
+      const { message, hint } = describeImportFailure(error, specifier, url);
+      fail(message, hint);
       continue;
     }
+    const contract = 'PLUGINS.md, "The contract", lists every field';
     const plugin = pluginExport(module);
     if (!plugin) {
       fail(
         `plugin "${specifier}" exports no plugin`,
-        "export one as `export default definePlugin({ ... })`",
+        `in ${readable(url)}, export one as \`export default definePlugin({ ... })\` (${contract})`,
+      );
+      continue;
+    }
+    // Every problem at once, in words; the registry's own check stops at the first.
+    const problems = pluginProblems(plugin);
+    if (problems.length) {
+      fail(
+        `plugin "${specifier}" exports a plugin that does not fit the contract:${
+          problems.map((problem) => NEST + problem).join("")
+        }`,
+        `fix the default export of ${
+          readable(url)
+        }: \`export default definePlugin({ name, version, stages })\`, each stage made with \`defineStage\` (${contract})`,
       );
       continue;
     }
