@@ -18,6 +18,7 @@ import {
   consoleProgress,
   formatMetricsTable,
   formatPlan,
+  type LoadedRecipe,
   loadRecipe,
   loadResumable,
   parseRecipeText,
@@ -32,6 +33,9 @@ import {
 import { explainRecipe } from "./pipeline/recipe/explain.ts";
 import { recipeJsonSchema } from "./pipeline/recipe/json_schema.ts";
 import { loadPlugins } from "./pipeline/recipe/load_plugins.ts";
+import { resolvedRecipeObject } from "./pipeline/recipe/render.ts";
+import { differingPaths, RESUMABLE_SETTINGS } from "./pipeline/run/resume.ts";
+import { didYouMean } from "./pipeline/suggest.ts";
 import { BUILTIN_PLUGINS } from "./plugins/builtins.ts";
 import { predictImages } from "./plugins/core/predict.ts";
 
@@ -80,6 +84,231 @@ Options:
 
 /** Where `deno task schema` writes the recipe JSON Schema that recipes' modelines name. */
 export const DEFAULT_SCHEMA_FILE = "schema/recipe.schema.json";
+
+/** The options parsed; which command takes which is {@link COMMAND_OPTIONS}. */
+const OPTIONS = {
+  debug: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  output: { type: "string" },
+  threads: { type: "string" },
+  plugin: { type: "string", multiple: true },
+  set: { type: "string", multiple: true },
+  "no-cache": { type: "boolean", default: false },
+  resume: { type: "string" },
+  model: { type: "string" },
+  threshold: { type: "string" },
+  fov: { type: "string" },
+  window: { type: "string" },
+  stride: { type: "string" },
+  "batch-size": { type: "string" },
+  rows: { type: "string" },
+  columns: { type: "string" },
+  size: { type: "string" },
+} as const;
+
+/** The options every command takes. */
+const COMMON_OPTIONS: readonly string[] = ["debug", "help", "threads"];
+
+/**
+ * The commands, each with the options it takes besides {@link COMMON_OPTIONS}. Another
+ * command's option is refused rather than ignored: `run --batch-size 4` would otherwise
+ * train with the recipe's batch size, silently.
+ */
+const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  run: ["set", "output", "no-cache", "resume"],
+  validate: ["set"],
+  explain: ["set"],
+  plan: ["set"],
+  "augment-preview": ["set", "output", "rows", "columns", "size"],
+  schema: ["output", "plugin"],
+  predict: ["model", "output", "threshold", "fov", "window", "stride", "batch-size"],
+};
+
+/** "a", "a and b", "a, b and c". */
+function listed(words: readonly string[]): string {
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
+}
+
+/** A value as `--set` reads it (YAML): strings bare, the rest as JSON, which is YAML too. */
+function setText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * The leaves of a resolved recipe object, with their key paths: lists of maps (the
+ * preprocess and augment chains) are walked by index, other lists are leaves.
+ */
+function recipeLeaves(
+  value: unknown,
+  path: (string | number)[] = [],
+): { path: (string | number)[]; value: unknown }[] {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (Array.isArray(value) && value.some(isMap)) {
+    return value.flatMap((v, i) => recipeLeaves(v, [...path, i]));
+  }
+  if (isMap(value) && Object.keys(value).length) {
+    return Object.entries(value).flatMap(([k, v]) => recipeLeaves(v, [...path, k]));
+  }
+  return [{ path, value }];
+}
+
+/**
+ * The `--set` paths of the recipe's settings named like the option `name` (case, `-` and `_`
+ * aside: `--batch-size` is `batchSize`), each with its value. Each path is shortened as
+ * `--set` allows (`train.epochs` for `stages.train.with.epochs`), then kept only if setting
+ * its own value there leaves the recipe as it was: that is, `--set` can reach it.
+ *
+ * @param load Loads the recipe with `--set` overrides.
+ * @param sets The overrides given, kept while looking (they may choose other stages).
+ * @param resuming Whether the recipe is a resumed run's, which `--set` may change only in
+ * {@link RESUMABLE_SETTINGS}.
+ */
+async function settingsNamed(
+  name: string,
+  load: (overrides: string[]) => Promise<LoadedRecipe>,
+  sets: string[],
+  resuming: boolean,
+): Promise<{ path: string; value: unknown }[]> {
+  const key = (text: string) => text.toLowerCase().replace(/[-_]/g, "");
+  let base: Record<string, unknown> | undefined;
+  let kept: string[] = [];
+  for (const given of [sets, []]) {
+    try {
+      base = resolvedRecipeObject((await load(given)).recipe);
+      kept = given;
+      break;
+    } catch {
+      // Overrides that do not load (the next error the user will see): look without them.
+    }
+  }
+  if (!base) return [];
+  const found: { path: string; value: unknown }[] = [];
+  for (const leaf of recipeLeaves(base)) {
+    const last = leaf.path.at(-1);
+    if (typeof last !== "string" || key(last) !== key(name)) continue;
+    const full = leaf.path.join(".");
+    if (resuming && !RESUMABLE_SETTINGS.some((s) => full === s || full.startsWith(`${s}.`))) {
+      continue;
+    }
+    const [top, kind, ...rest] = leaf.path;
+    const within = typeof rest[0] === "number" ? rest.slice(1) : rest;
+    const path = (top === "stages" && within[0] === "with" ? [kind, ...within.slice(1)] : leaf.path)
+      .join(".");
+    try {
+      const again = await load([...kept, `${path}=${setText(leaf.value)}`]);
+      if (differingPaths(base, resolvedRecipeObject(again.recipe)).length) continue;
+    } catch {
+      continue;
+    }
+    found.push({ path, value: leaf.value });
+  }
+  return found;
+}
+
+/**
+ * The one-line error for an option that `command` does not take: that it is unknown (or
+ * which commands take it), and, when a recipe setting has its name, the `--set` for it.
+ *
+ * @param option The option as given (`--epochs`), its name, and the value after it, if any.
+ * @param file The recipe whose settings are searched; with `--resume`, the run's instead.
+ */
+async function unknownOption(
+  option: { rawName: string; name: string; value?: string },
+  command: string | undefined,
+  file: string | undefined,
+  values: { set?: string[]; resume?: string },
+): Promise<string> {
+  const takers = Object.keys(COMMAND_OPTIONS).filter((c) =>
+    COMMAND_OPTIONS[c].includes(option.name)
+  );
+  const head = takers.length && command
+    ? `Unknown option ${option.rawName} for ${command} (${listed(takers)} ${
+      takers.length > 1 ? "take" : "takes"
+    } it)`
+    : `Unknown option ${option.rawName}`;
+  const recipeCommand = command !== undefined && command !== "schema" && command !== "predict";
+  const resuming = command === "run" && values.resume !== undefined;
+  // A resumed run's recipe, as it ran: loadResumable would refuse a run that finished.
+  const recipe = resuming ? join(values.resume!, "recipe.resolved.yaml") : file;
+  const settings = !recipeCommand || recipe === undefined ? [] : await settingsNamed(
+    option.name,
+    (overrides) => loadRecipe(recipe, { builtins: BUILTIN_PLUGINS, overrides }),
+    values.set ?? [],
+    resuming,
+  );
+  if (!settings.length) return `${head}; see --help`;
+  const examples = settings.map(({ path, value }) =>
+    `--set ${path}=${option.value ?? (value === null ? "<value>" : setText(value))}`
+  );
+  return `${head}; recipe settings go through --set, e.g. ${examples.join(" or ")}`;
+}
+
+/**
+ * Whether a stack trace could help with `error`: one Capillary raised on purpose says all in
+ * its message, unless it wraps an error that is neither Capillary's nor the system's answer
+ * (file not found, permission denied), which the message already names.
+ */
+function traceHelps(error: unknown): boolean {
+  if (!(error instanceof CapillaryError)) return true;
+  const cause = error.cause;
+  if (!(cause instanceof Error) || cause instanceof CapillaryError) return false;
+  const system = Object.values(Deno.errors).some((E) => cause instanceof E) ||
+    // Node's (from npm packages): ENOENT and the like, with the call that failed.
+    (typeof (cause as { code?: unknown }).code === "string" && "syscall" in cause);
+  return !system;
+}
+
+/** A token of node:util's `parseArgs`, as {@link refusal} reads it. */
+type ArgToken =
+  | { kind: "option"; name: string; rawName: string; index: number; value?: string }
+  | { kind: "positional"; index: number; value: string }
+  | { kind: "option-terminator"; index: number };
+
+/**
+ * Why the command line is refused before anything runs, on one line: an unknown command
+ * (with a did-you-mean), or the first option its command does not take. Undefined when
+ * neither.
+ *
+ * @param parsed `parseArgs`' result, with tokens; lenient (`strict: false`) when an option
+ * is unknown to it.
+ */
+async function refusal(parsed: {
+  values: Record<string, unknown>;
+  positionals: string[];
+  tokens: ArgToken[];
+}): Promise<string | undefined> {
+  const { values, tokens } = parsed;
+  // An option unknown to parseArgs leaves the argument after it (`--epochs 3`) a positional:
+  // it is the option's value, not the command or the recipe.
+  let positionals = parsed.positionals;
+  const unknown = tokens.find((t) => t.kind === "option" && !Object.hasOwn(OPTIONS, t.name));
+  const next = unknown && tokens.find((t) => t.index === unknown.index + 1);
+  let value = unknown?.kind === "option" ? unknown.value : undefined;
+  if (unknown && value === undefined && next?.kind === "positional") {
+    value = next.value;
+    positionals = tokens.flatMap((t) => t.kind === "positional" && t !== next ? [t.value] : []);
+  }
+  const [command, file]: (string | undefined)[] = positionals;
+  if (command !== undefined && !Object.hasOwn(COMMAND_OPTIONS, command)) {
+    return `Unknown command "${command}": ${didYouMean(command, Object.keys(COMMAND_OPTIONS))}`;
+  }
+  // No command: the usage follows, unless an option is unknown to every command.
+  const taken = command === undefined
+    ? Object.keys(OPTIONS)
+    : [...COMMON_OPTIONS, ...COMMAND_OPTIONS[command]];
+  const stray = tokens.find((t) => t.kind === "option" && !taken.includes(t.name));
+  if (stray?.kind !== "option") return undefined;
+  if (stray !== unknown) value = stray.value;
+  const set = Array.isArray(values.set) ? values.set.filter((s) => typeof s === "string") : [];
+  const resume = typeof values.resume === "string" ? values.resume : undefined;
+  return await unknownOption(
+    { rawName: stray.rawName, name: stray.name, value },
+    command,
+    file,
+    { set, resume },
+  );
+}
 
 /** The built-in plugins and the plugin modules given with `--plugin`. */
 async function registryWith(plugins: string[]): Promise<Registry> {
@@ -135,6 +364,23 @@ async function predict(
   };
   const stride = count("stride");
   const batchSize = count("batch-size");
+  const missing = await Deno.stat(values.model).then(
+    () => false,
+    (error) => error instanceof Deno.errors.NotFound,
+  );
+  if (missing) throw new CapillaryError(`--model ${values.model} does not exist`, "E_USAGE");
+  // The run folder given for its model/ folder: say which to give.
+  const inRun = join(values.model, "model");
+  const isRun = await Promise.all([
+    Deno.stat(join(values.model, "recipe.resolved.yaml")).then((s) => s.isFile, () => false),
+    Deno.stat(inRun).then((s) => s.isDirectory, () => false),
+  ]);
+  if (isRun.every(Boolean)) {
+    throw new CapillaryError(
+      `--model ${values.model} is a run folder; give its model folder, --model ${inRun}`,
+      "E_USAGE",
+    );
+  }
   const runDir = dirname(resolve(values.model));
   const recipeFile = join(runDir, "recipe.resolved.yaml");
   try {
@@ -169,52 +415,48 @@ async function predict(
  */
 export async function main(args: string[]): Promise<number> {
   let parsed;
+  let loose;
   try {
-    parsed = parseArgs({
+    parsed = parseArgs({ args, allowPositionals: true, tokens: true, options: OPTIONS });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      console.error(`${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    // Parsed again, leniently, for the option to refuse and the recipe to search, below.
+    loose = parseArgs({
       args,
       allowPositionals: true,
-      options: {
-        debug: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        output: { type: "string" },
-        threads: { type: "string" },
-        plugin: { type: "string", multiple: true },
-        set: { type: "string", multiple: true },
-        "no-cache": { type: "boolean", default: false },
-        resume: { type: "string" },
-        model: { type: "string" },
-        threshold: { type: "string" },
-        fov: { type: "string" },
-        window: { type: "string" },
-        stride: { type: "string" },
-        "batch-size": { type: "string" },
-        rows: { type: "string" },
-        columns: { type: "string" },
-        size: { type: "string" },
-      },
+      tokens: true,
+      options: OPTIONS,
+      strict: false,
     });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const general = loose ?? parsed!;
+  if (general.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const refused = await refusal(general);
+  if (refused !== undefined) {
+    console.error(refused);
     return 2;
   }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parsed!;
   const [command, file, ...rest] = positionals;
-  if (values.help || !command) {
+  if (!command) {
     console.log(USAGE);
-    return values.help ? 0 : 2;
+    return 2;
   }
-  const commands = ["run", "validate", "explain", "plan", "augment-preview", "schema", "predict"];
   const needsFile = command !== "schema" && !(command === "run" && values.resume !== undefined);
   const extra = command === "predict"
     ? []
     : needsFile
     ? rest
     : [file, ...rest].filter((a) => a !== undefined);
-  if (!commands.includes(command) || (needsFile && !file) || extra.length) {
+  if ((needsFile && !file) || extra.length) {
     console.error(
-      !commands.includes(command)
-        ? `Unknown command "${command}"\n\n${USAGE}`
-        : needsFile && !file
+      needsFile && !file
         ? `Missing ${command === "predict" ? "image" : "recipe"} file\n\n${USAGE}`
         : `Unexpected arguments: ${extra.join(" ")}\n\n${USAGE}`,
     );
@@ -238,9 +480,6 @@ export async function main(args: string[]): Promise<number> {
       await writeFileAtomic(output, `${JSON.stringify(recipeJsonSchema(registry), null, 2)}\n`);
       console.log(`Wrote ${output} (${registry.ids().length} stages)`);
       return 0;
-    }
-    if (values.resume !== undefined && command !== "run") {
-      throw new CapillaryError(`--resume belongs to "run", not "${command}"`, "E_RESUME");
     }
     const { recipe, parsed } = values.resume !== undefined
       ? await loadResumable(values.resume, {
@@ -315,21 +554,13 @@ export async function main(args: string[]): Promise<number> {
     console.log(stringify({ seconds: result.summary.seconds }).trim());
     return 0;
   } catch (error) {
-    if (error instanceof CapillaryError && !values.debug) {
-      console.error(`error: ${error.message}`);
-      const cause = error.cause;
-      if (cause instanceof Error && !(cause instanceof CapillaryError)) {
-        console.error("  (run with --debug for the stack trace)");
-      }
-    } else {
-      console.error(
-        values.debug
-          ? error
-          : `error: ${
-            (error as Error)?.message ?? error
-          }\n  (run with --debug for the stack trace)`,
-      );
-    }
+    console.error(
+      values.debug
+        ? error
+        : `error: ${(error as Error)?.message ?? error}${
+          traceHelps(error) ? "\n  (run with --debug for the stack trace)" : ""
+        }`,
+    );
     return 1;
   }
 }

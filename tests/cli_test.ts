@@ -66,10 +66,23 @@ Deno.test("cli validate of a malformed recipe exits 1 with positions and no stac
 });
 
 Deno.test("cli exits 2 on an unknown command and 1 on a missing recipe", async () => {
-  const unknown = await cli("train", "recipes/drive-smoke.yaml");
-  assertEquals(unknown.code, 2);
-  assertEquals(unknown.stderr.startsWith('Unknown command "train"'), true, unknown.stderr);
-  assertEquals(unknown.stderr.includes("Usage:"), true);
+  // One line, with what was meant, rather than the whole usage.
+  for (
+    const [command, says] of [
+      ["rn", 'did you mean "run"?'],
+      ["valdiate", 'did you mean "validate"?'],
+      [
+        "xyz",
+        'expected one of "run", "validate", "explain", "plan", "augment-preview", "schema", ' +
+        '"predict"',
+      ],
+    ]
+  ) {
+    const unknown = await cli(command, "recipes/drive-smoke.yaml");
+    assertEquals(unknown.code, 2);
+    assertEquals(unknown.stderr, `Unknown command "${command}": ${says}\n`);
+    assertEquals(unknown.stdout, "");
+  }
   for (const bad of ["0", "two", "1.5"]) {
     const threads = await cli("run", "recipes/drive-smoke.yaml", "--threads", bad);
     assertEquals(threads.code, 2);
@@ -85,6 +98,105 @@ Deno.test("cli exits 2 on an unknown command and 1 on a missing recipe", async (
     missing.stderr.trim(),
     'error: Cannot read recipe "recipes/no-such-recipe.yaml": file not found',
   );
+});
+
+Deno.test("cli refuses an option its command does not take, and names the --set of a recipe setting of that name", async () => {
+  const run = ["run", "recipes/synthetic.yaml"];
+  const set = "recipe settings go through --set, e.g.";
+  const cases: [string[], string][] = [
+    [[...run, "--epochs", "3"], `Unknown option --epochs; ${set} --set train.epochs=3`],
+    // Before the recipe, its value is still its value, not the recipe.
+    [
+      ["run", "--epochs", "3", "recipes/synthetic.yaml"],
+      `Unknown option --epochs; ${set} --set train.epochs=3`,
+    ],
+    // Any case and dashes; several settings of the name are all named.
+    [
+      [...run, "--batchSize=4"],
+      `Unknown option --batchSize; ${set} --set train.batchSize=4 or --set evaluate.batchSize=4`,
+    ],
+    [
+      [...run, "--learning-rate", "0.01"],
+      `Unknown option --learning-rate; ${set} --set train.optimizer.learningRate=0.01`,
+    ],
+    [[...run, "--seed", "7"], `Unknown option --seed; ${set} --set seed=7 or --set load.seed=7`],
+    // No value given: the recipe's, as an example.
+    [
+      ["validate", "recipes/synthetic.yaml", "--width"],
+      `Unknown option --width; ${set} --set model.width=8`,
+    ],
+    // Another command's option is refused, not ignored.
+    [
+      [...run, "--batch-size", "4"],
+      `Unknown option --batch-size for run (predict takes it); ${set} --set train.batchSize=4 or ` +
+      "--set evaluate.batchSize=4",
+    ],
+    [
+      ["validate", "recipes/synthetic.yaml", "--resume", "runs/x"],
+      "Unknown option --resume for validate (run takes it); see --help",
+    ],
+    [[...run, "--fast"], "Unknown option --fast; see --help"],
+    [["predict", "--model", "m", "x.png", "--epochs", "3"], "Unknown option --epochs; see --help"],
+    [
+      ["validate", "recipes/no-such-recipe.yaml", "--epochs", "3"],
+      "Unknown option --epochs; see --help",
+    ],
+  ];
+  for (const [args, says] of cases) {
+    const { code, stdout, stderr } = await cli(...args);
+    assertEquals(code, 2, args.join(" "));
+    assertEquals(stderr, `${says}\n`);
+    assertEquals(stdout, "");
+  }
+  await withTempDir(async (dir) => {
+    // A resumed run takes --set only on its evaluation; a stage in a list (its preprocess) is
+    // no --set path.
+    const resolved = await cli("validate", "recipes/synthetic.yaml");
+    await Deno.writeTextFile(`${dir}/recipe.resolved.yaml`, resolved.stdout);
+    const resumed = await cli("run", "--resume", dir, "--batch-size", "4");
+    assertEquals(
+      resumed.stderr,
+      `Unknown option --batch-size for run (predict takes it); ${set} --set evaluate.batchSize=4\n`,
+    );
+    const gamma = await cli("validate", `${dir}/recipe.resolved.yaml`, "--gamma", "1");
+    assertEquals(gamma.stderr, "Unknown option --gamma; see --help\n");
+    const direct = await cli("validate", "recipes/synthetic.yaml", "--gamma", "1");
+    assertEquals(direct.stderr, `Unknown option --gamma; ${set} --set preprocess.gamma=1\n`);
+  });
+});
+
+Deno.test("cli run --resume of a folder that does not exist says so", async () => {
+  const { code, stderr } = await cli("run", "--resume", "/no-such-run");
+  assertEquals(code, 1);
+  assertEquals(
+    stderr,
+    'error: Cannot resume "/no-such-run": the folder does not exist; give a run folder, ' +
+      "e.g. runs/drive/2026-11-27T10-00-00Z\n",
+  );
+});
+
+Deno.test("cli offers the stack trace for a plugin's bug", async () => {
+  await withTempDir(async (dir) => {
+    const plugin = new URL("./fixtures/faulty_augment_plugin.ts", import.meta.url).pathname;
+    const sets = [
+      ...TINY_SYNTHETIC,
+      `plugins=[${plugin}]`,
+      "augment={use: faulty/augment, with: {fault: throw}}",
+    ].flatMap((s) => ["--set", s]);
+    const { code, stderr } = await cli("run", "recipes/synthetic.yaml", ...sets, "--output", dir);
+    assertEquals(code, 1, stderr);
+    // Capillary's message, wrapping a TypeError: its stack is the plugin's line to fix.
+    const said = stderr.split("\n").slice(-3);
+    assertEquals(said.slice(1), ["  (run with --debug for the stack trace)", ""], stderr);
+    assertEquals(
+      said[0].startsWith(
+        'error: Stage "faulty/augment" failed: its augmentation threw: TypeError: Cannot read ' +
+          `properties of undefined (reading 'images') (at ${plugin}:`,
+      ),
+      true,
+      stderr,
+    );
+  });
 });
 
 Deno.test("cli run without the data exits 1, names the layout, leaves earlier runs alone", async () => {

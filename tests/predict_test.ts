@@ -106,7 +106,7 @@ Deno.test("deno task predict explains a missing --model, and a bad threshold, wi
   assertEquals(errors[4], 'error: --stride must be a whole number of at least 1, not "0"');
   assertEquals(errors[5], 'error: --batch-size must be a whole number of at least 1, not "1.5"');
   assert(errors[0].includes("predict needs --model"), errors[0]);
-  assert(errors[1].includes("give a run's model/ folder"), errors[1]);
+  assertEquals(errors[1], "error: --model /nonexistent/model does not exist");
   assert(errors[2].includes("--threshold must be between 0 and 1"), errors[2]);
 });
 
@@ -214,4 +214,35 @@ Deno.test("deno task predict refuses images of one name, and an --output that is
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "deno task predict names the model folder for a run folder, and a missing image in one line",
+  ...sanitizers,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "capillary_predict_" });
+    const errors: string[] = [];
+    const original = { error: console.error, log: console.log };
+    try {
+      await unloadableRun(dir);
+      console.error = (message: string) => errors.push(message);
+      console.log = () => {};
+      assertEquals(await main(["predict", "--model", `${dir}/run`, `${dir}/a/01.png`]), 1);
+      // A file not found is no bug: no stack trace to offer. (The images are read before the
+      // model, which here would not load.)
+      const missing = `${dir}/a/02.png`;
+      assertEquals(
+        await main(["predict", "--model", `${dir}/run/model`, missing, "--output", `${dir}/out`]),
+        1,
+      );
+      assertEquals(errors, [
+        `error: --model ${dir}/run is a run folder; give its model folder, --model ${dir}/run/model`,
+        `error: Cannot read image "${missing}": file not found; check the path and the data folder`,
+      ]);
+    } finally {
+      Object.assign(console, original);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -57,7 +57,7 @@ export function differingPaths(before: unknown, after: unknown, prefix = ""): st
  * @param runDir The run folder (`runs/<name>/<timestamp>`).
  * @param options Built-in plugins, and `--set` overrides of the evaluation.
  * @returns The loaded recipe, to pass to `runRecipe` with `{ resume: runDir }`.
- * @throws {CapillaryError} `E_RESUME` when the folder is not a run, the run
+ * @throws {CapillaryError} `E_RESUME` when the folder does not exist or is not a run, the run
  * already finished, or an override would change how it trains.
  */
 export async function loadResumable(
@@ -65,6 +65,18 @@ export async function loadResumable(
   options: LoadRecipeOptions = {},
 ): Promise<LoadedRecipe> {
   const file = join(runDir, "recipe.resolved.yaml");
+  // A mistyped path: "holds no recipe.resolved.yaml" would send one looking inside it.
+  const absent = await Deno.stat(runDir).then(
+    () => false,
+    (error) => error instanceof Deno.errors.NotFound,
+  );
+  if (absent) {
+    throw new CapillaryError(
+      `Cannot resume "${runDir}": the folder does not exist; give a run folder, ` +
+        "e.g. runs/drive/2026-11-27T10-00-00Z",
+      "E_RESUME",
+    );
+  }
   try {
     await Deno.stat(file);
   } catch {
