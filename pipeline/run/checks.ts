@@ -118,6 +118,49 @@ export function checkSegmentationData(data: SegmentationData, unitRange: boolean
   }
 }
 
+/**
+ * Warnings about masks that load but look wrong: a truth mask that covers
+ * more than half of its region of interest was most often saved inverted
+ * (segmentation usually marks the smaller class; DRIVE's vessels are about
+ * 12 % of the field of view). A warning, not an error: some tasks' objects
+ * do fill their crops.
+ *
+ * @param data The loaded data set.
+ * @returns One line per split with such masks (empty when none).
+ *
+ * @example Usage
+ * ```ts
+ * import { maskWarnings } from "./checks.ts";
+ * const r = (data: number[]) => ({ width: 2, height: 1, channels: 1, data: Float32Array.from(data) });
+ * const sample = (id: string, mask: number[]) => ({ id, image: r([0, 1]), mask: r(mask), roi: r([1, 1]), source: `${id}.png` });
+ * console.assert(maskWarnings({ name: "d", train: [sample("a", [0, 1])], test: [sample("b", [0, 1])] }).length === 0);
+ * const [line] = maskWarnings({ name: "d", train: [sample("a", [1, 1])], test: [sample("b", [0, 1])] });
+ * console.assert(line.startsWith("training masks covering more than half of their region: 1 of 1 (a.png)"));
+ * ```
+ */
+export function maskWarnings(data: SegmentationData): string[] {
+  const lines: string[] = [];
+  for (const [split, samples] of [["training", data.train], ["test", data.test]] as const) {
+    const full = samples.filter(({ mask, roi }) => {
+      let inside = 0, marked = 0;
+      for (let i = 0; i < roi.data.length; i++) {
+        if (roi.data[i] !== 1) continue;
+        inside++;
+        marked += mask.data[i];
+      }
+      return marked > inside / 2;
+    });
+    if (!full.length) continue;
+    const named = full.slice(0, 3).map((s) => s.source ?? s.id).join(", ");
+    lines.push(
+      `${split} masks covering more than half of their region: ${full.length} of ` +
+        `${samples.length} (${named}${full.length > 3 ? ", …" : ""}); masks usually mark the ` +
+        "smaller class: are they inverted (white must be the object)?",
+    );
+  }
+  return lines;
+}
+
 /** Checks a model spec has a `build` function. */
 export function checkModelSpec(spec: ModelSpec, stage: string): void {
   if (!spec || typeof spec.build !== "function") {

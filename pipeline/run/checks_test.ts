@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import type { Raster, Sample, SegmentationData } from "../data.ts";
 import { DataError, StageError } from "../errors.ts";
-import { checkEvaluation, checkModelSpec, checkSegmentationData } from "./checks.ts";
+import { checkEvaluation, checkModelSpec, checkSegmentationData, maskWarnings } from "./checks.ts";
 import type { Evaluation, ModelSpec } from "../stage.ts";
 
 function raster(width: number, height: number, values: number[], channels = 1): Raster {
@@ -209,4 +209,23 @@ Deno.test("checkEvaluation() checks per-image, reference and chosen-threshold nu
       `"x/score" failed: ${says}`,
     );
   }
+});
+
+Deno.test("maskWarnings() names masks that cover most of their region, per split, at most three", () => {
+  const inverted = (id: string) => sample(id, { mask: raster(2, 2, [1, 1, 1, 0]) });
+  // Half exactly is not more than half; outside the region does not count.
+  const half = sample("h", { mask: raster(2, 2, [1, 1, 0, 0]) });
+  const outside = sample("o", {
+    mask: raster(2, 2, [1, 1, 1, 0]),
+    roi: raster(2, 2, [0, 0, 1, 1]),
+  });
+  assertEquals(maskWarnings(data([half, outside])), []);
+  assertEquals(
+    maskWarnings(data([sample("a")], ["w", "x", "y", "z"].map(inverted))),
+    [
+      "test masks covering more than half of their region: 4 of 4 (images/w.tif, images/x.tif, " +
+      "images/y.tif, …); masks usually mark the smaller class: are they inverted (white must be " +
+      "the object)?",
+    ],
+  );
 });

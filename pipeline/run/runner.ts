@@ -29,6 +29,7 @@ import {
   checkModelSpec,
   checkSegmentationData,
   checkTrainedModel,
+  maskWarnings,
 } from "./checks.ts";
 import { checkpointStore } from "./checkpoint.ts";
 import { loadLayersModel, saveLayersModel } from "./model_io.ts";
@@ -312,6 +313,7 @@ async function runStages(
     }
     if (cacheKey) await writeCachedData(cacheKey, data);
   }
+  for (const line of maskWarnings(data)) progress.info(`warning: ${line}`);
   const augmentations: Augmentation[] = [];
   for (const stage of stagesOf("augment")) {
     const augmentation = await runStage<Augmentation>(stage, undefined, (a) => {

@@ -9,7 +9,6 @@
 import { DataError, type DataPlan, type Raster, type Sample } from "../../../mod.ts";
 import { binarize } from "../image/binarize.ts";
 import { readImage } from "../image/read_image.ts";
-import { toGray } from "../image/to_gray.ts";
 
 /** The files of one sample. */
 export interface SampleFiles {
@@ -21,10 +20,33 @@ export interface SampleFiles {
   readonly masks: Readonly<Record<string, string>>;
 }
 
-/** Reads a mask file as 0/1: its luminance thresholded at 127 (palette GIFs decode as RGB). */
+/**
+ * Reads a mask file as 0/1. A pixel is inside where its brightest channel is
+ * above 127: white on black, as DRIVE's GIFs (palette GIFs decode as RGB), and
+ * any colour drawn on black too (red 255 has a luminance of only 76). A mask
+ * whose values are only 0 and 1, as label maps are saved, has 1 inside.
+ *
+ * @param path The mask file.
+ * @returns A one-channel 0/1 raster of the file's size.
+ */
 export async function readBinaryMask(path: string): Promise<Raster> {
   const raster = await readImage(path);
-  return binarize(raster.channels === 1 ? raster : toGray(raster), 127);
+  const brightest = raster.channels === 1 ? raster : maxChannel(raster);
+  let max = 0;
+  for (const v of brightest.data) max = v > max ? v : max;
+  return binarize(brightest, max === 1 ? 0.5 : 127);
+}
+
+/** Each pixel's largest channel value, one channel. */
+function maxChannel(raster: Raster): Raster {
+  const { width, height, channels, data } = raster;
+  const out = new Float32Array(width * height);
+  for (let i = 0; i < out.length; i++) {
+    let m = data[i * channels];
+    for (let c = 1; c < channels; c++) m = Math.max(m, data[i * channels + c]);
+    out[i] = m;
+  }
+  return { width, height, channels: 1, data: out };
 }
 
 /**
@@ -49,7 +71,7 @@ export async function readPairedSample(files: SampleFiles): Promise<Sample> {
   if (!mask) throw new DataError(`Cannot read sample "${files.id}": it has no mask file`);
   if (!mask.data.some((v) => v > 0)) {
     throw new DataError(
-      `Cannot use mask "${files.masks.mask}": it has no foreground pixel (every value is below 128); check that it is the right file`,
+      `Cannot use mask "${files.masks.mask}": it has no foreground pixel (every channel of every pixel is below 128, and it is not a 0/1 label map); check that it is the right file`,
     );
   }
   const wholeImage = {

@@ -108,10 +108,19 @@ export async function folderSplitFiles(
       try {
         await Deno.stat(path);
       } catch {
+        // An id that is another id plus a suffix ("21_fov" beside "21"; not "10" beside "1") is
+        // most often a mask file the image pattern also matches: say so, not just "missing".
+        const base = ids.find((other) =>
+          id.startsWith(other) && /^[^A-Za-z0-9]/.test(id.slice(other.length))
+        );
         throw new DataError(
           `Cannot pair "${image}" with its ${
             role === "roi" ? "FOV mask" : "mask"
-          }: "${path}" is missing`,
+          }: "${path}" is missing` + (base === undefined ? "" : `. Its id "${id}" is the id ` +
+            `"${base}" plus "${id.slice(base.length)}": if it is not an image but a mask of ` +
+            `"${base}" (a FOV mask?), give those files their own pattern (e.g. fov: ` +
+            `"${split.images.replace(ID, `{id}${id.slice(base.length)}`)}") or narrow the ` +
+            `images pattern "${split.images}"`),
         );
       }
     }

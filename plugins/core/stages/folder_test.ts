@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects, assertThrows } from "../../../tests/assert.ts";
-import { DataError, encodeGrayPng } from "../../../mod.ts";
+import { DataError, encodeGrayPng, encodeRgbPng } from "../../../mod.ts";
 import { quietStageContext } from "../../../tests/stage_context.ts";
 import { drive, driveOptions } from "./drive.ts";
 import { folder, folderOptions } from "./folder.ts";
@@ -151,4 +151,52 @@ Deno.test('core/folder with fov "estimate" finds DRIVE\'s field of view from the
     b += shipped.data[i];
   }
   assertEquals((2 * both) / (a + b) > 0.99, true);
+});
+
+Deno.test("core/folder reads 0/1 label maps and colour-on-black masks as their drawn pixels", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const split = { images: "train/{id}.png", masks: "train/{id}_mask.png" };
+    const options = folderOptions.parse({ root, train: split, test: split });
+    await png(`${root}/train/a.png`, 4, 2, (x) => x / 4);
+    // Values 0 and 1 of 255, as label maps are saved: 1 is inside.
+    await png(`${root}/train/a_mask.png`, 4, 2, (x) => (x >= 2 ? 1 / 255 : 0));
+    await png(`${root}/train/b.png`, 4, 2, (x) => x / 4);
+    // Pure red vessels on black: luminance 76, yet drawn.
+    const red = new Float32Array(4 * 2 * 3).map((_, i) => (i % 3 === 0 && (i / 3) % 4 < 2 ? 1 : 0));
+    await Deno.writeFile(
+      `${root}/train/b_mask.png`,
+      encodeRgbPng({ width: 4, height: 2, channels: 3, data: red }),
+    );
+    const data = await folder.run(options, undefined, context());
+    assertEquals(Array.from(data.train[0].mask.data), [0, 0, 1, 1, 0, 0, 1, 1]);
+    assertEquals(Array.from(data.train[1].mask.data), [1, 1, 0, 0, 1, 1, 0, 0]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder says when the image pattern also takes a mask file (no fov pattern given)", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const split = { images: "train/{id}.png", masks: "train/{id}_mask.png" };
+    await png(`${root}/train/21.png`, 4, 2, (x) => x / 4);
+    await png(`${root}/train/21_mask.png`, 4, 2, (x) => (x > 1 ? 1 : 0));
+    await png(`${root}/train/21_fov.png`, 4, 2, () => 1);
+    await assertRejects(
+      async () =>
+        await folder.run(
+          folderOptions.parse({ root, train: split, test: split }),
+          undefined,
+          context(),
+        ),
+      DataError,
+      `Cannot pair "${root}/train/21_fov.png" with its mask: "${root}/train/21_fov_mask.png" is ` +
+        `missing. Its id "21_fov" is the id "21" plus "_fov": if it is not an image but a mask of ` +
+        `"21" (a FOV mask?), give those files their own pattern (e.g. fov: "train/{id}_fov.png") ` +
+        `or narrow the images pattern "train/{id}.png"`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
