@@ -15,28 +15,13 @@ import {
   StageError,
 } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
+import { SYNTHETIC, TINY_SYNTHETIC } from "./tiny_runs.ts";
 import { resolvePluginSpecifier } from "../pipeline/recipe/plugin_specifier.ts";
 import { renderResolvedRecipe, resolvedRecipeObject } from "../pipeline/recipe/render.ts";
 import core from "../plugins/core/mod.ts";
 import fixture, { invert, usage } from "./fixtures/invert_plugin.ts";
 
 const RECIPE = new URL("./fixtures/recipes/with_plugin.yaml", import.meta.url).pathname;
-const SYNTHETIC = new URL("../recipes/synthetic.yaml", import.meta.url).pathname;
-/** A run of seconds on generated images: 3 training images of 64², width 2, patches of 8. */
-const TINY = [
-  "backend=cpu",
-  "inferenceBackend=cpu",
-  "load.train=3",
-  "load.test=1",
-  "load.size=64",
-  "model.width=2",
-  "train.epochs=1",
-  "train.batchSize=2",
-  "train.patches={size: 8, count: 16}",
-  "train.validation={images: 1, patches: 4}",
-  "evaluate.window=32",
-  "evaluate.stride=32",
-];
 
 /** `count` 2×2 one-channel patches with distinct values in [0, 1]. */
 function batch(count: number): PatchBatch {
@@ -202,7 +187,9 @@ Deno.test("a plugin augmentation's fault is blamed on its stage, with what diffe
         overrides: [
           `plugins=[${faulty}]`,
           `stages.augment=[{use: faulty/augment, with: {fault: ${fault}}}]`,
-          ...TINY,
+          ...TINY_SYNTHETIC,
+          "backend=cpu",
+          "inferenceBackend=cpu",
         ],
       });
       const error = await runRecipe(recipe, { outputRoot: output, progress: silent })
@@ -212,8 +199,8 @@ Deno.test("a plugin augmentation's fault is blamed on its stage, with what diffe
       assertEquals(
         (error as StageError).message,
         fault === "short"
-          ? 'Stage "faulty/augment" failed: its augmentation returned images of 10 values (128 ' +
-            "expected) for a batch of 2 patches of 8 × 8 × 1; an augmentation must return a batch " +
+          ? 'Stage "faulty/augment" failed: its augmentation returned images of 10 values (1024 ' +
+            "expected) for a batch of 4 patches of 16 × 16 × 1; an augmentation must return a batch " +
             "of the same patches (count, size, channels), values in Float32Arrays"
           : 'Stage "faulty/augment" failed: its augmentation threw: TypeError: Cannot read ' +
             `properties of undefined (reading 'images') (at ${new URL(faulty).pathname}:21:40)`,
