@@ -295,7 +295,7 @@ const CASES: Case[] = [
     recipe: OK + "seed: 2\n",
     error: RecipeSyntaxError,
     at: "7:1",
-    says: ["Map keys must be unique", "seed: 2"],
+    says: ['key "seed" appears twice in one map, first at line', "seed: 2"],
   },
   {
     name: "a plugin that does not exist",

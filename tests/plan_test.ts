@@ -3,7 +3,7 @@
  * against numbers worked out by hand from the recipe and DRIVE.
  */
 import { assertEquals, assertRejects } from "./assert.ts";
-import { DataError, formatPlan, loadRecipe, planRecipe, tf } from "../mod.ts";
+import { CapillaryError, DataError, formatPlan, loadRecipe, planRecipe, tf } from "../mod.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { bcduNetForwardFlops } from "../plugins/core/bcdunet_flops.ts";
 import core from "../plugins/core/mod.ts";
@@ -154,4 +154,17 @@ Deno.test("plan checks freeze, unfreeze and parameter groups against the network
   });
   const error = await assertRejects(() => planRecipe(typo));
   assertEquals(error.message.includes('train.freeze: "donw*" matches no layer'), true);
+});
+
+Deno.test("plan refuses patches larger than the images, as the run would", async () => {
+  // DRIVE's images are 565 wide: a 576² patch cannot be cut.
+  const { recipe } = await loadRecipe(SMOKE, {
+    builtins: [core],
+    overrides: ["train.patches.size=576"],
+  });
+  await assertRejects(
+    () => planRecipe(recipe),
+    CapillaryError,
+    "Cannot cut patches of 576×576 from images of 565×584: set train.patches.size to at most 565",
+  );
 });

@@ -72,6 +72,32 @@ function errorOffset(doc: Document, text: string, error: YAMLError): number {
   return offset;
 }
 
+/** The key repeated at `offset` (a duplicate key error's) and where it first appears in its map. */
+function firstOfDuplicateKey(
+  doc: Document,
+  offset: number,
+): { key: string; offset: number } | undefined {
+  let found: { key: string; offset: number } | undefined;
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Map<unknown, number>();
+      for (const pair of map.items) {
+        const key = pair.key as Node | null;
+        const value = isScalar(key) ? key.value : undefined;
+        const start = key?.range?.[0];
+        if (value === undefined || start === undefined) continue;
+        const earlier = seen.get(value);
+        if (earlier !== undefined && start === offset) {
+          found = { key: String(value), offset: earlier };
+          return visit.BREAK;
+        }
+        if (earlier === undefined) seen.set(value, start);
+      }
+    },
+  });
+  return found;
+}
+
 /**
  * Parses YAML text. Duplicate keys, tabs and other syntax faults are errors.
  *
@@ -97,8 +123,17 @@ export function parseRecipeText(text: string, file: string): ParsedRecipe {
   };
   const firstError = doc.errors[0];
   if (firstError) {
-    const position = at(errorOffset(doc, text, firstError));
-    const message = firstError.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    const offset = errorOffset(doc, text, firstError);
+    const position = at(offset);
+    let message = firstError.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    if (firstError.code === "DUPLICATE_KEY") {
+      const first = firstOfDuplicateKey(doc, offset);
+      if (first) {
+        const { line, column } = at(first.offset);
+        message = `key "${first.key}" appears twice in one map, first at line ${line}, column ` +
+          `${column}; keep one (to override a value, use extends or --set)`;
+      }
+    }
     throw new RecipeSyntaxError(message, position, sourceLines[position.line - 1] ?? "");
   }
   const value = doc.toJS({ maxAliasCount: 100 }) ?? {};

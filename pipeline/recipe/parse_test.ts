@@ -160,14 +160,21 @@ Deno.test("parseRecipeText() reports syntax errors with line, column and snippet
       text: "seed: 1\nname: x\nseed: 2\n",
       at: [3, 1],
       snippet: "seed: 2",
-      says: "Map keys must be unique",
+      says: 'key "seed" appears twice in one map, first at line 1, column 1; keep one',
     },
     {
       name: "duplicate nested key",
       text: "stages:\n  train:\n    use: core/train\n    use: core/evaluate\n",
       at: [4, 5],
       snippet: "    use: core/evaluate",
-      says: "Map keys must be unique",
+      says: 'key "use" appears twice in one map, first at line 3, column 5; keep one',
+    },
+    {
+      name: "duplicate key in a flow map",
+      text: "with: {epochs: 1, epochs: 3}\n",
+      at: [1, 19],
+      snippet: "with: {epochs: 1, epochs: 3}",
+      says: 'key "epochs" appears twice in one map, first at line 1, column 8; keep one',
     },
     {
       name: "tab indentation",

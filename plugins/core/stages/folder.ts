@@ -83,8 +83,10 @@ export async function folderSplitFiles(
     )
     .map((p) => regexOf(basename(p)));
   const ids: string[] = [];
+  const names: string[] = []; // every file, to show what a pattern missed
   try {
     for await (const entry of Deno.readDir(folder)) {
+      if (entry.isFile) names.push(entry.name);
       const m = entry.isFile ? match.exec(entry.name) : null;
       if (m && !others.some((o) => o.test(entry.name))) ids.push(m[1]);
     }
@@ -94,8 +96,16 @@ export async function folderSplitFiles(
     );
   }
   if (!ids.length) {
+    names.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+    const shown = names.slice(0, 5).map((n) => `"${n}"`).join(", ");
     throw new DataError(
-      `Cannot load data: no file in "${folder}" matches "${basename(split.images)}"`,
+      `Cannot load data: no file in "${folder}" matches "${basename(split.images)}" (` +
+        (names.length
+          ? `it holds ${names.length} file${names.length === 1 ? "" : "s"}: ${shown}` +
+            `${names.length > 5 ? ", …" : ""}; fix the pattern, where {id} stands for the part ` +
+            "that varies"
+          : "it holds no file") +
+        ")",
     );
   }
   ids.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));

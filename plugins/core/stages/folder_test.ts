@@ -200,3 +200,28 @@ Deno.test("core/folder says when the image pattern also takes a mask file (no fo
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("core/folder shows what a folder holds when its pattern matches nothing", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const split = { images: "train/{id}.png", masks: "train/{id}_mask.png" };
+    const run = () =>
+      folder.run(folderOptions.parse({ root, train: split, test: split }), undefined, context());
+    await Deno.mkdir(`${root}/train`);
+    await assertRejects(
+      async () => await run(),
+      DataError,
+      `Cannot load data: no file in "${root}/train" matches "{id}.png" (it holds no file)`,
+    );
+    for (const n of [10, 2, 1, 3, 4, 5]) await Deno.writeTextFile(`${root}/train/img_${n}.tif`, "");
+    await assertRejects(
+      async () => await run(),
+      DataError,
+      `Cannot load data: no file in "${root}/train" matches "{id}.png" (it holds 6 files: ` +
+        '"img_1.tif", "img_2.tif", "img_3.tif", "img_4.tif", "img_5.tif", …; fix the pattern, ' +
+        "where {id} stands for the part that varies)",
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

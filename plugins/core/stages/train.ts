@@ -287,6 +287,16 @@ export const train = defineStage({
   options: trainOptions,
   plan(options, { data, model }, context) {
     const { size, count, insideRoi } = options.patches;
+    // What the run would refuse when it cuts patches: said by the plan too, before any loading.
+    const side = data.height === null || data.width === null
+      ? null
+      : Math.min(data.height, data.width);
+    if (side !== null && size > side) {
+      throw new CapillaryError(
+        `Cannot cut patches of ${size}×${size} from images of ${data.width}×${data.height}: ` +
+          `set train.patches.size to at most ${side}`,
+      );
+    }
     const held = options.validation.images;
     const trainImages = data.train - held;
     const validation = held === 0
