@@ -408,6 +408,25 @@ async function predict(
 }
 
 /**
+ * The usage lines of `command` (all commands' when it is not one), and where
+ * the rest is: what a usage error prints under its one-line message, rather
+ * than the whole help.
+ */
+function usageOf(command: string | undefined): string {
+  const lines = USAGE.split("\n");
+  const from = lines.indexOf("Usage:") + 1;
+  const block = lines.slice(from, lines.indexOf("", from));
+  const own: string[] = [];
+  for (const line of block) {
+    const starts = /^  deno task (\S+)/.exec(line)?.[1];
+    if (starts !== undefined) own.push(starts === command ? line : "");
+    else if (own.at(-1)) own.push(line); // a continuation of the command's line
+  }
+  const mine = own.filter(Boolean);
+  return `${mine.length ? mine.join("\n") : block.join("\n")}\n(add --help for every option)`;
+}
+
+/**
  * Runs the command line with `args` and returns the exit code.
  *
  * @param args Arguments after the program name.
@@ -420,7 +439,9 @@ export async function main(args: string[]): Promise<number> {
     parsed = parseArgs({ args, allowPositionals: true, tokens: true, options: OPTIONS });
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      console.error(`${(error as Error).message}\n\n${USAGE}`);
+      console.error(
+        `${(error as Error).message}\n\n${usageOf(args.find((a) => !a.startsWith("-")))}`,
+      );
       return 2;
     }
     // Parsed again, leniently, for the option to refuse and the recipe to search, below.
@@ -457,15 +478,17 @@ export async function main(args: string[]): Promise<number> {
   if ((needsFile && !file) || extra.length) {
     console.error(
       needsFile && !file
-        ? `Missing ${command === "predict" ? "image" : "recipe"} file\n\n${USAGE}`
-        : `Unexpected arguments: ${extra.join(" ")}\n\n${USAGE}`,
+        ? `Missing ${command === "predict" ? "image" : "recipe"} file\n\n${usageOf(command)}`
+        : `Unexpected arguments: ${extra.join(" ")}\n\n${usageOf(command)}`,
     );
     return 2;
   }
   if (values.threads !== undefined) {
     if (!/^[1-9][0-9]*$/.test(values.threads)) {
       console.error(
-        `--threads must be a whole number of at least 1, not "${values.threads}"\n\n${USAGE}`,
+        `--threads must be a whole number of at least 1, not "${values.threads}"\n\n${
+          usageOf(command)
+        }`,
       );
       return 2;
     }

@@ -328,3 +328,19 @@ Deno.test("cli run whose time budget shortened training says so, as do metrics.j
     );
   });
 });
+
+Deno.test("cli usage errors show the command's own usage lines, not the whole help", async () => {
+  const missing = await cli("run", "recipes/drive-smoke.yaml", "--output");
+  assertEquals(missing.code, 2);
+  const lines = missing.stderr.trimEnd().split("\n");
+  assertEquals(lines[0], "Option '--output <value>' argument missing");
+  assertEquals(lines.slice(2).every((l) => !l.includes("deno task predict")), true, missing.stderr);
+  assertEquals(
+    lines[2].startsWith("  deno task run <recipe.yaml> [--set key.path=value ...]"),
+    true,
+  );
+  assertEquals(lines.at(-1), "(add --help for every option)");
+  const noImage = await cli("predict");
+  assertEquals(noImage.code, 2);
+  assertEquals(noImage.stderr.split("\n")[2].startsWith("  deno task predict --model"), true);
+});
