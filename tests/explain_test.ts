@@ -31,7 +31,7 @@ Deno.test("explain names the file and line, --set or default behind every value"
     await Deno.writeTextFile(`${dir}/child.yaml`, CHILD);
     const { recipe, parsed } = await loadRecipe(`${dir}/child.yaml`, {
       builtins: [core],
-      overrides: ["model.width=6"],
+      overrides: ["model.width=6", "evaluate.flips=[horizontal]"],
     });
     const sources = Object.fromEntries(
       explainValues(recipe, parsed).map((v) => [
@@ -47,6 +47,12 @@ Deno.test("explain names the file and line, --set or default behind every value"
     assertEquals(sources["backend"], ["auto", "default"]);
     assertEquals(sources["stages.load.with.trainLimit"], [2, "base.yaml:3"]);
     assertEquals(sources["stages.model.with.width"], [6, "--set model.width=6:0"]);
+    // A --set that makes a stage's `with` sets its own key, not the defaults beside it.
+    assertEquals(sources["stages.evaluate.with.flips"], [
+      ["horizontal"],
+      "--set evaluate.flips=[horizontal]:0",
+    ]);
+    assertEquals(sources["stages.evaluate.with.threshold"], [0.5, "default"]);
     assertEquals(sources["stages.train.with.epochs"], [2, "child.yaml:7"]);
     // Deleted with null: the default applies again.
     assertEquals(sources["stages.train.with.batchSize"], [16, "default"]);

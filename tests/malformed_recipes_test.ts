@@ -489,6 +489,25 @@ const COMPOSED_CASES: ComposedCase[] = [
     ],
   },
   {
+    name: "a null override of an unknown option (it deletes nothing, and is still checked)",
+    files: { "main.yaml": BASE },
+    overrides: ["train.epoch=null"],
+    error: RecipeValidationError,
+    at: "--set train.epoch=null",
+    says: ['stages.train.with.epoch: unknown option "epoch"', 'did you mean "epochs"?'],
+  },
+  {
+    name: "an override map without spaces after its colons",
+    files: { "main.yaml": BASE },
+    overrides: ["train.patches={size:8,count:16}"],
+    error: RecipeValidationError,
+    at: "--set train.patches={size:8,count:16}",
+    says: [
+      'stages.train.with.patches.size:8: unknown option "size:8"',
+      "YAML needs a space after the colon: size: 8",
+    ],
+  },
+  {
     name: "an override out of range",
     files: { "main.yaml": BASE },
     overrides: ["train.batchSize=0"],
@@ -636,4 +655,15 @@ Deno.test("loadRecipe() fails only with Capillary errors on 200 mutations of dri
   }
   // The mutations must exercise all three outcomes, or the test proves little.
   assertEquals(Object.values(outcomes).every((count) => count > 10), true, String(outcomes));
+});
+
+Deno.test("loadRecipe() takes a null override of a known key no layer set as its default", async () => {
+  const file = `${dir}/null-default.yaml`;
+  // core/train's options are a map below the override, without batchSize.
+  await Deno.writeTextFile(file, trainWith("epochs: 1"));
+  const { recipe } = await loadRecipe(file, {
+    builtins: [core],
+    overrides: ["train.batchSize=null"],
+  });
+  assertEquals((recipe.stages.get("train")![0].options as { batchSize: number }).batchSize, 16);
 });

@@ -104,7 +104,11 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
       const result: Plain = { ...below };
       for (const [key, value] of Object.entries(over)) {
         if (value === null) {
-          delete result[key];
+          // A null over nothing deletes nothing, but its key is kept, unset, so that validation
+          // still sees it: a default applies to a known key, and an unknown one (a typo, or
+          // `{size:8}` without a space, which YAML reads as the key "size:8") is an error.
+          if (key in result) delete result[key];
+          else result[key] = undefined;
           setOrigin([...path, key], { layer, path: [...rawPath, key], deleted: true });
         } else {
           result[key] = merge(below[key], value, [...path, key], layer, [...rawPath, key]);
@@ -219,7 +223,21 @@ export function overrideLayer(override: Override): ParsedRecipe {
   let value: unknown = override.value;
   for (let i = override.path.length - 1; i >= 0; i--) value = { [override.path[i]]: value };
   const position: SourcePosition = { file: `--set ${override.text}`, line: 0, column: 0 };
-  return { file: position.file, value, positionOf: () => position, sourceOf: () => position };
+  // The override sets its own path and what lies in its value, not the defaults beside them.
+  const sets = (path: KeyPath) => {
+    let node: unknown = value;
+    for (const key of path) {
+      if (node === null || typeof node !== "object" || !(String(key) in node)) return false;
+      node = (node as Record<string, unknown>)[String(key)];
+    }
+    return true;
+  };
+  return {
+    file: position.file,
+    value,
+    positionOf: () => position,
+    sourceOf: (path) => sets(path) ? position : undefined,
+  };
 }
 
 /** Reads and parses one recipe file, with a recipe error when it cannot be read. */

@@ -262,11 +262,15 @@ export function zodIssuesToRecipeIssues(
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(schema, rel, valueAt(value, rel));
       for (const key of issue.keys) {
+        // `{size:8}` is the key "size:8" to YAML (a colon needs a space after it to split).
+        const glued = /^([^:\s]+):(\S.*)$/.exec(key);
         out.push({
           path: [...path, key],
           position: parsed.positionOf([...path, key], "key"),
           message: `unknown option "${key}"`,
-          hint: didYouMean(key, known) || undefined,
+          hint: glued && known.includes(glued[1])
+            ? `YAML needs a space after the colon: ${glued[1]}: ${glued[2]}`
+            : didYouMean(key, known) || undefined,
         });
       }
       continue;
