@@ -418,7 +418,7 @@ function usageOf(command: string | undefined): string {
   const block = lines.slice(from, lines.indexOf("", from));
   const own: string[] = [];
   for (const line of block) {
-    const starts = /^  deno task (\S+)/.exec(line)?.[1];
+    const starts = /^ {2}deno task (\S+)/.exec(line)?.[1];
     if (starts !== undefined) own.push(starts === command ? line : "");
     else if (own.at(-1)) own.push(line); // a continuation of the command's line
   }
