@@ -66,3 +66,21 @@ Deno.test("explain names the file and line, --set or default behind every value"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("explain names the line of a $append item when no recipe below has the list", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/base.yaml`, BASE);
+    await Deno.writeTextFile(
+      `${dir}/child.yaml`,
+      "extends: base.yaml\nstages:\n  augment: { $append: [{ use: core/flip_rotate }] }\n",
+    );
+    const { recipe, parsed } = await loadRecipe(`${dir}/child.yaml`, { builtins: [core] });
+    const use = explainValues(recipe, parsed).find((v) =>
+      v.path.join(".") === "stages.augment.0.use"
+    );
+    assertEquals([use?.value, use?.source?.line, use?.source?.column], ["core/flip_rotate", 3, 26]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

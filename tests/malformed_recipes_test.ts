@@ -3,6 +3,7 @@
  * error class, the position of the first problem and what it says.
  */
 import { assertEquals, assertRejects } from "./assert.ts";
+import { MINIMAL_RECIPE } from "./tiny_runs.ts";
 import {
   CapillaryError,
   formatIssue,
@@ -14,15 +15,7 @@ import {
 } from "../mod.ts";
 import core from "../plugins/core/mod.ts";
 
-const OK = [
-  "seed: 1", // 1
-  "stages:", // 2
-  "  load: { use: core/drive }", // 3
-  "  model: { use: core/bcdunet }", // 4
-  "  train: { use: core/train }", // 5
-  "  evaluate: { use: core/segmentation_metrics }", // 6
-  "",
-].join("\n");
+const OK = MINIMAL_RECIPE;
 
 /** `OK` with `core/train` given the options `with` (which start at column 37 of line 5). */
 const trainWith = (options: string) =>

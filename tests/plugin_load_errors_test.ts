@@ -5,6 +5,7 @@
  * with what to do and no stack trace.
  */
 import { assertEquals, assertRejects } from "./assert.ts";
+import { MINIMAL_RECIPE } from "./tiny_runs.ts";
 import { formatIssue, loadRecipe, RecipeValidationError } from "../mod.ts";
 import core from "../plugins/core/mod.ts";
 
@@ -12,15 +13,7 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const FIXTURES = new URL("./fixtures/plugin_errors/", import.meta.url).pathname;
 
 /** A recipe that validates without plugins; `plugins:` goes on line 7, its first entry at column 11. */
-const OK = [
-  "seed: 1",
-  "stages:",
-  "  load: { use: core/drive }",
-  "  model: { use: core/bcdunet }",
-  "  train: { use: core/train }",
-  "  evaluate: { use: core/segmentation_metrics }",
-  "",
-].join("\n");
+const OK = MINIMAL_RECIPE;
 
 // A module that does not parse breaks `deno lint` wherever it sits in the repo, so the
 // plugins that fail at import are written here, to a temporary folder, and not kept as fixtures.

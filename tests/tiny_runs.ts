@@ -29,3 +29,17 @@ export const TINY_SYNTHETIC: readonly string[] = [
   "evaluate.window=32",
   "evaluate.stride=32",
 ];
+
+/**
+ * The smallest recipe that validates (core stages, defaults everywhere), line by line: tests
+ * that add a key or a fault put it at a known line and column.
+ */
+export const MINIMAL_RECIPE: string = [
+  "seed: 1", // 1
+  "stages:", // 2
+  "  load: { use: core/drive }", // 3
+  "  model: { use: core/bcdunet }", // 4
+  "  train: { use: core/train }", // 5
+  "  evaluate: { use: core/segmentation_metrics }", // 6
+  "",
+].join("\n");

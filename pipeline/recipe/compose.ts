@@ -117,6 +117,12 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
       return result;
     }
     setOrigin(path, { layer, path: rawPath });
+    if (isAppend(over)) {
+      // `$append` with no list below: the items are the list, each where the layer wrote it.
+      over[APPEND_KEY].forEach((_, i) =>
+        origins.set(keyOf([...path, i]), { layer, path: [...rawPath, APPEND_KEY, i] })
+      );
+    }
     return unwrapAppends(over);
   };
 
