@@ -18,7 +18,6 @@ import {
   consoleProgress,
   formatMetricsTable,
   formatPlan,
-  type LoadedRecipe,
   loadRecipe,
   loadResumable,
   parseRecipeText,
@@ -33,8 +32,8 @@ import {
 import { explainRecipe } from "./pipeline/recipe/explain.ts";
 import { recipeJsonSchema } from "./pipeline/recipe/json_schema.ts";
 import { loadPlugins } from "./pipeline/recipe/load_plugins.ts";
-import { resolvedRecipeObject } from "./pipeline/recipe/render.ts";
-import { differingPaths, RESUMABLE_SETTINGS } from "./pipeline/run/resume.ts";
+import { setText, settingPathsNamed } from "./pipeline/recipe/setting_paths.ts";
+import { RESUMABLE_SETTINGS } from "./pipeline/run/resume.ts";
 import { didYouMean } from "./pipeline/suggest.ts";
 import { BUILTIN_PLUGINS } from "./plugins/builtins.ts";
 import { predictImages } from "./plugins/core/predict.ts";
@@ -129,83 +128,6 @@ function listed(words: readonly string[]): string {
   return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
 }
 
-/** A value as `--set` reads it (YAML): strings bare, the rest as JSON, which is YAML too. */
-function setText(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-/**
- * The leaves of a resolved recipe object, with their key paths: lists of maps (the
- * preprocess and augment chains) are walked by index, other lists are leaves.
- */
-function recipeLeaves(
-  value: unknown,
-  path: (string | number)[] = [],
-): { path: (string | number)[]; value: unknown }[] {
-  const isMap = (v: unknown): v is Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v);
-  if (Array.isArray(value) && value.some(isMap)) {
-    return value.flatMap((v, i) => recipeLeaves(v, [...path, i]));
-  }
-  if (isMap(value) && Object.keys(value).length) {
-    return Object.entries(value).flatMap(([k, v]) => recipeLeaves(v, [...path, k]));
-  }
-  return [{ path, value }];
-}
-
-/**
- * The `--set` paths of the recipe's settings named like the option `name` (case, `-` and `_`
- * aside: `--batch-size` is `batchSize`), each with its value. Each path is shortened as
- * `--set` allows (`train.epochs` for `stages.train.with.epochs`), then kept only if setting
- * its own value there leaves the recipe as it was: that is, `--set` can reach it.
- *
- * @param load Loads the recipe with `--set` overrides.
- * @param sets The overrides given, kept while looking (they may choose other stages).
- * @param resuming Whether the recipe is a resumed run's, which `--set` may change only in
- * {@link RESUMABLE_SETTINGS}.
- */
-async function settingsNamed(
-  name: string,
-  load: (overrides: string[]) => Promise<LoadedRecipe>,
-  sets: string[],
-  resuming: boolean,
-): Promise<{ path: string; value: unknown }[]> {
-  const key = (text: string) => text.toLowerCase().replace(/[-_]/g, "");
-  let base: Record<string, unknown> | undefined;
-  let kept: string[] = [];
-  for (const given of [sets, []]) {
-    try {
-      base = resolvedRecipeObject((await load(given)).recipe);
-      kept = given;
-      break;
-    } catch {
-      // Overrides that do not load (the next error the user will see): look without them.
-    }
-  }
-  if (!base) return [];
-  const found: { path: string; value: unknown }[] = [];
-  for (const leaf of recipeLeaves(base)) {
-    const last = leaf.path.at(-1);
-    if (typeof last !== "string" || key(last) !== key(name)) continue;
-    const full = leaf.path.join(".");
-    if (resuming && !RESUMABLE_SETTINGS.some((s) => full === s || full.startsWith(`${s}.`))) {
-      continue;
-    }
-    const [top, kind, ...rest] = leaf.path;
-    const within = typeof rest[0] === "number" ? rest.slice(1) : rest;
-    const path = (top === "stages" && within[0] === "with" ? [kind, ...within.slice(1)] : leaf.path)
-      .join(".");
-    try {
-      const again = await load([...kept, `${path}=${setText(leaf.value)}`]);
-      if (differingPaths(base, resolvedRecipeObject(again.recipe)).length) continue;
-    } catch {
-      continue;
-    }
-    found.push({ path, value: leaf.value });
-  }
-  return found;
-}
-
 /**
  * The one-line error for an option that `command` does not take: that it is unknown (or
  * which commands take it), and, when a recipe setting has its name, the `--set` for it.
@@ -231,11 +153,11 @@ async function unknownOption(
   const resuming = command === "run" && values.resume !== undefined;
   // A resumed run's recipe, as it ran: loadResumable would refuse a run that finished.
   const recipe = resuming ? join(values.resume!, "recipe.resolved.yaml") : file;
-  const settings = !recipeCommand || recipe === undefined ? [] : await settingsNamed(
+  const settings = !recipeCommand || recipe === undefined ? [] : await settingPathsNamed(
     option.name,
     (overrides) => loadRecipe(recipe, { builtins: BUILTIN_PLUGINS, overrides }),
     values.set ?? [],
-    resuming,
+    resuming ? RESUMABLE_SETTINGS : undefined,
   );
   if (!settings.length) return `${head}; see --help`;
   const examples = settings.map(({ path, value }) =>

@@ -11,6 +11,7 @@ import { join } from "../path.ts";
 import { type LoadedRecipe, loadRecipe, type LoadRecipeOptions } from "../recipe/load.ts";
 import { resolvedRecipeObject } from "../recipe/render.ts";
 import type { ResolvedRecipe } from "../recipe/validate.ts";
+import { differingPaths } from "../recipe/setting_paths.ts";
 
 /** What `--set` may change when a run resumes: how it is evaluated, nothing that trains. */
 export const RESUMABLE_SETTINGS: readonly string[] = ["inferenceBackend", "stages.evaluate"];
@@ -21,32 +22,6 @@ function trainingPart(recipe: ResolvedRecipe): Record<string, unknown> {
   const { inferenceBackend: _inference, stages, ...rest } = object;
   const { evaluate: _evaluate, ...trainingStages } = stages as Record<string, unknown>;
   return { ...rest, stages: trainingStages };
-}
-
-/**
- * The dotted paths at which two plain values (from YAML: maps, lists, scalars) differ.
- *
- * @example Usage
- * ```ts
- * import { assertEquals } from "../../tests/assert.ts";
- * import { differingPaths } from "./resume.ts";
- *
- * assertEquals(differingPaths({ a: { b: 1, c: [1, 2] } }, { a: { b: 2, c: [1, 3] }, d: 0 }), [
- *   "a.b",
- *   "a.c.1",
- *   "d",
- * ]);
- * ```
- */
-export function differingPaths(before: unknown, after: unknown, prefix = ""): string[] {
-  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
-  if (!isMap(before) || !isMap(after) || Array.isArray(before) !== Array.isArray(after)) {
-    return Object.is(before, after) ? [] : [prefix || "(the whole recipe)"];
-  }
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  return keys.flatMap((key) =>
-    differingPaths(before[key], after[key], prefix ? `${prefix}.${key}` : key)
-  );
 }
 
 /**
