@@ -15,7 +15,8 @@ import {
   type StageContext,
   tf,
 } from "../../../mod.ts";
-import { train, trainOptions } from "./train.ts";
+import { train } from "./train.ts";
+import { trainOptions } from "../train/train_options.ts";
 
 await loadBackend("wasm");
 

@@ -1,0 +1,136 @@
+/**
+ * What `deno task plan` says of `core/train` before anything runs: patches,
+ * steps, the arithmetic, the loss and optimizer, the learning rate of each
+ * epoch, and which layers `freeze`, `unfreeze` and `parameterGroups` select.
+ *
+ * @module
+ */
+import {
+  CapillaryError,
+  type DataPlan,
+  type ModelPlan,
+  type PlanContext,
+  type StagePlan,
+} from "../../../mod.ts";
+import { selectLayers } from "./layer_patterns.ts";
+import type { TrainOptions } from "./train_options.ts";
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** What `freeze`, `unfreeze` and `parameterGroups` select, checked against the layers. */
+function layerPlan(
+  options: TrainOptions,
+  layers: readonly { name: string; parameters: number }[] | undefined,
+): string[] {
+  const { freeze, unfreeze, parameterGroups } = options;
+  if (!freeze.length && !unfreeze.length && !parameterGroups.length) return [];
+  if (!layers) return ["(the model lists no layers: freeze and parameter groups not checked)"];
+  const names = layers.map((l) => l.name);
+  const size = (selected: readonly string[]) =>
+    `${selected.length} layers, ${
+      layers.filter((l) => selected.includes(l.name)).reduce((n, l) => n + l.parameters, 0)
+        .toLocaleString("en")
+    } parameters`;
+  const lines: string[] = [];
+  if (freeze.length) {
+    const frozen = selectLayers(freeze, names, "train.freeze");
+    lines.push(`frozen at the start: ${size(frozen)} (${frozen.join(", ")})`);
+  }
+  unfreeze.forEach((u, i) => {
+    const thawed = selectLayers(u.layers, names, `train.unfreeze[${i}].layers`);
+    lines.push(`thawed at epoch ${u.epoch}: ${size(thawed)}`);
+  });
+  const taken = new Set<string>(); // a layer joins the first group it matches
+  parameterGroups.forEach((g, i) => {
+    const members = selectLayers(g.layers, names, `train.parameterGroups[${i}].layers`)
+      .filter((n) => !taken.has(n));
+    members.forEach((n) => taken.add(n));
+    lines.push(`learning rate ${g.learningRate}: ${size(members)}`);
+  });
+  return lines;
+}
+
+/**
+ * The plan of `core/train` for these options, data and model; throws what
+ * the run would refuse (patches larger than the images, layer patterns that
+ * select nothing).
+ */
+export function trainPlan(
+  options: TrainOptions,
+  { data, model }: { data: DataPlan; model: ModelPlan },
+  context: PlanContext,
+): StagePlan<"train"> {
+  const { size, count, insideRoi } = options.patches;
+  // What the run would refuse when it cuts patches: said by the plan too, before any loading.
+  const side = data.height === null || data.width === null
+    ? null
+    : Math.min(data.height, data.width);
+  if (side !== null && size > side) {
+    throw new CapillaryError(
+      `Cannot cut patches of ${size}×${size} from images of ${data.width}×${data.height}: ` +
+        `set train.patches.size to at most ${side}`,
+    );
+  }
+  const held = options.validation.images;
+  const trainImages = data.train - held;
+  const validation = held === 0
+    ? 0
+    : options.validation.patches ?? Math.round((count * held) / Math.max(1, trainImages));
+  const training = count;
+  const steps = Math.floor(training / options.batchSize);
+  const b = options.batchSize, c = data.channels;
+  const forward = model.forwardFlops?.(size, c);
+  const { learningRate } = options.optimizer;
+  const o = options.optimizer;
+  // The schema refuses weightDecay with plain Adam, so a decay here is SGD's or AdamW's.
+  const decayText = o.weightDecay
+    ? `, weight decay ${o.weightDecay}${
+      o.type === "sgd" ? " (L2, in the gradient)" : " (decoupled)"
+    }${o.decayExclude.length ? ` except on ${o.decayExclude.join(", ")}` : ""}`
+    : "";
+  const optimizerText =
+    (o.type === "sgd"
+      ? `SGD, learning rate ${learningRate}, momentum ${o.momentum}${
+        o.nesterov ? " (Nesterov)" : ""
+      }`
+      : `${o.type === "adam" ? "Adam" : "AdamW"}, learning rate ${learningRate}, ` +
+        `betas ${o.beta1}/${o.beta2}`) + decayText;
+  const schedule = context.createComponent("schedule", options.schedule);
+  const rate = (epoch: number) => schedule(epoch, learningRate, options.epochs).toPrecision(3);
+  const epochs = Array.from({ length: options.epochs }, (_, e) => e);
+  const shown = epochs.length > 12 ? [...epochs.slice(0, 6), ...epochs.slice(-6)] : epochs;
+  return {
+    output: { patchSize: size, channels: c },
+    lines: [
+      ...layerPlan(options, model.layers?.(size, c)),
+      `patches ${size}×${size}×${c}${insideRoi ? ", centred inside the FOV" : ""}: ` +
+      `${count} to train from ${plural(trainImages, "image")}; ` +
+      (held
+        ? `${validation} to validate from ${plural(held, "held-out image")} (split by image), ` +
+          `monitoring ${options.monitor}${
+            options.earlyStopping ? `, early stopping after ${options.earlyStopping.patience}` : ""
+          }${options.restoreBest ? ", best epoch restored" : ""}`
+        : "no validation"),
+      `batch ${b}: input [${b}, ${size}, ${size}, ${c}] → output [${b}, ${size}, ${size}, 1]; ` +
+      `${steps} steps per epoch × ${options.epochs} epochs = ${steps * options.epochs} steps` +
+      (options.maxMinutes === null
+        ? ""
+        : ` (fewer per epoch if the pace says they overrun train.maxMinutes ${options.maxMinutes})`) +
+      (options.workers > 1
+        ? `; each batch shared by ${options.workers} processes (data parallel)`
+        : ""),
+      `${model.name}: ${model.parameters(size, c).toLocaleString("en")} parameters` +
+      (forward === undefined ? "" : `; ${(forward / 1e6).toFixed(1)} MFLOP forward per patch, ` +
+        `${(3 * forward * b / 1e9).toFixed(2)} GFLOP per training step, ` +
+        `${(3 * forward * training * options.epochs / 1e12).toFixed(2)} TFLOP in all`),
+      `loss: binary cross-entropy${
+        options.positiveWeight === 1
+          ? ""
+          : ` with foreground pixels weighted ${options.positiveWeight}`
+      }; ${optimizerText}, schedule ${options.schedule.use}`,
+      `learning rate per epoch (start → end): ${
+        shown.map((e) => `${e + 1}: ${rate(e)} → ${rate(e + 1 - 1 / steps)}`).join(", ")
+      }${shown.length < epochs.length ? " (middle epochs left out)" : ""}`,
+    ],
+  };
+}
