@@ -80,6 +80,8 @@ export interface RecipeIssue {
   readonly message: string;
   /** What to do about it, e.g. a did-you-mean. */
   readonly hint?: string;
+  /** The error behind it (a plugin's code that threw), whose stack `--debug` shows. */
+  readonly cause?: unknown;
 }
 
 /** Formats one issue as `file:line:column: key: message (hint)`. */
@@ -100,9 +102,11 @@ export class RecipeValidationError extends CapillaryError {
       a.position.line - b.position.line || a.position.column - b.position.column
     );
     const head = sorted.length === 1 ? "1 problem" : `${sorted.length} problems`;
+    const cause = sorted.find((i) => i.cause !== undefined)?.cause;
     super(
       `Cannot use recipe: ${head}\n${sorted.map((i) => `  ${formatIssue(i)}`).join("\n")}`,
       "E_RECIPE_INVALID",
+      cause === undefined ? undefined : { cause },
     );
     this.issues = sorted;
   }

@@ -65,6 +65,36 @@ Deno.test("cli validate of a malformed recipe exits 1 with positions and no stac
   });
 });
 
+Deno.test("cli --debug shows where a plugin's own code threw while loading", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/throws.ts`,
+      'function setUp() {\n  throw new Error("boom at import");\n}\nsetUp();\nexport default {};\n',
+    );
+    await Deno.writeTextFile(`${dir}/recipe.yaml`, `extends: ${SMOKE}\nplugins: [./throws.ts]\n`);
+    const plain = await cli("validate", `${dir}/recipe.yaml`);
+    assertEquals(plain.code, 1);
+    assertEquals(
+      plain.stderr.includes(`threw while loading: boom at import (at ${dir}/throws.ts:2:9)`),
+      true,
+      plain.stderr,
+    );
+    assertEquals(
+      plain.stderr.includes("(run with --debug for the stack trace)"),
+      true,
+      plain.stderr,
+    );
+    const debug = await cli("validate", `${dir}/recipe.yaml`, "--debug");
+    // The plugin's frames, not only the engine's: the function that threw and its caller.
+    assertEquals(
+      debug.stderr.includes(`at setUp (file://${dir}/throws.ts:2:9)`),
+      true,
+      debug.stderr,
+    );
+    assertEquals(debug.stderr.includes(`at file://${dir}/throws.ts:4:1`), true, debug.stderr);
+  });
+});
+
 Deno.test("cli exits 2 on an unknown command and 1 on a missing recipe", async () => {
   // One line, with what was meant, rather than the whole usage.
   for (

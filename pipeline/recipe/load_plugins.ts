@@ -21,6 +21,8 @@ export interface PluginFailure {
   readonly message: string;
   /** What to do, naming the file to fix; absent when there is nothing to add. */
   readonly hint?: string;
+  /** What the plugin's own code threw, kept for its stack (`--debug`). */
+  readonly cause?: unknown;
 }
 
 /** Terminal colour codes, which Deno puts around the positions of some load errors. */
@@ -85,6 +87,7 @@ export function describeImportFailure(
     return {
       message: `${plugin} threw while loading: ${describeThrown(error)}`,
       hint: "a plugin's module code runs when a recipe loads it; fix the code that threw",
+      cause: error,
     };
   }
 
@@ -143,8 +146,14 @@ export async function loadPlugins(
   const issues: RecipeIssue[] = [];
   for (const [i, specifier] of specifiers.entries()) {
     const path = ["plugins", i];
-    const fail = (message: string, hint?: string) =>
-      issues.push({ path, position: parsed.positionOf(path), message, hint });
+    const fail = (message: string, hint?: string, cause?: unknown) =>
+      issues.push({
+        path,
+        position: parsed.positionOf(path),
+        message,
+        hint,
+        ...(cause === undefined ? {} : { cause }),
+      });
     let url: string;
     try {
       url = resolvePluginSpecifier(specifier, recipeDir);
@@ -156,8 +165,8 @@ export async function loadPlugins(
     try {
       module = await import(url);
     } catch (error) {
-      const { message, hint } = describeImportFailure(error, specifier, url);
-      fail(message, hint);
+      const { message, hint, cause } = describeImportFailure(error, specifier, url);
+      fail(message, hint, cause);
       continue;
     }
     const contract = 'PLUGINS.md, "The contract", lists every field';

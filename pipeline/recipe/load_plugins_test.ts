@@ -78,6 +78,7 @@ Deno.test("describeImportFailure() names the line of the plugin's code that thre
     message: 'plugin "./noise.ts" threw while loading: TypeError: Cannot read properties of ' +
       "undefined (reading 'y') (at /p/noise.ts:2:47)",
     hint: "a plugin's module code runs when a recipe loads it; fix the code that threw",
+    cause: error, // its stack is what --debug shows
   });
   assertEquals(
     describeImportFailure("a string", "./noise.ts", URL_).message,
