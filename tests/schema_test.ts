@@ -9,7 +9,7 @@ import { assertEquals } from "./assert.ts";
 import { Registry } from "../mod.ts";
 import { recipeJsonSchema, schemaModeline } from "../pipeline/recipe/json_schema.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
-import { DEFAULT_SCHEMA_FILE } from "../cli.ts";
+import { DEFAULT_SCHEMA_FILE } from "../cli/usage.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const SCHEMA_FILE = new URL(DEFAULT_SCHEMA_FILE, ROOT);
