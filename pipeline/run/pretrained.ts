@@ -5,7 +5,8 @@
  *
  * Weights are matched by layer name, not by variable name: TensorFlow.js
  * makes variable names unique per process (`conv/kernel_1`), while layer
- * names are what the architecture sets.
+ * names are what the architecture sets (and, for layers built without one,
+ * by their place: see {@link copyWeightsByLayer}).
  *
  * @module
  */
@@ -89,9 +90,44 @@ export async function resolveModelFrom(
 }
 
 /**
- * Copies every weight of `source` into `target`, layer by layer (matched by
- * name), after checking that both have the same layers with the same weight
- * shapes.
+ * Whether tfjs made up the layer's name (`conv2d_Conv2D2`: its class in snake
+ * case, then the class and a counter of the process), which a second build of
+ * the same network does not repeat.
+ */
+function generatedName(layer: tf.layers.Layer): boolean {
+  const cls = layer.getClassName();
+  const name = layer.name;
+  const tail = name.lastIndexOf(`_${cls}`);
+  return tail > 0 && /^\d+$/.test(name.slice(tail + cls.length + 1));
+}
+
+/**
+ * The layers of `target` paired with those of `source` that hold its weights:
+ * by name; or, where names differ only because tfjs made them up (a plugin's
+ * layers without `name`), by position, when both list the same layer classes
+ * in the same order. Undefined when neither pairs them all.
+ */
+function pairLayers(
+  source: readonly tf.layers.Layer[],
+  target: readonly tf.layers.Layer[],
+): [tf.layers.Layer, tf.layers.Layer][] | undefined {
+  const byName = new Map(source.map((l) => [l.name, l]));
+  if (source.length === target.length && target.every((l) => byName.has(l.name))) {
+    return target.map((l) => [l, byName.get(l.name)!]);
+  }
+  const samePlaces = source.length === target.length &&
+    target.every((l, i) =>
+      l.getClassName() === source[i].getClassName() &&
+      (l.name === source[i].name || (generatedName(l) && generatedName(source[i])))
+    );
+  return samePlaces ? target.map((l, i) => [l, source[i]]) : undefined;
+}
+
+/**
+ * Copies every weight of `source` into `target`, layer by layer, after
+ * checking that both have the same layers with the same weight shapes.
+ * Layers are matched by name; layers whose names tfjs made up (no `name`
+ * given) by their place among the same classes in the same order.
  *
  * @param source The trained network (e.g. loaded from an earlier run).
  * @param target A freshly built network of the same architecture (any input size).
@@ -104,9 +140,7 @@ export function copyWeightsByLayer(
   target: tf.LayersModel,
   describe: string,
 ): number {
-  const sourceLayers = new Map(
-    source.layers.filter((l) => l.weights.length).map((l) => [l.name, l]),
-  );
+  const sourceLayers = source.layers.filter((l) => l.weights.length);
   const targetLayers = target.layers.filter((l) => l.weights.length);
   const fail = (why: string) =>
     new CapillaryError(
@@ -114,19 +148,25 @@ export function copyWeightsByLayer(
         "of the run it starts from (see that run's recipe.resolved.yaml)",
       "E_MODEL_FROM",
     );
-  const missing = targetLayers.filter((l) => !sourceLayers.has(l.name)).map((l) => l.name);
-  const extra = [...sourceLayers.keys()].filter((n) => !target.layers.some((l) => l.name === n));
-  if (missing.length || extra.length) {
+  const pairs = pairLayers(sourceLayers, targetLayers);
+  if (!pairs) {
+    const sourceNames = new Set(sourceLayers.map((l) => l.name));
+    const missing = targetLayers.filter((l) => !sourceNames.has(l.name)).map((l) => l.name);
+    const extra = [...sourceNames].filter((n) => !target.layers.some((l) => l.name === n));
+    const unnamed = [...sourceLayers, ...targetLayers].some(generatedName);
     throw fail(
       [
         missing.length ? `it has no layer ${missing.map((n) => `"${n}"`).join(", ")}` : "",
         extra.length ? `this network has no layer ${extra.map((n) => `"${n}"`).join(", ")}` : "",
+        unnamed
+          ? "(names like conv2d_Conv2D2 are made up by tfjs for layers built without a " +
+            "`name`, and change from one build to the next: name every layer with weights)"
+          : "",
       ].filter(Boolean).join(", and "),
     );
   }
   let copied = 0;
-  for (const layer of targetLayers) {
-    const from = sourceLayers.get(layer.name)!;
+  for (const [layer, from] of pairs) {
     const values = from.getWeights();
     layer.weights.forEach((weight, i) => {
       const shape = values[i]?.shape ?? [];

@@ -90,3 +90,40 @@ Deno.test("copyWeightsByLayer() says which layer or shape differs", () => {
   );
   assert(deeper.message.includes('it has no layer "more"'), deeper.message);
 });
+
+/** A network whose layers tfjs names (conv2d_Conv2D7, ...): each build names them anew. */
+function unnamedNet(filters: number, size = 8): tf.LayersModel {
+  const input = tf.input({ shape: [size, size, 1] });
+  let x = tf.layers.conv2d({ filters, kernelSize: 3, padding: "same" }).apply(input);
+  x = tf.layers.batchNormalization().apply(x);
+  x = tf.layers.conv2d({ filters: 1, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: x });
+}
+
+Deno.test("copyWeightsByLayer() pairs layers without names by their place", () => {
+  const source = unnamedNet(4);
+  const target = unnamedNet(4, 16);
+  // The names differ: the second build counted on.
+  assert(source.layers[1].name !== target.layers[1].name, target.layers[1].name);
+  assertEquals(copyWeightsByLayer(source, target, "the trained network"), 8);
+  assertEquals(
+    target.getWeights().map((w) => Array.from(w.dataSync())),
+    source.getWeights().map((w) => Array.from(w.dataSync())),
+  );
+  // Same classes in the same order but other shapes: said as for named layers.
+  const wider = assertThrows(() => copyWeightsByLayer(unnamedNet(4), unnamedNet(8), "runs/a"));
+  assert(
+    /has weight conv2d_Conv2D\d+\/kernel of shape \[3,3,1,8\] here but \[3,3,1,4\]/
+      .test(wider.message),
+    wider.message,
+  );
+});
+
+Deno.test("copyWeightsByLayer() says to name the layers when unnamed ones cannot be paired", () => {
+  const error = assertThrows(
+    () => copyWeightsByLayer(unnamedNet(4), net(4), "the trained network"),
+    CapillaryError,
+  );
+  assert(error.message.includes('it has no layer "enc", "head"'), error.message);
+  assert(error.message.includes("name every layer with weights"), error.message);
+});
