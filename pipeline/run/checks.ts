@@ -7,6 +7,7 @@
 import type { Raster, Sample, SegmentationData } from "../data.ts";
 import { DataError, StageError } from "../errors.ts";
 import type { Evaluation, ModelSpec, PatchBatch, TrainedModel } from "../stage.ts";
+import type { LayersModel } from "@tensorflow/tfjs";
 
 const where = (sample: Sample) =>
   `sample "${sample.id}"${sample.source ? ` (${sample.source})` : ""}`;
@@ -161,18 +162,110 @@ export function maskWarnings(data: SegmentationData): string[] {
   return lines;
 }
 
-/** Checks a model spec has a `build` function. */
+/**
+ * Checks a model spec: a name and a `build(size, channels)` function, not a
+ * network already built (a tfjs `LayersModel` has a `build` method too).
+ *
+ * @throws {StageError} Naming the stage and what a model stage must return.
+ */
 export function checkModelSpec(spec: ModelSpec, stage: string): void {
+  const contract = "a model stage returns a spec { name, build(size, channels) } whose build " +
+    "gives a fresh tfjs LayersModel for that input size";
+  if (spec && typeof (spec as unknown as { predict?: unknown }).predict === "function") {
+    throw new StageError(stage, `returned a built network, not a model spec; ${contract}`);
+  }
   if (!spec || typeof spec.build !== "function") {
-    throw new StageError(stage, "returned no model spec with a build(size, channels) function");
+    throw new StageError(stage, `returned no model spec with a build function; ${contract}`);
+  }
+  if (typeof spec.name !== "string" || !spec.name) {
+    throw new StageError(stage, `returned a model spec without a name; ${contract}`);
+  }
+}
+
+/** Output activations that give probabilities, which binary cross-entropy and 0.5 need. */
+const PROBABILITY_ACTIVATIONS = new Set(["sigmoid", "hardSigmoid"]);
+
+/**
+ * Checks what a model spec's `build(size, channels)` gave: one input of
+ * `size × size × channels` and one output of the same height and width and
+ * a single channel, from a layer whose activation (where it has one) gives
+ * probabilities. A network that gives logits or two channels would otherwise
+ * train on clipped values or fail in tfjs's words, blamed on training.
+ *
+ * @param network What `build` returned.
+ * @param size The side it was asked for.
+ * @param channels The channels it was asked for.
+ * @param stage The model stage's id.
+ * @throws {StageError} Naming the stage and what differs.
+ */
+export function checkBuiltNetwork(
+  network: LayersModel,
+  size: number,
+  channels: number,
+  stage: string,
+): void {
+  const fail = (what: string, todo: string) => {
+    throw new StageError(stage, `its build(${size}, ${channels}) gave ${what}; ${todo}`);
+  };
+  const candidate = network as Partial<LayersModel> | undefined;
+  if (
+    !candidate || typeof candidate.predict !== "function" || !Array.isArray(candidate.inputs) ||
+    !Array.isArray(candidate.outputs)
+  ) {
+    return fail(
+      "no tfjs LayersModel",
+      "return tf.model({ inputs, outputs }) built with context.tf",
+    );
+  }
+  const shape = (dims: readonly (number | null)[]) =>
+    `[${dims.map((d) => d ?? "batch").join(", ")}]`;
+  if (network.inputs.length !== 1 || network.outputs.length !== 1) {
+    return fail(
+      `a network of ${network.inputs.length} inputs and ${network.outputs.length} outputs`,
+      "a segmentation network takes the image and gives one probability map",
+    );
+  }
+  const input = network.inputs[0].shape, output = network.outputs[0].shape;
+  const [, height, width, inputChannels] = input;
+  if (
+    input.length !== 4 || inputChannels !== channels ||
+    (height !== null && height !== size) || (width !== null && width !== size)
+  ) {
+    return fail(
+      `a network taking ${shape(input)}`,
+      `it must take [batch, ${size}, ${size}, ${channels}] (size and channels as asked)`,
+    );
+  }
+  if (
+    output.length !== 4 || output[3] !== 1 || output[1] !== height || output[2] !== width
+  ) {
+    return fail(
+      `a network mapping ${shape(input)} to ${shape(output)}`,
+      `it must give [batch, ${height ?? "height"}, ${width ?? "width"}, 1]: one foreground ` +
+        "probability per pixel, the size of its input ('same' padding, one output filter)",
+    );
+  }
+  const last = network.outputs[0].sourceLayer;
+  let activation: unknown;
+  try {
+    activation = (last.getConfig() as { activation?: unknown }).activation;
+  } catch {
+    // A custom layer without a config: its activation is its own business.
+  }
+  if (typeof activation === "string" && !PROBABILITY_ACTIVATIONS.has(activation)) {
+    return fail(
+      `a network whose output layer "${last.name}" has activation "${activation}"`,
+      'it must give probabilities: end with activation: "sigmoid"',
+    );
   }
 }
 
 /**
  * Checks what an augmentation returned for `input`: a batch of the same
- * patches (count, side, channels) with as many values as those say. A wrong
- * batch would otherwise fail later inside training, blamed on the train stage
- * in tfjs's words.
+ * patches (count, side, channels) with as many values as those say, finite
+ * images (in [0, 1] where the input's were) and masks and regions of 0 and 1.
+ * A wrong batch would otherwise fail later inside training, blamed on the
+ * train stage in tfjs's words, or train silently on other targets.
  *
  * @param output What the augmentation returned.
  * @param input The batch it was given.
@@ -220,6 +313,57 @@ export function checkAugmentedBatch(output: PatchBatch, input: PatchBatch, stage
   sized("images", output.images, pixels * input.channels);
   sized("masks", output.masks, pixels);
   if (input.rois !== undefined) sized("rois", output.rois, pixels);
+  checkAugmentedValues(output, input, stage);
+}
+
+/** Whether every value lies in [0, 1]. */
+function inUnitRange(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!(values[i] >= 0 && values[i] <= 1)) return false;
+  return true;
+}
+
+/**
+ * The values an augmentation returned: finite images, in [0, 1] where its
+ * input was (preprocessing leaves them there), and masks and regions of 0
+ * and 1 only. A NaN would otherwise surface as the train stage's NaN loss, and
+ * halved masks would train silently on other targets.
+ */
+function checkAugmentedValues(output: PatchBatch, input: PatchBatch, stage: string): void {
+  const fail = (what: string, todo: string) => {
+    throw new StageError(stage, `its augmentation returned ${what}; ${todo}`);
+  };
+  const patch = (i: number, perPatch: number) =>
+    `patch ${Math.floor(i / perPatch) + 1} of ${input.count}`;
+  const imageValues = input.size * input.size * input.channels;
+  const unit = inUnitRange(input.images);
+  const images = output.images;
+  for (let i = 0; i < images.length; i++) {
+    const v = images[i];
+    if (!Number.isFinite(v)) {
+      fail(`images holding ${v} (${patch(i, imageValues)})`, "its images must stay finite");
+    }
+    if (unit && (v < 0 || v > 1)) {
+      fail(
+        `images holding ${+v.toPrecision(6)} (${patch(i, imageValues)}), outside [0, 1] ` +
+          "where its input was",
+        "clip the images it returns to [0, 1]",
+      );
+    }
+  }
+  const binary = (name: "masks" | "rois", values: Float32Array | undefined) => {
+    if (!values) return;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v !== 0 && v !== 1) {
+        fail(
+          `${name} holding ${v} (${patch(i, input.size * input.size)})`,
+          "masks and rois must stay 0 or 1: move them as the images, with nearest-pixel sampling",
+        );
+      }
+    }
+  };
+  binary("masks", output.masks);
+  binary("rois", output.rois);
 }
 
 /**

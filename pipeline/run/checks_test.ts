@@ -1,8 +1,19 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import type { Raster, Sample, SegmentationData } from "../data.ts";
 import { DataError, StageError } from "../errors.ts";
-import { checkEvaluation, checkModelSpec, checkSegmentationData, maskWarnings } from "./checks.ts";
-import type { Evaluation, ModelSpec } from "../stage.ts";
+import {
+  checkAugmentedBatch,
+  checkBuiltNetwork,
+  checkEvaluation,
+  checkModelSpec,
+  checkSegmentationData,
+  maskWarnings,
+} from "./checks.ts";
+import type { Evaluation, ModelSpec, PatchBatch } from "../stage.ts";
+import { loadBackend } from "../backend/select.ts";
+import { tf } from "../backend/tfjs.ts";
+
+await loadBackend("cpu");
 
 function raster(width: number, height: number, values: number[], channels = 1): Raster {
   return { width, height, channels, data: Float32Array.from(values) };
@@ -227,5 +238,118 @@ Deno.test("maskWarnings() names masks that cover most of their region, per split
       "images/y.tif, …); masks usually mark the smaller class: are they inverted (white must be " +
       "the object)?",
     ],
+  );
+});
+
+Deno.test("checkModelSpec() refuses a built network and a spec without a name", () => {
+  const built = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+  assertThrows(
+    () => checkModelSpec(built as unknown as ModelSpec, "x/net"),
+    StageError,
+    'Stage "x/net" failed: returned a built network, not a model spec; a model stage returns a ' +
+      "spec { name, build(size, channels) }",
+  );
+  built.dispose();
+  assertThrows(
+    () => checkModelSpec({ build: () => undefined } as unknown as ModelSpec, "x/net"),
+    StageError,
+    "returned a model spec without a name",
+  );
+});
+
+/** A one-layer network: `filters` 3×3 convolutions over an 8×8×`channels` input. */
+function network(
+  options: { filters?: number; padding?: "same" | "valid"; activation?: string; channels?: number },
+): tf.LayersModel {
+  const { filters = 1, padding = "same", activation = "sigmoid", channels = 1 } = options;
+  const input = tf.input({ shape: [8, 8, channels] });
+  const output = tf.layers.conv2d({
+    filters,
+    kernelSize: 3,
+    padding,
+    activation: activation as "sigmoid",
+    name: "head",
+  }).apply(input) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output });
+}
+
+Deno.test("checkBuiltNetwork() accepts one sigmoid map the size of the input", () => {
+  checkBuiltNetwork(network({}), 8, 1, "x/net");
+  checkBuiltNetwork(network({ activation: "hardSigmoid", channels: 3 }), 8, 3, "x/net");
+});
+
+Deno.test("checkBuiltNetwork() names the model stage and what its network gets wrong", () => {
+  const cases: [tf.LayersModel | undefined, number, number, string][] = [
+    [undefined, 8, 1, "gave no tfjs LayersModel"],
+    [network({ filters: 2 }), 8, 1, "mapping [batch, 8, 8, 1] to [batch, 8, 8, 2]"],
+    [network({ padding: "valid" }), 8, 1, "mapping [batch, 8, 8, 1] to [batch, 6, 6, 1]"],
+    [network({}), 16, 1, "its build(16, 1) gave a network taking [batch, 8, 8, 1]"],
+    [network({}), 8, 3, "it must take [batch, 8, 8, 3]"],
+    [network({ activation: "linear" }), 8, 1, 'output layer "head" has activation "linear"'],
+    [network({ activation: "relu" }), 8, 1, 'end with activation: "sigmoid"'],
+  ];
+  for (const [built, size, channels, says] of cases) {
+    assertThrows(
+      () => checkBuiltNetwork(built as tf.LayersModel, size, channels, "x/net"),
+      StageError,
+      says,
+    );
+    built?.dispose();
+  }
+});
+
+/** Two 2×2 one-channel patches, images in [0, 1], binary masks and regions. */
+function batch(): PatchBatch {
+  return {
+    images: Float32Array.of(0, 0.25, 0.5, 1, 1, 0.5, 0.25, 0),
+    masks: Float32Array.of(0, 1, 1, 0, 1, 1, 0, 0),
+    rois: Float32Array.of(1, 1, 1, 1, 1, 1, 1, 0),
+    count: 2,
+    size: 2,
+    channels: 1,
+  };
+}
+
+Deno.test("checkAugmentedBatch() refuses non-finite images, and images leaving [0, 1]", () => {
+  const input = batch();
+  checkAugmentedBatch({ ...input, images: input.images.map((v) => 1 - v) }, input, "x/aug");
+  const cases: [number, number, string][] = [
+    [5, NaN, "returned images holding NaN (patch 2 of 2); its images must stay finite"],
+    [0, -Infinity, "returned images holding -Infinity (patch 1 of 2)"],
+    [
+      3,
+      1.5,
+      "returned images holding 1.5 (patch 1 of 2), outside [0, 1] where its input was; clip",
+    ],
+    [4, -0.1, "returned images holding -0.1 (patch 2 of 2)"],
+  ];
+  for (const [index, value, says] of cases) {
+    const images = Float32Array.from(input.images);
+    images[index] = value;
+    assertThrows(
+      () => checkAugmentedBatch({ ...input, images }, input, "x/aug"),
+      StageError,
+      `Stage "x/aug" failed: its augmentation ${says}`,
+    );
+  }
+  // An input already outside [0, 1] (no preprocessing) may stay outside; NaN still may not.
+  const raw = { ...input, images: input.images.map((v) => v * 255) };
+  checkAugmentedBatch({ ...raw, images: raw.images.map((v) => v + 3) }, raw, "x/aug");
+});
+
+Deno.test("checkAugmentedBatch() refuses masks and regions that are not 0 and 1", () => {
+  const input = batch();
+  assertThrows(
+    () => checkAugmentedBatch({ ...input, masks: input.masks.map((v) => v * 0.5) }, input, "x/aug"),
+    StageError,
+    "returned masks holding 0.5 (patch 1 of 2); masks and rois must stay 0 or 1: move them as " +
+      "the images, with nearest-pixel sampling",
+  );
+  const rois = Float32Array.from(input.rois!);
+  rois[7] = 0.25; // bilinear resampling at an edge
+  assertThrows(
+    () => checkAugmentedBatch({ ...input, rois }, input, "x/aug"),
+    StageError,
+    "returned rois holding 0.25 (patch 2 of 2)",
   );
 });

@@ -25,6 +25,7 @@ import type {
 import { VERSION } from "../version.ts";
 import {
   checkAugmentedBatch,
+  checkBuiltNetwork,
   checkEvaluation,
   checkModelSpec,
   checkSegmentationData,
@@ -339,6 +340,17 @@ async function runStages(
     augmentations.reduce((b, f) => f(b, random), batch);
   const modelStage = stagesOf("model")[0];
   let spec = await runStage<ModelSpec>(modelStage, data, (m) => checkModelSpec(m, modelStage.id));
+  // Every network the spec builds (for training, evaluation, resuming) is checked, and a wrong
+  // one blamed on the model stage rather than on the stage that built it.
+  const unchecked = spec;
+  spec = {
+    ...unchecked,
+    build: (size, channels) => {
+      const network = unchecked.build(size, channels);
+      checkBuiltNetwork(network, size, channels, modelStage.id);
+      return network;
+    },
+  };
   if (fromDir) spec = await startingFrom(spec, fromDir, progress);
   const trainStage = stagesOf("train")[0];
   const trained = await runStage<TrainedModel>(
