@@ -17,8 +17,7 @@
  *
  * @example Usage
  * ```ts
- * import { definePlugin, defineStage } from "./mod.ts";
- * import { z } from "zod";
+ * import { definePlugin, defineStage, z } from "./mod.ts";
  *
  * const invert = defineStage({
  *   name: "invert",

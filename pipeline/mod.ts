@@ -13,6 +13,12 @@ export * from "./registry.ts";
 export * from "./stage.ts";
 export * from "./suggest.ts";
 export * from "./version.ts";
+/**
+ * The engine's zod. A plugin that builds its option schemas with it (`import { z } from
+ * "@capillary/capillary"`) gets the one major version and copy the engine reads, whatever its own
+ * dependencies say.
+ */
+export { z } from "zod";
 export { BACKEND_NAMES, type BackendName } from "./recipe/schema.ts";
 export { type LoadedRecipe, loadRecipe, type LoadRecipeOptions } from "./recipe/load.ts";
 export { type ParsedRecipe, parseRecipeText } from "./recipe/parse.ts";

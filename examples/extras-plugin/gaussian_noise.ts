@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { type Augmentation, defineStage } from "@capillary/capillary";
-import { z } from "zod";
+import { type Augmentation, defineStage, z } from "@capillary/capillary";
 
 /** Options of `extras/gaussian_noise`: the zod schema is the single source of truth. */
 export const gaussianNoiseOptions = z.object({

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { defineSchedule } from "@capillary/capillary";
-import { z } from "zod";
+import { defineSchedule, z } from "@capillary/capillary";
 
 /** Options of `extras/warm_restarts`. */
 export const warmRestartsOptions = z.object({
