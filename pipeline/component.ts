@@ -11,6 +11,7 @@
  * @module
  */
 import { z } from "zod";
+import { CapillaryError, describeThrown } from "./errors.ts";
 
 /** Kinds of component. */
 export const COMPONENT_KINDS = ["schedule"] as const;
@@ -36,6 +37,139 @@ export type LearningRateSchedule = ((epoch: number, base: number, epochs: number
 /** What `create` gives, per kind. */
 export interface ComponentOutput {
   schedule: LearningRateSchedule;
+}
+
+/** A value as an error shows it: `NaN`, `"0.1"`, `undefined`, `a promise`, `an object`. */
+function shown(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  if (Array.isArray(value)) return "an array";
+  // An async create or schedule: the engine needs the value itself, at once.
+  if (value instanceof Promise) return "a promise";
+  if (value !== null && typeof value === "object") return "an object";
+  return String(value);
+}
+
+/** What a schedule must return when called, in the words of the errors that check it. */
+const RATE = "a finite learning rate >= 0 at every epoch";
+
+/**
+ * The function `create` gave, checked at each call, so that a plugin's
+ * mistake is said as the schedule's and not the training loop's (a NaN
+ * loss, or a negative rate that trains silently). `observe`, `state` and
+ * `restore` are the original's.
+ */
+function checkedSchedule(id: string, made: unknown): LearningRateSchedule {
+  const schedule = made as LearningRateSchedule;
+  const fix = "fix the function its create(options) returns";
+  const checked: LearningRateSchedule = (epoch, base, epochs) => {
+    const call = `when called with epoch ${epoch}, base ${base}, epochs ${epochs}`;
+    let rate: unknown;
+    try {
+      rate = schedule(epoch, base, epochs);
+    } catch (error) {
+      throw new CapillaryError(
+        `Schedule "${id}" threw ${call}: ${
+          describeThrown(error)
+        }; a schedule must return ${RATE}; ${fix}`,
+        "E_COMPONENT",
+        { cause: error },
+      );
+    }
+    if (typeof rate !== "number" || !Number.isFinite(rate) || rate < 0) {
+      throw new CapillaryError(
+        `Schedule "${id}" returned ${shown(rate)} ${call}; a schedule must return ${RATE}; ${fix}`,
+        "E_COMPONENT",
+      );
+    }
+    return rate;
+  };
+  for (const key of ["observe", "state", "restore"] as const) {
+    const method = schedule[key];
+    if (method === undefined) continue;
+    if (typeof method !== "function") {
+      throw new CapillaryError(
+        `Cannot create schedule "${id}": its create(options) returned a schedule whose ${key} ` +
+          `is ${shown(method)}; observe, state and restore must be functions where it has them`,
+        "E_COMPONENT",
+      );
+    }
+    // Bound: a schedule's methods may keep their state on `this`.
+    Object.assign(checked, { [key]: method.bind(schedule) });
+  }
+  return checked;
+}
+
+/** Per kind: what `create` must return, in words, and the check that wraps what it gave. */
+const CONTRACTS: {
+  [K in ComponentKind]: {
+    returns: string;
+    example: string;
+    fits: (made: unknown) => boolean;
+    check: (id: string, made: unknown) => ComponentOutput[K];
+  };
+} = {
+  schedule: {
+    returns: "a function (epoch, base, epochs) => learning rate",
+    example: "create: () => (epoch, base) => base",
+    fits: (made) => typeof made === "function",
+    check: checkedSchedule,
+  },
+};
+
+/**
+ * Builds a component with `create` and checks what it gave against its
+ * kind's contract ({@link ComponentOutput}), so that a plugin's mistake is
+ * an error naming the component rather than a failure later in the stage
+ * that uses it. A schedule is wrapped so that each call that throws, or
+ * returns anything but a finite number >= 0, is such an error too. The
+ * engine's `createComponent` builds every component through it.
+ *
+ * @param kind The component's kind.
+ * @param id The component's id, `plugin/name`, for errors.
+ * @param create Calls the component's `create` with its options.
+ * @returns What `create` gave, wrapped.
+ * @throws {CapillaryError} `E_COMPONENT` when `create` throws or gives the wrong thing.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkedComponent } from "./component.ts";
+ * const schedule = checkedComponent("schedule", "demo/neg", () => (_e: number, base: number) => -base);
+ * let message = "";
+ * try {
+ *   schedule(0, 0.1, 5);
+ * } catch (error) {
+ *   message = (error as Error).message;
+ * }
+ * console.assert(message.startsWith('Schedule "demo/neg" returned -0.1 when called with epoch 0'));
+ * ```
+ */
+export function checkedComponent<K extends ComponentKind>(
+  kind: K,
+  id: string,
+  create: () => unknown,
+): ComponentOutput[K] {
+  const contract = CONTRACTS[kind];
+  const head = `Cannot create ${kind} "${id}": its create(options)`;
+  let made: unknown;
+  try {
+    made = create();
+  } catch (error) {
+    throw new CapillaryError(
+      `${head} threw ${describeThrown(error)}; fix it so that it returns ${contract.returns}`,
+      "E_COMPONENT",
+      { cause: error },
+    );
+  }
+  if (!contract.fits(made)) {
+    throw new CapillaryError(
+      `${head} returned ${
+        shown(made)
+      }; it must return ${contract.returns}, e.g. ${contract.example}`,
+      "E_COMPONENT",
+    );
+  }
+  return contract.check(id, made);
 }
 
 /** A component implementation: named, with a zod schema for its options. */

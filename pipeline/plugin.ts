@@ -134,6 +134,8 @@ function checkKind(
 /**
  * The checks of a stage or component (`prefix` locates it, e.g. `stages.0.`):
  * what they share, then their functions (`run`, `plan`, ... or `create`).
+ * One of the other list's kinds (a schedule under `stages:`) is said as
+ * that alone: its missing `run` or `create` would only mislead.
  */
 function checkPart(
   problems: string[],
@@ -143,6 +145,18 @@ function checkPart(
   kinds: readonly string[],
   functions: Record<string, boolean>,
 ): void {
+  const [list, other, otherKinds] = what === "stage"
+    ? ["stages", "components", COMPONENT_KINDS as readonly string[]]
+    : ["components", "stages", STAGE_KINDS as readonly string[]];
+  if (typeof part.kind === "string" && otherKinds.includes(part.kind)) {
+    const otherWhat = what === "stage" ? "component" : "stage";
+    problems.push(
+      `${prefix}kind: ${show(part.kind)} is a ${otherWhat} kind, not a ${what} kind; put this ${
+        what === "stage" ? part.kind : "stage"
+      } under \`${other}:\` instead of \`${list}:\``,
+    );
+    return;
+  }
   checkName(problems, part, prefix);
   checkKind(problems, part, prefix, what, kinds);
   checkField(problems, part, prefix, "description", {
@@ -180,10 +194,39 @@ function checkList(
 }
 
 /**
+ * A part of `list` whose name an earlier one has, said at the later one:
+ * recipes name a stage `plugin/name` whatever its kind, a component by its
+ * kind and `plugin/name`, so only the first would be found.
+ */
+function checkUnique(
+  problems: string[],
+  list: unknown,
+  key: string,
+  idOf: (part: Record<string, unknown>) => string,
+): void {
+  if (!Array.isArray(list)) return;
+  const seen = new Map<string, number>();
+  list.forEach((part, i) => {
+    if (!isObject(part) || typeof part.name !== "string") return;
+    const id = idOf(part);
+    const first = seen.get(id);
+    if (first === undefined) seen.set(id, i);
+    else if (list[first] === part) {
+      problems.push(`${key}.${i}: the same object as ${key}.${first}, listed twice; remove one`);
+    } else {
+      problems.push(
+        `${key}.${i}.name: ${show(part.name)} is also the name of ${key}.${first}, ` +
+          "and recipes could not tell them apart; rename one",
+      );
+    }
+  });
+}
+
+/**
  * Every way `value` misses the plugin contract (see {@link Plugin}), each as
  * `key.path: what is wrong` in plain words, so that an author fixes them in
- * one go; empty when it fits. The shape only: the API version and duplicate
- * names are the registry's to check.
+ * one go; empty when it fits. The plugin alone: the API version and a name
+ * another plugin has are the registry's to check.
  *
  * @param value A plugin module's default export.
  * @returns The problems, in the order of the contract's fields.
@@ -232,6 +275,7 @@ export function pluginProblems(value: unknown): string[] {
         fingerprint: true,
       }),
   );
+  checkUnique(problems, value.stages, "stages", (stage) => String(stage.name));
   checkField(problems, value, "", "components", {
     expected: "an array of components",
     check: Array.isArray,
@@ -244,6 +288,12 @@ export function pluginProblems(value: unknown): string[] {
     "defineSchedule",
     (component, prefix) =>
       checkPart(problems, component, prefix, "component", COMPONENT_KINDS, { create: false }),
+  );
+  checkUnique(
+    problems,
+    value.components,
+    "components",
+    (component) => `${component.kind}:${component.name}`,
   );
   return problems;
 }

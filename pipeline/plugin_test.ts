@@ -50,7 +50,13 @@ Deno.test("pluginProblems() names every problem with its key path, in the contra
         7,
         { name: "Flip", kind: 2, description: "d", options: { p: 0.5 }, run: "go", plan: 1 },
         { ...flip, kind: "postprocess" },
-        { ...flip, kind: undefined, options: undefined, run: undefined, description: undefined },
+        {
+          name: "bare",
+          kind: undefined,
+          options: undefined,
+          run: undefined,
+          description: undefined,
+        },
       ],
       components: [{ ...constant, kind: "shedule", create: null }, "core/step"],
     }),
@@ -98,4 +104,35 @@ Deno.test("pluginProblems() tells a schema of another zod major version from a p
   assertEquals(pluginProblems({ name: "p", version: "1", stages: [{ ...flip, options: zod3 }] }), [
     "stages.0.options: expected a zod schema, got a schema of another zod major version",
   ]);
+});
+
+Deno.test("pluginProblems() names a stage or schedule id defined twice among the other problems", () => {
+  const netNamedFlip = { ...flip, kind: "model", run: () => ({}) };
+  assertEquals(
+    pluginProblems({
+      name: "p",
+      version: 1,
+      stages: [flip, netNamedFlip, flip, { ...flip, name: 3 }],
+      components: [constant, { ...constant }, { ...constant, kind: "shedule" }],
+    }),
+    [
+      "version: expected a string, got 1",
+      "stages.3.name: expected a string, got 3",
+      // A stage id is plugin/name whatever the kind.
+      'stages.1.name: "flip" is also the name of stages.0, and recipes could not tell them apart; rename one',
+      "stages.2: the same object as stages.0, listed twice; remove one",
+      'components.2.kind: unknown component kind "shedule"; did you mean "schedule"?',
+      'components.1.name: "constant" is also the name of components.0, and recipes could not tell them apart; rename one',
+    ],
+  );
+});
+
+Deno.test("pluginProblems() says where a schedule among the stages, or a stage among the components, belongs", () => {
+  assertEquals(
+    pluginProblems({ name: "p", version: "1", stages: [constant], components: [flip] }),
+    [
+      'stages.0.kind: "schedule" is a component kind, not a stage kind; put this schedule under `components:` instead of `stages:`',
+      'components.0.kind: "augment" is a stage kind, not a component kind; put this stage under `stages:` instead of `components:`',
+    ],
+  );
 });

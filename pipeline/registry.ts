@@ -4,14 +4,18 @@
  * @module
  */
 import { PluginLoadError } from "./errors.ts";
-import type {
-  ComponentDefinition,
-  ComponentKind,
-  ComponentOutput,
-  ComponentRef,
+import {
+  checkedComponent,
+  type ComponentDefinition,
+  type ComponentKind,
+  type ComponentOutput,
+  type ComponentRef,
 } from "./component.ts";
 import { type Plugin, PLUGIN_API_VERSION, pluginProblems } from "./plugin.ts";
 import type { StageDefinition } from "./stage.ts";
+
+/** The origin the built-in plugins are registered with (`registry.register(core, BUILT_IN)`). */
+export const BUILT_IN = "(built in)";
 
 /** A registered stage with where it came from. */
 export interface RegisteredStage {
@@ -58,7 +62,8 @@ export class Registry {
    *
    * @param plugin The plugin object.
    * @param origin Where it came from, for error messages.
-   * @throws {PluginLoadError} On a malformed plugin, an incompatible API version or a duplicate id.
+   * @throws {PluginLoadError} On a malformed plugin (one that defines a stage id twice
+   * among them), an incompatible API version or a name another plugin has.
    */
   register(plugin: Plugin, origin: string): void {
     // One contract check for the registry and the recipe loader (plugin.ts), all problems at once.
@@ -76,20 +81,10 @@ export class Registry {
     if (earlier) {
       if (earlier.plugin === plugin) return;
       throw new PluginLoadError(
-        `Cannot load plugin "${plugin.name}" from "${origin}": "${earlier.origin}" already registered a plugin of that name; rename one of them`,
+        earlier.origin === BUILT_IN
+          ? `Cannot load plugin "${plugin.name}" from "${origin}": "${plugin.name}" is the name of a built-in plugin; choose another name for yours`
+          : `Cannot load plugin "${plugin.name}" from "${origin}": "${earlier.origin}" already registered a plugin of that name; rename one of them`,
       );
-    }
-    const ids = new Set<string>();
-    for (const part of [...plugin.stages, ...(plugin.components ?? [])]) {
-      const id = `${part.kind}:${plugin.name}/${part.name}`;
-      if (ids.has(id)) {
-        throw new PluginLoadError(
-          `Cannot load plugin "${plugin.name}" from "${origin}": it defines ${
-            "create" in part ? part.kind : "stage"
-          } "${plugin.name}/${part.name}" twice`,
-        );
-      }
-      ids.add(id);
     }
     this.#plugins.set(plugin.name, { plugin, origin });
     for (const stage of plugin.stages) {
@@ -130,9 +125,13 @@ export class Registry {
 
 /**
  * The `createComponent` a stage's context offers: builds a component that
- * validation resolved (`ResolvedRecipe.components`, keyed `kind:plugin/name`).
+ * validation resolved (`ResolvedRecipe.components`, keyed `kind:plugin/name`),
+ * checked against its kind's contract (`checkedComponent`), so that a
+ * plugin's faulty component is named, not the stage that uses it.
  *
  * @throws {Error} For a reference validation did not resolve (a stage bug).
+ * @throws {CapillaryError} `E_COMPONENT` when the component's `create` throws
+ * or gives the wrong thing; the schedule it gives throws it when a call fails.
  */
 export function componentCreator(
   components: ReadonlyMap<string, RegisteredComponent>,
@@ -140,6 +139,6 @@ export function componentCreator(
   return <C extends ComponentKind>(kind: C, ref: ComponentRef) => {
     const found = components.get(`${kind}:${ref.use}`);
     if (!found) throw new Error(`no ${kind} "${ref.use}" was resolved for this recipe`);
-    return found.component.create(ref.with) as ComponentOutput[C];
+    return checkedComponent(kind, found.id, () => found.component.create(ref.with));
   };
 }

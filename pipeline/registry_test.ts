@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { assertEquals, assertThrows } from "../tests/assert.ts";
-import { PluginLoadError } from "./errors.ts";
+import { CapillaryError, PluginLoadError } from "./errors.ts";
 import { definePlugin, type Plugin, PLUGIN_API_VERSION } from "./plugin.ts";
-import { Registry } from "./registry.ts";
+import { BUILT_IN, componentCreator, type RegisteredComponent, Registry } from "./registry.ts";
 import { defineStage } from "./stage.ts";
+import { type ComponentDefinition, defineSchedule } from "./component.ts";
 
 const flip = defineStage({
   name: "flip",
@@ -57,13 +58,32 @@ Deno.test("Registry.register() rejects a second plugin of the same name, naming 
   assertEquals(registry.ids(), ["demo/flip"]);
 });
 
+Deno.test("Registry.register() says a plugin named as a built-in one is built in", () => {
+  const registry = new Registry();
+  registry.register(definePlugin({ name: "core", version: "0.1.0", stages: [flip] }), BUILT_IN);
+  const mine = definePlugin({ name: "core", version: "1", stages: [net] });
+  const error = assertThrows(() => registry.register(mine, "./core.ts"), PluginLoadError);
+  assertEquals(
+    error.message,
+    'Cannot load plugin "core" from "./core.ts": "core" is the name of a built-in plugin; choose another name for yours',
+  );
+  assertEquals(registry.ids(), ["core/flip"]);
+});
+
 Deno.test("Registry.register() rejects a stage id defined twice, registering nothing", () => {
   const registry = new Registry();
-  const plugin = definePlugin({ name: "demo", version: "1.0.0", stages: [flip, net, flip] });
+  // Of another kind too: recipes name a stage plugin/name, so one would hide the other.
+  const netNamedFlip = { ...net, name: "flip" };
+  const plugin = definePlugin({
+    name: "demo",
+    version: "1.0.0",
+    stages: [flip, net, netNamedFlip],
+  });
   assertThrows(
     () => registry.register(plugin, "./demo.ts"),
     PluginLoadError,
-    'Cannot load plugin "demo" from "./demo.ts": it defines stage "demo/flip" twice',
+    'Cannot load plugin from "./demo.ts": stages.2.name: "flip" is also the name of stages.0, ' +
+      "and recipes could not tell them apart; rename one",
   );
   assertEquals(registry.ids(), []);
   assertEquals(registry.plugins(), []);
@@ -135,4 +155,34 @@ Deno.test("Registry.register() rejects malformed plugins, naming the module and 
     assertEquals(error.message.startsWith('Cannot load plugin from "./bad.ts": '), true, what);
     assertEquals(registry.ids(), [], what);
   }
+});
+
+Deno.test("componentCreator() builds a schedule checked under its id, from its options", () => {
+  const scaled = defineSchedule({
+    name: "scaled",
+    description: "The base rate times `by`.",
+    options: z.object({ by: z.number() }).strict(),
+    create: ({ by }) => (_epoch, base) => base * by,
+  });
+  const plugin = definePlugin({ name: "demo", version: "1", stages: [], components: [scaled] });
+  const components = new Map<string, RegisteredComponent>([
+    ["schedule:demo/scaled", {
+      id: "demo/scaled",
+      component: scaled as ComponentDefinition,
+      plugin,
+    }],
+  ]);
+  const create = componentCreator(components);
+  assertEquals(create("schedule", { use: "demo/scaled", with: { by: 0.5 } })(0, 0.1, 3), 0.05);
+  const negative = create("schedule", { use: "demo/scaled", with: { by: -1 } });
+  assertThrows(
+    () => negative(1, 0.1, 3),
+    CapillaryError,
+    'Schedule "demo/scaled" returned -0.1 when called with epoch 1, base 0.1, epochs 3',
+  );
+  assertThrows(
+    () => create("schedule", { use: "demo/other", with: {} }),
+    Error,
+    'no schedule "demo/other" was resolved for this recipe',
+  );
 });

@@ -5,8 +5,10 @@
 import { assertEquals, assertThrows } from "./assert.ts";
 import {
   type Augmentation,
+  CapillaryError,
   loadRecipe,
   type PatchBatch,
+  planRecipe,
   type Progress,
   Random,
   RecipeValidationError,
@@ -206,6 +208,63 @@ Deno.test("a plugin augmentation's fault is blamed on its stage, with what diffe
             `properties of undefined (reading 'images') (at ${new URL(faulty).pathname}:21:40)`,
       );
     }
+  } finally {
+    await Deno.remove(output, { recursive: true });
+  }
+});
+
+/** The synthetic recipe cut down to seconds, trained with `faulty_schedule/rate` at `fault`. */
+function withFaultySchedule(fault: string) {
+  const faulty = new URL("./fixtures/faulty_schedule_plugin.ts", import.meta.url).href;
+  return loadRecipe(SYNTHETIC, {
+    builtins: BUILTIN_PLUGINS,
+    overrides: [
+      `plugins=[${faulty}]`,
+      `train.schedule={use: faulty_schedule/rate, with: {fault: ${fault}}}`,
+      ...TINY_SYNTHETIC,
+      "backend=cpu",
+      "inferenceBackend=cpu",
+    ],
+  });
+}
+
+Deno.test("a plugin schedule's wrong rate or create is blamed on the schedule when planning", async () => {
+  const cases: [string, string][] = [
+    [
+      "negative",
+      'Schedule "faulty_schedule/rate" returned -0.003 when called with epoch 0, base 0.003, ' +
+      "epochs 2; a schedule must return a finite learning rate >= 0 at every epoch; fix the " +
+      "function its create(options) returns",
+    ],
+    [
+      "number",
+      'Cannot create schedule "faulty_schedule/rate": its create(options) returned 0.01; it must ' +
+      "return a function (epoch, base, epochs) => learning rate, e.g. create: () => (epoch, base) => base",
+    ],
+  ];
+  for (const [fault, message] of cases) {
+    const { recipe } = await withFaultySchedule(fault);
+    const error = await planRecipe(recipe).then(() => undefined, (e) => e);
+    assertEquals(error instanceof CapillaryError, true, String(error));
+    assertEquals((error as CapillaryError).message, message);
+    assertEquals((error as CapillaryError).code, "E_COMPONENT");
+  }
+});
+
+Deno.test("a plugin schedule's NaN stops training at the step that asks for it, naming the schedule", async () => {
+  const { recipe } = await withFaultySchedule("nan");
+  const output = await Deno.makeTempDir({ prefix: "capillary-faulty-schedule-" });
+  const silent: Progress = { info() {}, task: () => ({ update() {}, done() {} }) };
+  try {
+    const error = await runRecipe(recipe, { outputRoot: output, progress: silent })
+      .then(() => undefined, (e) => e);
+    assertEquals(error instanceof StageError, true, String(error));
+    assertEquals(
+      (error as StageError).message,
+      'Stage "core/train" failed: Schedule "faulty_schedule/rate" returned NaN when called with ' +
+        "epoch 0.5, base 0.003, epochs 2; a schedule must return a finite learning rate >= 0 at " +
+        "every epoch; fix the function its create(options) returns",
+    );
   } finally {
     await Deno.remove(output, { recursive: true });
   }

@@ -115,6 +115,37 @@ Deno.test("a misspelled stage kind gets a did-you-mean beside the missing option
   );
 });
 
+Deno.test("a default export that makes the plugin says to export the plugin itself", async () => {
+  const file = `${FIXTURES}factory.ts`;
+  const { recipe, text } = await issueFor(file);
+  assertEquals(
+    text,
+    `${recipe}:7:11: plugins.0: plugin "${file}" exports a function, not a plugin\n` +
+      `    in ${file}, export the plugin object itself: \`export default definePlugin({ ... })\`, ` +
+      'not a function that returns it (PLUGINS.md, "The contract", lists every field)',
+  );
+});
+
+Deno.test("a plugin path without its .ts gets a did-you-mean", async () => {
+  const file = `${FIXTURES}factory`;
+  const { recipe, text } = await issueFor(file);
+  assertEquals(
+    text,
+    `${recipe}:7:11: plugins.0: cannot load plugin "${file}": module not found\n` +
+      `    looked for ${file}; did you mean ${file}.ts?`,
+  );
+});
+
+Deno.test("a plugin named as the built-in core is told to choose another name", async () => {
+  const file = `${FIXTURES}named_core.ts`;
+  const { recipe, text } = await issueFor(file);
+  assertEquals(
+    text,
+    `${recipe}:7:11: plugins.0: Cannot load plugin "core" from "${file}": "core" is the name of ` +
+      "a built-in plugin; choose another name for yours",
+  );
+});
+
 Deno.test("cli validate prints a plugin's syntax error without a stack trace", async () => {
   const plugin = `${dir}/syntax_error.ts`;
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {

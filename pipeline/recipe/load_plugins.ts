@@ -10,9 +10,11 @@ import type { Registry } from "../registry.ts";
 import type { ParsedRecipe } from "./parse.ts";
 import { resolvePluginSpecifier } from "./plugin_specifier.ts";
 
-function pluginExport(module: Record<string, unknown>): Plugin | undefined {
-  const candidate = module.default ?? module.plugin;
-  return candidate && typeof candidate === "object" ? candidate as Plugin : undefined;
+/** The export a plugin module offers (`default`, else `plugin`), and its key. */
+function pluginExport(module: Record<string, unknown>): { key: string; value: unknown } {
+  // As `module.default ?? module.plugin`.
+  const key = module.default == null && module.plugin != null ? "plugin" : "default";
+  return { key, value: module[key] };
 }
 
 /** What to tell about a plugin that failed: the issue's message and what to do. */
@@ -43,6 +45,22 @@ function readable(url: string): string {
 }
 
 /**
+ * The extension that, added to a `file:` URL that names no file, names one
+ * (`./noise` for `noise.ts`): Deno imports a path only as written.
+ */
+function missingExtension(url: string): string | undefined {
+  if (!url.startsWith("file:")) return undefined;
+  for (const extension of [".ts", ".js", ".mts", ".mjs", ".tsx"]) {
+    try {
+      if (Deno.statSync(new URL(url + extension)).isFile) return extension;
+    } catch {
+      // not there, or not readable: no hint
+    }
+  }
+  return undefined;
+}
+
+/**
  * Turns what `import()` of a plugin threw into a message that says where
  * (the file, with line:column when Deno gives them) and what to do, without
  * the engine's stack. Deno reports a module that does not parse, or does not
@@ -50,7 +68,8 @@ function readable(url: string): string {
  * file:///…:4:3`) and, for a syntax error, the offending source line; code
  * that throws while the module runs has its position in the stack instead.
  * A module that links against a missing export is a SyntaxError with the
- * position at the end of its message.
+ * position at the end of its message. A path that names no file but would
+ * with `.ts` (or `.js`, ...) added gets a did-you-mean.
  *
  * @param error What `import()` threw.
  * @param specifier The plugin as the recipe wrote it.
@@ -113,9 +132,12 @@ export function describeImportFailure(
     };
   }
   if (notFound || (!at && /not found|No such file|does not exist/i.test(head))) {
+    const extension = missingExtension(url);
     return {
       message: `cannot load ${plugin}: module not found`,
-      hint: `looked for ${readable(url)}${notFound ? "" : ` (${head})`}`,
+      hint: `looked for ${readable(url)}${notFound ? "" : ` (${head})`}${
+        extension ? `; did you mean ${specifier.trim()}${extension}?` : ""
+      }`,
     };
   }
   // Anything else the loader refused (a bare import outside the import map, a missing export).
@@ -170,14 +192,27 @@ export async function loadPlugins(
       continue;
     }
     const contract = 'PLUGINS.md, "The contract", lists every field';
-    const plugin = pluginExport(module);
-    if (!plugin) {
+    const exported = pluginExport(module);
+    if (typeof exported.value === "function") {
+      // A factory (`export default () => definePlugin(...)`): the engine takes no arguments to call it with.
+      fail(
+        `plugin "${specifier}" exports a function${
+          exported.key === "default" ? "" : ` as "${exported.key}"`
+        }, not a plugin`,
+        `in ${
+          readable(url)
+        }, export the plugin object itself: \`export default definePlugin({ ... })\`, not a function that returns it (${contract})`,
+      );
+      continue;
+    }
+    if (!exported.value || typeof exported.value !== "object") {
       fail(
         `plugin "${specifier}" exports no plugin`,
         `in ${readable(url)}, export one as \`export default definePlugin({ ... })\` (${contract})`,
       );
       continue;
     }
+    const plugin = exported.value as Plugin;
     // Every problem at once, in words; the registry's own check stops at the first.
     const problems = pluginProblems(plugin);
     if (problems.length) {

@@ -96,3 +96,23 @@ Deno.test("describeImportFailure() does not take a file the plugin's code misses
     "plugin \"./noise.ts\" threw while loading: NotFound: No such file or directory (os error 2): readfile '/w.bin' (at /p/noise.ts:3:14)",
   );
 });
+
+Deno.test("describeImportFailure() offers the path with .ts when only that names a file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "capillary-load-plugins-" });
+  try {
+    await Deno.writeTextFile(`${dir}/noise.ts`, "export default {};\n");
+    const url = `file://${dir}/noise`;
+    assertEquals(describeImportFailure(loaderError(`Module not found "${url}".`), "./noise", url), {
+      message: 'cannot load plugin "./noise": module not found',
+      hint: `looked for ${dir}/noise; did you mean ./noise.ts?`,
+    });
+    // No such file with any extension: nothing to offer.
+    const other = `file://${dir}/other`;
+    assertEquals(
+      describeImportFailure(loaderError(`Module not found "${other}".`), "./other", other).hint,
+      `looked for ${dir}/other`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
