@@ -84,3 +84,32 @@ Deno.test("explain names the line of a $append item when no recipe below has the
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a recipe that extends a base and names no run is named after its own file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/base.yaml`,
+      `name: base-runs\ndescription: \${name} on two images\n${BASE}`,
+    );
+    await Deno.writeTextFile(`${dir}/child.yaml`, "extends: base.yaml\nseed: 2\n");
+    const { recipe, parsed } = await loadRecipe(`${dir}/child.yaml`, { builtins: [core] });
+    // Its runs go to runs/child, not into its base's runs/base-runs.
+    assertEquals(recipe.name, "child");
+    const name = explainValues(recipe, parsed).find((v) => v.path.join(".") === "name");
+    assertEquals([name?.value, name?.source], ["child", undefined]);
+    // A name the recipe or a --set writes wins, and a base's ${name} reads it.
+    await Deno.writeTextFile(`${dir}/named.yaml`, "extends: base.yaml\nname: mine\n");
+    const named = await loadRecipe(`${dir}/named.yaml`, { builtins: [core] });
+    assertEquals([named.recipe.name, named.recipe.description], ["mine", "mine on two images"]);
+    const set = await loadRecipe(`${dir}/child.yaml`, { builtins: [core], overrides: ["name=x"] });
+    assertEquals(set.recipe.name, "x");
+    // The base loaded by itself keeps its own name.
+    assertEquals(
+      (await loadRecipe(`${dir}/base.yaml`, { builtins: [core] })).recipe.name,
+      "base-runs",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

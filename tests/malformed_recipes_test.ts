@@ -21,6 +21,11 @@ const OK = MINIMAL_RECIPE;
 const trainWith = (options: string) =>
   OK.replace("use: core/train }", `use: core/train, with: { ${options} } }`);
 
+/** `OK` with the `loose` plugin, whose options schemas are not strict, and `augment` as given. */
+const looseUrl = import.meta.resolve("./fixtures/loose_options_plugin.ts");
+const withLoose = (augment: string, recipe = OK) =>
+  `${recipe}  augment: ${augment}\nplugins: [${looseUrl}]\n`;
+
 const dir = await Deno.makeTempDir({ prefix: "capillary-malformed-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 const flipRotateUrl = import.meta.resolve("../plugins/core/stages/flip_rotate.ts");
@@ -340,6 +345,30 @@ const CASES: Case[] = [
     says: ["optimizer.decayExclude", "set optimizer.weightDecay above 0"],
   },
   {
+    name: "a misspelt option of a plugin stage whose options are not strict",
+    recipe: withLoose("{ use: loose/noise, with: { pp: 0.3 } }"),
+    error: RecipeValidationError,
+    at: "7:40",
+    says: ['stages.augment.with.pp: unknown option "pp"', 'did you mean "p"?'],
+  },
+  {
+    name: "a misspelt nested option of a plugin stage whose options are not strict",
+    recipe: withLoose("[{ use: loose/noise, with: { jitter: { sigm: 1 } } }]"),
+    error: RecipeValidationError,
+    at: "7:51",
+    says: ['stages.augment.0.with.jitter.sigm: unknown option "sigm"', 'did you mean "sigma"?'],
+  },
+  {
+    name: "a misspelt option of a plugin schedule whose options are not strict",
+    recipe: withLoose(
+      "{ use: loose/anything }",
+      trainWith("schedule: { use: loose/flat, with: { flor: 0.5 } }"),
+    ),
+    error: RecipeValidationError,
+    at: "5:74",
+    says: ['stages.train.with.schedule.with.flor: unknown option "flor"', 'did you mean "floor"?'],
+  },
+  {
     name: "an unsupported plugin scheme",
     recipe: OK + "plugins: [ftp://example.com/p.ts]\n",
     error: RecipeValidationError,
@@ -380,6 +409,11 @@ interface ComposedCase {
 }
 
 const BASE = OK;
+/** `BASE` with two flip_rotate stages in augment. */
+const TWO_AUGMENTS = `${BASE}  augment: [{ use: core/flip_rotate }, { use: core/flip_rotate }]\n`;
+const invertPath = new URL("./fixtures/invert_plugin.ts", import.meta.url).pathname;
+/** `BASE` with an augment stage of the `fixture` plugin, which it lists on line 8. */
+const WITH_INVERT = `${BASE}  augment: [{ use: fixture/invert }]\nplugins: [${invertPath}]\n`;
 const COMPOSED_CASES: ComposedCase[] = [
   {
     name: "extends of a missing file",
@@ -498,6 +532,68 @@ const COMPOSED_CASES: ComposedCase[] = [
     says: [
       'stages.train.with.patches.size:8: unknown option "size:8"',
       "YAML needs a space after the colon: size: 8",
+    ],
+  },
+  {
+    name: "an override of a list item past the end of the list",
+    files: { "main.yaml": TWO_AUGMENTS },
+    overrides: ["augment.2.flip=1"],
+    error: CapillaryError,
+    says: [
+      "--set augment.2.flip=1: augment has 2 items, numbered 0 to 1; to add one, " +
+      "--set 'augment={$append: [...]}', or give the list whole: --set 'augment=[...]'",
+    ],
+  },
+  {
+    name: "an override of a list item in a chain slot the recipe leaves out",
+    files: { "main.yaml": BASE },
+    overrides: ["augment.0.flip=1"],
+    error: CapillaryError,
+    says: [
+      "--set augment.0.flip=1: augment has no items; to add one, give the list whole: " +
+      "--set 'augment=[...]'",
+    ],
+  },
+  {
+    name: "a null override of a list item",
+    files: { "main.yaml": TWO_AUGMENTS },
+    overrides: ["augment.1=null"],
+    error: CapillaryError,
+    says: [
+      "--set augment.1=null: an item cannot be deleted from augment; give the list whole " +
+      "without it: --set 'augment=[...]'",
+    ],
+  },
+  {
+    name: "an override of a list item's option, out of range",
+    files: { "main.yaml": TWO_AUGMENTS },
+    overrides: ["augment.1.flip=2"],
+    error: RecipeValidationError,
+    at: "--set augment.1.flip=2",
+    says: ["stages.augment.1.with.flip: expected a value <= 1, got 2"],
+  },
+  {
+    name: "a base's plugin lost to a plugins list that replaces the base's",
+    files: { "main.yaml": "extends: base.yaml\nplugins: [../a.ts]\n", "base.yaml": WITH_INVERT },
+    error: RecipeValidationError,
+    at: "base.yaml:7:20",
+    says: [
+      'stages.augment.0.use: unknown stage "fixture/invert"',
+      `no loaded plugin is named "fixture": `,
+      `base.yaml:8:10 lists ${invertPath}, but the plugins: at `,
+      "main.yaml:2:1 replaces that list; to add to them instead, write " +
+      "plugins: { $append: [../a.ts] } there",
+    ],
+  },
+  {
+    name: "a base's plugin lost to a --set of the plugins",
+    files: { "main.yaml": "extends: base.yaml\nseed: 2\n", "base.yaml": WITH_INVERT },
+    overrides: ["plugins=[]"],
+    error: RecipeValidationError,
+    at: "base.yaml:7:20",
+    says: [
+      `base.yaml:8:10 lists ${invertPath}, but the plugins: at --set plugins=[] replaces ` +
+      "that list; to keep them, leave that --set out",
     ],
   },
   {
@@ -648,6 +744,21 @@ Deno.test("loadRecipe() fails only with Capillary errors on 200 mutations of dri
   }
   // The mutations must exercise all three outcomes, or the test proves little.
   assertEquals(Object.values(outcomes).every((count) => count > 10), true, String(outcomes));
+});
+
+Deno.test("loadRecipe() keeps what a plugin's loose options accept, and a valid plain map", async () => {
+  const file = `${dir}/loose.yaml`;
+  await Deno.writeTextFile(
+    file,
+    withLoose(
+      "[{ use: loose/anything, with: { extra: 1 } }, { use: loose/noise, with: { p: 1 } }]",
+    ),
+  );
+  const { recipe } = await loadRecipe(file, { builtins: [core] });
+  assertEquals(recipe.stages.get("augment")!.map((s) => s.options), [
+    { p: 0.5, extra: 1 },
+    { p: 1, jitter: { sigma: 0.1 } },
+  ]);
 });
 
 Deno.test("loadRecipe() takes a null override of a known key no layer set as its default", async () => {

@@ -16,14 +16,16 @@
 import { parse } from "yaml";
 import {
   CapillaryError,
+  formatPosition,
   type RecipeIssue,
   RecipeValidationError,
   type SourcePosition,
 } from "../errors.ts";
 import { dirname, isAbsolute, relative, resolve } from "../path.ts";
-import { STAGE_KINDS } from "../stage.ts";
+import { CHAIN_KINDS, STAGE_KINDS, type StageKind } from "../stage.ts";
 import { didYouMean } from "../suggest.ts";
 import { type KeyPath, type ParsedRecipe, parseRecipeText } from "./parse.ts";
+import { resolvePluginSpecifier } from "./plugin_specifier.ts";
 import { recipeSchema } from "./schema.ts";
 
 /** The key that appends to a list instead of replacing it. */
@@ -49,8 +51,21 @@ interface Origin {
 
 const keyOf = (path: KeyPath) => JSON.stringify(path);
 
+/** How an override layer names itself, as its `file`: `--set path=value`. */
+const SET = "--set ";
+const isSet = (layer: ParsedRecipe) => layer.file.startsWith(SET);
+
+/**
+ * A `--set` path step that is a number (`augment.1.with.p`): the item of the
+ * list below at that index, or, where there is a map below, its key.
+ */
+class ListItem {
+  constructor(readonly index: number, readonly value: unknown) {}
+}
+
 /** Removes `$append` wrappers left where there was no list to append to. */
 function unwrapAppends(value: unknown): unknown {
+  if (value instanceof ListItem) return { [String(value.index)]: unwrapAppends(value.value) };
   if (isAppend(value)) return value[APPEND_KEY].map(unwrapAppends);
   if (Array.isArray(value)) return value.map(unwrapAppends);
   if (isPlainMap(value)) {
@@ -83,6 +98,7 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
     layer: number,
     rawPath: KeyPath,
   ): unknown => {
+    if (over instanceof ListItem) return mergeItem(below, over, path, layer, rawPath);
     if (isAppend(over) && Array.isArray(below)) {
       const added = over[APPEND_KEY];
       added.forEach((_, i) =>
@@ -125,6 +141,46 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
     }
     return unwrapAppends(over);
   };
+  const mergeItem = (
+    below: unknown,
+    over: ListItem,
+    path: KeyPath,
+    layer: number,
+    rawPath: KeyPath,
+  ): unknown => {
+    const { index, value: item } = over;
+    // A chain slot written as one map is a list of one, as `explain` lists it.
+    const chain = path.length === 2 && path[0] === "stages" &&
+      CHAIN_KINDS.has(path[1] as StageKind);
+    if (chain && isPlainMap(below) && index === 0 && item !== null) {
+      return merge(below, item, path, layer, rawPath);
+    }
+    if (!Array.isArray(below) && !chain) {
+      return merge(below, { [String(index)]: item }, path, layer, rawPath);
+    }
+    const items = Array.isArray(below) ? below : isPlainMap(below) ? [below] : [];
+    const list = shortPath(path);
+    const fail = (problem: string): never => {
+      throw new CapillaryError(`${layers[layer].file}: ${problem}`, "E_OVERRIDE");
+    };
+    const whole = `--set '${list}=[...]'`;
+    if (item === null) {
+      fail(`an item cannot be deleted from ${list}; give the list whole without it: ${whole}`);
+    }
+    if (index >= items.length) {
+      const count = items.length === 0
+        ? "no items"
+        : items.length === 1
+        ? "1 item, numbered 0"
+        : `${items.length} items, numbered 0 to ${items.length - 1}`;
+      // `$append` extends a list, not a chain slot written as one map.
+      const append = Array.isArray(below) ? `--set '${list}={${APPEND_KEY}: [...]}', or ` : "";
+      fail(`${list} has ${count}; to add one, ${append}give the list whole: ${whole}`);
+    }
+    const merged = [...items];
+    merged[index] = merge(items[index], item, [...path, index], layer, [...rawPath, index]);
+    return merged;
+  };
 
   // Positions not set by any layer (the root, a missing key) belong to the recipe itself.
   const own = Math.max(0, layers.findLastIndex((l) => l.file === file));
@@ -159,6 +215,67 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
       return layers[origin.layer].sourceOf([...origin.path, ...rest]);
     },
   };
+}
+
+/**
+ * A hint for a stage or component id whose plugin is not loaded, when a
+ * recipe below listed plugins that a later `plugins:` list replaced (a list
+ * replaces the one below unless it is `{ $append: [...] }`, and a base's
+ * plugins are easily lost that way). Names each such list, its file:line:column
+ * and what replaced it.
+ *
+ * @param layers The layers as read, lowest first (plugin paths as each file writes them).
+ * @param plugins The composed recipe's plugins (relative paths: to `recipeDir`).
+ * @param recipeDir The recipe's folder.
+ * @returns The hint for a plugin name, or `undefined` when no list lost a plugin.
+ */
+export function replacedPluginsHint(
+  layers: readonly ParsedRecipe[],
+  plugins: readonly string[],
+  recipeDir: string,
+): ((plugin: string) => string | undefined) | undefined {
+  const resolved = (specifier: unknown, dir: string) => {
+    try {
+      return resolvePluginSpecifier(String(specifier), dir);
+    } catch {
+      return String(specifier);
+    }
+  };
+  const kept = new Set(plugins.map((p) => resolved(p, recipeDir)));
+  const listOf = (layer: ParsedRecipe) =>
+    isPlainMap(layer.value) && "plugins" in layer.value ? layer.value.plugins : undefined;
+  const lost: string[] = [];
+  layers.forEach((layer, i) => {
+    const value = listOf(layer);
+    const list = isAppend(value) ? value[APPEND_KEY] : value;
+    if (!Array.isArray(list)) return;
+    const j = layers.findIndex((later, k) => {
+      const next = k > i ? listOf(later) : undefined;
+      // `null` deletes the list; `$append` and `--set plugins.0=...` keep the rest of it.
+      return next === null ||
+        (next !== undefined && !isAppend(next) && !(next instanceof ListItem));
+    });
+    // A --set's plugin paths are relative to the recipe, as the recipe's own are.
+    const dir = isSet(layer) ? recipeDir : dirname(resolve(layer.file));
+    const dropped = list.filter((p) => !kept.has(resolved(p, dir)));
+    if (j < 0 || !dropped.length) return;
+    const by = layers[j];
+    const own = listOf(by);
+    const set = isSet(by);
+    const instead = !Array.isArray(own) || own.length === 0
+      ? `to keep them, leave ${set ? "that --set" : "it"} out`
+      : set
+      ? `to add to them instead, --set 'plugins={${APPEND_KEY}: [${own.join(", ")}]}'`
+      : `to add to them instead, write plugins: { ${APPEND_KEY}: [${own.join(", ")}] } there`;
+    lost.push(
+      `${formatPosition(layer.positionOf(["plugins"]))} lists ${dropped.join(", ")}, but the ` +
+        `plugins: ${own === null ? "null " : ""}at ${
+          formatPosition(by.positionOf(["plugins"], "key"))
+        } ${own === null ? "deletes" : "replaces"} that list; ${instead}`,
+    );
+  });
+  if (!lost.length) return undefined;
+  return (plugin) => `no loaded plugin is named "${plugin}": ${lost.join("; ")}`;
 }
 
 /** One `--set path=value`: where it goes and what it sets. */
@@ -216,23 +333,49 @@ export function expandKeyPath(dotted: string): string[] | string {
   const [head] = parts;
   if (head === "stages" || TOP_KEYS.includes(head)) return parts;
   if ((STAGE_KINDS as readonly string[]).includes(head)) {
-    const [kind, next, ...rest] = parts;
+    // In a chain slot a number picks one of its stages: `augment.1.p` is stages.augment.1.with.p.
+    const at = CHAIN_KINDS.has(head as StageKind) && /^\d+$/.test(parts[1] ?? "") ? 2 : 1;
+    const [next, ...rest] = parts.slice(at);
     return next === undefined || next === "use" || next === "with" || next === "from"
       ? ["stages", ...parts]
-      : ["stages", kind, "with", next, ...rest];
+      : ["stages", ...parts.slice(0, at), "with", next, ...rest];
   }
   return `unknown key "${head}"; ${didYouMean(head, [...TOP_KEYS, ...STAGE_KINDS])}`;
 }
 
-/** A layer holding one override; its positions name the override. */
+/**
+ * A full key path as `--set` writes it: `stages.` and a stage's `with.` left
+ * out (`augment.1.p` for stages.augment.1.with.p, `train.epochs`).
+ */
+function shortPath(path: KeyPath): string {
+  const [top, kind, ...rest] = path.map(String);
+  if (top !== "stages" || kind === undefined) return path.join(".");
+  const at = /^\d+$/.test(rest[0] ?? "") ? 1 : 0;
+  if (rest[at] === "with" && rest.length > at + 1) rest.splice(at, 1);
+  return [kind, ...rest].join(".");
+}
+
+/**
+ * A layer holding one override; its positions name the override. A number in
+ * its path sets that item of the list below (where there is a map below, the
+ * number is a key of it).
+ */
 export function overrideLayer(override: Override): ParsedRecipe {
   let value: unknown = override.value;
-  for (let i = override.path.length - 1; i >= 0; i--) value = { [override.path[i]]: value };
-  const position: SourcePosition = { file: `--set ${override.text}`, line: 0, column: 0 };
+  for (let i = override.path.length - 1; i >= 0; i--) {
+    const step = override.path[i];
+    value = /^\d+$/.test(step) ? new ListItem(Number(step), value) : { [step]: value };
+  }
+  const position: SourcePosition = { file: `${SET}${override.text}`, line: 0, column: 0 };
   // The override sets its own path and what lies in its value, not the defaults beside them.
   const sets = (path: KeyPath) => {
     let node: unknown = value;
     for (const key of path) {
+      if (node instanceof ListItem) {
+        if (String(key) !== String(node.index)) return false;
+        node = node.value;
+        continue;
+      }
       if (node === null || typeof node !== "object" || !(String(key) in node)) return false;
       node = (node as Record<string, unknown>)[String(key)];
     }

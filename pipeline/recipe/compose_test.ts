@@ -72,6 +72,12 @@ Deno.test("parseOverride reads typed values and fills in stages and with", () =>
     ["plugins=[./a.ts, npm:b]", ["plugins"], ["./a.ts", "npm:b"]],
     ["train.batchSize=null", ["stages", "train", "with", "batchSize"], null],
     ["description=", ["description"], null],
+    // In a chain slot a number is one of its stages, and `with` may still be left out.
+    ["augment.1.p=1", ["stages", "augment", "1", "with", "p"], 1],
+    ["augment.1.with.p=1", ["stages", "augment", "1", "with", "p"], 1],
+    ["preprocess.0.use=core/x", ["stages", "preprocess", "0", "use"], "core/x"],
+    ["augment.1=null", ["stages", "augment", "1"], null],
+    ["train.unfreeze.0.epoch=2", ["stages", "train", "with", "unfreeze", "0", "epoch"], 2],
   ];
   for (const [text, path, value] of cases) {
     const override = parseOverride(text);
@@ -163,4 +169,74 @@ Deno.test("mergeLayers replaces a map whose type changes (another optimizer), me
   assertEquals(mergeLayers([base, sgd], "sgd.yaml").value, {
     optimizer: { type: "sgd", learningRate: 0.1, momentum: 0.99 },
   });
+});
+
+Deno.test("an override with a number in its path sets that item of the list below", () => {
+  const recipe = parseRecipeText(
+    [
+      "stages:", // 1
+      "  augment:", // 2
+      "    - {use: a, with: {p: 0.5}}", // 3
+      "    - {use: b, with: {p: 0.5, q: 2}}", // 4
+      "  train: {use: t, with: {unfreeze: [{epoch: 1, layers: [x]}]}}", // 5
+      "",
+    ].join("\n"),
+    "r.yaml",
+  );
+  const merged = mergeLayers(
+    [
+      recipe,
+      overrideLayer(parseOverride("augment.1.p=1")),
+      overrideLayer(parseOverride("train.unfreeze.0.epoch=3")),
+    ],
+    "r.yaml",
+  );
+  assertEquals(merged.value, {
+    stages: {
+      augment: [{ use: "a", with: { p: 0.5 } }, { use: "b", with: { p: 1, q: 2 } }],
+      train: { use: "t", with: { unfreeze: [{ epoch: 3, layers: ["x"] }] } },
+    },
+  });
+  const at = (...path: (string | number)[]) => where(merged.sourceOf(["stages", ...path]));
+  assertEquals(at("augment", 1, "with", "p"), "--set augment.1.p=1");
+  assertEquals(at("augment", 1, "with", "q"), "r.yaml:4:31");
+  assertEquals(at("augment", 1, "use"), "r.yaml:4:8");
+  assertEquals(at("augment", 0, "with", "p"), "r.yaml:3:23");
+  assertEquals(at("train", "with", "unfreeze", 0, "epoch"), "--set train.unfreeze.0.epoch=3");
+  assertEquals(at("train", "with", "unfreeze", 0, "layers"), "r.yaml:5:48");
+  // A new `use` replaces the item, as it replaces a stage, and only that item.
+  const swapped = mergeLayers([recipe, overrideLayer(parseOverride("augment.0.use=c"))], "r.yaml");
+  assertEquals((swapped.value as { stages: { augment: unknown[] } }).stages.augment, [
+    { use: "c" },
+    { use: "b", with: { p: 0.5, q: 2 } },
+  ]);
+});
+
+Deno.test("an override with a number in its path: a chain slot of one map, a map below", () => {
+  const recipe = parseRecipeText(
+    "stages:\n  augment: {use: a, with: {p: 0.5}}\n  evaluate: {with: {refs: {1: x}}}\n",
+    "r.yaml",
+  );
+  const merged = mergeLayers(
+    [
+      recipe,
+      overrideLayer(parseOverride("augment.0.p=1")),
+      overrideLayer(parseOverride("evaluate.refs.2=y")),
+      overrideLayer(parseOverride("evaluate.other.3=z")),
+    ],
+    "r.yaml",
+  );
+  // A chain slot written as one map is a list of one; over a map or nothing, a number is a key.
+  assertEquals(merged.value, {
+    stages: {
+      augment: { use: "a", with: { p: 1 } },
+      evaluate: { with: { refs: { 1: "x", 2: "y" }, other: { 3: "z" } } },
+    },
+  });
+  assertThrows(
+    () => mergeLayers([recipe, overrideLayer(parseOverride("augment.1.p=1"))], "r.yaml"),
+    CapillaryError,
+    "--set augment.1.p=1: augment has 1 item, numbered 0; to add one, give the list whole: " +
+      "--set 'augment=[...]'",
+  );
 });

@@ -25,7 +25,19 @@ export function schemaModeline(path: string): string {
 function toJsonSchema(schema: z.ZodType): JsonSchema {
   // "input": what a user may write (defaults make keys optional); transforms
   // and custom checks have no JSON Schema form, so they accept anything.
-  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  const json = z.toJSONSchema(schema, {
+    io: "input",
+    unrepresentable: "any",
+    // zod strips the keys a plain z.object does not know, but validation reports them
+    // (`strippedKeyIssues`): editors must flag them too.
+    override: ({ zodSchema, jsonSchema }) => {
+      const def = (zodSchema as unknown as { _zod: { def: { type: string; catchall?: unknown } } })
+        ._zod.def;
+      if (def.type === "object" && def.catchall === undefined) {
+        jsonSchema.additionalProperties = false;
+      }
+    },
+  }) as JsonSchema;
   delete json.$schema;
   return json;
 }

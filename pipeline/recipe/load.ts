@@ -8,12 +8,19 @@ import { RecipeValidationError } from "../errors.ts";
 import type { Plugin } from "../plugin.ts";
 import { Registry } from "../registry.ts";
 import { dirname, resolve } from "../path.ts";
-import { mergeLayers, overrideLayer, parseOverride, readRecipeLayers } from "./compose.ts";
+import {
+  mergeLayers,
+  overrideLayer,
+  parseOverride,
+  readRecipeLayers,
+  replacedPluginsHint,
+} from "./compose.ts";
 import { interpolateRecipe } from "./interpolate.ts";
 import type { ParsedRecipe } from "./parse.ts";
 import { resolvePluginSpecifier } from "./plugin_specifier.ts";
 import { loadPlugins } from "./load_plugins.ts";
-import { type ResolvedRecipe, validateRecipe, validateTop } from "./validate.ts";
+import { recipeSchema } from "./schema.ts";
+import { defaultRecipeName, type ResolvedRecipe, validateRecipe, validateTop } from "./validate.ts";
 
 /** Options of {@link loadRecipe}. */
 export interface LoadRecipeOptions {
@@ -33,10 +40,17 @@ export interface LoadedRecipe {
   readonly parsed: ParsedRecipe;
 }
 
-/** Rewrites a base recipe's relative plugin paths so they stay relative to the base. */
-function anchorPlugins(layer: ParsedRecipe): ParsedRecipe {
-  const value = layer.value as Record<string, unknown>;
-  if (!Array.isArray(value?.plugins)) return layer;
+/**
+ * A base recipe as the recipes extending it see it: its relative plugin paths
+ * kept relative to the base, and without its `name`. A name names one file's
+ * runs: a recipe that writes none is named after its own file, as a recipe
+ * without bases is, so its runs do not go into its base's folder.
+ */
+function asBase(layer: ParsedRecipe): ParsedRecipe {
+  const raw = layer.value;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return layer;
+  const { name: _name, ...value } = raw as Record<string, unknown>;
+  if (!Array.isArray(value.plugins)) return { ...layer, value };
   const dir = dirname(resolve(layer.file));
   const plugins = value.plugins.map((p) => {
     if (typeof p !== "string") return p;
@@ -47,6 +61,24 @@ function anchorPlugins(layer: ParsedRecipe): ParsedRecipe {
     }
   });
   return { ...layer, value: { ...value, plugins } };
+}
+
+/**
+ * For a recipe with bases: its file's name as the default `name`, over its
+ * bases (whose names `asBase` drops) and under itself and the `--set`s, so
+ * that a base's `${name}` reads the name its runs go under. It sets nothing
+ * that `explain` would name (the name is the default), and is left out where
+ * the file's name is no valid run name (validation then falls back to it).
+ */
+function fileNameLayer(own: ParsedRecipe): ParsedRecipe[] {
+  const name = defaultRecipeName(own.file);
+  if (!recipeSchema.shape.name.safeParse(name).success) return [];
+  return [{
+    file: own.file,
+    value: { name },
+    positionOf: (path, part) => own.positionOf(path, part),
+    sourceOf: () => undefined,
+  }];
 }
 
 /**
@@ -65,8 +97,14 @@ export async function loadRecipe(
 ): Promise<LoadedRecipe> {
   const layers = await readRecipeLayers(file);
   const overrides = (options.overrides ?? []).map((o) => overrideLayer(parseOverride(o)));
+  const own = layers[layers.length - 1];
   const composed = layers.length === 1 && overrides.length === 0 ? layers[0] : mergeLayers(
-    [...layers.map((l, i) => i === layers.length - 1 ? l : anchorPlugins(l)), ...overrides],
+    [
+      ...layers.slice(0, -1).map(asBase),
+      ...(layers.length > 1 ? fileNameLayer(own) : []),
+      own,
+      ...overrides,
+    ],
     file,
   );
   const parsed = interpolateRecipe(composed);
@@ -82,5 +120,10 @@ export async function loadRecipe(
     parsed,
   );
   if (pluginIssues.length) throw new RecipeValidationError([...issues, ...pluginIssues]);
-  return { recipe: validateRecipe(parsed, registry, usable, issues), registry, parsed };
+  const pluginHint = replacedPluginsHint(
+    [...layers, ...overrides],
+    usable.plugins,
+    dirname(resolve(file)),
+  );
+  return { recipe: validateRecipe(parsed, registry, usable, issues, pluginHint), registry, parsed };
 }

@@ -11,7 +11,7 @@ import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS, type StageKind } from "../sta
 import { didYouMean } from "../suggest.ts";
 import type { KeyPath, ParsedRecipe } from "./parse.ts";
 import { recipeSchema, type RecipeTop, stageEntrySchema } from "./schema.ts";
-import { describeValue, zodIssuesToRecipeIssues } from "./zod_issues.ts";
+import { describeValue, strippedKeyIssues, zodIssuesToRecipeIssues } from "./zod_issues.ts";
 
 /** One stage of a resolved recipe: its implementation and fully defaulted options. */
 export interface ResolvedStage {
@@ -37,6 +37,11 @@ export interface ResolvedRecipe extends Omit<RecipeTop, "stages" | "name"> {
   readonly stages: ReadonlyMap<StageKind, readonly ResolvedStage[]>;
   /** The components the stages' options refer to, by `kind:plugin/name`. */
   readonly components: ReadonlyMap<string, RegisteredComponent>;
+}
+
+/** The name of a recipe that writes none: its file's, without `.yaml`. */
+export function defaultRecipeName(file: string): string {
+  return file.split(/[\\/]/).pop()!.replace(/\.ya?ml$/i, "");
 }
 
 /**
@@ -88,6 +93,7 @@ function validateStage(
   registry: Registry,
   issues: RecipeIssue[],
   components: Map<string, RegisteredComponent>,
+  missingPlugin: (id: string) => string | undefined,
 ): ResolvedStage | undefined {
   const entry = stageEntrySchema.safeParse(raw);
   if (!entry.success) {
@@ -108,9 +114,10 @@ function validateStage(
   const { use } = entry.data;
   const registered = registry.get(use);
   if (!registered) {
-    const hint = use.includes("/")
-      ? didYouMean(use, registry.ids())
-      : `stage ids carry their plugin, e.g. "core/${use}"; ${didYouMean(use, registry.ids())}`;
+    const hint = missingPlugin(use) ??
+      (use.includes("/")
+        ? didYouMean(use, registry.ids())
+        : `stage ids carry their plugin, e.g. "core/${use}"; ${didYouMean(use, registry.ids())}`);
     issues.push({
       path: [...path, "use"],
       position: parsed.positionOf([...path, "use"]),
@@ -131,12 +138,17 @@ function validateStage(
   }
   const options = entry.data.with ?? {};
   const result = registered.stage.options.safeParse(options);
-  if (!result.success) {
+  // zod drops the keys a non-strict object does not know; the recipe must not.
+  const stripped = strippedKeyIssues(registered.stage.options, options);
+  if (!result.success || stripped.length) {
     issues.push(
-      ...zodIssuesToRecipeIssues(result.error.issues, registered.stage.options, options, parsed, [
-        ...path,
-        "with",
-      ]),
+      ...zodIssuesToRecipeIssues(
+        [...stripped, ...(result.error?.issues ?? [])],
+        registered.stage.options,
+        options,
+        parsed,
+        [...path, "with"],
+      ),
     );
     return undefined;
   }
@@ -152,15 +164,16 @@ function validateStage(
         path: [...refPath, "use"],
         position: parsed.positionOf([...refPath, "use"]),
         message: `unknown ${componentKind} "${ref.use}"`,
-        hint: didYouMean(ref.use, registry.componentIds(componentKind)),
+        hint: missingPlugin(ref.use) ?? didYouMean(ref.use, registry.componentIds(componentKind)),
       });
       continue;
     }
     const checked = found.component.options.safeParse(ref.with);
-    if (!checked.success) {
+    const strippedRef = strippedKeyIssues(found.component.options, ref.with);
+    if (!checked.success || strippedRef.length) {
       issues.push(
         ...zodIssuesToRecipeIssues(
-          checked.error.issues,
+          [...strippedRef, ...(checked.error?.issues ?? [])],
           found.component.options,
           ref.with,
           parsed,
@@ -200,6 +213,8 @@ function validateStage(
  * @param registry Registered stages (core and the recipe's plugins).
  * @param top The top level, if already validated.
  * @param earlier Problems already found (in the top level), to report with the rest.
+ * @param pluginHint For an id whose plugin is not registered, why it may be missing
+ * (a base's plugins that a later list replaced), by plugin name.
  * @returns The resolved recipe.
  * @throws {RecipeValidationError} Listing every problem, each with its position.
  */
@@ -208,7 +223,13 @@ export function validateRecipe(
   registry: Registry,
   top?: RecipeTop,
   earlier: readonly RecipeIssue[] = [],
+  pluginHint?: (plugin: string) => string | undefined,
 ): ResolvedRecipe {
+  const loaded = new Set(registry.plugins().map((p) => p.plugin.name));
+  const missingPlugin = (id: string) => {
+    const plugin = id.split("/")[0];
+    return id.includes("/") && !loaded.has(plugin) ? pluginHint?.(plugin) : undefined;
+  };
   const issues: RecipeIssue[] = [...earlier];
   if (!top) {
     const checked = validateTop(parsed);
@@ -241,11 +262,20 @@ export function validateRecipe(
         continue;
       }
       const list = raw.map((r, i) =>
-        validateStage(k, r, [...path, i], parsed, registry, issues, components)
+        validateStage(k, r, [...path, i], parsed, registry, issues, components, missingPlugin)
       );
       stages.set(k, list.filter((s): s is ResolvedStage => s !== undefined));
     } else {
-      const stage = validateStage(k, raw, path, parsed, registry, issues, components);
+      const stage = validateStage(
+        k,
+        raw,
+        path,
+        parsed,
+        registry,
+        issues,
+        components,
+        missingPlugin,
+      );
       stages.set(k, stage ? [stage] : []);
     }
   }
@@ -270,7 +300,7 @@ export function validateRecipe(
   }
   const ordered = new Map<StageKind, ResolvedStage[]>();
   for (const kind of STAGE_KINDS) if (stages.has(kind)) ordered.set(kind, stages.get(kind)!);
-  const name = top.name ?? parsed.file.split(/[\\/]/).pop()!.replace(/\.ya?ml$/i, "");
+  const name = top.name ?? defaultRecipeName(parsed.file);
   const { stages: _raw, ...rest } = top;
   return { ...rest, name, file: parsed.file, stages: ordered, components };
 }

@@ -13,6 +13,8 @@ type Def = {
   type: string;
   innerType?: z.ZodType;
   shape?: Record<string, z.ZodType>;
+  /** An object's schema of keys it does not declare; unset where zod strips them. */
+  catchall?: z.ZodType;
   element?: z.ZodType;
   options?: z.ZodType[];
   discriminator?: string;
@@ -24,6 +26,8 @@ type Def = {
   checks?: { _zod: { def: { check: string } } }[];
 };
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Unwraps optional, default, nullable and pipe wrappers. */
 function unwrap(schema: z.ZodType): z.ZodType {
@@ -128,6 +132,62 @@ export function knownKeys(schema: z.ZodType, path: KeyPath, value?: unknown): st
   return [];
 }
 
+/**
+ * The keys of `value` that an object schema inside `schema` does not know and
+ * would drop without a word: zod's default object (neither `.strict()` nor
+ * `.passthrough()`) strips them, so a misspelt option would validate and its
+ * default apply. Each map's are reported as the `unrecognized_keys` issue a
+ * strict object gives, so they read the same. An object that declares what
+ * it does with other keys (`.passthrough()`, `z.looseObject`, `.catchall()`)
+ * accepts them as its author chose; a strict one reports them itself.
+ *
+ * Maps are followed through object fields, lists, records and the map a
+ * union's tag picks. Of a union without a tag only the keys that none of its
+ * maps declares count (which map zod picked is not known), and nothing is
+ * followed past a transform of the raw value.
+ *
+ * @param schema The schema `value` is parsed against.
+ * @param value The value as written.
+ * @returns One issue per map with unknown keys, its path relative to `value`.
+ */
+export function strippedKeyIssues(schema: z.ZodType, value: unknown): z.core.$ZodIssue[] {
+  const out: z.core.$ZodIssue[] = [];
+  const walk = (declared: z.ZodType, node: unknown, path: (string | number)[]) => {
+    const s = unwrap(declared);
+    const def = defOf(s);
+    if (def.type === "object" && def.shape && isMap(node)) {
+      const shape = def.shape;
+      const keys = Object.keys(node).filter((k) => !(k in shape));
+      if (def.catchall === undefined && keys.length) {
+        out.push({ code: "unrecognized_keys", keys, path, message: "", input: node });
+      }
+      for (const [key, inner] of Object.entries(shape)) {
+        if (node[key] !== undefined) walk(inner, node[key], [...path, key]);
+      }
+    } else if (def.type === "array" && def.element && Array.isArray(node)) {
+      node.forEach((item, i) => walk(def.element!, item, [...path, i]));
+    } else if (def.type === "record" && def.valueType && isMap(node)) {
+      for (const [key, item] of Object.entries(node)) walk(def.valueType, item, [...path, key]);
+    } else if (def.type === "union" && def.options && isMap(node)) {
+      const tagged = taggedUnion(s);
+      const branches = tagged ? branchesFor(tagged, node[tagged.key]) : [];
+      if (tagged && branches.length === 1) return walk(tagged.maps[branches[0]], node, path);
+      if (tagged) return;
+      // Untagged: a key no map of the union declares is dropped (or refused) whichever
+      // map matched, unless one of them takes any key.
+      const maps = def.options.map((o) => defOf(unwrap(o))).filter((d) => d.type === "object");
+      const takesAny = maps.some((d) => d.catchall && defOf(d.catchall).type !== "never");
+      if (!maps.some((d) => d.catchall === undefined) || takesAny) return;
+      const keys = Object.keys(node).filter((k) => !maps.some((d) => d.shape && k in d.shape));
+      if (keys.length) {
+        out.push({ code: "unrecognized_keys", keys, path, message: "", input: node });
+      }
+    }
+  };
+  walk(schema, value, []);
+  return out;
+}
+
 const TYPE_WORDS: Record<string, string> = {
   record: "a map",
   object: "a map",
@@ -155,9 +215,6 @@ function valueAt(root: unknown, path: KeyPath): unknown {
   }
   return v;
 }
-
-const isMap = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * The message for a tag that picks no map of a tagged union: what was

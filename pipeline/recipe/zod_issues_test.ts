@@ -2,7 +2,7 @@ import { z } from "zod";
 import { assertEquals } from "../../tests/assert.ts";
 import { formatPosition } from "../errors.ts";
 import { parseRecipeText } from "./parse.ts";
-import { knownKeys, zodIssuesToRecipeIssues } from "./zod_issues.ts";
+import { knownKeys, strippedKeyIssues, zodIssuesToRecipeIssues } from "./zod_issues.ts";
 
 // Names unlike any stage's options: the engine must read unions from the schema alone.
 const circle = z.object({
@@ -134,4 +134,69 @@ Deno.test("zodIssuesToRecipeIssues() leaves out a refinement of a value with fau
   for (const [text, expected] of cases) {
     assertEquals(issuesOf(text).map((i) => `${i.path}: ${i.message}`), expected, text);
   }
+});
+
+// As a plugin author may write them: plain z.object, which zod strips of unknown keys.
+const plain = z.object({
+  p: z.number().default(0.5),
+  inner: z.object({ sigma: z.number().default(1) }).default({ sigma: 1 }),
+  steps: z.array(z.object({ at: z.number() })).default([]),
+  named: z.record(z.string(), z.object({ weight: z.number() })).default({}),
+  tagged: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("dot"), size: z.number() }),
+    z.object({ kind: z.literal("cross"), arms: z.number() }),
+  ]).optional(),
+  either: z.union([z.object({ low: z.number() }), z.object({ high: z.number() })]).optional(),
+  loose: z.looseObject({ a: z.number().default(1) }).default({ a: 1 }),
+  numbers: z.object({}).catchall(z.number()).default({}),
+  strict: z.object({ b: z.number().default(1) }).strict().default({ b: 1 }),
+});
+
+/** The recipe issues of parsing `text` against `plain`, stripped keys included. */
+function strippedOf(text: string) {
+  const parsed = parseRecipeText(text, "r.yaml");
+  const result = plain.safeParse(parsed.value);
+  const issues = [
+    ...strippedKeyIssues(plain, parsed.value),
+    ...(result.success ? [] : result.error.issues),
+  ];
+  return zodIssuesToRecipeIssues(issues, plain, parsed.value, parsed, [])
+    .map((i) =>
+      `${formatPosition(i.position)}: ${i.path.join(".")}: ${i.message}${
+        i.hint ? `; ${i.hint}` : ""
+      }`
+    );
+}
+
+Deno.test("strippedKeyIssues() reports the keys a non-strict map would drop, as a strict one does", () => {
+  const cases: [string, string[]][] = [
+    ["pp: 0.3", ['r.yaml:1:1: pp: unknown option "pp"; did you mean "p"?']],
+    ["inner: { sigm: 2 }", [
+      'r.yaml:1:10: inner.sigm: unknown option "sigm"; did you mean "sigma"?',
+    ]],
+    ["steps: [{ at: 1 }, { at: 2, ta: 3 }]", [
+      'r.yaml:1:29: steps.1.ta: unknown option "ta"; did you mean "at"?',
+    ]],
+    ["named: { a: { weigth: 1, weight: 2 } }", [
+      'r.yaml:1:15: named.a.weigth: unknown option "weigth"; did you mean "weight"?',
+    ]],
+    // The tag picks the map whose names count.
+    ["tagged: { kind: cross, arms: 2, size: 1 }", [
+      'r.yaml:1:33: tagged.size: unknown option "size"; expected one of "kind", "arms"',
+    ]],
+    // Without a tag, only a key that no map of the union names.
+    ["either: { low: 1, high: 2, hihg: 3 }", [
+      'r.yaml:1:28: either.hihg: unknown option "hihg"; did you mean "high"?',
+    ]],
+    // The author's choice: any key (looseObject), keys of a type (catchall).
+    ["loose: { b: 2 }\nnumbers: { x: 1 }\n", []],
+    // A strict map reports its own, once.
+    ["strict: { c: 1 }", ['r.yaml:1:11: strict.c: unknown option "c"; did you mean "b"?']],
+    // The stripped key is reported beside the value's other faults.
+    ["pp: 1\np: x\n", [
+      'r.yaml:1:1: pp: unknown option "pp"; did you mean "p"?',
+      'r.yaml:2:4: p: expected a number, got "x"',
+    ]],
+  ];
+  for (const [text, expected] of cases) assertEquals(strippedOf(text), expected, text);
 });

@@ -17,6 +17,26 @@ import type { TrainOptions } from "./train_options.ts";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
+const FLOP_UNITS = [
+  [1e15, "PFLOP"],
+  [1e12, "TFLOP"],
+  [1e9, "GFLOP"],
+  [1e6, "MFLOP"],
+  [1e3, "kFLOP"],
+] as const;
+
+/**
+ * A FLOP count in the largest unit that shows it as at least 1 with `digits`
+ * decimals: a tiny network trains in "41.30 GFLOP", not "0.04 TFLOP".
+ */
+function formatFlop(flop: number, digits: number): string {
+  for (const [scale, unit] of FLOP_UNITS) {
+    const text = (flop / scale).toFixed(digits);
+    if (Number(text) >= 1) return `${text} ${unit}`;
+  }
+  return `${flop.toFixed(0)} FLOP`;
+}
+
 /** What `freeze`, `unfreeze` and `parameterGroups` select, checked against the layers. */
 function layerPlan(
   options: TrainOptions,
@@ -120,9 +140,9 @@ export function trainPlan(
         ? `; each batch shared by ${options.workers} processes (data parallel)`
         : ""),
       `${model.name}: ${model.parameters(size, c).toLocaleString("en")} parameters` +
-      (forward === undefined ? "" : `; ${(forward / 1e6).toFixed(1)} MFLOP forward per patch, ` +
-        `${(3 * forward * b / 1e9).toFixed(2)} GFLOP per training step, ` +
-        `${(3 * forward * training * options.epochs / 1e12).toFixed(2)} TFLOP in all`),
+      (forward === undefined ? "" : `; ${formatFlop(forward, 1)} forward per patch, ` +
+        `${formatFlop(3 * forward * b, 2)} per training step, ` +
+        `${formatFlop(3 * forward * training * options.epochs, 2)} in all`),
       `loss: binary cross-entropy${
         options.positiveWeight === 1
           ? ""

@@ -1,0 +1,39 @@
+import { assertEquals } from "../../../tests/assert.ts";
+import { type LearningRateSchedule, type ModelPlan, type PlanContext, tf } from "../../../mod.ts";
+import { trainOptions } from "./train_options.ts";
+import { trainPlan } from "./train_plan.ts";
+
+const data = { train: 3, test: 1, height: 64, width: 64, channels: 1 };
+const context: PlanContext = {
+  stageId: "core/train",
+  tf,
+  recipeDir: ".",
+  createComponent: () => ((_epoch: number, base: number) => base) as LearningRateSchedule,
+};
+
+/** The arithmetic line of the plan for a network of `forward` FLOP per patch. */
+function flopLine(forward: number, options: Record<string, unknown>): string {
+  const model: ModelPlan = { name: "net", parameters: () => 10, forwardFlops: () => forward };
+  const { lines } = trainPlan(trainOptions.parse(options), { data, model }, context);
+  return lines.find((l) => l.startsWith("net: "))!;
+}
+
+Deno.test("trainPlan() gives each FLOP count in a unit that fits its size", () => {
+  // 1 MFLOP a patch, 10 patches a step of 4 epochs of 40 patches: 30 MFLOP a step, 480 MFLOP.
+  const small = { epochs: 4, batchSize: 10, patches: { size: 16, count: 40 } };
+  assertEquals(
+    flopLine(1e6, small),
+    "net: 10 parameters; 1.0 MFLOP forward per patch, 30.00 MFLOP per training step, " +
+      "480.00 MFLOP in all",
+  );
+  // 69.06 MFLOP a patch (BCDU-Net width 8 at 48²), batch 16, 5 epochs of 12,000 patches.
+  const drive = { epochs: 5, batchSize: 16, patches: { size: 48, count: 12000 } };
+  assertEquals(
+    flopLine(69.06e6, drive),
+    "net: 10 parameters; 69.1 MFLOP forward per patch, 3.31 GFLOP per training step, " +
+      "12.43 TFLOP in all",
+  );
+  // Rounding up to 1 of the next unit shows that unit: 999.996 kFLOP is 1.0 MFLOP.
+  assertEquals(flopLine(999_996, small).split("; ")[1].startsWith("1.0 MFLOP forward"), true);
+  assertEquals(flopLine(400, small).split("; ")[1].startsWith("400 FLOP forward"), true);
+});
