@@ -133,7 +133,7 @@ const CASES: Case[] = [
     recipe: OK.replace("use: core/train", "use: train"),
     error: RecipeValidationError,
     at: "5:17",
-    says: ['unknown stage "train"', 'e.g. "core/train"'],
+    says: ['unknown stage "train"', 'stage ids carry their plugin: did you mean "core/train"?'],
   },
   {
     name: "a stage in the wrong slot",

@@ -63,6 +63,10 @@ class ListItem {
   constructor(readonly index: number, readonly value: unknown) {}
 }
 
+/** Whether `path` is a slot that takes a chain of stages (`stages.augment`), a map or a list. */
+const isChainSlot = (path: KeyPath) =>
+  path.length === 2 && path[0] === "stages" && CHAIN_KINDS.has(path[1] as StageKind);
+
 /** Removes `$append` wrappers left where there was no list to append to. */
 function unwrapAppends(value: unknown): unknown {
   if (value instanceof ListItem) return { [String(value.index)]: unwrapAppends(value.value) };
@@ -91,6 +95,15 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
     }
     origins.set(keyOf(path), origin);
   };
+  /** Re-keys the origins at and below `from` to `to` (a map that became a list's item). */
+  const moveOrigins = (from: KeyPath, to: KeyPath) => {
+    for (const [key, origin] of [...origins]) {
+      const path = JSON.parse(key) as KeyPath;
+      if (path.length < from.length || from.some((step, i) => path[i] !== step)) continue;
+      origins.delete(key);
+      origins.set(keyOf([...to, ...path.slice(from.length)]), origin);
+    }
+  };
   const merge = (
     below: unknown,
     over: unknown,
@@ -99,6 +112,20 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
     rawPath: KeyPath,
   ): unknown => {
     if (over instanceof ListItem) return mergeItem(below, over, path, layer, rawPath);
+    // A chain slot written as one map is a list of one: `$append` adds to it, keeping it.
+    if (isAppend(over) && isChainSlot(path) && isPlainMap(below)) {
+      // Where the map was written (the nearest origin at or above it), now its item 0's.
+      let n = path.length;
+      while (n > 0 && !origins.has(keyOf(path.slice(0, n)))) n--;
+      const above = origins.get(keyOf(path.slice(0, n)));
+      const written = above && { layer: above.layer, path: [...above.path, ...path.slice(n)] };
+      moveOrigins(path, [...path, 0]);
+      if (written) {
+        origins.set(keyOf([...path, 0]), written);
+        origins.set(keyOf(path), written);
+      }
+      below = [below];
+    }
     if (isAppend(over) && Array.isArray(below)) {
       const added = over[APPEND_KEY];
       added.forEach((_, i) =>
@@ -150,8 +177,7 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
   ): unknown => {
     const { index, value: item } = over;
     // A chain slot written as one map is a list of one, as `explain` lists it.
-    const chain = path.length === 2 && path[0] === "stages" &&
-      CHAIN_KINDS.has(path[1] as StageKind);
+    const chain = isChainSlot(path);
     if (chain && isPlainMap(below) && index === 0 && item !== null) {
       return merge(below, item, path, layer, rawPath);
     }

@@ -60,6 +60,30 @@ Deno.test("mergeLayers appends with $append and points at the appended items", (
   assertEquals(alone.value, { augment: [{ use: "b" }] });
 });
 
+Deno.test("mergeLayers appends to a chain slot written as one map, keeping that map first", () => {
+  const base = parseRecipeText(
+    "stages:\n  preprocess:\n    use: a\n    with: {k: 1}\n  model: {use: m}\n",
+    "base.yaml",
+  );
+  const child = parseRecipeText(
+    "stages:\n  preprocess:\n    $append:\n      - {use: b}\n",
+    "child.yaml",
+  );
+  const merged = mergeLayers([base, child], "child.yaml");
+  assertEquals(merged.value, {
+    stages: { preprocess: [{ use: "a", with: { k: 1 } }, { use: "b" }], model: { use: "m" } },
+  });
+  assertEquals(where(merged.sourceOf(["stages", "preprocess", 0, "use"])), "base.yaml:3:5");
+  assertEquals(where(merged.sourceOf(["stages", "preprocess", 0, "with", "k"])), "base.yaml:4:12");
+  assertEquals(where(merged.sourceOf(["stages", "preprocess", 1, "use"])), "child.yaml:4:10");
+  // Outside the stage chains a map under $append is replaced, as before: no list to extend.
+  const other = mergeLayers([
+    parseRecipeText("plugins: {a: 1}\n", "base.yaml"),
+    parseRecipeText("plugins:\n  $append: [x]\n", "child.yaml"),
+  ], "child.yaml");
+  assertEquals(other.value, { plugins: ["x"] });
+});
+
 Deno.test("parseOverride reads typed values and fills in stages and with", () => {
   const cases: [string, string[], unknown][] = [
     ["train.epochs=3", ["stages", "train", "with", "epochs"], 3],

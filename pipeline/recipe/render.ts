@@ -83,7 +83,7 @@ export function renderResolvedRecipe(
   const header = [
     `# Resolved from ${recipe.file} by Capillary ${engineVersion}`,
     `# plugins: ${[...plugins].map(([n, v]) => `${n} ${v}`).join(", ")}`,
-    "# Every default is filled in: this is exactly what ran.",
+    "# Every default is filled in: this file runs exactly this.",
     ...notes.map((n) => `# ${n}`),
   ].join("\n");
   return `${header}\n${stringify(resolvedRecipeObject(recipe), { lineWidth: 0 })}`;

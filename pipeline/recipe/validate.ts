@@ -8,7 +8,7 @@ import { type RecipeIssue, RecipeValidationError, type SourcePosition } from "..
 import { componentOptions, type ComponentRef } from "../component.ts";
 import type { RegisteredComponent, RegisteredStage, Registry } from "../registry.ts";
 import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS, type StageKind } from "../stage.ts";
-import { didYouMean } from "../suggest.ts";
+import { closest, didYouMean } from "../suggest.ts";
 import type { KeyPath, ParsedRecipe } from "./parse.ts";
 import { recipeSchema, type RecipeTop, stageEntrySchema } from "./schema.ts";
 import { describeValue, strippedKeyIssues, zodIssuesToRecipeIssues } from "./zod_issues.ts";
@@ -37,6 +37,25 @@ export interface ResolvedRecipe extends Omit<RecipeTop, "stages" | "name"> {
   readonly stages: ReadonlyMap<StageKind, readonly ResolvedStage[]>;
   /** The components the stages' options refer to, by `kind:plugin/name`. */
   readonly components: ReadonlyMap<string, RegisteredComponent>;
+}
+
+/** "an" before a vowel ("an augment stage"), else "a". */
+const article = (word: string) => /^[aeiou]/i.test(word) ? "an" : "a";
+
+/**
+ * The hint for a stage id written without its plugin (`flip_rotate`): the
+ * registered ids of that name, else a did-you-mean over all ids.
+ */
+function bareIdHint(use: string, ids: readonly string[]): string {
+  const nameOf = (id: string) => id.slice(id.indexOf("/") + 1);
+  let named = ids.filter((id) => nameOf(id) === use);
+  if (!named.length) {
+    const near = new Set(closest(use, ids.map(nameOf)));
+    named = ids.filter((id) => near.has(nameOf(id)));
+  }
+  return named.length
+    ? `stage ids carry their plugin: did you mean ${named.map((id) => `"${id}"`).join(" or ")}?`
+    : `stage ids carry their plugin (plugin/name); ${didYouMean(use, ids)}`;
 }
 
 /** The name of a recipe that writes none: its file's, without `.yaml`. */
@@ -115,9 +134,7 @@ function validateStage(
   const registered = registry.get(use);
   if (!registered) {
     const hint = missingPlugin(use) ??
-      (use.includes("/")
-        ? didYouMean(use, registry.ids())
-        : `stage ids carry their plugin, e.g. "core/${use}"; ${didYouMean(use, registry.ids())}`);
+      (use.includes("/") ? didYouMean(use, registry.ids()) : bareIdHint(use, registry.ids()));
     issues.push({
       path: [...path, "use"],
       position: parsed.positionOf([...path, "use"]),
@@ -131,7 +148,8 @@ function validateStage(
     issues.push({
       path: [...path, "use"],
       position: parsed.positionOf([...path, "use"]),
-      message: `"${use}" is a ${registered.stage.kind} stage and cannot fill the ${kind} slot`,
+      message: `"${use}" is ${article(registered.stage.kind)} ${registered.stage.kind} stage ` +
+        `and cannot fill the ${kind} slot`,
       hint: same.length ? `${kind} stages: ${same.join(", ")}` : undefined,
     });
     return undefined;

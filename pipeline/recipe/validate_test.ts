@@ -206,7 +206,27 @@ Deno.test("validateRecipe() reports each kind of fault at its position", () => {
         at: "dir/demo.yaml:5:17",
         path: "stages.train.use",
         message: 'unknown stage "fit"',
-        hint: 'stage ids carry their plugin, e.g. "core/fit"; did you mean "t/fit"?',
+        hint: 'stage ids carry their plugin: did you mean "t/fit"?',
+      },
+    },
+    {
+      name: "unscoped stage id, misspelt",
+      text: OK.replace("use: t/fit", "use: fitt"),
+      issue: {
+        at: "dir/demo.yaml:5:17",
+        path: "stages.train.use",
+        message: 'unknown stage "fitt"',
+        hint: 'stage ids carry their plugin: did you mean "t/fit"?',
+      },
+    },
+    {
+      name: "an augment stage in another slot",
+      text: OK.replace("use: t/net", "use: t/flip"),
+      issue: {
+        at: "dir/demo.yaml:4:17",
+        path: "stages.model.use",
+        message: '"t/flip" is an augment stage and cannot fill the model slot',
+        hint: "model stages: t/net",
       },
     },
     {
