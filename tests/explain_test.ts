@@ -85,6 +85,38 @@ Deno.test("explain names the line of a $append item when no recipe below has the
   }
 });
 
+Deno.test("explain shows a list of values item by item where several files wrote it", async () => {
+  const dir = await Deno.makeTempDir();
+  const exclude = "stages.train.with.optimizer.decayExclude";
+  try {
+    await Deno.writeTextFile(
+      `${dir}/base.yaml`,
+      BASE.replace(
+        "batchSize: 8}",
+        "batchSize: 8, optimizer: {weightDecay: 0.001, decayExclude: ['*/bias', '*/beta']}}",
+      ),
+    );
+    const child = "extends: base.yaml\nstages:\n  train:\n    with:\n      optimizer:\n" +
+      "        decayExclude: { $append: ['*/gamma'] }\n";
+    await Deno.writeTextFile(`${dir}/child.yaml`, child);
+    const rows = async (file: string) => {
+      const { recipe, parsed } = await loadRecipe(`${dir}/${file}`, { builtins: [core] });
+      return explainValues(recipe, parsed)
+        .filter((v) => v.path.join(".").startsWith(exclude))
+        .map((v) => [v.path.slice(4).join("."), v.value, v.source?.file.split("/").pop()]);
+    };
+    assertEquals(await rows("child.yaml"), [
+      ["decayExclude.0", "*/bias", "base.yaml"],
+      ["decayExclude.1", "*/beta", "base.yaml"],
+      ["decayExclude.2", "*/gamma", "child.yaml"],
+    ]);
+    // One file's list stays one row.
+    assertEquals(await rows("base.yaml"), [["decayExclude", ["*/bias", "*/beta"], "base.yaml"]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a recipe that extends a base and names no run is named after its own file", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -34,7 +34,8 @@ function rawAt(value: unknown, path: KeyPath): unknown {
 
 /**
  * Lists every leaf of the resolved recipe with its source. A list of plain
- * values is one leaf; lists of maps are walked item by item.
+ * values is one leaf, unless several files wrote its items; lists of maps
+ * are walked item by item.
  */
 export function explainValues(recipe: ResolvedRecipe, parsed: ParsedRecipe): ExplainedValue[] {
   const { file: _file, stages: _stages, components: _components, ...top } = recipe;
@@ -49,10 +50,14 @@ export function explainValues(recipe: ResolvedRecipe, parsed: ParsedRecipe): Exp
     }
     return parsed.sourceOf(path);
   };
+  // A list of plain values that several files wrote (`plugins: { $append: [...] }`) is
+  // shown item by item, each with its file.
+  const fromSeveralFiles = (list: unknown[], path: KeyPath) =>
+    new Set(list.map((_, i) => sourceOf([...path, i])?.file)).size > 1;
   const walk = (value: unknown, path: KeyPath) => {
-    const leaf = isPlainMap(value)
-      ? Object.keys(value).length === 0
-      : !Array.isArray(value) || value.every((v) => !isPlainMap(v) && !Array.isArray(v));
+    const leaf = isPlainMap(value) ? Object.keys(value).length === 0 : !Array.isArray(value) ||
+      (value.every((v) => !isPlainMap(v) && !Array.isArray(v)) &&
+        !fromSeveralFiles(value, path));
     if (leaf) {
       if (value !== undefined) out.push({ path, value, source: sourceOf(path) });
       return;
