@@ -113,6 +113,19 @@ Deno.test("plan lists a plugin stage without a plan hook with its options only",
   );
 });
 
+Deno.test("plan names the model stage without a plan hook that leaves training undescribed", async () => {
+  const wrong = new URL("./fixtures/faulty_outputs_plugin.ts", import.meta.url).href;
+  const { recipe } = await loadRecipe(SMOKE, {
+    builtins: [core],
+    overrides: [`plugins=[${wrong}]`, "stages.model={use: wrong/net, with: {fault: none}}"],
+  });
+  const lines = Object.fromEntries((await planRecipe(recipe)).map((p) => [p.stage.id, p.lines]));
+  assertEquals(lines["wrong/net"], ["(no plan hook)"]);
+  const undescribed = "(not described: wrong/net has no plan hook to say what it passes on)";
+  assertEquals(lines["core/train"], [undescribed]);
+  assertEquals(lines["core/segmentation_metrics"], [undescribed]);
+});
+
 Deno.test("plan fails like run when the data is missing", async () => {
   const { recipe } = await loadRecipe(SMOKE, {
     builtins: [core],

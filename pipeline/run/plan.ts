@@ -38,6 +38,8 @@ export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]
   let model: ModelPlan | undefined;
   let trained: TrainPlan | undefined;
   const planned: PlannedStage[] = [];
+  // The first stage whose output later plans needed and could not get: it had no hook.
+  let unplanned: string | undefined;
   for (const [kind, stages] of recipe.stages) {
     for (const stage of stages) {
       const hook = stage.registered.stage.plan;
@@ -52,8 +54,14 @@ export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]
       if (!hook || (needsInput && input === undefined)) {
         planned.push({
           stage,
-          lines: [hook ? "(not described: an earlier stage has no plan)" : "(no plan hook)"],
+          lines: [
+            hook
+              ? `(not described: ${unplanned ?? "an earlier stage"} has no plan hook to say ` +
+                "what it passes on)"
+              : "(no plan hook)",
+          ],
         });
+        if (!hook && kind !== "augment") unplanned ??= stage.id;
         continue;
       }
       const context: PlanContext = { stageId: stage.id, tf, recipeDir, createComponent };
