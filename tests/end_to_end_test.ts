@@ -152,6 +152,16 @@ Deno.test({
     assertEquals(Object.keys(summary.validation.metrics), METRICS);
     // The file holds what runRecipe returned.
     assertEquals(summary.metrics, result.evaluation.metrics);
+    // DRIVE's second observer against the first on test images 01 and 02, inside the FOV, as an
+    // independent scorer (own GIF decoder, own counts) gave them to four decimals.
+    assertEquals(summary.references, result.evaluation.references);
+    const observer = summary.references["2nd_manual"];
+    assertEquals(
+      ["f1", "accuracy", "sensitivity", "specificity", "precision"].map((m) =>
+        observer[m].toFixed(4)
+      ),
+      ["0.8179", "0.9493", "0.8111", "0.9719", "0.8249"],
+    );
     const names = ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"];
     assertEquals(names.includes(summary.backend.train), true, summary.backend.train);
     assertEquals(names.includes(summary.backend.inference), true, summary.backend.inference);

@@ -373,6 +373,10 @@ async function runStages(
     // The threshold chosen without the test images and the test scores at it, then each
     // test image's own scores, when the evaluate stage gives them.
     ...(evaluation.chosenThreshold ? { chosenThreshold: evaluation.chosenThreshold } : {}),
+    // The rows printed beside ours: published results, and a second annotation's own scores.
+    ...(Object.keys(evaluation.references ?? {}).length
+      ? { references: evaluation.references }
+      : {}),
     // The validation images' own scores, what settings are chosen on.
     ...(evaluation.validation ? { validation: evaluation.validation } : {}),
     // Where the test ROC passes each reference's operating point.
