@@ -5,9 +5,9 @@
  * probability map and the binary map at a threshold are written as PNGs.
  *
  * The run's preprocessing is re-run with the new images standing in for the
- * training set. For `core/retina_preprocess` that changes nothing: its
- * z-score with the training set's statistics is followed by a min-max
- * rescaling of each image, which cancels any such affine map.
+ * training set. For `core/retina_preprocess` that changes nothing but float
+ * rounding: its z-score with the training set's statistics is followed by a
+ * min-max rescaling of each image, which cancels any such affine map.
  *
  * @module
  */
