@@ -96,6 +96,7 @@ Deno.test({
       "per_image.csv",
       "predictions/01_test.png",
       "predictions/02_test.png",
+      "predictions/validation/22_training.png", // the held-out training image
       "recipe.resolved.yaml",
       "report.html",
       "report/overlays/01_test.png",

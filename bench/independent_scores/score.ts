@@ -19,8 +19,9 @@
  * - `perImage`: each image's scores;
  * - `chosenThreshold` and `atReferencePoints`: the scores at those thresholds;
  * - `references.<observer>` (`2nd_manual`): DRIVE's second observer against the first;
- * - `validation`, when its maps are given with `--validation 22_training=MAP.png`. The run does
- *   not save them; `deno task predict --model <run>/model <images> --output DIR` writes
+ * - `validation`, from the maps the run saved in `predictions/validation/`, or given with
+ *   `--validation 22_training=MAP.png` for a run made before it saved them:
+ *   `deno task predict --model <run>/model <images> --output DIR` writes
  *   `DIR/22_training_probability.png`. Give it all the run's training images (the scorer
  *   prints the command): predict z-scores with the statistics of the images it is given, and
  *   only the run's own reproduce its maps to the last bit (given the two validation images
@@ -530,6 +531,13 @@ async function main(args: readonly string[]): Promise<number> {
       );
     }
   }
+  // The run's own validation maps, where it saved them and none were given.
+  for (const id of validationIds) {
+    const saved = join(run, "predictions", "validation", `${id}.png`);
+    if (!validation.has(id) && (await Deno.stat(saved).then((f) => f.isFile, () => false))) {
+      validation.set(id, saved);
+    }
+  }
   let failures = 0, compared = 0;
   const tally = (title: string, notes: string[], rows: Row[]) => {
     failures += printRows(title, notes, rows);
@@ -695,7 +703,11 @@ async function main(args: readonly string[]): Promise<number> {
     const all = maps.reduce((a, h) => a.merge(h), new ByteHistogram());
     const validationBox = all.box(threshold);
     tally(
-      `validation (${validationJson.on}, from the maps given)`,
+      `validation (${validationJson.on}, from ${
+        validationIds.every((id) => validation.get(id)!.startsWith(join(run, "predictions")))
+          ? "the run's maps"
+          : "the maps given"
+      })`,
       [
         `FOV pixels ${all.vessels + all.backgrounds}, vessel ${all.vessels}`,
         describeCut(threshold, validationBox),
@@ -722,7 +734,8 @@ async function main(args: readonly string[]): Promise<number> {
       images = [join(folder, "<the run's training images>")];
     }
     console.log(
-      `\nvalidation (${validationJson.on}): not checked; the run does not save these maps. ` +
+      `\nvalidation (${validationJson.on}): not checked; the run saved no maps of them ` +
+        "(predictions/validation/, saved since 2026-12-07). " +
         `To check it, make them from the run's ${count(images.length, "training image")} ` +
         `(the same z-score statistics):\n  deno task predict --model ${join(run, "model")} ` +
         `${images.join(" ")} --output DIR\nand pass ` +

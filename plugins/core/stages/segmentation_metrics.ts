@@ -93,7 +93,9 @@ export const segmentationMetricsOptions = z.object({
     "When the training stage held out validation images, also predict them, choose the threshold that maximises their pooled F1 (on a 1/4096 grid) and report the test metrics at it beside those at `threshold`. Never uses the test images.",
   ),
   savePredictions: z.boolean().default(true)
-    .describe("Write predictions/<id>.png, the probability map of each test image."),
+    .describe(
+      "Write predictions/<id>.png, the probability map of each test image (and of each validation image, under predictions/validation/).",
+    ),
   observer: z.string().nullable().default("2nd_manual").describe(
     "An extra annotation of the test samples to score as a reference row (e.g. DRIVE's second observer), with every threshold metric; null for none.",
   ),
@@ -294,9 +296,17 @@ export const segmentationMetrics = defineStage({
         // threshold k/4096 in one O(4096) sweep; no probability map is kept.
         const histogram = new ThresholdHistogram(THRESHOLD_BINS);
         for (const sample of validation) {
-          const probability = (await predict(sample)).data;
+          const predicted = await predict(sample);
+          const probability = predicted.data;
           histogram.add(probability, sample.mask.data, sample.roi.data);
           validationScorer.add(probability, sample.mask.data, sample.roi.data, sample.id);
+          // Kept beside the test maps, so that the scores settings were chosen on can be checked.
+          if (options.savePredictions) {
+            await context.run.write(
+              `predictions/validation/${sample.id}.png`,
+              encodeGrayPng(predicted),
+            );
+          }
         }
         if (histogram.positives.some((count) => count > 0)) {
           chosen = bestF1Threshold(histogram.positives, histogram.negatives);

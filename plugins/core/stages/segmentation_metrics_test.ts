@@ -419,6 +419,7 @@ Deno.test("segmentationMetrics.run() writes the report: curves, training, overla
       "per_image.csv",
       "predictions/t1.png",
       "predictions/t2.png",
+      "predictions/validation/v1.png",
       "report.html",
       "report/overlays/t1.png",
       "report/overlays/t2.png",
