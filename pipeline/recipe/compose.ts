@@ -181,15 +181,20 @@ export function mergeLayers(layers: readonly ParsedRecipe[], file: string): Pars
     if (chain && isPlainMap(below) && index === 0 && item !== null) {
       return merge(below, item, path, layer, rawPath);
     }
-    if (!Array.isArray(below) && !chain) {
-      return merge(below, { [String(index)]: item }, path, layer, rawPath);
-    }
-    const items = Array.isArray(below) ? below : isPlainMap(below) ? [below] : [];
     const list = shortPath(path);
     const fail = (problem: string): never => {
       throw new CapillaryError(`${layers[layer].file}: ${problem}`, "E_OVERRIDE");
     };
     const whole = `--set '${list}=[...]'`;
+    // Nothing below: a number there means an item of a list no recipe wrote (a list option left
+    // to its default), not the key "0" of a new map.
+    if (below === undefined && !chain) {
+      fail(`no recipe sets ${list}, so it has no item ${index}; give the list whole: ${whole}`);
+    }
+    if (!Array.isArray(below) && !chain) {
+      return merge(below, { [String(index)]: item }, path, layer, rawPath);
+    }
+    const items = Array.isArray(below) ? below : isPlainMap(below) ? [below] : [];
     if (item === null) {
       fail(`an item cannot be deleted from ${list}; give the list whole without it: ${whole}`);
     }

@@ -246,17 +246,23 @@ Deno.test("an override with a number in its path: a chain slot of one map, a map
       recipe,
       overrideLayer(parseOverride("augment.0.p=1")),
       overrideLayer(parseOverride("evaluate.refs.2=y")),
-      overrideLayer(parseOverride("evaluate.other.3=z")),
     ],
     "r.yaml",
   );
-  // A chain slot written as one map is a list of one; over a map or nothing, a number is a key.
+  // A chain slot written as one map is a list of one; over a map, a number is a key.
   assertEquals(merged.value, {
     stages: {
       augment: { use: "a", with: { p: 1 } },
-      evaluate: { with: { refs: { 1: "x", 2: "y" }, other: { 3: "z" } } },
+      evaluate: { with: { refs: { 1: "x", 2: "y" } } },
     },
   });
+  // Over nothing, a number is an item of a list left to its default, which has none.
+  assertThrows(
+    () => mergeLayers([recipe, overrideLayer(parseOverride("evaluate.other.3=z"))], "r.yaml"),
+    CapillaryError,
+    "--set evaluate.other.3=z: no recipe sets evaluate.other, so it has no item 3; give the " +
+      "list whole: --set 'evaluate.other=[...]'",
+  );
   assertThrows(
     () => mergeLayers([recipe, overrideLayer(parseOverride("augment.1.p=1"))], "r.yaml"),
     CapillaryError,
