@@ -54,7 +54,8 @@ function show(value: unknown): string {
   if (value instanceof z.ZodType) return "a zod schema";
   // zod 4 schemas pass `instanceof` across copies; an older major's do not.
   if (isObject(value) && typeof value.safeParse === "function") {
-    return "a schema of another zod major version";
+    return "a schema of another zod major version (Capillary reads zod 4: import { z } from " +
+      '"@capillary/capillary")';
   }
   if (value !== null && typeof value === "object") return "an object";
   return String(value);

@@ -102,7 +102,8 @@ Deno.test("pluginProblems() rejects what is not an object, and a list of stages 
 Deno.test("pluginProblems() tells a schema of another zod major version from a plain object", () => {
   const zod3 = { safeParse: () => ({ success: true }), parse: (v: unknown) => v };
   assertEquals(pluginProblems({ name: "p", version: "1", stages: [{ ...flip, options: zod3 }] }), [
-    "stages.0.options: expected a zod schema, got a schema of another zod major version",
+    "stages.0.options: expected a zod schema, got a schema of another zod major version " +
+    '(Capillary reads zod 4: import { z } from "@capillary/capillary")',
   ]);
 });
 
