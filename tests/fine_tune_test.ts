@@ -9,6 +9,8 @@ import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { sanitizers, silent, SYNTHETIC, TINY_SYNTHETIC as TINY } from "./tiny_runs.ts";
 
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
 async function weightsByLayer(dir: string): Promise<Map<string, Float32Array[]>> {
   const model = await loadLayersModel(dir);
   const out = new Map(
@@ -108,6 +110,60 @@ Deno.test({
     } finally {
       await Deno.remove(root, { recursive: true });
       tf.disposeVariables();
+    }
+  },
+});
+
+Deno.test({
+  name: "a fine-tuning run resumes from its checkpoint after the run it started from is gone",
+  ...sanitizers,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "capillary_finetune_" });
+    try {
+      const load = (extra: string[]) =>
+        loadRecipe(SYNTHETIC, { builtins: BUILTIN_PLUGINS, overrides: [...TINY, ...extra] });
+      const pretrain = await runRecipe((await load([])).recipe, {
+        outputRoot: `${root}/pre`,
+        progress: silent,
+      });
+      const fineTune = await runRecipe((await load([`model.from=${pretrain.folder}`])).recipe, {
+        outputRoot: `${root}/ft`,
+        progress: silent,
+      });
+      const trained = await Deno.readFile(`${fineTune.folder}/model/weights.bin`);
+      // Killed after its last checkpoint, before its evaluation wrote metrics.json; and the
+      // pretrained run has been moved away since.
+      await Deno.remove(`${fineTune.folder}/metrics.json`);
+      await Deno.remove(`${fineTune.folder}/model`, { recursive: true });
+      await Deno.rename(`${root}/pre`, `${root}/pre-moved`);
+      // A new process, as `deno task run --resume` is (tfjs names variables per process).
+      const resume = async () => {
+        const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "--allow-all", CLI, "run", "--resume", fineTune.folder],
+          env: { NO_COLOR: "1", CAPILLARY_THREADS: "1" },
+          stdin: "null",
+        }).output();
+        const text = new TextDecoder();
+        return { code, log: text.decode(stdout) + text.decode(stderr) };
+      };
+      const resumed = await resume();
+      assertEquals(resumed.code, 0, resumed.log);
+      assert(resumed.log.includes("is gone; the run's checkpoint holds every weight"), resumed.log);
+      assert(!resumed.log.includes("starting from"), resumed.log);
+      assertEquals(await Deno.readFile(`${fineTune.folder}/model/weights.bin`), trained);
+
+      // Without a checkpoint of its training state it would train from random weights: refused.
+      for (const entry of Deno.readDirSync(fineTune.folder)) {
+        if (entry.name.startsWith("checkpoint") && entry.name !== "checkpoint-best") {
+          await Deno.remove(`${fineTune.folder}/${entry.name}`, { recursive: true });
+        }
+      }
+      await Deno.remove(`${fineTune.folder}/metrics.json`);
+      const refused = await resume();
+      assertEquals(refused.code, 1, refused.log);
+      assert(refused.log.includes("does not exist"), refused.log);
+    } finally {
+      await Deno.remove(root, { recursive: true });
     }
   },
 });

@@ -128,3 +128,32 @@ export function checkpointStore(runDir: string, resuming: boolean): CheckpointSt
     },
   };
 }
+
+/**
+ * Whether `runDir` holds a complete checkpoint of a training state: weights
+ * with the optimizer's state (not a best-epoch copy of the weights alone),
+ * from which a resumed run continues without rebuilding its starting point.
+ *
+ * @param runDir The run folder.
+ * @returns True when such a checkpoint (or its `.previous` copy) is complete.
+ */
+export async function holdsTrainingState(runDir: string): Promise<boolean> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(runDir));
+  } catch {
+    return false; // no folder: nothing written
+  }
+  for (const entry of entries) {
+    if (!entry.isDirectory || entry.name.endsWith(".partial")) continue;
+    const dir = join(runDir, entry.name);
+    if (!(await exists(join(dir, "state.json")))) continue;
+    try {
+      const specs = JSON.parse(await Deno.readTextFile(join(dir, "optimizer.json")));
+      if (Array.isArray(specs) && specs.length > 0) return true;
+    } catch {
+      // not a checkpoint
+    }
+  }
+  return false;
+}

@@ -32,7 +32,7 @@ import {
   checkTrainedModel,
   maskWarnings,
 } from "./checks.ts";
-import { checkpointStore } from "./checkpoint.ts";
+import { checkpointStore, holdsTrainingState } from "./checkpoint.ts";
 import { loadLayersModel, saveLayersModel } from "./model_io.ts";
 import { copyWeightsByLayer, resolveModelFrom } from "./pretrained.ts";
 import { consoleProgress, formatDuration, type Progress } from "./progress.ts";
@@ -95,8 +95,23 @@ export async function runRecipe(
   const started = performance.now();
   // Found before the run folder is made, so a missing earlier run leaves nothing behind.
   const from = recipe.stages.get("model")?.[0]?.from;
-  const fromDir = from && await resolveModelFrom(from.path, Deno.cwd(), from.position);
-  if (fromDir) recipe = withModelFrom(recipe, fromDir);
+  let startFrom = from !== undefined;
+  try {
+    const fromDir = from && await resolveModelFrom(from.path, Deno.cwd(), from.position);
+    if (fromDir) recipe = withModelFrom(recipe, fromDir);
+  } catch (error) {
+    // A resumed run whose checkpoint holds its training state needs no starting weights: the
+    // checkpoint replaces them all. Without one it would train from random weights: refused.
+    const resumable = options.resume !== undefined &&
+      (error as { code?: string }).code === "E_MODEL_FROM" &&
+      await holdsTrainingState(options.resume);
+    if (!resumable) throw error;
+    startFrom = false;
+    progress.info(
+      `stages.model.from ${from!.path} is gone; the run's checkpoint holds every weight, ` +
+        "so it resumes without it",
+    );
+  }
   let folder: RunFolder;
   if (options.resume) {
     folder = new RunFolder(options.resume);
@@ -117,6 +132,7 @@ export async function runRecipe(
   options.onFolder?.(folder.path);
   try {
     return await runStages(recipe, folder, progress, started, {
+      startFrom,
       useCache: options.cache ?? true,
       resuming: options.resume !== undefined,
       resumedWith: options.resumedWith ?? [],
@@ -183,14 +199,16 @@ async function runStages(
   folder: RunFolder,
   progress: Progress,
   started: number,
-  { useCache, resuming, resumedWith }: {
+  { startFrom, useCache, resuming, resumedWith }: {
+    /** Whether the network starts from `stages.model.from` (not where a checkpoint replaces it). */
+    startFrom: boolean;
     useCache: boolean;
     resuming: boolean;
     resumedWith: readonly string[];
   },
 ): Promise<RunResult> {
   const recipeDir = recipeBaseDir(recipe);
-  const fromDir = recipe.stages.get("model")?.[0]?.from?.path;
+  const fromDir = startFrom ? recipe.stages.get("model")?.[0]?.from?.path : undefined;
   const backends = new Map<BackendRole, BackendChoice>();
   backends.set("train", await chooseBackend(recipe.backend, "train"));
   backends.set(

@@ -209,12 +209,22 @@ export function groupedOptimizer(
     }
     /** Restores what {@link getWeights} gave. */
     override async setWeights(values: NamedTensor[]): Promise<void> {
+      // tfjs makes variable names unique per process (`down1_conv1/kernel_16`): a checkpoint
+      // written by another process, or after other builds, names them with other counters.
+      // Without the counter, a layer's weight is named by its layer (unique in the network).
+      const withoutCounter = (name: string) => name.replace(/_\d+$/, "");
+      const byStem = new Map<string, string | null>();
+      for (const name of perVariable.keys()) {
+        const stem = withoutCounter(name);
+        byStem.set(stem, byStem.has(stem) ? null : name); // null: two share it, no match
+      }
       const byVariable = new Map<string, NamedTensor[]>();
       for (const { name, tensor } of values) {
         const at = name.lastIndexOf(STATE_SEPARATOR);
-        const variable = name.slice(0, at);
-        if (!perVariable.has(variable)) {
-          throw new Error(`Cannot restore optimizer state: no variable "${variable}" here`);
+        const saved = name.slice(0, at);
+        const variable = perVariable.has(saved) ? saved : byStem.get(withoutCounter(saved));
+        if (!variable) {
+          throw new Error(`Cannot restore optimizer state: no variable "${saved}" here`);
         }
         const list = byVariable.get(variable) ?? [];
         list.push({ name: name.slice(at + STATE_SEPARATOR.length), tensor });
