@@ -167,6 +167,16 @@ Deno.test("plan checks freeze, unfreeze and parameter groups against the network
   });
   const error = await assertRejects(() => planRecipe(typo));
   assertEquals(error.message.includes('train.freeze: "donw*" matches no layer'), true);
+  // Everything frozen: the run would refuse it before its first step, and so does the plan.
+  const { recipe: all } = await loadRecipe(SMOKE, {
+    builtins: [core],
+    overrides: ['train.freeze=["*"]', "train.unfreeze=[{epoch: 2}]"],
+  });
+  await assertRejects(
+    () => planRecipe(all),
+    CapillaryError,
+    "Cannot train: train.freeze freezes every layer",
+  );
 });
 
 Deno.test("plan refuses patches larger than the images, as the run would", async () => {

@@ -74,6 +74,13 @@ export async function resolveModelFrom(
       "train the model to start from first, or correct the path (relative to the working folder)",
     );
   }
+  // A run folder of its own, killed or still training: it has no model/ yet.
+  if (await isFile(join(path, "recipe.resolved.yaml"))) {
+    throw fail(
+      `"${from}" (${path}) is a run that has not finished: it has no model/ yet`,
+      `let it finish, or resume it (deno task run --resume ${path}), then start from it`,
+    );
+  }
   const runs: string[] = [];
   for await (const entry of Deno.readDir(path)) if (entry.isDirectory) runs.push(entry.name);
   runs.sort().reverse();

@@ -47,6 +47,14 @@ Deno.test("resolveModelFrom() takes a model folder, a run folder or the newest f
       CapillaryError,
     );
     assert(empty.message.includes("no finished run with a saved model"), empty.message);
+    // A run killed before it wrote model/: say so, and how to finish it.
+    await touch(`${root}/runs/a/2026-11-04T10-00-00Z/recipe.resolved.yaml`);
+    const killed = await assertRejects(
+      () => resolveModelFrom("../runs/a/2026-11-04T10-00-00Z", base, at),
+      CapillaryError,
+    );
+    assert(killed.message.includes("is a run that has not finished: it has no model/ yet"));
+    assert(killed.message.includes("deno task run --resume"), killed.message);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

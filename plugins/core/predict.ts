@@ -212,7 +212,10 @@ export async function predictImages(
   const predictors = workers?.batchPredictors(window, channels) ?? [];
 
   const total = data.test.reduce((n, s) => n + predictedWindows(s.image, how), 0);
-  const task = progress.task(`predict ${data.test.length} images`, total);
+  const task = progress.task(
+    `predict ${data.test.length} image${data.test.length === 1 ? "" : "s"}`,
+    total,
+  );
   let done = 0;
   const written: Prediction[] = [];
   // withCleanup: after memory ran out, disposing can fail too; the first error is what to show.
@@ -247,6 +250,6 @@ export async function predictImages(
     await workers?.close();
     model.dispose();
   });
-  task.done(`${written.length} images to ${output}`);
+  task.done(`${written.length} image${written.length === 1 ? "" : "s"} to ${output}`);
   return written;
 }

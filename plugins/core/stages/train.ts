@@ -31,6 +31,8 @@ import { selectWeights } from "../train/layer_patterns.ts";
 import { trainOptions } from "../train/train_options.ts";
 import { trainPlan } from "../train/train_plan.ts";
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /** The checkpoint names in the run folder: the last epoch's, and the best epoch's weights. */
 const CHECKPOINT = "checkpoint", BEST = "checkpoint-best";
 
@@ -188,7 +190,9 @@ export const train = defineStage({
     }
     progress.info(
       `${spec.name}: ${model.countParams().toLocaleString("en")} parameters on ${backend}; ` +
-        `${training.length} training patches of ${size}×${size} from ${split.train.length} images` +
+        `${training.length} training patches of ${size}×${size} from ${
+          plural(split.train.length, "image")
+        }` +
         (validationPatches
           ? `, ${validationPatches.count} validation patches from ${split.validation.length} ` +
             `held-out images (${split.validation.map((s) => s.id).join(", ")})`

@@ -54,6 +54,13 @@ function layerPlan(
   const lines: string[] = [];
   if (freeze.length) {
     const frozen = selectLayers(freeze, names, "train.freeze");
+    // What the run would refuse before its first step (layer_control.ts), said here too.
+    if (layers.every((l) => frozen.includes(l.name) || l.parameters === 0)) {
+      throw new CapillaryError(
+        "Cannot train: train.freeze freezes every layer; leave some out or add train.unfreeze",
+        "E_LAYER_PATTERN",
+      );
+    }
     lines.push(`frozen at the start: ${size(frozen)} (${frozen.join(", ")})`);
   }
   unfreeze.forEach((u, i) => {
