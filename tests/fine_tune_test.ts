@@ -11,6 +11,10 @@ import { sanitizers, silent, SYNTHETIC, TINY_SYNTHETIC as TINY } from "./tiny_ru
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
+/** The tiny synthetic recipe with `extra` overrides. */
+const load = (extra: string[]) =>
+  loadRecipe(SYNTHETIC, { builtins: BUILTIN_PLUGINS, overrides: [...TINY, ...extra] });
+
 async function weightsByLayer(dir: string): Promise<Map<string, Float32Array[]>> {
   const model = await loadLayersModel(dir);
   const out = new Map(
@@ -29,8 +33,6 @@ Deno.test({
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "capillary_finetune_" });
     try {
-      const load = (extra: string[]) =>
-        loadRecipe(SYNTHETIC, { builtins: BUILTIN_PLUGINS, overrides: [...TINY, ...extra] });
       const pretrain = await runRecipe((await load([])).recipe, {
         outputRoot: root,
         progress: silent,
@@ -120,8 +122,6 @@ Deno.test({
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "capillary_finetune_" });
     try {
-      const load = (extra: string[]) =>
-        loadRecipe(SYNTHETIC, { builtins: BUILTIN_PLUGINS, overrides: [...TINY, ...extra] });
       const pretrain = await runRecipe((await load([])).recipe, {
         outputRoot: `${root}/pre`,
         progress: silent,
