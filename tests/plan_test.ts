@@ -179,6 +179,31 @@ Deno.test("plan checks freeze, unfreeze and parameter groups against the network
   );
 });
 
+Deno.test("plan warns of freeze, unfreeze and group settings that change nothing", async () => {
+  const { recipe } = await loadRecipe(SMOKE, {
+    builtins: [core],
+    overrides: [
+      'train.freeze=["down1*"]',
+      "train.unfreeze=[{epoch: 2, layers: [up*]}, {epoch: 1, layers: [down1*]}]",
+      "train.parameterGroups=[{layers: ['*'], learningRate: 0.01}, " +
+      "{layers: [head*], learningRate: 0.1}]",
+    ],
+  });
+  const text = formatPlan(recipe, await planRecipe(recipe));
+  for (
+    const expected of [
+      // down1 at width 4 on grey: 3·3·1·4 + 4 = 40 and 3·3·4·4 + 4 = 148 weights.
+      "thawed at epoch 1: 2 layers, 188 parameters (warning: before any training, so their " +
+      "freeze does nothing)",
+      "thawed at epoch 2: 0 layers, 0 parameters (warning: train.unfreeze[0] thaws nothing: " +
+      "none of its layers is frozen then)",
+      "learning rate 0.1: 0 layers, 0 parameters (warning: train.parameterGroups[1] is empty",
+    ]
+  ) {
+    assertEquals(text.includes(expected), true, `${expected}\n--- in ---\n${text}`);
+  }
+});
+
 Deno.test("plan refuses patches larger than the images, as the run would", async () => {
   // DRIVE's images are 565 wide: a 576² patch cannot be cut.
   const { recipe } = await loadRecipe(SMOKE, {

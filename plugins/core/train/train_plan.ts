@@ -52,27 +52,42 @@ function layerPlan(
         .toLocaleString("en")
     } parameters`;
   const lines: string[] = [];
+  const frozen = new Set<string>(); // frozen at the start, less what earlier thaws released
   if (freeze.length) {
-    const frozen = selectLayers(freeze, names, "train.freeze");
+    const frozenNames = selectLayers(freeze, names, "train.freeze");
+    frozenNames.forEach((n) => frozen.add(n));
     // What the run would refuse before its first step (layer_control.ts), said here too.
-    if (layers.every((l) => frozen.includes(l.name) || l.parameters === 0)) {
+    if (layers.every((l) => frozen.has(l.name) || l.parameters === 0)) {
       throw new CapillaryError(
         "Cannot train: train.freeze freezes every layer; leave some out or add train.unfreeze",
         "E_LAYER_PATTERN",
       );
     }
-    lines.push(`frozen at the start: ${size(frozen)} (${frozen.join(", ")})`);
+    lines.push(`frozen at the start: ${size(frozenNames)} (${frozenNames.join(", ")})`);
   }
-  unfreeze.forEach((u, i) => {
-    const thawed = selectLayers(u.layers, names, `train.unfreeze[${i}].layers`);
-    lines.push(`thawed at epoch ${u.epoch}: ${size(thawed)}`);
+  // Settings that select layers yet change nothing: said, since the run accepts them.
+  [...unfreeze].map((u, i) => ({ ...u, i })).sort((a, b) => a.epoch - b.epoch).forEach((u) => {
+    const named = selectLayers(u.layers, names, `train.unfreeze[${u.i}].layers`);
+    const thawed = named.filter((n) => frozen.has(n));
+    thawed.forEach((n) => frozen.delete(n));
+    lines.push(
+      `thawed at epoch ${u.epoch}: ${size(thawed)}` +
+        (thawed.length
+          ? u.epoch === 1 ? " (warning: before any training, so their freeze does nothing)" : ""
+          : ` (warning: train.unfreeze[${u.i}] thaws nothing: none of its layers is frozen then)`),
+    );
   });
   const taken = new Set<string>(); // a layer joins the first group it matches
   parameterGroups.forEach((g, i) => {
     const members = selectLayers(g.layers, names, `train.parameterGroups[${i}].layers`)
       .filter((n) => !taken.has(n));
     members.forEach((n) => taken.add(n));
-    lines.push(`learning rate ${g.learningRate}: ${size(members)}`);
+    lines.push(
+      `learning rate ${g.learningRate}: ${size(members)}` + (members.length ? "" : (
+        ` (warning: train.parameterGroups[${i}] is empty: each of its layers joined an earlier ` +
+        "group, the first it matches)"
+      )),
+    );
   });
   return lines;
 }
