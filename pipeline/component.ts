@@ -11,6 +11,7 @@
  * @module
  */
 import { z } from "zod";
+import { describeCodeValue } from "./code_value.ts";
 import { CapillaryError, describeThrown } from "./errors.ts";
 
 /** Kinds of component. */
@@ -37,17 +38,6 @@ export type LearningRateSchedule = ((epoch: number, base: number, epochs: number
 /** What `create` gives, per kind. */
 export interface ComponentOutput {
   schedule: LearningRateSchedule;
-}
-
-/** A value as an error shows it: `NaN`, `"0.1"`, `undefined`, `a promise`, `an object`. */
-function shown(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  if (Array.isArray(value)) return "an array";
-  // An async create or schedule: the engine needs the value itself, at once.
-  if (value instanceof Promise) return "a promise";
-  if (value !== null && typeof value === "object") return "an object";
-  return String(value);
 }
 
 /** What a schedule must return when called, in the words of the errors that check it. */
@@ -78,7 +68,9 @@ function checkedSchedule(id: string, made: unknown): LearningRateSchedule {
     }
     if (typeof rate !== "number" || !Number.isFinite(rate) || rate < 0) {
       throw new CapillaryError(
-        `Schedule "${id}" returned ${shown(rate)} ${call}; a schedule must return ${RATE}; ${fix}`,
+        `Schedule "${id}" returned ${
+          describeCodeValue(rate)
+        } ${call}; a schedule must return ${RATE}; ${fix}`,
         "E_COMPONENT",
       );
     }
@@ -90,7 +82,9 @@ function checkedSchedule(id: string, made: unknown): LearningRateSchedule {
     if (typeof method !== "function") {
       throw new CapillaryError(
         `Cannot create schedule "${id}": its create(options) returned a schedule whose ${key} ` +
-          `is ${shown(method)}; observe, state and restore must be functions where it has them`,
+          `is ${
+            describeCodeValue(method)
+          }; observe, state and restore must be functions where it has them`,
         "E_COMPONENT",
       );
     }
@@ -164,7 +158,7 @@ export function checkedComponent<K extends ComponentKind>(
   if (!contract.fits(made)) {
     throw new CapillaryError(
       `${head} returned ${
-        shown(made)
+        describeCodeValue(made)
       }; it must return ${contract.returns}, e.g. ${contract.example}`,
       "E_COMPONENT",
     );

@@ -52,6 +52,7 @@ export { type RunOptions, runRecipe, type RunResult } from "./run/runner.ts";
 export { createFolder, type FolderWords, RunFolder, writeFileAtomic } from "./run/run_folder.ts";
 export {
   consoleProgress,
+  countOf,
   formatDuration,
   type Progress,
   type ProgressTask,

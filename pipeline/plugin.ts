@@ -5,6 +5,7 @@
  */
 import { COMPONENT_KINDS, type ComponentDefinition, type ComponentKind } from "./component.ts";
 import { STAGE_KINDS, type StageDefinition, type StageKind } from "./stage.ts";
+import { describeCodeValue } from "./code_value.ts";
 import { didYouMean } from "./suggest.ts";
 import { z } from "zod";
 
@@ -46,21 +47,6 @@ export function definePlugin(plugin: Plugin): Plugin {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 
-/** A value as a plugin author would write it: `1`, `"none"`, `an array`, `a function`. */
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  if (Array.isArray(value)) return "an array";
-  if (value instanceof z.ZodType) return "a zod schema";
-  // zod 4 schemas pass `instanceof` across copies; an older major's do not.
-  if (isObject(value) && typeof value.safeParse === "function") {
-    return "a schema of another zod major version (Capillary reads zod 4: import { z } from " +
-      '"@capillary/capillary")';
-  }
-  if (value !== null && typeof value === "object") return "an object";
-  return String(value);
-}
-
 const isString = (value: unknown) => typeof value === "string";
 const isFunction = (value: unknown) => typeof value === "function";
 const isSchema = (value: unknown) => value instanceof z.ZodType;
@@ -93,7 +79,7 @@ function checkField(
       problems.push(`${prefix}${key}: missing; expected ${spec.expected}${spec.missing ?? ""}`);
     }
   } else if (!spec.check(value)) {
-    problems.push(`${prefix}${key}: expected ${spec.expected}, got ${show(value)}`);
+    problems.push(`${prefix}${key}: expected ${spec.expected}, got ${describeCodeValue(value)}`);
   }
 }
 
@@ -102,7 +88,7 @@ function checkName(problems: string[], owner: Record<string, unknown>, prefix: s
   if (typeof owner.name === "string" && !NAME.test(owner.name)) {
     problems.push(
       `${prefix}name: expected lower case letters, digits, - or _, starting with a letter, got ${
-        show(owner.name)
+        describeCodeValue(owner.name)
       }`,
     );
   } else {
@@ -126,9 +112,11 @@ function checkKind(
   const all = kinds.map((k) => JSON.stringify(k)).join(", ");
   if (kind === undefined) problems.push(`${prefix}kind: missing; expected one of ${all}`);
   else if (typeof kind !== "string") {
-    problems.push(`${prefix}kind: expected one of ${all}, got ${show(kind)}`);
+    problems.push(`${prefix}kind: expected one of ${all}, got ${describeCodeValue(kind)}`);
   } else if (!kinds.includes(kind)) {
-    problems.push(`${prefix}kind: unknown ${what} kind ${show(kind)}; ${didYouMean(kind, kinds)}`);
+    problems.push(
+      `${prefix}kind: unknown ${what} kind ${describeCodeValue(kind)}; ${didYouMean(kind, kinds)}`,
+    );
   }
 }
 
@@ -152,7 +140,9 @@ function checkPart(
   if (typeof part.kind === "string" && otherKinds.includes(part.kind)) {
     const otherWhat = what === "stage" ? "component" : "stage";
     problems.push(
-      `${prefix}kind: ${show(part.kind)} is a ${otherWhat} kind, not a ${what} kind; put this ${
+      `${prefix}kind: ${
+        describeCodeValue(part.kind)
+      } is a ${otherWhat} kind, not a ${what} kind; put this ${
         what === "stage" ? part.kind : "stage"
       } under \`${other}:\` instead of \`${list}:\``,
     );
@@ -190,7 +180,9 @@ function checkList(
   if (!Array.isArray(list)) return;
   list.forEach((item, i) => {
     if (isObject(item)) each(item, `${key}.${i}.`);
-    else problems.push(`${key}.${i}: expected an object made with ${maker}, got ${show(item)}`);
+    else {problems.push(
+        `${key}.${i}: expected an object made with ${maker}, got ${describeCodeValue(item)}`,
+      );}
   });
 }
 
@@ -216,7 +208,7 @@ function checkUnique(
       problems.push(`${key}.${i}: the same object as ${key}.${first}, listed twice; remove one`);
     } else {
       problems.push(
-        `${key}.${i}.name: ${show(part.name)} is also the name of ${key}.${first}, ` +
+        `${key}.${i}.name: ${describeCodeValue(part.name)} is also the name of ${key}.${first}, ` +
           "and recipes could not tell them apart; rename one",
       );
     }
@@ -240,7 +232,9 @@ function checkUnique(
  * ```
  */
 export function pluginProblems(value: unknown): string[] {
-  if (!isObject(value)) return [`expected an object made with definePlugin, got ${show(value)}`];
+  if (!isObject(value)) {
+    return [`expected an object made with definePlugin, got ${describeCodeValue(value)}`];
+  }
   const problems: string[] = [];
   checkName(problems, value, "");
   checkField(problems, value, "", "version", {

@@ -130,6 +130,28 @@ export function checkpointStore(runDir: string, resuming: boolean): CheckpointSt
 }
 
 /**
+ * The folders in `runDir` that hold a complete checkpoint: a `state.json`
+ * (written last, see {@link checkpointStore}).
+ *
+ * @param runDir The run folder.
+ * @returns Their paths; none where there is no such folder.
+ */
+export async function completeCheckpoints(runDir: string): Promise<string[]> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(runDir));
+  } catch {
+    return []; // no folder: nothing written
+  }
+  const found: string[] = [];
+  for (const entry of entries) {
+    const dir = join(runDir, entry.name);
+    if (entry.isDirectory && await exists(join(dir, "state.json"))) found.push(dir);
+  }
+  return found;
+}
+
+/**
  * Whether `runDir` holds a complete checkpoint of a training state: weights
  * with the optimizer's state (not a best-epoch copy of the weights alone),
  * from which a resumed run continues without rebuilding its starting point.
@@ -138,16 +160,8 @@ export function checkpointStore(runDir: string, resuming: boolean): CheckpointSt
  * @returns True when such a checkpoint (or its `.previous` copy) is complete.
  */
 export async function holdsTrainingState(runDir: string): Promise<boolean> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(runDir));
-  } catch {
-    return false; // no folder: nothing written
-  }
-  for (const entry of entries) {
-    if (!entry.isDirectory || entry.name.endsWith(".partial")) continue;
-    const dir = join(runDir, entry.name);
-    if (!(await exists(join(dir, "state.json")))) continue;
+  for (const dir of await completeCheckpoints(runDir)) {
+    if (dir.endsWith(".partial")) continue; // never renamed into place: load ignores it
     try {
       const specs = JSON.parse(await Deno.readTextFile(join(dir, "optimizer.json")));
       if (Array.isArray(specs) && specs.length > 0) return true;

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { join } from "../path.ts";
+import { completeCheckpoints } from "./checkpoint.ts";
 import type { RunFolder } from "./run_folder.ts";
 
 /** Where a failed run stopped, as {@link howToGoOn} needs it. */
@@ -57,20 +57,7 @@ export function howToGoOn(run: StoppedRun): string {
  * @returns True when a checkpoint of some name is complete.
  */
 export async function hasCheckpoint(runDir: string): Promise<boolean> {
-  try {
-    for await (const entry of Deno.readDir(runDir)) {
-      if (!entry.isDirectory) continue;
-      try {
-        await Deno.stat(join(runDir, entry.name, "state.json"));
-        return true;
-      } catch {
-        // not a checkpoint
-      }
-    }
-  } catch {
-    // no folder: nothing written
-  }
-  return false;
+  return (await completeCheckpoints(runDir)).length > 0;
 }
 
 /**

@@ -17,6 +17,19 @@ export function formatDuration(seconds: number): string {
   return `${s}s`;
 }
 
+/**
+ * `n` and the word, plural unless `n` is 1: `1 image`, `3 images`.
+ *
+ * @example Usage
+ * ```ts
+ * import { countOf } from "./progress.ts";
+ * console.assert(countOf(1, "image") === "1 image" && countOf(0, "step") === "0 steps");
+ * ```
+ */
+export function countOf(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 /** A counted task with a live line: `label 12/40 30% ETA 1m20s loss=0.31`. */
 export interface ProgressTask {
   /** Reports `done` of the total, with extra fields to show. */

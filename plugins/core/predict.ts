@@ -17,6 +17,7 @@ import {
   chooseBackend,
   componentCreator,
   copyWeightsByLayer,
+  countOf,
   createFolder,
   DataError,
   encodeGrayPng,
@@ -212,10 +213,7 @@ export async function predictImages(
   const predictors = workers?.batchPredictors(window, channels) ?? [];
 
   const total = data.test.reduce((n, s) => n + predictedWindows(s.image, how), 0);
-  const task = progress.task(
-    `predict ${data.test.length} image${data.test.length === 1 ? "" : "s"}`,
-    total,
-  );
+  const task = progress.task(`predict ${countOf(data.test.length, "image")}`, total);
   let done = 0;
   const written: Prediction[] = [];
   // withCleanup: after memory ran out, disposing can fail too; the first error is what to show.
@@ -250,6 +248,6 @@ export async function predictImages(
     await workers?.close();
     model.dispose();
   });
-  task.done(`${written.length} image${written.length === 1 ? "" : "s"} to ${output}`);
+  task.done(`${countOf(written.length, "image")} to ${output}`);
   return written;
 }

@@ -8,6 +8,7 @@
 import {
   CapillaryError,
   copyWeightsByLayer,
+  countOf,
   defineStage,
   formatDuration,
   GradientWorkers,
@@ -30,8 +31,6 @@ import { budgetCaveat, epochFraction, type EpochSpan, TimeBudget } from "../trai
 import { selectWeights } from "../train/layer_patterns.ts";
 import { trainOptions } from "../train/train_options.ts";
 import { trainPlan } from "../train/train_plan.ts";
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** The checkpoint names in the run folder: the last epoch's, and the best epoch's weights. */
 const CHECKPOINT = "checkpoint", BEST = "checkpoint-best";
@@ -191,7 +190,7 @@ export const train = defineStage({
     progress.info(
       `${spec.name}: ${model.countParams().toLocaleString("en")} parameters on ${backend}; ` +
         `${training.length} training patches of ${size}×${size} from ${
-          plural(split.train.length, "image")
+          countOf(split.train.length, "image")
         }` +
         (validationPatches
           ? `, ${validationPatches.count} validation patches from ${split.validation.length} ` +

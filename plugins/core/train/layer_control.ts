@@ -79,12 +79,7 @@ export function layerControl(model: LayersModel, options: LayerOptions): LayerCo
   apply();
   const trainable = () =>
     withWeights.filter((l) => !frozen.has(l.name)).reduce((n, l) => n + l.countParams(), 0);
-  if (trainable() === 0) {
-    throw new CapillaryError(
-      "Cannot train: train.freeze freezes every layer; leave some out or add train.unfreeze",
-      "E_LAYER_PATTERN",
-    );
-  }
+  if (trainable() === 0) throw everyLayerFrozen();
   const list = (names: readonly string[]) =>
     names.length > 6 ? `${names.slice(0, 6).join(", ")}, … (${names.length} layers)` : names.join(
       ", ",
@@ -119,4 +114,12 @@ export function layerControl(model: LayersModel, options: LayerOptions): LayerCo
       return lines;
     },
   };
+}
+
+/** The refusal of a `train.freeze` that leaves nothing to train (the run's and the plan's). */
+export function everyLayerFrozen(): CapillaryError {
+  return new CapillaryError(
+    "Cannot train: train.freeze freezes every layer; leave some out or add train.unfreeze",
+    "E_LAYER_PATTERN",
+  );
 }

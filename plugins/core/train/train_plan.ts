@@ -7,15 +7,15 @@
  */
 import {
   CapillaryError,
+  countOf,
   type DataPlan,
   type ModelPlan,
   type PlanContext,
   type StagePlan,
 } from "../../../mod.ts";
+import { everyLayerFrozen } from "./layer_control.ts";
 import { selectLayers } from "./layer_patterns.ts";
 import type { TrainOptions } from "./train_options.ts";
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 const FLOP_UNITS = [
   [1e15, "PFLOP"],
@@ -57,12 +57,7 @@ function layerPlan(
     const frozenNames = selectLayers(freeze, names, "train.freeze");
     frozenNames.forEach((n) => frozen.add(n));
     // What the run would refuse before its first step (layer_control.ts), said here too.
-    if (layers.every((l) => frozen.has(l.name) || l.parameters === 0)) {
-      throw new CapillaryError(
-        "Cannot train: train.freeze freezes every layer; leave some out or add train.unfreeze",
-        "E_LAYER_PATTERN",
-      );
-    }
+    if (layers.every((l) => frozen.has(l.name) || l.parameters === 0)) throw everyLayerFrozen();
     lines.push(`frozen at the start: ${size(frozenNames)} (${frozenNames.join(", ")})`);
   }
   // Settings that select layers yet change nothing: said, since the run accepts them.
@@ -146,9 +141,9 @@ export function trainPlan(
     lines: [
       ...layerPlan(options, model.layers?.(size, c)),
       `patches ${size}×${size}×${c}${insideRoi ? ", centred inside the FOV" : ""}: ` +
-      `${count} to train from ${plural(trainImages, "image")}; ` +
+      `${count} to train from ${countOf(trainImages, "image")}; ` +
       (held
-        ? `${validation} to validate from ${plural(held, "held-out image")} (split by image), ` +
+        ? `${validation} to validate from ${countOf(held, "held-out image")} (split by image), ` +
           `monitoring ${options.monitor}${
             options.earlyStopping ? `, early stopping after ${options.earlyStopping.patience}` : ""
           }${options.restoreBest ? ", best epoch restored" : ""}`
