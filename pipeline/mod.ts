@@ -66,6 +66,13 @@ export {
 } from "./run/metrics_table.ts";
 export { loadLayersModel, saveLayersModel } from "./run/model_io.ts";
 export { copyWeightsByLayer, resolveModelFrom } from "./run/pretrained.ts";
+export {
+  type LayerWeights,
+  layerWeights,
+  type PlannedLayer,
+  plannedLayers,
+  type WeightShape,
+} from "./run/layer_weights.ts";
 export { loadResumable } from "./run/resume.ts";
 export {
   GradientWorkers,
@@ -73,6 +80,12 @@ export {
   type ShardGradients,
 } from "./run/gradient_workers.ts";
 export { type Shard, weightsInLayerOrder } from "./run/model_workers.ts";
+export {
+  holdInInference,
+  holdLayersInInference,
+  isHeldInInference,
+  layersHeldInInference,
+} from "./run/inference_layers.ts";
 export { PredictionWorkers } from "./run/prediction_workers.ts";
 export {
   type Checkpoint,

@@ -12,6 +12,7 @@ import type { RunFolder } from "./run/run_folder.ts";
 import type { CheckpointStore } from "./run/checkpoint.ts";
 import type { Progress } from "./run/progress.ts";
 import type { BackendRole, Tf } from "./backend/tfjs.ts";
+import type { PlannedLayer } from "./run/layer_weights.ts";
 
 /** The stage kinds, in the order a recipe runs them. */
 export const STAGE_KINDS = ["load", "preprocess", "augment", "model", "train", "evaluate"] as const;
@@ -217,8 +218,13 @@ export interface ModelPlan {
   parameters(size: number, channels: number): number;
   /** Forward FLOP (2 per multiply-add) for one `size × size × channels` input, if known. */
   forwardFlops?(size: number, channels: number): number;
-  /** The layers that hold weights, in order, with their weight counts (for freezing by name). */
-  layers?(size: number, channels: number): readonly { name: string; parameters: number }[];
+  /**
+   * The layers that hold weights, in order, with their weight counts (for
+   * freezing by name) and, where given, their classes and weight shapes (to
+   * check `stages.model.from` before anything runs): `plannedLayers`
+   * lists them from a built network.
+   */
+  layers?(size: number, channels: number): readonly PlannedLayer[];
 }
 
 /** A training loop as a plan sees it: what the trained network takes. */

@@ -4,7 +4,15 @@
  * its weights (`stages.model.from`) with the encoder's first block frozen.
  * The frozen weights must come out bit for bit as pretrained, the rest moved.
  */
-import { CapillaryError, loadLayersModel, loadRecipe, runRecipe, tf } from "../mod.ts";
+import {
+  CapillaryError,
+  formatPlan,
+  loadLayersModel,
+  loadRecipe,
+  planRecipe,
+  runRecipe,
+  tf,
+} from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { sanitizers, silent, SYNTHETIC, TINY_SYNTHETIC as TINY } from "./tiny_runs.ts";
@@ -33,12 +41,15 @@ Deno.test({
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "capillary_finetune_" });
     try {
-      const pretrain = await runRecipe((await load([])).recipe, {
+      // With batch norm after every convolution: the frozen block's are held at their moving
+      // statistics (frozenBatchNorm: inference, the default), which must stay as pretrained too.
+      const pretrain = await runRecipe((await load(["model.batchNorm=true"])).recipe, {
         outputRoot: root,
         progress: silent,
       });
       const from = `${root}/synthetic`; // the folder of runs: the newest finished one is taken
       const { recipe } = await load([
+        "model.batchNorm=true",
         `model.from=${from}`,
         'train.freeze=["down1_*"]',
         "train.optimizer.learningRate=0.05",
@@ -52,7 +63,19 @@ Deno.test({
         lines.some((l) => l.includes(`starting from ${pretrain.folder}/model`)),
         lines.join("\n"),
       );
-      assert(lines.some((l) => l.startsWith("frozen down1_conv1, down1_conv2;")), lines.join("\n"));
+      assert(
+        lines.some((l) =>
+          l.startsWith("frozen down1_conv1, down1_conv1_bn, down1_conv2, down1_conv2_bn;")
+        ),
+        lines.join("\n"),
+      );
+      assert(
+        lines.includes(
+          "frozen batch norm layers (2): normalise with their moving statistics, which stay as " +
+            "they start (frozenBatchNorm: inference)",
+        ),
+        lines.join("\n"),
+      );
       // The run's resolved recipe names the exact model it started from.
       const resolved = await Deno.readTextFile(`${fineTune.folder}/recipe.resolved.yaml`);
       assert(resolved.includes(`from: ${pretrain.folder}/model`), resolved);
@@ -65,9 +88,10 @@ Deno.test({
           w.length === before.get(name)![i].length &&
           w.every((v, j) => v === before.get(name)![i][j])
         );
-        // up*_bn moving statistics, and every trainable layer, move; the frozen block must not.
+        // Every trainable layer moves (batch norms at least in their moving statistics); the
+        // frozen block, its batch norms' moving statistics included, must not.
         if (name.startsWith("down1_")) assert(same, `${name} changed though frozen`);
-        else if (!name.endsWith("_bn")) assert(!same, `${name} did not train`);
+        else assert(!same, `${name} did not train`);
       }
     } finally {
       await Deno.remove(root, { recursive: true });
@@ -109,6 +133,25 @@ Deno.test({
       );
       assert(mismatch.message.includes('layer "down1_conv1" has weight'), mismatch.message);
       assert(mismatch.message.includes("[3,3,1,6] here but [3,3,1,4] there"), mismatch.message);
+      // The plan says the same from the saved model.json, before any data loads.
+      await assertRejects(() => planRecipe(wider), CapillaryError, mismatch.message);
+      const { recipe: concat } = await loadRecipe(SYNTHETIC, {
+        builtins: BUILTIN_PLUGINS,
+        overrides: [...TINY, "model.skip=concat", `model.from=${pretrain.folder}`],
+      });
+      await assertRejects(
+        () => planRecipe(concat),
+        CapillaryError,
+        'this network has no layer "up1_convlstm"',
+      );
+      // And passes the network it was trained as.
+      const { recipe: same } = await loadRecipe(SYNTHETIC, {
+        builtins: BUILTIN_PLUGINS,
+        overrides: [...TINY, `model.from=${pretrain.folder}`],
+      });
+      assert(
+        formatPlan(same, await planRecipe(same)).includes(`weights from ${pretrain.folder}/model`),
+      );
     } finally {
       await Deno.remove(root, { recursive: true });
       tf.disposeVariables();

@@ -193,8 +193,8 @@ Deno.test("plan warns of freeze, unfreeze and group settings that change nothing
   for (
     const expected of [
       // down1 at width 4 on grey: 3·3·1·4 + 4 = 40 and 3·3·4·4 + 4 = 148 weights.
-      "thawed at epoch 1: 2 layers, 188 parameters (warning: before any training, so their " +
-      "freeze does nothing)",
+      "thawed at epoch 1: 2 layers, 188 parameters (warning: train.unfreeze[1] thaws at epoch 1, " +
+      "before any training, so their freeze does nothing)",
       "thawed at epoch 2: 0 layers, 0 parameters (warning: train.unfreeze[0] thaws nothing: " +
       "none of its layers is frozen then)",
       "learning rate 0.1: 0 layers, 0 parameters (warning: train.parameterGroups[1] is empty",

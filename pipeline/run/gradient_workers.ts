@@ -32,6 +32,7 @@
  * @module
  */
 import type { tf } from "../backend/tfjs.ts";
+import { layersHeldInInference } from "./inference_layers.ts";
 import {
   closeModelWorkers,
   flatWeights,
@@ -87,8 +88,9 @@ export class GradientWorkers {
     shards: readonly Shard[],
   ): Promise<ShardGradients[]> {
     const weights = flatWeights(model);
+    const heldInInference = layersHeldInInference(model);
     const replies = shards.map((shard, i) => {
-      const job: GradientJob = { ...shard, weights: weights.slice(), trainable };
+      const job: GradientJob = { ...shard, weights: weights.slice(), trainable, heldInInference };
       return this.started.workers[i].ask({ kind: "job", job }, [job.weights.buffer as ArrayBuffer]);
     });
     try {

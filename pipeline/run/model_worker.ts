@@ -12,6 +12,7 @@
 import { loadBackend } from "../backend/select.ts";
 import { tf } from "../backend/tfjs.ts";
 import { startWasmThreads } from "../backend/wasm_threads.ts";
+import { holdLayersInInference } from "./inference_layers.ts";
 import {
   type GradientJob,
   type ModelWorkerSetup,
@@ -84,6 +85,8 @@ function predict(job: PredictJob): WorkerReply {
 function gradients(job: GradientJob): WorkerReply {
   if (!loss) throw new Error("a gradient job for a worker set up without a loss");
   writeWeights(job.weights);
+  // As the main thread's replica is at this step (frozen batch norms, say).
+  holdLayersInInference(model!, job.heldInInference);
   const weights = weightsInLayerOrder(model!);
   const variables = job.trainable.map((i) => weights[i].read() as tf.Variable);
   const { value, grads } = tf.tidy(() => {

@@ -40,6 +40,8 @@ export interface GradientJob extends Shard {
   readonly weights: Float32Array;
   /** Indices into {@link weightsInLayerOrder} of the weights to differentiate. */
   readonly trainable: number[];
+  /** Names of the layers held in inference mode (`inference_layers.ts`) for this job. */
+  readonly heldInInference: readonly string[];
 }
 
 /** A prediction job: a batch of inputs, predicted at the weights of setup. */

@@ -11,7 +11,8 @@ import { tf } from "../backend/tfjs.ts";
 import { CapillaryError, StageError } from "../errors.ts";
 import { recipeBaseDir } from "../recipe/render.ts";
 import { componentCreator } from "../registry.ts";
-import { resolveModelFrom } from "./pretrained.ts";
+import { type LayerWeights, pairLayerWeights, savedLayerWeights } from "./layer_weights.ts";
+import { layersMismatch, resolveModelFrom } from "./pretrained.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
 import type { DataPlan, ModelPlan, PlanContext, StagePlan, TrainPlan } from "../stage.ts";
 
@@ -37,6 +38,7 @@ export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]
   let data: DataPlan | undefined;
   let model: ModelPlan | undefined;
   let trained: TrainPlan | undefined;
+  let startFrom: string | undefined; // the saved model the model stage starts from
   const planned: PlannedStage[] = [];
   // The first stage whose output later plans needed and could not get: it had no hook.
   let unplanned: string | undefined;
@@ -78,12 +80,34 @@ export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]
       if (kind === "model") model = result.output as ModelPlan;
       const from = stage.from &&
         await resolveModelFrom(stage.from.path, Deno.cwd(), stage.from.position);
-      if (from) result = { ...result, lines: [...result.lines, `weights from ${from}`] };
-      if (kind === "train") trained = result.output as TrainPlan;
+      if (from) {
+        result = { ...result, lines: [...result.lines, `weights from ${from}`] };
+        startFrom = from;
+      }
+      if (kind === "train") {
+        trained = result.output as TrainPlan;
+        if (startFrom && model) await checkStartFrom(startFrom, model, trained);
+      }
       planned.push({ stage, lines: result.lines });
     }
   }
   return planned;
+}
+
+/**
+ * What the run refuses when it starts the network from `dir`, said before
+ * anything loads: the model's planned layers (where its plan gives their
+ * classes and weight shapes) against those `dir`'s `model.json` lists.
+ */
+async function checkStartFrom(dir: string, model: ModelPlan, trained: TrainPlan): Promise<void> {
+  const layers = model.layers?.(trained.patchSize, trained.channels);
+  if (!layers?.length || !layers.every((l) => l.className && l.weights)) return;
+  try {
+    pairLayerWeights(await savedLayerWeights(dir), layers as readonly LayerWeights[]);
+  } catch (error) {
+    if (error instanceof CapillaryError) throw error;
+    throw layersMismatch(dir, (error as Error).message);
+  }
 }
 
 /**

@@ -13,6 +13,7 @@
 import type { tf } from "../backend/tfjs.ts";
 import { CapillaryError, formatPosition, type SourcePosition } from "../errors.ts";
 import { join, resolve } from "../path.ts";
+import { layerWeights, pairLayerWeights } from "./layer_weights.ts";
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -97,37 +98,16 @@ export async function resolveModelFrom(
 }
 
 /**
- * Whether tfjs made up the layer's name (`conv2d_Conv2D2`: its class in snake
- * case, then the class and a counter of the process), which a second build of
- * the same network does not repeat.
+ * The refusal to start from `describe` (a saved model) whose layers differ
+ * from the network's, as `why` (`pairLayerWeights`'s message) says:
+ * the run's and the plan's.
  */
-function generatedName(layer: tf.layers.Layer): boolean {
-  const cls = layer.getClassName();
-  const name = layer.name;
-  const tail = name.lastIndexOf(`_${cls}`);
-  return tail > 0 && /^\d+$/.test(name.slice(tail + cls.length + 1));
-}
-
-/**
- * The layers of `target` paired with those of `source` that hold its weights:
- * by name; or, where names differ only because tfjs made them up (a plugin's
- * layers without `name`), by position, when both list the same layer classes
- * in the same order. Undefined when neither pairs them all.
- */
-function pairLayers(
-  source: readonly tf.layers.Layer[],
-  target: readonly tf.layers.Layer[],
-): [tf.layers.Layer, tf.layers.Layer][] | undefined {
-  const byName = new Map(source.map((l) => [l.name, l]));
-  if (source.length === target.length && target.every((l) => byName.has(l.name))) {
-    return target.map((l) => [l, byName.get(l.name)!]);
-  }
-  const samePlaces = source.length === target.length &&
-    target.every((l, i) =>
-      l.getClassName() === source[i].getClassName() &&
-      (l.name === source[i].name || (generatedName(l) && generatedName(source[i])))
-    );
-  return samePlaces ? target.map((l, i) => [l, source[i]]) : undefined;
+export function layersMismatch(describe: string, why: string): CapillaryError {
+  return new CapillaryError(
+    `Cannot start from ${describe}: ${why}; the model stage's options must match those of the ` +
+      "run it starts from (see that run's recipe.resolved.yaml)",
+    "E_MODEL_FROM",
+  );
 }
 
 /**
@@ -149,41 +129,15 @@ export function copyWeightsByLayer(
 ): number {
   const sourceLayers = source.layers.filter((l) => l.weights.length);
   const targetLayers = target.layers.filter((l) => l.weights.length);
-  const fail = (why: string) =>
-    new CapillaryError(
-      `Cannot start from ${describe}: ${why}; the model stage's options must match those ` +
-        "of the run it starts from (see that run's recipe.resolved.yaml)",
-      "E_MODEL_FROM",
-    );
-  const pairs = pairLayers(sourceLayers, targetLayers);
-  if (!pairs) {
-    const sourceNames = new Set(sourceLayers.map((l) => l.name));
-    const missing = targetLayers.filter((l) => !sourceNames.has(l.name)).map((l) => l.name);
-    const extra = [...sourceNames].filter((n) => !target.layers.some((l) => l.name === n));
-    const unnamed = [...sourceLayers, ...targetLayers].some(generatedName);
-    throw fail(
-      [
-        missing.length ? `it has no layer ${missing.map((n) => `"${n}"`).join(", ")}` : "",
-        extra.length ? `this network has no layer ${extra.map((n) => `"${n}"`).join(", ")}` : "",
-        unnamed
-          ? "(names like conv2d_Conv2D2 are made up by tfjs for layers built without a " +
-            "`name`, and change from one build to the next: name every layer with weights)"
-          : "",
-      ].filter(Boolean).join(", and "),
-    );
+  let pairs: number[];
+  try {
+    pairs = pairLayerWeights(layerWeights(source), layerWeights(target));
+  } catch (error) {
+    throw layersMismatch(describe, (error as Error).message);
   }
   let copied = 0;
-  for (const [layer, from] of pairs) {
-    const values = from.getWeights();
-    layer.weights.forEach((weight, i) => {
-      const shape = values[i]?.shape ?? [];
-      if (values.length !== layer.weights.length || shape.join() !== weight.shape.join()) {
-        throw fail(
-          `layer "${layer.name}" has weight ${weight.originalName} of shape [${weight.shape}] ` +
-            `here but [${shape}] there`,
-        );
-      }
-    });
+  for (const [i, layer] of targetLayers.entries()) {
+    const values = sourceLayers[pairs[i]].getWeights();
     layer.setWeights(values);
     copied += values.length;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { defineStage, type ModelSpec } from "../../../mod.ts";
+import { defineStage, type ModelSpec, plannedLayers } from "../../../mod.ts";
 import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../_bcdunet.ts";
 import { bcduNetForwardFlops } from "../bcdunet_flops.ts";
 
@@ -49,8 +49,7 @@ export const bcduNet = defineStage({
     } as typeof context.tf;
     const layers = (size: number, channels: number) => {
       const model = buildBcduNet(shapesOnly, { ...options, seed: 1 }, size, channels);
-      const list = model.layers.filter((l) => l.weights.length)
-        .map((l) => ({ name: l.name, parameters: l.countParams() }));
+      const list = plannedLayers(model);
       model.dispose();
       return list;
     };

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
 import { random } from "../../../tests/random_data.ts";
-import { CapillaryError, GradientWorkers, loadBackend, tf } from "../../../mod.ts";
+import { CapillaryError, GradientWorkers, holdInInference, loadBackend, tf } from "../../../mod.ts";
 import { BCDUNET_LAYER_MODULES, buildBcduNet } from "../_bcdunet.ts";
 import { dataParallelStep, shardBounds } from "./data_parallel.ts";
 import { weightedBinaryCrossentropy } from "./weighted_bce.ts";
@@ -23,16 +23,27 @@ Deno.test("shardBounds cuts a batch into near-equal shards, larger first", () =>
   assertEquals(shardBounds(2, 2), [[0, 1], [1, 2]]);
 });
 
-/** Two 3×3 convolutions, no batch norm: the sharded gradient must equal the whole batch's. */
-function smallNet(seed: number): LayersModel {
+/**
+ * Two 3×3 convolutions; with `batchNorm`, a batch norm between them whose
+ * moving statistics are not the identity's (mean 0.3, variance 2). Without
+ * one, or with it held in inference, the sharded gradient must equal the
+ * whole batch's.
+ */
+function smallNet(seed: number, batchNorm = false): LayersModel {
   const input = tf.input({ shape: [8, 8, 1] });
-  const hidden = tf.layers.conv2d({
+  let hidden = tf.layers.conv2d({
     filters: 3,
     kernelSize: 3,
     padding: "same",
     activation: "relu",
     kernelInitializer: tf.initializers.glorotUniform({ seed }),
   }).apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
+  if (batchNorm) {
+    hidden = tf.layers.batchNormalization({
+      movingMeanInitializer: tf.initializers.constant({ value: 0.3 }),
+      movingVarianceInitializer: tf.initializers.constant({ value: 2 }),
+    }).apply(hidden) as typeof hidden;
+  }
   const output = tf.layers.conv2d({
     filters: 1,
     kernelSize: 3,
@@ -52,12 +63,18 @@ function batchOf(count: number) {
 /**
  * One data-parallel step (this thread and one worker) against one plain SGD
  * step on the whole batch, from the same weights; `frozenAtStart` layers are
- * frozen while the workers start, `frozenAtStep` ones during the step.
+ * frozen while the workers start, `frozenAtStep` ones during the step, and
+ * `heldAtStep` ones (of the network with a batch norm, layer 2) held in
+ * inference during the step.
  */
-async function compareWithWholeBatch(frozenAtStart: number[], frozenAtStep: number[]) {
+async function compareWithWholeBatch(
+  frozenAtStart: number[],
+  frozenAtStep: number[],
+  heldAtStep?: number[],
+) {
   const batch = batchOf(5); // shards of 3 (this thread) and 2 (the worker): weights 3/5 and 2/5
-  const sharded = smallNet(7);
-  const whole = smallNet(7);
+  const sharded = smallNet(7, heldAtStep !== undefined);
+  const whole = smallNet(7, heldAtStep !== undefined);
   const loss = weightedBinaryCrossentropy(tf, 1);
   const freeze = (model: LayersModel, layers: number[]) =>
     model.layers.forEach((l, i) => (l.trainable = !layers.includes(i)));
@@ -69,6 +86,9 @@ async function compareWithWholeBatch(frozenAtStart: number[], frozenAtStep: numb
   });
   freeze(sharded, frozenAtStep);
   freeze(whole, frozenAtStep);
+  for (const model of [sharded, whole]) {
+    model.layers.forEach((l, i) => holdInInference(l, heldAtStep?.includes(i) ?? false));
+  }
   const shardedSgd = tf.train.sgd(0.5);
   const wholeSgd = tf.train.sgd(0.5);
   try {
@@ -76,12 +96,15 @@ async function compareWithWholeBatch(frozenAtStart: number[], frozenAtStep: numb
     const x = tf.tensor4d(batch.images, [5, 8, 8, 1]);
     const y = tf.tensor4d(batch.masks, [5, 8, 8, 1]);
     const expected = wholeSgd.minimize(
-      () => tf.mean(loss(y, whole.apply(x) as import("@tensorflow/tfjs").Tensor)) as never,
+      () =>
+        tf.mean(
+          loss(y, whole.apply(x, { training: true }) as import("@tensorflow/tfjs").Tensor),
+        ) as never,
       true,
       whole.trainableWeights.map((w) => w.read() as import("@tensorflow/tfjs").Variable),
     )!;
     assertEquals(Math.abs(value - expected.dataSync()[0]) < 1e-5, true, `loss ${value}`);
-    const start = smallNet(7);
+    const start = smallNet(7, heldAtStep !== undefined);
     sharded.layers.forEach((layer, l) => {
       layer.weights.forEach((w, k) => {
         const got = w.read().dataSync();
@@ -111,6 +134,15 @@ Deno.test("a layer frozen or thawed after the workers started is trained as this
   // Layer 1 is the first convolution (layer 0 is the input).
   await compareWithWholeBatch([1], []); // thawed: model.weights reorders, the workers must follow
   await compareWithWholeBatch([], [1]); // frozen: only the head moves
+});
+
+Deno.test("a batch norm held in inference is held in the workers too", async () => {
+  // Frozen and held (as train.frozenBatchNorm: inference does): each shard normalises with the
+  // moving statistics, so the shards' gradients add up to the whole batch's exactly as without
+  // batch norm; a worker normalising by its shard's own statistics would not match.
+  await compareWithWholeBatch([], [2], [2]);
+  // The control: not held, each shard normalises by its own statistics and the step differs.
+  await assertRejects(() => compareWithWholeBatch([], [], []), Error, "values differ");
 });
 
 Deno.test("workers rebuild a network with custom layers from the modules that register them", async () => {

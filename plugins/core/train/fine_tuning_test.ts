@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../../tests/assert.ts";
 import { CapillaryError, loadBackend, tf } from "../../../mod.ts";
 import { groupedOptimizer } from "./grouped_optimizer.ts";
-import { layerControl } from "./layer_control.ts";
+import { layerControl, selectLayerSettings } from "./layer_control.ts";
 import { matchesPattern, selectLayers, selectWeights } from "./layer_patterns.ts";
 
 await loadBackend("cpu");
@@ -55,6 +55,7 @@ Deno.test("layerControl() freezes by pattern, thaws on schedule and groups varia
     freeze: ["enc_*"],
     unfreeze: [{ epoch: 2, layers: ["enc_conv"] }],
     parameterGroups: [{ layers: ["head", "enc*"], learningRate: 0.001 }],
+    frozenBatchNorm: "inference",
   });
   assertEquals(control.frozen(), ["enc_conv", "enc_bn"]);
   assertEquals(model.layers.filter((l) => l.weights.length && !l.trainable).length, 2);
@@ -67,6 +68,102 @@ Deno.test("layerControl() freezes by pattern, thaws on schedule and groups varia
   assertEquals(control.frozen(), ["enc_bn"]);
   assert(model.getLayer("enc_conv").trainable && !model.getLayer("enc_bn").trainable);
   assertEquals(control.describe(2)[0], "epoch 2: frozen enc_bn; 7 of 15 parameters train");
+  model.dispose();
+});
+
+/** The moving mean and variance of `smallModel`'s batch norm. */
+const movingStatistics = (model: import("@tensorflow/tfjs").LayersModel) =>
+  model.getLayer("enc_bn").getWeights().slice(2).flatMap((w) => Array.from(w.dataSync()));
+
+/** Trains `model` (compiled anew, as the run does after freezing) one step on a ramp. */
+async function oneStep(model: import("@tensorflow/tfjs").LayersModel): Promise<void> {
+  model.compile({ optimizer: tf.train.sgd(0.1), loss: "binaryCrossentropy" });
+  const x = tf.tensor4d(Array.from({ length: 32 }, (_, i) => i / 8), [2, 4, 4, 1]);
+  const y = tf.tensor4d(Array.from({ length: 32 }, (_, i) => i % 2), [2, 4, 4, 1]);
+  await model.trainOnBatch(x, y);
+  tf.dispose([x, y]);
+}
+
+Deno.test("a frozen batch norm keeps its moving statistics unless frozenBatchNorm is batch", async () => {
+  const options = {
+    freeze: ["enc_bn"],
+    unfreeze: [{ epoch: 2, layers: ["*"] }],
+    parameterGroups: [],
+  };
+  const held = smallModel();
+  const control = layerControl(held, { ...options, frozenBatchNorm: "inference" });
+  assert(
+    control.describe().includes(
+      "frozen batch norm layers (1): normalise with their moving statistics, which stay as " +
+        "they start (frozenBatchNorm: inference)",
+    ),
+    control.describe().join("\n"),
+  );
+  await oneStep(held);
+  assertEquals(movingStatistics(held), [0, 0, 1, 1]); // as initialised
+  // Thawed, it trains with batch statistics and moves them.
+  control.thaw(2);
+  await oneStep(held);
+  assert(movingStatistics(held).some((v, i) => v !== [0, 0, 1, 1][i]), `${movingStatistics(held)}`);
+
+  const batch = smallModel();
+  layerControl(batch, { ...options, frozenBatchNorm: "batch" });
+  await oneStep(batch);
+  assert(
+    movingStatistics(batch).some((v, i) => v !== [0, 0, 1, 1][i]),
+    `${movingStatistics(batch)}`,
+  );
+  // Its scale and offset stay, frozen either way.
+  assertEquals(
+    batch.getLayer("enc_bn").getWeights().slice(0, 2).flatMap((w) => Array.from(w.dataSync())),
+    [1, 1, 0, 0],
+  );
+  held.dispose();
+  batch.dispose();
+});
+
+Deno.test("selectLayerSettings() says which unfreeze and group settings change nothing", () => {
+  const names = ["down1", "down2", "up1", "head"];
+  const selection = selectLayerSettings({
+    freeze: ["down*"],
+    unfreeze: [{ epoch: 3, layers: ["*"] }, { epoch: 2, layers: ["down1", "up1"] }, {
+      epoch: 4,
+      layers: ["down*"],
+    }],
+    parameterGroups: [{ layers: ["*"], learningRate: 0.1 }, { layers: ["head"], learningRate: 1 }],
+  }, names);
+  assertEquals(selection.frozen, ["down1", "down2"]);
+  // In epoch order: epoch 2 thaws down1 (up1 was never frozen), epoch 3 the rest, 4 nothing.
+  assertEquals(selection.thaws.map((t) => t.layers), [["down2"], ["down1"], []]);
+  assertEquals(selection.groups.map((g) => g.layers), [names, []]);
+  assertEquals(selection.warnings, [
+    "train.unfreeze[2] thaws nothing: none of its layers is frozen then",
+    "train.parameterGroups[1] is empty: each of its layers joined an earlier group, the first " +
+    "it matches",
+  ]);
+  const early = selectLayerSettings(
+    { freeze: ["head"], unfreeze: [{ epoch: 1, layers: ["*"] }], parameterGroups: [] },
+    names,
+  );
+  assertEquals(early.warnings, [
+    "train.unfreeze[0] thaws at epoch 1, before any training, so their freeze does nothing",
+  ]);
+});
+
+Deno.test("the run's layer lines carry the settings' warnings", () => {
+  const model = smallModel();
+  const control = layerControl(model, {
+    freeze: ["enc_conv"],
+    unfreeze: [{ epoch: 2, layers: ["head"] }],
+    parameterGroups: [],
+    frozenBatchNorm: "inference",
+  });
+  assert(
+    control.describe().includes(
+      "warning: train.unfreeze[0] thaws nothing: none of its layers is frozen then",
+    ),
+    control.describe().join("\n"),
+  );
   model.dispose();
 });
 
@@ -98,7 +195,13 @@ Deno.test("selectWeights() picks weights by layer/weight name, keyed by their va
 Deno.test("layerControl() refuses to freeze every layer", () => {
   const model = smallModel();
   const error = assertThrows(
-    () => layerControl(model, { freeze: ["*"], unfreeze: [], parameterGroups: [] }),
+    () =>
+      layerControl(model, {
+        freeze: ["*"],
+        unfreeze: [],
+        parameterGroups: [],
+        frozenBatchNorm: "inference",
+      }),
     CapillaryError,
   );
   assert(error.message.includes("freezes every layer"), error.message);

@@ -108,6 +108,11 @@ export const trainOptions = z.object({
     }).strict(),
   ).default([])
     .describe("Thaws frozen layers on a schedule, e.g. `[{ epoch: 2 }]` trains all from epoch 2."),
+  frozenBatchNorm: z.enum(["inference", "batch"]).default("inference").describe(
+    "How a frozen batch norm layer normalises while the network trains: `inference` with its " +
+      "moving mean and variance, which stay as they start (Keras' `trainable = False`), or " +
+      "`batch` with each batch's statistics, updating the moving ones (TensorFlow.js's own).",
+  ),
   parameterGroups: z.array(
     z.object({
       layers: z.array(z.string().min(1)).min(1).describe("Name patterns of the group's layers."),

@@ -11,10 +11,15 @@ import {
   type DataPlan,
   type ModelPlan,
   type PlanContext,
+  type PlannedLayer,
   type StagePlan,
 } from "../../../mod.ts";
-import { everyLayerFrozen } from "./layer_control.ts";
-import { selectLayers } from "./layer_patterns.ts";
+import {
+  everyLayerFrozen,
+  frozenBatchNormLine,
+  isBatchNorm,
+  selectLayerSettings,
+} from "./layer_control.ts";
 import type { TrainOptions } from "./train_options.ts";
 
 const FLOP_UNITS = [
@@ -40,7 +45,7 @@ function formatFlop(flop: number, digits: number): string {
 /** What `freeze`, `unfreeze` and `parameterGroups` select, checked against the layers. */
 function layerPlan(
   options: TrainOptions,
-  layers: readonly { name: string; parameters: number }[] | undefined,
+  layers: readonly PlannedLayer[] | undefined,
 ): string[] {
   const { freeze, unfreeze, parameterGroups } = options;
   if (!freeze.length && !unfreeze.length && !parameterGroups.length) return [];
@@ -51,40 +56,28 @@ function layerPlan(
       layers.filter((l) => selected.includes(l.name)).reduce((n, l) => n + l.parameters, 0)
         .toLocaleString("en")
     } parameters`;
-  const lines: string[] = [];
-  const frozen = new Set<string>(); // frozen at the start, less what earlier thaws released
-  if (freeze.length) {
-    const frozenNames = selectLayers(freeze, names, "train.freeze");
-    frozenNames.forEach((n) => frozen.add(n));
-    // What the run would refuse before its first step (layer_control.ts), said here too.
-    if (layers.every((l) => frozen.has(l.name) || l.parameters === 0)) throw everyLayerFrozen();
-    lines.push(`frozen at the start: ${size(frozenNames)} (${frozenNames.join(", ")})`);
+  const selection = selectLayerSettings(options, names);
+  const frozen = new Set(selection.frozen);
+  // What the run would refuse before its first step (layer_control.ts), said here too.
+  if (frozen.size && layers.every((l) => frozen.has(l.name) || l.parameters === 0)) {
+    throw everyLayerFrozen();
   }
-  // Settings that select layers yet change nothing: said, since the run accepts them.
-  [...unfreeze].map((u, i) => ({ ...u, i })).sort((a, b) => a.epoch - b.epoch).forEach((u) => {
-    const named = selectLayers(u.layers, names, `train.unfreeze[${u.i}].layers`);
-    const thawed = named.filter((n) => frozen.has(n));
-    thawed.forEach((n) => frozen.delete(n));
-    lines.push(
-      `thawed at epoch ${u.epoch}: ${size(thawed)}` +
-        (thawed.length
-          ? u.epoch === 1 ? " (warning: before any training, so their freeze does nothing)" : ""
-          : ` (warning: train.unfreeze[${u.i}] thaws nothing: none of its layers is frozen then)`),
-    );
-  });
-  const taken = new Set<string>(); // a layer joins the first group it matches
-  parameterGroups.forEach((g, i) => {
-    const members = selectLayers(g.layers, names, `train.parameterGroups[${i}].layers`)
-      .filter((n) => !taken.has(n));
-    members.forEach((n) => taken.add(n));
-    lines.push(
-      `learning rate ${g.learningRate}: ${size(members)}` + (members.length ? "" : (
-        ` (warning: train.parameterGroups[${i}] is empty: each of its layers joined an earlier ` +
-        "group, the first it matches)"
-      )),
-    );
-  });
-  return lines;
+  const warned = (warning?: string) => warning ? ` (warning: ${warning})` : "";
+  const norms = layers.filter((l) =>
+    frozen.has(l.name) && l.className !== undefined && isBatchNorm(l.className)
+  );
+  return [
+    ...(frozen.size
+      ? [`frozen at the start: ${size(selection.frozen)} (${selection.frozen.join(", ")})`]
+      : []),
+    ...(norms.length ? [frozenBatchNormLine(norms.length, options.frozenBatchNorm)] : []),
+    ...[...selection.thaws].sort((a, b) => a.epoch - b.epoch).map((t) =>
+      `thawed at epoch ${t.epoch}: ${size(t.layers)}${warned(t.warning)}`
+    ),
+    ...selection.groups.map((g) =>
+      `learning rate ${g.learningRate}: ${size(g.layers)}${warned(g.warning)}`
+    ),
+  ];
 }
 
 /**
