@@ -8,7 +8,7 @@
  * ```sh
  * deno task bench [--backends wasm] [--widths 8,16] [--patch 48] [--batch 16] [--steps 3]
  *                 [--window 96] [--torch | --no-torch] [--python /usr/bin/python3]
- *                 [--threads 2] [--output BENCHMARKS.md] [--append]
+ *                 [--threads 2] [--output BENCHMARKS.md] [--replace]
  * ```
  *
  * Patches come from the core stages (`drive`, `retina_preprocess`,
@@ -17,7 +17,9 @@
  * is derived as `trainOnBatch` time − forward time. PyTorch's three parts
  * are timed directly. FLOP are counted analytically (`plugins/core/bcdunet_flops.ts`:
  * 2 per multiply-add, training = 3 × forward). `--window 0` skips inference.
- * `--append` adds a section to the output instead of replacing it.
+ * Each run adds its section to the output (the other bench scripts' sections, pasted
+ * there from their output, stay); `--replace` starts the file anew. `--append`, the
+ * default, is still accepted.
  * `--torch-device cuda` runs the PyTorch reference on the GPU (its row and the
  * machine line then name the card); `bench/gpu.sh` runs the whole bench on an
  * NVIDIA GPU through WebGPU.
@@ -61,7 +63,8 @@ const { values } = parseArgs({
     "torch-device": { type: "string", default: "cpu" },
     threads: { type: "string", default: "2" },
     output: { type: "string", default: "BENCHMARKS.md" },
-    append: { type: "boolean", default: false },
+    append: { type: "boolean", default: true },
+    replace: { type: "boolean", default: false },
   },
 });
 const widths = values.widths!.split(",").map(Number);
@@ -372,11 +375,12 @@ ${lines.join("\n")}
 const header = `# Benchmarks
 
 Each section below comes from one run of the command in its heading; every number in it was
-measured by that run. WebGPU on a CPU-emulated adapter (Mesa lavapipe) measured about 7× slower
+measured by that run (\`deno task bench\` adds its sections itself; the other scripts' were
+pasted from their output). WebGPU on a CPU-emulated adapter (Mesa lavapipe) measured about 7× slower
 than wasm for training, so it is not in the default \`--backends\`.
 `;
 let previous = "";
-if (values.append) {
+if (!values.replace) {
   try {
     previous = await Deno.readTextFile(values.output!);
   } catch {
