@@ -11,22 +11,23 @@ export const USAGE = `Capillary ${VERSION}: declarative segmentation pipelines
 
 Usage:
   deno task run <recipe.yaml> [--set key.path=value ...] [--output DIR] [--threads N] [--no-cache]
-                [--debug]
   deno task run --resume <run folder> [--set evaluate.key=value ...] [--threads N]
-  deno task validate <recipe.yaml> [--set key.path=value ...] [--debug]
+  deno task validate <recipe.yaml> [--set key.path=value ...]
   deno task explain <recipe.yaml> [--set key.path=value ...]
   deno task plan <recipe.yaml> [--set key.path=value ...]
   deno task predict --model runs/<name>/<run>/model <image> [<image> ...] [--output DIR]
                 [--threshold 0.5] [--fov estimate|none] [--window N|image] [--stride N]
                 [--batch-size N] [--threads N]
-  deno task augment-preview <recipe.yaml> [--output FILE.png] [--rows 6] [--columns 4] [--size 64]
+  deno task augment-preview <recipe.yaml> [--set key.path=value ...] [--output FILE.png] [--rows 6]
+                [--columns 4] [--size 64]
   deno task schema [--output schema/recipe.schema.json] [--plugin MODULE ...]
 
 Options:
   --set K=V     override a recipe value, typed by the schema: --set train.epochs=3,
                 --set model.with.width=32, --set seed=7 (repeatable; null deletes a key)
   --output DIR  write the run under DIR instead of the recipe's "output"
-                (schema: the JSON Schema file; augment-preview: the PNG)
+                (predict: the folder for its maps; schema: the JSON Schema file;
+                augment-preview: the PNG)
   --rows, --columns, --size
                 augment-preview: patches, augmented draws per patch, patch side
   --plugin M    schema: also cover the stages of plugin module M (a path, npm: or https:)
@@ -47,8 +48,8 @@ Options:
   --resume RUN  continue a killed or failed run from its last checkpoint (epoch); its final
                 weights equal those of an uninterrupted run. --set may change only how it is
                 evaluated (stages.evaluate, inferenceBackend), e.g. after its evaluation failed
-  --debug       print stack traces of errors
-  --help        show this help`;
+  --debug       print stack traces of errors (every command)
+  --help        show this help (every command)`;
 
 /** Where `deno task schema` writes the recipe JSON Schema that recipes' modelines name. */
 export const DEFAULT_SCHEMA_FILE = "schema/recipe.schema.json";

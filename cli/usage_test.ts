@@ -4,13 +4,15 @@ import { COMMAND_OPTIONS, COMMON_OPTIONS, OPTIONS, USAGE, usageOf } from "./usag
 Deno.test("usageOf gives a command's own usage lines, continuation included", () => {
   assertEquals(
     usageOf("validate"),
-    "  deno task validate <recipe.yaml> [--set key.path=value ...] [--debug]\n" +
+    "  deno task validate <recipe.yaml> [--set key.path=value ...]\n" +
       "(add --help for every option)",
   );
   const run = usageOf("run").split("\n");
-  assertEquals(run.length, 4); // two usages, the first one continued, and the pointer
-  assertEquals(run[1].trim(), "[--debug]");
-  assertEquals(run[2].startsWith("  deno task run --resume <run folder>"), true);
+  assertEquals(run.length, 3); // two usages and the pointer
+  assertEquals(run[1].startsWith("  deno task run --resume <run folder>"), true);
+  const preview = usageOf("augment-preview").split("\n");
+  assertEquals(preview.length, 3); // one usage, continued, and the pointer
+  assertEquals(preview[1].trim(), "[--columns 4] [--size 64]");
 });
 
 Deno.test("usageOf gives every command's usage when the command is unknown or missing", () => {

@@ -243,7 +243,8 @@ export const segmentationMetrics = defineStage({
     if (options.workers > 1 && backend !== "wasm") {
       throw new CapillaryError(
         `Cannot evaluate with evaluate.workers ${options.workers} on the ${backend} backend: ` +
-          "prediction workers run the wasm backend; set evaluate.workers to 1 or use --backend wasm",
+          "prediction workers run the wasm backend; set evaluate.workers to 1, or inferenceBackend: " +
+          "wasm (--set inferenceBackend=wasm)",
         "E_WORKERS",
       );
     }

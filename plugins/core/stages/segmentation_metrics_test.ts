@@ -288,7 +288,7 @@ Deno.test("segmentationMetrics.run() refuses worker threads on a backend without
   const error = await assertRejects(
     () => evaluate({ workers: 2, report: false }),
     CapillaryError,
-    "set evaluate.workers to 1 or use --backend wasm",
+    "set evaluate.workers to 1, or inferenceBackend: wasm (--set inferenceBackend=wasm)",
   );
   assertEquals(error.code, "E_WORKERS");
 });

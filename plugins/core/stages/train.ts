@@ -129,7 +129,8 @@ export const train = defineStage({
       if (backend !== "wasm") {
         throw new CapillaryError(
           `Cannot train with train.workers ${options.workers} on the ${backend} backend: ` +
-            "data-parallel workers run the wasm backend; set train.workers to 1 or use --backend wasm",
+            "data-parallel workers run the wasm backend; set train.workers to 1, or backend: wasm " +
+            "(--set backend=wasm)",
           "E_WORKERS",
         );
       }
