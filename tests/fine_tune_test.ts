@@ -127,10 +127,13 @@ Deno.test({
         builtins: BUILTIN_PLUGINS,
         overrides: [...TINY, "model.width=6", `model.from=${pretrain.folder}`],
       });
+      const runsBefore = [...Deno.readDirSync(`${root}/synthetic`)].length;
       const mismatch = await assertRejects(
         () => runRecipe(wider, { outputRoot: root, progress: silent }),
         CapillaryError,
       );
+      // Refused by the plan before the run folder was made, so before any data loaded.
+      assertEquals([...Deno.readDirSync(`${root}/synthetic`)].length, runsBefore);
       assert(mismatch.message.includes('layer "down1_conv1" has weight'), mismatch.message);
       assert(mismatch.message.includes("[3,3,1,6] here but [3,3,1,4] there"), mismatch.message);
       // The plan says the same from the saved model.json, before any data loads.

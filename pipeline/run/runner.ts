@@ -34,6 +34,7 @@ import {
 } from "./checks.ts";
 import { checkpointStore, holdsTrainingState } from "./checkpoint.ts";
 import { loadLayersModel, saveLayersModel } from "./model_io.ts";
+import { planRecipe } from "./plan.ts";
 import { copyWeightsByLayer, resolveModelFrom } from "./pretrained.ts";
 import { consoleProgress, formatDuration, type Progress } from "./progress.ts";
 import { RunFolder } from "./run_folder.ts";
@@ -112,6 +113,8 @@ export async function runRecipe(
         "so it resumes without it",
     );
   }
+  // A network that cannot take those weights is refused here too, by the plan (no data loaded).
+  if (startFrom && !options.resume) await refuseMismatchedStart(recipe);
   let folder: RunFolder;
   if (options.resume) {
     folder = new RunFolder(options.resume);
@@ -148,6 +151,19 @@ export async function runRecipe(
       })
     }`);
     throw error;
+  }
+}
+
+/**
+ * Plans `recipe` to check its `stages.model.from` against the network before
+ * any data loads: only that refusal is passed on; whatever else the plan
+ * finds, the run meets in its own stage, as it always has.
+ */
+async function refuseMismatchedStart(recipe: ResolvedRecipe): Promise<void> {
+  try {
+    await planRecipe(recipe);
+  } catch (error) {
+    if ((error as { code?: string }).code === "E_MODEL_FROM") throw error;
   }
 }
 
