@@ -23,7 +23,7 @@ export async function predict(
   images: string[],
 ): Promise<number> {
   if (!values.model) {
-    throw new CapillaryError("predict needs --model runs/<name>/<run>/model", "E_USAGE");
+    throw new CapillaryError("predict needs --model runs/<name>/<run>", "E_USAGE");
   }
   const threshold = values.threshold === undefined ? 0.5 : Number(values.threshold);
   if (!(threshold > 0 && threshold < 1)) {
@@ -57,35 +57,30 @@ export async function predict(
     (error) => error instanceof Deno.errors.NotFound,
   );
   if (missing) throw new CapillaryError(`--model ${values.model} does not exist`, "E_USAGE");
-  // The run folder given for its model/ folder: say which to give.
+  // A run folder stands for its model/ folder, as stages.model.from takes it.
   const inRun = join(values.model, "model");
   const isRun = await Promise.all([
     Deno.stat(join(values.model, "recipe.resolved.yaml")).then((s) => s.isFile, () => false),
     Deno.stat(inRun).then((s) => s.isDirectory, () => false),
   ]);
-  if (isRun.every(Boolean)) {
-    throw new CapillaryError(
-      `--model ${values.model} is a run folder; give its model folder, --model ${inRun}`,
-      "E_USAGE",
-    );
-  }
-  const runDir = dirname(resolve(values.model));
+  const modelDir = isRun.every(Boolean) ? inRun : values.model;
+  const runDir = dirname(resolve(modelDir));
   const recipeFile = join(runDir, "recipe.resolved.yaml");
   try {
-    await Deno.stat(join(values.model, "model.json"));
+    await Deno.stat(join(modelDir, "model.json"));
     await Deno.stat(recipeFile);
   } catch {
     throw new CapillaryError(
-      `Cannot predict with "${values.model}": give a run's model/ folder, beside the run's ` +
-        "recipe.resolved.yaml (e.g. runs/drive/2026-11-27T10-00-00Z/model)",
+      `Cannot predict with "${values.model}": give a run folder, or its model/ folder beside ` +
+        "the run's recipe.resolved.yaml (e.g. runs/drive/2026-11-27T10-00-00Z)",
       "E_USAGE",
     );
   }
   const { recipe } = await loadRecipe(recipeFile, { builtins: BUILTIN_PLUGINS });
-  const written = await predictImages(recipe, values.model, images, {
+  const written = await predictImages(recipe, modelDir, images, {
     output: values.output,
     threshold,
-    fov: (values.fov ?? "estimate") as "estimate" | "none",
+    fov: values.fov as "estimate" | "none" | undefined,
     window,
     stride,
     batchSize,

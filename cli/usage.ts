@@ -15,7 +15,7 @@ Usage:
   deno task validate <recipe.yaml> [--set key.path=value ...]
   deno task explain <recipe.yaml> [--set key.path=value ...]
   deno task plan <recipe.yaml> [--set key.path=value ...]
-  deno task predict --model runs/<name>/<run>/model <image> [<image> ...] [--output DIR]
+  deno task predict --model runs/<name>/<run> <image> [<image> ...] [--output DIR]
                 [--threshold 0.5] [--fov estimate|none] [--window N|image] [--stride N]
                 [--batch-size N] [--threads N]
   deno task augment-preview <recipe.yaml> [--set key.path=value ...] [--output FILE.png] [--rows 6]
@@ -35,10 +35,12 @@ Options:
                 results do not depend on it
   --no-cache    load and preprocess the data even when .cache/capillary (or CAPILLARY_CACHE)
                 holds them for the same files and options
-  --model DIR   predict: a run's model/ folder (its run folder holds the recipe it ran)
+  --model DIR   predict: a run folder, or its model/ folder (the run folder holds the recipe
+                it ran)
   --threshold T predict: probability at or above which a pixel is foreground (default 0.5)
-  --fov F       predict: "estimate" (default) zeroes the binary map outside each image's field
-                of view, found as core/folder's fov: estimate does; "none" keeps it all
+  --fov F       predict: "estimate" zeroes the binary map outside each image's field of view,
+                found as core/folder's fov: estimate does; "none" keeps it all (default: "none"
+                where the run's load stage had fov: null, else "estimate")
   --window W    predict: windows of W × W (a multiple of 8) or "image" (each image whole),
                 instead of the run's evaluate.window; smaller windows need less memory
   --stride S    predict: the step between windows (default: the run's, or half --window)

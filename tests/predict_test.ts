@@ -10,7 +10,7 @@ import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { predictImages } from "../plugins/core/predict.ts";
 import { main } from "../cli.ts";
 import { DRIVE_ROOT } from "./drive_root.ts";
-import { sanitizers, silent, SYNTHETIC } from "./tiny_runs.ts";
+import { sanitizers, silent, SYNTHETIC, TINY_SYNTHETIC } from "./tiny_runs.ts";
 
 const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
 const DRIVE = `${DRIVE_ROOT}/test/images/`;
@@ -218,7 +218,7 @@ Deno.test("deno task predict refuses images of one name, and an --output that is
 
 Deno.test({
   name:
-    "deno task predict names the model folder for a run folder, and a missing image in one line",
+    "deno task predict takes a run folder for its model folder, and names a missing image in one line",
   ...sanitizers,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "capillary_predict_" });
@@ -228,21 +228,75 @@ Deno.test({
       await unloadableRun(dir);
       console.error = (message: string) => errors.push(message);
       console.log = () => {};
-      assertEquals(await main(["predict", "--model", `${dir}/run`, `${dir}/a/01.png`]), 1);
       // A file not found is no bug: no stack trace to offer. (The images are read before the
-      // model, which here would not load.)
+      // model, which here would not load.) The run folder stands for its model/ folder.
       const missing = `${dir}/a/02.png`;
-      assertEquals(
-        await main(["predict", "--model", `${dir}/run/model`, missing, "--output", `${dir}/out`]),
-        1,
-      );
-      assertEquals(errors, [
-        `error: --model ${dir}/run is a run folder; give its model folder, --model ${dir}/run/model`,
-        `error: Cannot read image "${missing}": file not found; check the path and the data folder`,
-      ]);
+      for (const model of [`${dir}/run`, `${dir}/run/model`]) {
+        assertEquals(
+          await main(["predict", "--model", model, missing, "--output", `${dir}/out`]),
+          1,
+        );
+      }
+      const notFound =
+        `error: Cannot read image "${missing}": file not found; check the path and the data folder`;
+      assertEquals(errors, [notFound, notFound]);
     } finally {
       Object.assign(console, original);
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "predict widens grey images for a colour network, says its field of view and logs each call",
+  ...sanitizers,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "capillary_predict_" });
+    try {
+      // Generated colour retinas, no preprocessing: the network takes 3 channels.
+      const { recipe } = await loadRecipe(SYNTHETIC, {
+        builtins: BUILTIN_PLUGINS,
+        overrides: [...TINY_SYNTHETIC, "preprocess=null"],
+      });
+      const run = await runRecipe(recipe, { outputRoot: root, progress: silent });
+      const { recipe: ran } = await loadRecipe(`${run.folder}/recipe.resolved.yaml`, {
+        builtins: BUILTIN_PLUGINS,
+      });
+      const values = Float32Array.from({ length: 40 * 48 }, (_, i) => (i * 7) % 256);
+      await Deno.writeFile(
+        `${root}/grey.png`,
+        encodeGrayPng({ width: 40, height: 48, channels: 1, data: values.map((v) => v / 255) }),
+      );
+      const lines: string[] = [];
+      const progress: Progress = { info: (l) => lines.push(l), task: silent.task };
+      const predict = (fov?: "none") =>
+        predictImages(ran, `${run.folder}/model`, [`${root}/grey.png`], {
+          output: `${root}/out`,
+          fov,
+          progress,
+        });
+      await predict();
+      // The generated retinas were evaluated inside their field of view: so are new images.
+      assert(
+        lines.includes(
+          "field of view: estimated in each image (the run evaluated inside a field of view; " +
+            "--fov none keeps each image whole)",
+        ),
+        lines.join("\n"),
+      );
+      assertEquals((await grey(`${root}/out/grey_probability.png`)).length, 40 * 48);
+      await predict("none");
+      assert(lines.includes("field of view: each image whole (--fov none)"), lines.join("\n"));
+      const log = (await Deno.readTextFile(`${root}/out/predict.jsonl`)).trim().split("\n")
+        .map((l) => JSON.parse(l));
+      assertEquals(log.map((e) => [e.fov, e.threshold, e.files]), [
+        ["estimate", 0.5, [`${root}/grey.png`]],
+        ["none", 0.5, [`${root}/grey.png`]],
+      ]);
+      assertEquals(log[0].model, `${run.folder}/model`);
+    } finally {
+      await Deno.remove(root, { recursive: true });
     }
   },
 });

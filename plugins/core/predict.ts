@@ -55,7 +55,11 @@ export interface PredictOptions {
   output?: string;
   /** Probability at or above which a pixel is foreground in the binary map (default 0.5). */
   threshold?: number;
-  /** `estimate`: zero the binary map outside the field of view found in each image (default); `none`: keep it all. */
+  /**
+   * `estimate`: zero the binary map outside the field of view found in each
+   * image; `none`: keep it all. Default: as the run's test images had it
+   * ({@link runFieldOfView}).
+   */
   fov?: "estimate" | "none";
   /** The window side or `"image"`, instead of the run's `evaluate.window` (smaller: less memory). */
   window?: WindowOption;
@@ -78,6 +82,42 @@ export interface Prediction {
 }
 
 const stem = (file: string) => file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, "");
+
+/**
+ * How new images' field of view follows the run's: `none` where its load
+ * stage evaluated whole images (`fov: null`, as `core/folder` takes it),
+ * else `estimate` (FOV masks, as DRIVE's, exist only for the data set's own
+ * images); with the reason, for the log.
+ *
+ * @example Usage
+ * ```ts
+ * import { runFieldOfView } from "./predict.ts";
+ * const load = (fov: unknown) =>
+ *   ({ stages: new Map([["load", [{ id: "core/folder", options: { test: { fov } } }]]]) }) as never;
+ * console.assert(runFieldOfView(load(null)).fov === "none");
+ * console.assert(runFieldOfView(load("estimate")).fov === "estimate");
+ * ```
+ */
+export function runFieldOfView(
+  recipe: ResolvedRecipe,
+): { fov: "estimate" | "none"; why: string } {
+  const load = recipe.stages.get("load")?.[0];
+  const options = load?.options as { fov?: unknown; test?: unknown } | undefined;
+  // core/folder sets it per split (the test split's is what evaluation used); others at the top.
+  const test = options?.test;
+  const fov = typeof test === "object" && test !== null && "fov" in test
+    ? (test as { fov: unknown }).fov
+    : options?.fov;
+  if (fov === null) {
+    return { fov: "none", why: `the run's ${load!.id} had fov: null; --fov estimate to find one` };
+  }
+  return {
+    fov: "estimate",
+    why: `the run evaluated inside a field of view${
+      typeof fov === "string" && fov !== "estimate" ? " given as masks" : ""
+    }; --fov none keeps each image whole`,
+  };
+}
 
 /**
  * Predicts `files` with the network in `modelDir`, whose run folder (its
@@ -126,20 +166,35 @@ export async function predictImages(
   }
   // Before the images are read and predicted, not after.
   await createFolder(output, { contents: "the predictions", folder: "prediction folder" });
+  const fov = options.fov === undefined
+    ? runFieldOfView(recipe)
+    : { fov: options.fov, why: `--fov ${options.fov}` };
   const backend = await chooseBackend(
     recipe.inferenceBackend === "same" ? recipe.backend : recipe.inferenceBackend,
     "inference",
   );
   await tf.setBackend(backend.info.tfName);
   progress.info(`Predicting on ${backend.info.name} (${backend.reason})`);
-
+  progress.info(
+    `field of view: ${
+      fov.fov === "none" ? "each image whole" : "estimated in each image"
+    } (${fov.why})`,
+  );
   const samples: Sample[] = [];
   for (const file of files) {
     const image = await readImage(file);
     const n = image.width * image.height;
-    const roi = options.fov === "none"
+    const roi = fov.fov === "none"
       ? { width: image.width, height: image.height, channels: 1, data: new Float32Array(n).fill(1) }
       : estimateFov(image);
+    const covered = roi.data.reduce((k, v) => k + (v > 0.5 ? 1 : 0), 0) / n;
+    if (fov.fov === "estimate" && covered < 0.5) {
+      progress.info(
+        `warning: the field of view estimated in ${file} covers ${
+          (100 * covered).toFixed(0)
+        } % of it; the binary map is 0 outside it (--fov none keeps the image whole)`,
+      );
+    }
     const mask = {
       width: image.width,
       height: image.height,
@@ -180,6 +235,17 @@ export async function predictImages(
 
   const saved = await loadLayersModel(modelDir);
   const trainSize = saved.inputs[0].shape[1] ?? 48;
+  const channels = saved.inputs[0].shape[3] ?? 1;
+  if (!(recipe.stages.get("preprocess") ?? []).length && channels > 1) {
+    // Grey where the network takes colour and no stage converts: the same values in each
+    // channel, as the file holds them (a colour file whose pixels are all grey reads as grey).
+    data = {
+      ...data,
+      test: data.test.map((s) =>
+        s.image.channels === 1 ? { ...s, image: replicateChannels(s.image, channels) } : s
+      ),
+    };
+  }
   const evaluate = recipe.stages.get("evaluate")?.[0]?.options as
     | {
       window?: WindowOption;
@@ -201,7 +267,17 @@ export async function predictImages(
     batchSize: options.batchSize ?? evaluate?.batchSize ?? 16,
     flips: flipCombinations(evaluate?.flips ?? []),
   };
-  const channels = data.test[0].image.channels;
+  for (const sample of data.test) {
+    if (sample.image.channels !== channels) {
+      const kind = (c: number) => `${c} ${c === 1 ? "channel (grey)" : "channels"}`;
+      saved.dispose();
+      throw new DataError(
+        `Cannot predict ${sample.source}: it has ${kind(sample.image.channels)} after the run's ` +
+          `preprocessing, and the network takes ${kind(channels)}; give images like those it ` +
+          "was trained on",
+      );
+    }
+  }
   const model = spec.build(window, channels);
   copyWeightsByLayer(saved, model, modelDir);
   saved.dispose();
@@ -219,11 +295,6 @@ export async function predictImages(
   // withCleanup: after memory ran out, disposing can fail too; the first error is what to show.
   await withCleanup(async () => {
     for (const sample of data.test) {
-      if (sample.image.channels !== channels) {
-        throw new DataError(
-          `Cannot predict ${sample.source}: ${sample.image.channels} channels after preprocessing, the network takes ${channels}`,
-        );
-      }
       const probability = await predictWindows(
         tf,
         model,
@@ -249,5 +320,30 @@ export async function predictImages(
     model.dispose();
   });
   task.done(`${countOf(written.length, "image")} to ${output}`);
+  // How these maps were made, one line per call: a later call may overwrite some of them.
+  await appendPredictLog(output, {
+    at: new Date().toISOString(),
+    model: modelDir,
+    threshold,
+    fov: fov.fov,
+    window,
+    stride,
+    flips: evaluate?.flips ?? [],
+    files: written.map((w) => w.file),
+  });
   return written;
+}
+
+/** Appends `entry` to `<output>/predict.jsonl`, atomically (the file rewritten whole). */
+async function appendPredictLog(output: string, entry: Record<string, unknown>): Promise<void> {
+  const path = `${output}/predict.jsonl`;
+  const earlier = await Deno.readTextFile(path).catch(() => "");
+  await writeFileAtomic(path, `${earlier}${JSON.stringify(entry)}\n`);
+}
+
+/** `raster`'s one channel repeated into `channels`. */
+function replicateChannels(raster: Raster, channels: number): Raster {
+  const data = new Float32Array(raster.data.length * channels);
+  raster.data.forEach((v, i) => data.fill(v, i * channels, (i + 1) * channels));
+  return { ...raster, channels, data };
 }
