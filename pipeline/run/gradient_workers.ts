@@ -6,9 +6,9 @@
  *
  * Why: a small network's step is hundreds of small kernels, and the wasm
  * backend parallelises only the large convolutions, so a width-8 BCDU-Net
- * step used one core of two. Two shards at once did 1.5× the samples per
- * second of one batch at a time (`bench/data_parallel.ts`), and a whole
- * epoch of drive.yaml took 1.36× less time.
+ * step used one core of two. Two shards at once did 1.5–1.6× the samples
+ * per second of one batch at a time (`bench/data_parallel.ts`; README
+ * "Backends" has the runs).
  *
  * The workers hold no state between steps: every job carries the current
  * weights (batch norm's moving statistics too), so the main thread's model,

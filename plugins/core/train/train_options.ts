@@ -21,8 +21,9 @@ export const trainOptions = z.object({
   workers: z.number().int().min(1).max(64).default(1).describe(
     "Processes that share each batch (data parallel on the wasm backend): this thread and " +
       "workers − 1 worker threads, each with a shard of batchSize / workers patches; the " +
-      "averaged gradient is applied once. 2 on 2 cores trained 1.36× as many patches per " +
-      "second at width 8. Batch norm normalises each shard by itself.",
+      "averaged gradient is applied once. 2 on 2 cores trained 1.61× as many patches per " +
+      "second as one process at width 8 (bench/data_parallel.ts, 2026-12-02). Batch norm " +
+      "normalises each shard by itself.",
   ),
   patches: z.object({
     size: z.number().int().min(8).multipleOf(8).default(48)
