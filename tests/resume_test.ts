@@ -233,15 +233,36 @@ Deno.test("a run whose recipe names its data by a relative root resumes from its
     assert(resolved.includes(`relativeTo: ${root}/project\n`), resolved);
 
     // From the run's folder, not the project's: "data" still means the project's data.
-    const resumed = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", CLI, "run", "--resume", ".", "--set", "evaluate.workers=1"],
-      cwd: folder,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const resume = () =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", CLI, "run", "--resume", ".", "--set", "evaluate.workers=1"],
+        cwd: folder,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    // A training image changed since the run started: its checkpoint learned from the old one.
+    const image = `${root}/project/data/train/2.png`;
+    const original = await Deno.readFile(image);
+    await write("train/2.png", (x) => (x % 5 === 0 ? 0.9 : 0.2));
+    const refused = await resume();
+    const why = new TextDecoder().decode(refused.stderr);
+    assertEquals(refused.code, 1, why);
+    assert(
+      why.includes("Cannot resume .: its training data changed since it started"),
+      why,
+    );
+    assert(!why.includes("deno task run --resume"), why); // not the advice it refuses
+    await Deno.writeFile(image, original);
+    // A test mask fixed since: evaluated as it is now, and the scores say so.
+    await write("test/4_vessels.png", (x) => ((x + 4) % 7 === 0 || x === 0 ? 1 : 0));
+    const resumed = await resume();
     assertEquals(resumed.code, 0, new TextDecoder().decode(resumed.stderr));
     const metrics = JSON.parse(Deno.readTextFileSync(`${folder}/metrics.json`));
     assertEquals(metrics.perImage.map((p: { id: string }) => p.id), ["4"]);
+    assertEquals(metrics.caveats, [
+      "the test data changed after this run started (its training data did not): the scores " +
+      "are of the test images as they are now",
+    ]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

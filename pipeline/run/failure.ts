@@ -43,8 +43,9 @@ export function howToGoOn(run: StoppedRun): string {
       "(stages.evaluate, inferenceBackend)."
     : run.checkpointed
     ? `${resume} continues it from its last checkpoint once a cause outside the recipe is ` +
-      "fixed (data files, memory, a stopped process); a resumed run trains as it started, so " +
-      "to change the recipe start a new run (stages.model.from can start it from a run's model)."
+      "fixed (memory, a stopped process, a file that could not be read); a resumed run trains " +
+      "as it started, on the same data, so to change the recipe or the training data start a " +
+      "new run (stages.model.from can start it from a run's model)."
     : "Nothing was trained yet: fix the cause and run the recipe again.";
   return `The run stopped on the error below. What it wrote stays in ${run.folder}. ${then}`;
 }

@@ -16,9 +16,9 @@ Deno.test("howToGoOn: run again, evaluate again, or resume, by where the run sto
   assertEquals(
     howToGoOn({ folder: "runs/x/1", inEvaluation: false, checkpointed: true }),
     `${before}\`deno task run --resume runs/x/1\` continues it from its last checkpoint once a ` +
-      "cause outside the recipe is fixed (data files, memory, a stopped process); a resumed run " +
-      "trains as it started, so to change the recipe start a new run (stages.model.from can " +
-      "start it from a run's model).",
+      "cause outside the recipe is fixed (memory, a stopped process, a file that could not be " +
+      "read); a resumed run trains as it started, on the same data, so to change the recipe or " +
+      "the training data start a new run (stages.model.from can start it from a run's model).",
   );
 });
 

@@ -34,6 +34,7 @@ import {
 } from "./checks.ts";
 import { checkpointStore, holdsTrainingState } from "./checkpoint.ts";
 import { loadLayersModel, saveLayersModel } from "./model_io.ts";
+import { checkDataDigest, dataDigest } from "./data_digest.ts";
 import { planRecipe } from "./plan.ts";
 import { copyWeightsByLayer, resolveModelFrom } from "./pretrained.ts";
 import { consoleProgress, formatDuration, type Progress } from "./progress.ts";
@@ -143,6 +144,8 @@ export async function runRecipe(
   } catch (error) {
     await recordFailure(folder, error);
     const stageId = (error as { stage?: string })?.stage;
+    // A refused resume says itself what to do instead.
+    if ((error as { code?: string })?.code === "E_RESUME_DATA") throw error;
     progress.info(`\n${
       howToGoOn({
         folder: folder.path,
@@ -349,6 +352,9 @@ async function runStages(
     if (cacheKey) await writeCachedData(cacheKey, data);
   }
   for (const line of maskWarnings(data)) progress.info(`warning: ${line}`);
+  // What this run learns from, recorded; a resumed run goes on only with the same training data.
+  const dataCaveat = await checkDataDigest(folder, await dataDigest(data), resuming);
+  if (dataCaveat) progress.info(`warning: ${dataCaveat}`);
   const augmentations: Augmentation[] = [];
   for (const stage of stagesOf("augment")) {
     const augmentation = await runStage<Augmentation>(stage, undefined, (a) => {
@@ -387,11 +393,14 @@ async function runStages(
   };
   if (fromDir) spec = await startingFrom(spec, fromDir, progress);
   const trainStage = stagesOf("train")[0];
-  const trained = await runStage<TrainedModel>(
+  const trainedAsRun = await runStage<TrainedModel>(
     trainStage,
     { data, model: spec, augment },
     (t) => checkTrainedModel(t, trainStage.id),
   );
+  const trained = dataCaveat
+    ? { ...trainedAsRun, caveats: [...(trainedAsRun.caveats ?? []), dataCaveat] }
+    : trainedAsRun;
   await saveLayersModel(trained.model, folder.resolve("model"));
   const evaluateStage = stagesOf("evaluate")[0];
   const evaluation = await runStage<Evaluation>(
