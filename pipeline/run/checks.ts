@@ -33,11 +33,19 @@ function checkBinary(raster: Raster, what: string, sample: Sample): void {
 /**
  * Checks a data set: non-empty splits, ids unique within each split (and no
  * file both a training and a test sample), consistent sizes, finite images,
- * binary masks, non-empty binary regions, and (when `unitRange`) images in [0, 1].
+ * binary masks, non-empty binary regions, (when `unitRange`) images in [0, 1],
+ * and (when `sameChannels`) every image with as many channels as the first.
  *
+ * @param sameChannels Whether the images must agree in channels: the data
+ * the network sees must; a loader's, before a preprocessing stage that may
+ * convert them (colour and grey files to grey), need not.
  * @throws {DataError} Naming the sample and what is wrong.
  */
-export function checkSegmentationData(data: SegmentationData, unitRange: boolean): void {
+export function checkSegmentationData(
+  data: SegmentationData,
+  unitRange: boolean,
+  sameChannels = true,
+): void {
   if (!data.train.length) throw new DataError(`data set "${data.name}" has no training samples`);
   if (!data.test.length) throw new DataError(`data set "${data.name}" has no test samples`);
   // Ids name files (predictions/<id>.png) and held-out images within a split; the splits may
@@ -70,7 +78,7 @@ export function checkSegmentationData(data: SegmentationData, unitRange: boolean
     const { image, mask, roi } = sample;
     checkRaster(image, "image", sample);
     channels ??= image.channels;
-    if (image.channels !== channels) {
+    if (sameChannels && image.channels !== channels) {
       const kind = (c: number) =>
         `${c} channel${c === 1 ? " (grey)" : c === 3 ? "s (colour)" : "s"}`;
       throw new DataError(

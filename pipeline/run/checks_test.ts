@@ -45,6 +45,9 @@ Deno.test("checkSegmentationData() accepts consistent data", () => {
   checkSegmentationData(data([sample("a", { image: rgb })], [sample("t1", { image: rgb })]), true);
   // One id in both splits, from different files: many data sets number each split from 1.
   checkSegmentationData(data([sample("1")], [sample("1", { source: "test/1.tif" })]), true);
+  // Grey beside colour, before a preprocessing stage that may convert them (the same data is
+  // refused where the network would see it: below).
+  checkSegmentationData(data([sample("a")], [sample("t1", { image: rgb })]), false, false);
 });
 
 Deno.test("checkSegmentationData() rejects faulty data, naming the sample and the fault", () => {

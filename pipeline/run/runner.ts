@@ -341,13 +341,20 @@ async function runStages(
     }
   }
   if (!data) {
+    // Grey and colour images may mix until the last stage before the network: a preprocessing
+    // stage may convert them all to grey.
+    const preprocess = stagesOf("preprocess");
     data = await runStage<SegmentationData>(
       loadStage,
       undefined,
-      (d) => checkSegmentationData(d, false),
+      (d) => checkSegmentationData(d, false, preprocess.length === 0),
     );
-    for (const stage of stagesOf("preprocess")) {
-      data = await runStage<SegmentationData>(stage, data, (d) => checkSegmentationData(d, true));
+    for (const [i, stage] of preprocess.entries()) {
+      data = await runStage<SegmentationData>(
+        stage,
+        data,
+        (d) => checkSegmentationData(d, true, i === preprocess.length - 1),
+      );
     }
     if (cacheKey) await writeCachedData(cacheKey, data);
   }
