@@ -25,6 +25,16 @@ export interface Raster {
   readonly channels: number;
   /** `width * height * channels` values; pixel (x, y) channel c sits at `(y * width + x) * channels + c`. */
   readonly data: Float32Array;
+  /**
+   * Optional: the largest sample value the file this raster was decoded from
+   * can hold (255 for 8-bit files, 65535 for 16-bit ones, a PGM/PPM's
+   * maxval). The image decoders set it; they scale every file to 0..255
+   * (`v · 255 / maxValue`, unrounded), so `data[i] * maxValue / 255` gives
+   * back the file's own integer samples, e.g. to read a 16-bit 0/1 label map
+   * as 0/1. It describes the file: rasters computed from others leave it out,
+   * and only a raster straight from a decoder should be read by it.
+   */
+  readonly maxValue?: number;
 }
 
 /** One labelled image of a segmentation data set. */

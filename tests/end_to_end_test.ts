@@ -89,6 +89,7 @@ Deno.test({
     assertEquals(files.sort(), [
       ...checkpoint("checkpoint-best"), // sorts before "checkpoint/"
       ...checkpoint("checkpoint"),
+      "data_digest.json",
       "history.jsonl",
       "metrics.json",
       "model/model.json",

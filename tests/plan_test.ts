@@ -216,3 +216,18 @@ Deno.test("plan refuses patches larger than the images, as the run would", async
     "Cannot cut patches of 576×576 from images of 565×584: set train.patches.size to at most 565",
   );
 });
+
+Deno.test("plan refuses holding out every training image, in the run's words", async () => {
+  // drive-smoke loads 2 training images: holding 2 out leaves none (the plan used to print
+  // "40 to train from 0 images"; the run refused in train.ts's splitByImage).
+  const { recipe } = await loadRecipe(SMOKE, {
+    builtins: [core],
+    overrides: ["train.validation.images=2"],
+  });
+  await assertRejects(
+    () => planRecipe(recipe),
+    CapillaryError,
+    "Cannot hold out 2 validation images of 2: none would be left to train on; lower " +
+      "train.validation.images",
+  );
+});

@@ -37,6 +37,9 @@ export async function dataCacheKey(
   for (const file of files) contents.push([file, await sha256(await Deno.readFile(file))]);
   const description = {
     engine: VERSION,
+    // Raised when what a loader makes of the same files changes without a version change
+    // (2: 16-bit samples kept whole, masks' alpha and label-map rules), so old entries go unused.
+    revision: 2,
     stages: stages.map((s) => ({
       id: s.id,
       version: s.registered.plugin.version,

@@ -22,5 +22,6 @@ import type { Raster } from "../../../mod.ts";
 export function binarize(raster: Raster, threshold: number): Raster {
   const data = new Float32Array(raster.data.length);
   for (let i = 0; i < data.length; i++) data[i] = raster.data[i] > threshold ? 1 : 0;
-  return { ...raster, data };
+  // Not `...raster`: a 0/1 raster no longer has its file's `maxValue`.
+  return { width: raster.width, height: raster.height, channels: raster.channels, data };
 }

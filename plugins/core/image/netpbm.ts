@@ -19,6 +19,7 @@ export function isNetpbm(bytes: Uint8Array): boolean {
  *
  * @param bytes The file.
  * @param name The file's name, for errors.
+ * @returns A raster scaled to 0..255 whose `maxValue` is the file's maxval.
  * @throws {DataError} On a malformed header, a maxval outside 1..65535, or missing pixels.
  *
  * @example Usage
@@ -56,7 +57,7 @@ export function decodeNetpbm(bytes: Uint8Array, name: string): Raster {
   const scale = 255 / maxval;
   if (ascii) {
     for (let i = 0; i < count; i++) data[i] = Math.min(maxval, token()) * scale;
-    return { width, height, channels, data };
+    return { width, height, channels, data, maxValue: maxval };
   }
   at++; // the single whitespace before binary pixels
   const wide = maxval > 255;
@@ -67,5 +68,5 @@ export function decodeNetpbm(bytes: Uint8Array, name: string): Raster {
     const v = wide ? (bytes[at + 2 * i] << 8) | bytes[at + 2 * i + 1] : bytes[at + i];
     data[i] = Math.min(maxval, v) * scale;
   }
-  return { width, height, channels, data };
+  return { width, height, channels, data, maxValue: maxval };
 }

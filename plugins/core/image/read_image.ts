@@ -8,6 +8,7 @@ import UTIF from "utif2";
 import type { Raster } from "../../../pipeline/data.ts";
 import { CapillaryError, DataError } from "../../../pipeline/errors.ts";
 import { decodeNetpbm, isNetpbm } from "./netpbm.ts";
+import { decodePng16, type PixelSamples, pngBitDepth } from "./png16.ts";
 
 /** The formats {@linkcode decodeImage} understands, for error messages. */
 const SUPPORTED = "TIFF, PNG, JPEG, GIF and PGM/PPM";
@@ -43,28 +44,63 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Turns 8-bit RGBA into a Raster: 1 channel if every pixel has R = G = B, else 3; alpha dropped. */
-function fromRgba(rgba: ArrayLike<number>, width: number, height: number): Raster {
+/**
+ * A decoded image and, when its file has transparency, its alpha channel:
+ * what {@linkcode decodeImageWithAlpha} returns. Masks need the alpha
+ * (a transparent background must not read as foreground); images do not.
+ */
+export interface DecodedImage {
+  /** The colour or grey channels, as {@linkcode decodeImage} returns them. */
+  readonly raster: Raster;
+  /**
+   * Each pixel's opacity on the raster's 0..255 scale (0 transparent, 255
+   * opaque), `width * height` values. Absent when the file has no alpha
+   * channel or transparency key, or every pixel is fully opaque.
+   */
+  readonly alpha?: Float32Array;
+}
+
+/**
+ * Scales a file's integer samples to 0..255 (`v · 255 / maxValue` as a
+ * float, no rounding: 8-bit values stay as they are, 16-bit ones keep every
+ * level). One channel if every pixel has R = G = B, else 3; alpha apart.
+ */
+function fromSamples(samples: PixelSamples): DecodedImage {
+  const { width, height, samplesPerPixel: spp, data: src, maxValue } = samples;
   const n = width * height;
-  let grey = true;
-  for (let p = 0; p < n * 4; p += 4) {
-    if (rgba[p] !== rgba[p + 1] || rgba[p] !== rgba[p + 2]) {
-      grey = false;
+  let channels = spp >= 3 ? 3 : 1;
+  if (channels === 3) {
+    let grey = true;
+    for (let p = 0; p < n * spp; p += spp) {
+      if (src[p] !== src[p + 1] || src[p] !== src[p + 2]) {
+        grey = false;
+        break;
+      }
+    }
+    if (grey) channels = 1;
+  }
+  const data = new Float32Array(n * channels);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < channels; c++) data[i * channels + c] = (src[i * spp + c] * 255) / maxValue;
+  }
+  const raster: Raster = { width, height, channels, data, maxValue };
+  if (spp !== 2 && spp !== 4) return { raster };
+  let opaque = true;
+  for (let i = spp - 1; i < n * spp; i += spp) {
+    if (src[i] < maxValue) {
+      opaque = false;
       break;
     }
   }
-  if (grey) {
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = rgba[i * 4];
-    return { width, height, channels: 1, data };
-  }
-  const data = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    data[i * 3] = rgba[i * 4];
-    data[i * 3 + 1] = rgba[i * 4 + 1];
-    data[i * 3 + 2] = rgba[i * 4 + 2];
-  }
-  return { width, height, channels: 3, data };
+  if (opaque) return { raster };
+  const alpha = new Float32Array(n);
+  for (let i = 0; i < n; i++) alpha[i] = (src[i * spp + spp - 1] * 255) / maxValue;
+  return { raster, alpha };
+}
+
+/** 8-bit RGBA (what imagescript and UTIF's `toRGBA8` give) as a {@linkcode DecodedImage}. */
+function fromRgba(rgba: ArrayLike<number>, width: number, height: number): DecodedImage {
+  return fromSamples({ width, height, samplesPerPixel: 4, data: rgba, maxValue: 255 });
 }
 
 function tagNumbers(value: unknown): number[] {
@@ -126,7 +162,7 @@ function checkTiffLayout(bytes: Uint8Array, name: string): void {
   }
 }
 
-function decodeTiff(bytes: Uint8Array, name: string): Raster {
+function decodeTiff(bytes: Uint8Array, name: string): DecodedImage {
   checkTiffLayout(bytes, name);
   // UTIF wants an ArrayBuffer that holds exactly the file.
   const buffer = bytes.slice().buffer;
@@ -165,10 +201,8 @@ function decodeTiff(bytes: Uint8Array, name: string): Raster {
       );
     }
   }
-  let rgba: Uint8Array;
   try {
     UTIF.decodeImage(buffer, ifd);
-    rgba = UTIF.toRGBA8(ifd);
   } catch (error) {
     throw new DataError(
       `Cannot read image "${name}": TIFF pixel data is corrupt or uses an unsupported encoding (${
@@ -178,6 +212,21 @@ function decodeTiff(bytes: Uint8Array, name: string): Raster {
     );
   }
   const { width, height } = ifd;
+  const bits = tagNumbers(ifd["t258"]);
+  if (bits.length > 0 && bits.every((b) => b === 16)) {
+    return fromSamples(tiff16Samples(ifd, width, height, name));
+  }
+  let rgba: Uint8Array;
+  try {
+    rgba = UTIF.toRGBA8(ifd);
+  } catch (error) {
+    throw new DataError(
+      `Cannot read image "${name}": TIFF pixel data is corrupt or uses an unsupported encoding (${
+        reason(error)
+      }); ${RECOPY}, or convert it to PNG`,
+      { cause: error },
+    );
+  }
   if (!(width > 0 && height > 0) || rgba.length !== width * height * 4) {
     throw new DataError(
       `Cannot read image "${name}": TIFF decoded to ${rgba.length} bytes, expected ${
@@ -188,11 +237,57 @@ function decodeTiff(bytes: Uint8Array, name: string): Raster {
   return fromRgba(rgba, width, height);
 }
 
+/**
+ * A 16-bit TIFF's samples at full precision. UTIF's `toRGBA8` keeps only the
+ * high byte, so this reads the decoded strips (`ifd.data`, which UTIF has
+ * decompressed, turned little-endian and un-predicted) itself. Grey
+ * (BlackIsZero, or WhiteIsZero inverted) and RGB, with an alpha channel when
+ * the extra sample is one (or unlabelled), one plane per pixel.
+ */
+function tiff16Samples(ifd: UTIF.IFD, width: number, height: number, name: string): PixelSamples {
+  const unsupported = (what: string): never => {
+    throw new DataError(
+      `Cannot read image "${name}": 16-bit TIFF with ${what} is not supported; convert it to a ` +
+        "16-bit grey or RGB PNG",
+    );
+  };
+  const first = (tag: string, fallback: number) => tagNumbers(ifd[tag])[0] ?? fallback;
+  const spp = first("t277", 1);
+  const photometric = first("t262", spp >= 3 ? 2 : 1);
+  const format = first("t339", 1);
+  if (format !== 1) {
+    unsupported(format === 3 ? "floating-point samples" : `sample format ${format} (signed?)`);
+  }
+  if (first("t284", 1) !== 1) unsupported("separate colour planes (PlanarConfiguration 2)");
+  if (photometric > 2) unsupported(`photometric interpretation ${photometric} (palette, CMYK…)`);
+  const colours = photometric === 2 && spp >= 3 ? 3 : 1;
+  const extra = tagNumbers(ifd["t338"]);
+  const alpha = spp > colours && (extra.length === 0 || extra[0] === 1 || extra[0] === 2);
+  const out = colours + (alpha ? 1 : 0);
+  const data = (ifd as { data?: Uint8Array }).data;
+  if (!(width > 0 && height > 0) || !data || data.length < width * height * spp * 2) {
+    throw new DataError(
+      `Cannot read image "${name}": 16-bit TIFF decoded to ${data?.length ?? 0} bytes, expected ${
+        width * height * spp * 2
+      } for ${width}x${height}; ${RECOPY}, or convert it to PNG`,
+    );
+  }
+  const samples = new Uint16Array(width * height * out);
+  for (let i = 0; i < width * height; i++) {
+    for (let s = 0; s < out; s++) {
+      const from = 2 * (i * spp + (s < colours ? s : colours));
+      const v = data[from] | (data[from + 1] << 8);
+      samples[i * out + s] = photometric === 0 && s < colours ? 65535 - v : v;
+    }
+  }
+  return { width, height, samplesPerPixel: out as 1 | 2 | 3 | 4, data: samples, maxValue: 65535 };
+}
+
 async function decodeWithImagescript(
   bytes: Uint8Array,
   name: string,
   format: Format,
-): Promise<Raster> {
+): Promise<DecodedImage> {
   // Loaded on first use: imagescript loads a native codec at import time,
   // which needs --allow-ffi; TIFF reading works without it.
   let imagescript: typeof import("imagescript");
@@ -241,31 +336,31 @@ async function decodeWithImagescript(
 }
 
 /**
- * Decodes an image file's bytes into a {@linkcode Raster} with values
- * 0..255. The format is found from the magic bytes, not the name: TIFF
- * (through `utif2`, which handles LZW), PNG, JPEG and GIF (first frame;
- * through `imagescript`, loaded on first use; it needs `--allow-ffi`). The result has 1 channel when every pixel has
- * R = G = B (grey masks), else 3; alpha is dropped.
+ * Decodes an image file's bytes, keeping its alpha channel apart (see
+ * {@linkcode DecodedImage}); {@linkcode decodeImage} describes the formats,
+ * the scale and the channel rule. Alpha comes from RGBA and grey + alpha
+ * PNGs and TIFFs, PNG transparency keys and GIF transparency; JPEG and
+ * PGM/PPM have none.
  *
  * @param bytes The whole file.
  * @param name The file's name or path, for error messages.
- * @returns A new raster, values 0..255.
- * @throws {DataError} When the bytes are empty, truncated, corrupt or of an unsupported format.
- * @throws {CapillaryError} (code `E_DECODER`) When the PNG/JPEG/GIF decoder cannot load,
- *   e.g. without `--allow-ffi`.
+ * @returns The raster, and the alpha channel when some pixel is not fully opaque.
+ * @throws {DataError} As {@linkcode decodeImage}.
+ * @throws {CapillaryError} As {@linkcode decodeImage}.
  *
  * @example Usage
  * ```ts
- * import { decodeImage } from "./read_image.ts";
- * import { encodeGrayPng } from "../../../mod.ts";
+ * import { decodeImageWithAlpha } from "./read_image.ts";
  * import { assertEquals } from "../../../tests/assert.ts";
- * const png = encodeGrayPng({ width: 2, height: 1, channels: 1, data: new Float32Array([0, 1]) });
- * const raster = await decodeImage(png, "tiny.png");
- * assertEquals([raster.width, raster.height, raster.channels], [2, 1, 1]);
- * assertEquals(Array.from(raster.data), [0, 255]);
+ * const pgm = new TextEncoder().encode("P2\n2 1\n255\n0 255\n");
+ * const { raster, alpha } = await decodeImageWithAlpha(pgm, "tiny.pgm");
+ * assertEquals([Array.from(raster.data), alpha], [[0, 255], undefined]);
  * ```
  */
-export async function decodeImage(bytes: Uint8Array, name: string): Promise<Raster> {
+export async function decodeImageWithAlpha(
+  bytes: Uint8Array,
+  name: string,
+): Promise<DecodedImage> {
   if (bytes.length === 0) {
     throw new DataError(`Cannot read image "${name}": file is empty; ${RECOPY}`);
   }
@@ -278,30 +373,50 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Rast
     );
   }
   if (format === "tiff") return decodeTiff(bytes, name);
-  if (format === "netpbm") return decodeNetpbm(bytes, name);
+  if (format === "netpbm") return { raster: decodeNetpbm(bytes, name) };
+  // imagescript keeps only the high byte of 16-bit PNG samples.
+  if (format === "png" && pngBitDepth(bytes) === 16) return fromSamples(decodePng16(bytes, name));
   return await decodeWithImagescript(bytes, name, format);
 }
 
 /**
- * Reads and decodes an image file; see {@linkcode decodeImage} for the
- * formats and the channel rule.
+ * Decodes an image file's bytes into a {@linkcode Raster} with values on a
+ * 0..255 scale. The format is found from the magic bytes, not the name: TIFF
+ * (through `utif2`, which handles LZW), PNG, JPEG and GIF (first frame;
+ * through `imagescript`, loaded on first use; it needs `--allow-ffi`), and
+ * PGM/PPM. 16-bit PNGs (decoded here, `png16.ts`), 16-bit TIFFs and 16-bit
+ * PGM/PPM keep their full precision: a sample `v` of a file whose largest
+ * value is `maxValue` (255, 65535, a PGM's maxval) becomes the float
+ * `v · 255 / maxValue`, not rounded, and the raster's `maxValue` field says
+ * which, so `value · maxValue / 255` gives back the file's own integers. The
+ * result has 1 channel when every pixel has R = G = B (grey masks), else 3;
+ * alpha is dropped ({@linkcode decodeImageWithAlpha} keeps it).
  *
- * @param path The file to read.
- * @returns A new raster, values 0..255.
- * @throws {DataError} When the file is missing or unreadable, or cannot be decoded.
+ * @param bytes The whole file.
+ * @param name The file's name or path, for error messages.
+ * @returns A new raster, values 0..255, with `maxValue` set.
+ * @throws {DataError} When the bytes are empty, truncated, corrupt or of an unsupported format.
+ * @throws {CapillaryError} (code `E_DECODER`) When the PNG/JPEG/GIF decoder cannot load,
+ *   e.g. without `--allow-ffi`.
  *
  * @example Usage
  * ```ts
- * import { readImage } from "./read_image.ts";
- * import { DataError } from "../../../pipeline/errors.ts";
- * import { assertRejects } from "../../../tests/assert.ts";
- * await assertRejects(() => readImage("no/such/file.tif"), DataError, "file not found");
+ * import { decodeImage } from "./read_image.ts";
+ * import { encodeGrayPng } from "../../../mod.ts";
+ * import { assertEquals } from "../../../tests/assert.ts";
+ * const png = encodeGrayPng({ width: 2, height: 1, channels: 1, data: new Float32Array([0, 1]) });
+ * const raster = await decodeImage(png, "tiny.png");
+ * assertEquals([raster.width, raster.height, raster.channels, raster.maxValue], [2, 1, 1, 255]);
+ * assertEquals(Array.from(raster.data), [0, 255]);
  * ```
  */
-export async function readImage(path: string): Promise<Raster> {
-  let bytes: Uint8Array;
+export async function decodeImage(bytes: Uint8Array, name: string): Promise<Raster> {
+  return (await decodeImageWithAlpha(bytes, name)).raster;
+}
+
+async function readFileBytes(path: string): Promise<Uint8Array> {
   try {
-    bytes = await Deno.readFile(path);
+    return await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new DataError(
@@ -329,5 +444,44 @@ export async function readImage(path: string): Promise<Raster> {
     }
     throw new DataError(`Cannot read image "${path}": ${reason(error)}`, { cause: error });
   }
-  return await decodeImage(bytes, path);
+}
+
+/**
+ * Reads and decodes an image file; see {@linkcode decodeImage} for the
+ * formats, the scale and the channel rule.
+ *
+ * @param path The file to read.
+ * @returns A new raster, values 0..255, with `maxValue` set.
+ * @throws {DataError} When the file is missing or unreadable, or cannot be decoded.
+ *
+ * @example Usage
+ * ```ts
+ * import { readImage } from "./read_image.ts";
+ * import { DataError } from "../../../pipeline/errors.ts";
+ * import { assertRejects } from "../../../tests/assert.ts";
+ * await assertRejects(() => readImage("no/such/file.tif"), DataError, "file not found");
+ * ```
+ */
+export async function readImage(path: string): Promise<Raster> {
+  return await decodeImage(await readFileBytes(path), path);
+}
+
+/**
+ * Reads and decodes an image file keeping its alpha channel apart; see
+ * {@linkcode decodeImageWithAlpha}. Masks are read this way.
+ *
+ * @param path The file to read.
+ * @returns The raster, and the alpha channel when some pixel is not fully opaque.
+ * @throws {DataError} When the file is missing or unreadable, or cannot be decoded.
+ *
+ * @example Usage
+ * ```ts
+ * import { readImageWithAlpha } from "./read_image.ts";
+ * import { DataError } from "../../../pipeline/errors.ts";
+ * import { assertRejects } from "../../../tests/assert.ts";
+ * await assertRejects(() => readImageWithAlpha("no/such/mask.png"), DataError, "file not found");
+ * ```
+ */
+export async function readImageWithAlpha(path: string): Promise<DecodedImage> {
+  return await decodeImageWithAlpha(await readFileBytes(path), path);
 }

@@ -1,4 +1,4 @@
-import { decodeImage, readImage } from "./read_image.ts";
+import { decodeImage, decodeImageWithAlpha, readImage, readImageWithAlpha } from "./read_image.ts";
 import { encodeGrayPng } from "../../../mod.ts";
 import { DataError } from "../../../pipeline/errors.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
@@ -263,4 +263,144 @@ Deno.test("decodeImage() reads a PNG written by encodeGrayPng() as one channel",
   );
   assertEquals([raster.width, raster.height, raster.channels], [2, 2, 1]);
   assertEquals(Array.from(raster.data), [0, 128, 255, 64]);
+});
+
+/**
+ * An uncompressed one-strip TIFF of 16-bit samples, built byte by byte:
+ * header, one directory (sorted tags), BitsPerSample's array, the pixels.
+ */
+function tiff16(options: {
+  le: boolean;
+  width: number;
+  height: number;
+  spp: number;
+  photometric: number;
+  samples: number[];
+  extraSamples?: number;
+  sampleFormat?: number;
+}): Uint8Array {
+  const { le, width, height, spp, photometric, samples } = options;
+  const entries: [number, number, number, number[]][] = [
+    [256, 4, 1, [width]],
+    [257, 4, 1, [height]],
+    [258, 3, spp, Array(spp).fill(16)],
+    [259, 3, 1, [1]],
+    [262, 3, 1, [photometric]],
+    [273, 4, 1, [0]], // patched below
+    [277, 3, 1, [spp]],
+    [278, 4, 1, [height]],
+    [279, 4, 1, [samples.length * 2]],
+  ];
+  if (options.extraSamples !== undefined) entries.push([338, 3, 1, [options.extraSamples]]);
+  if (options.sampleFormat !== undefined) entries.push([339, 3, 1, [options.sampleFormat]]);
+  const ifdEnd = 8 + 2 + 12 * entries.length + 4;
+  const bpsAt = ifdEnd, pixelsAt = ifdEnd + (spp > 2 ? 2 * spp : 0);
+  entries[5][3] = [pixelsAt];
+  const out = new Uint8Array(pixelsAt + samples.length * 2);
+  const view = new DataView(out.buffer);
+  out.set(le ? [0x49, 0x49, 42, 0] : [0x4d, 0x4d, 0, 42]);
+  view.setUint32(4, 8, le);
+  view.setUint16(8, entries.length, le);
+  entries.forEach(([tag, type, count, values], k) => {
+    const at = 10 + 12 * k;
+    view.setUint16(at, tag, le);
+    view.setUint16(at + 2, type, le);
+    view.setUint32(at + 4, count, le);
+    if (type === 4) view.setUint32(at + 8, values[0], le);
+    else if (count <= 2) values.forEach((v, i) => view.setUint16(at + 8 + 2 * i, v, le));
+    else {
+      view.setUint32(at + 8, bpsAt, le);
+      values.forEach((v, i) => view.setUint16(bpsAt + 2 * i, v, le));
+    }
+  });
+  samples.forEach((v, i) => view.setUint16(pixelsAt + 2 * i, v, le));
+  return out;
+}
+
+/** A 16-bit sample on the rasters' 0..255 scale, as float32: `v · 255 / 65535`. */
+const scaled16 = (v: number) => Math.fround((v * 255) / 65535);
+
+Deno.test("a 16-bit grey TIFF ramp 0..4032 keeps all its 64 levels at full precision", async () => {
+  const ramp = Array.from({ length: 64 }, (_, i) => i * 64);
+  const tif = tiff16({ le: true, width: 64, height: 1, spp: 1, photometric: 1, samples: ramp });
+  const raster = await decodeImage(tif, "ramp16.tif");
+  assertEquals([raster.width, raster.height, raster.channels, raster.maxValue], [64, 1, 1, 65535]);
+  assertEquals(distinct(raster).length, 64);
+  assertEquals(Array.from(raster.data), ramp.map(scaled16));
+  assertEquals(Math.abs(raster.data[63] - 15.6887159) < 1e-5, true); // 4032 · 255 / 65535
+});
+
+Deno.test("0..252 in a big-endian 16-bit TIFF reads as small nonzero values, not black", async () => {
+  const low = Array.from({ length: 64 }, (_, i) => i * 4);
+  const tif = tiff16({ le: false, width: 8, height: 8, spp: 1, photometric: 1, samples: low });
+  const raster = await decodeImage(tif, "ramp16_low.tif");
+  assertEquals(Array.from(raster.data), low.map(scaled16));
+  assertEquals(Math.abs(raster.data[1] - 0.0155642) < 1e-6, true); // 4 · 255 / 65535
+  assertEquals(raster.data.slice(1).every((v) => v > 0), true);
+});
+
+Deno.test("16-bit RGBA and WhiteIsZero TIFFs decode at full precision, alpha apart", async () => {
+  const rgba = tiff16({
+    le: true,
+    width: 2,
+    height: 1,
+    spp: 4,
+    photometric: 2,
+    extraSamples: 2, // unassociated alpha
+    samples: [65535, 1, 0, 65535, 300, 300, 300, 0],
+  });
+  const decoded = await decodeImageWithAlpha(rgba, "rgba16.tif");
+  assertEquals(decoded.raster.channels, 3);
+  assertEquals(Array.from(decoded.raster.data), [65535, 1, 0, 300, 300, 300].map(scaled16));
+  assertEquals(Array.from(decoded.alpha!), [255, 0]);
+  const white = tiff16({
+    le: false,
+    width: 2,
+    height: 1,
+    spp: 1,
+    photometric: 0,
+    samples: [0, 65535 - 1],
+  });
+  assertEquals(Array.from((await decodeImage(white, "wiz.tif")).data), [255, scaled16(1)]);
+  await assertRejects(
+    () =>
+      decodeImage(
+        tiff16({
+          le: true,
+          width: 1,
+          height: 1,
+          spp: 1,
+          photometric: 1,
+          sampleFormat: 2,
+          samples: [5],
+        }),
+        "signed.tif",
+      ),
+    DataError,
+    'Cannot read image "signed.tif": 16-bit TIFF with sample format 2',
+  );
+});
+
+Deno.test("decodeImageWithAlpha() keeps an 8-bit PNG's alpha, and gives none for opaque files", async () => {
+  const image = new Image(3, 1);
+  image.bitmap.set([[255, 255, 255, 0], [255, 0, 0, 255], [0, 0, 0, 128]].flat());
+  const { raster, alpha } = await decodeImageWithAlpha(await image.encode(), "rgba.png");
+  assertEquals([raster.channels, raster.maxValue], [3, 255]);
+  assertEquals(Array.from(raster.data), [255, 255, 255, 255, 0, 0, 0, 0, 0]);
+  assertEquals(Array.from(alpha!), [0, 255, 128]);
+  const opaque = await decodeImageWithAlpha(
+    await new Image(2, 2).fill(0x336699ff).encode(),
+    "o.png",
+  );
+  assertEquals(opaque.alpha, undefined);
+  const gif = await readImageWithAlpha(DRIVE + "training/1st_manual/21_manual1.gif");
+  assertEquals([gif.raster.maxValue, gif.alpha], [255, undefined]);
+});
+
+Deno.test("every decoder sets maxValue: 255 for 8-bit files, a PGM's maxval", async () => {
+  const tif = await readImage(DRIVE + "training/images/21_training.tif");
+  assertEquals(tif.maxValue, 255);
+  const pgm = new TextEncoder().encode("P2\n2 1\n4095\n0 4095\n");
+  const raster = await decodeImage(pgm, "12bit.pgm");
+  assertEquals([raster.maxValue, ...raster.data], [4095, 0, 255]);
 });

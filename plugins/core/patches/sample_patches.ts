@@ -18,6 +18,10 @@ export interface PatchSource {
   readonly mask: Raster;
   /** The region that counts (> 0.5 = inside); channel 0 is used. Same size as the image. */
   readonly roi: Raster;
+  /** The image's id, to name it in errors (a `Sample`'s); else its index. */
+  readonly id?: string;
+  /** The image's file, to name it in errors (a `Sample`'s). */
+  readonly source?: string;
 }
 
 /** How many patches of which size to draw. */
@@ -47,31 +51,61 @@ function checkPositiveInteger(value: number, name: string, allowZero = false): v
   }
 }
 
+/**
+ * How errors name a source: `image "c03" (data/c03.png)` by its id and file,
+ * else by index (`image 0`); `detail` goes inside the brackets.
+ */
+function nameOf(source: PatchSource, index: number, detail?: string): string {
+  const bracket = [source.id === undefined ? undefined : source.source, detail]
+    .filter((s) => s !== undefined).join(", ");
+  return `${source.id === undefined ? `image ${index}` : `image "${source.id}"`}` +
+    (bracket ? ` (${bracket})` : "");
+}
+
+/** How many images a too-small-for-the-patch error names before "…". */
+const SHOWN_SMALL = 3;
+
 function checkSources(samples: readonly PatchSource[], size: number): number {
   if (samples.length === 0) throw new DataError("samplePatches(): no images to cut patches from");
   const channels = samples[0].image.channels;
-  samples.forEach(({ image, mask, roi }, i) => {
+  samples.forEach((source, i) => {
+    const { image, mask, roi } = source;
     if (image.channels !== channels) {
       throw new DataError(
-        `samplePatches(): image ${i} has ${image.channels} channels, image 0 has ${channels}; ` +
-          `all images must have the same number of channels`,
+        `samplePatches(): ${nameOf(source, i)} has ${image.channels} channels, ` +
+          `${nameOf(samples[0], 0)} has ${channels}; all images must have the same number of ` +
+          "channels",
       );
     }
     for (const [name, other] of [["mask", mask], ["roi", roi]] as const) {
       if (other.width !== image.width || other.height !== image.height) {
         throw new DataError(
-          `samplePatches(): image ${i} is ${image.width}×${image.height} but its ${name} is ` +
-            `${other.width}×${other.height}`,
+          `samplePatches(): ${nameOf(source, i)} is ${image.width}×${image.height} but its ` +
+            `${name} is ${other.width}×${other.height}`,
         );
       }
     }
-    if (size > image.width || size > image.height) {
-      throw new DataError(
-        `samplePatches(): patch size ${size} does not fit image ${i} ` +
-          `(${image.width}×${image.height}); use a smaller patch size`,
-      );
-    }
   });
+  // Every image too small, not just the first: one run finds them all.
+  const small = samples.flatMap((source, i) =>
+    size > source.image.width || size > source.image.height ? [{ source, i }] : []
+  );
+  if (small.length) {
+    const side = Math.min(
+      ...small.map(({ source }) => Math.min(source.image.width, source.image.height)),
+    );
+    const one = small.length === 1;
+    const shown = small.slice(0, SHOWN_SMALL).map(({ source, i }) =>
+      nameOf(source, i, `${source.image.width}×${source.image.height}`)
+    );
+    throw new DataError(
+      `samplePatches(): patch size ${size} does not fit ` +
+        (one ? "" : `${small.length} of ${samples.length} images: `) +
+        `${shown.join(", ")}${small.length > SHOWN_SMALL ? ", …" : ""}; lower ` +
+        `train.patches.size to at most ${side}, or drop ${one ? "that image" : "those images"} ` +
+        `or resize ${one ? "it" : "them"} to at least ${size}×${size}`,
+    );
+  }
   return channels;
 }
 
@@ -118,7 +152,8 @@ export function samplePatches(
   const base = Math.floor(count / samples.length);
   const extra = count % samples.length;
   let patch = 0;
-  samples.forEach(({ image, mask, roi }, s) => {
+  samples.forEach((source, s) => {
+    const { image, mask, roi } = source;
     const { width, height } = image;
     const corners = [width - size + 1, height - size + 1];
     const n = base + (s < extra ? 1 : 0);
@@ -129,7 +164,7 @@ export function samplePatches(
         while (!(roi.data[((y0 + half) * width + x0 + half) * roi.channels] > 0.5)) {
           if (tries++ >= MAX_TRIES_PER_PATCH) {
             throw new DataError(
-              `samplePatches(): no patch centre inside the ROI of image ${s} after ` +
+              `samplePatches(): no patch centre inside the ROI of ${nameOf(source, s)} after ` +
                 `${MAX_TRIES_PER_PATCH} random tries; its ROI is empty or nearly so ` +
                 `(or lies only near the border); check the ROI mask or set insideRoi to false`,
             );

@@ -191,3 +191,67 @@ Deno.test("samplePatches() takes channel 0 of a multi-channel mask and ROI", () 
   const patch = [...row(1), ...row(2), ...row(3)];
   assertEquals(batch.masks, new Float32Array([...patch, ...patch]));
 });
+
+Deno.test("samplePatches() names images too small for the patch by id and file, and says what to do", () => {
+  const source = (id: string, width: number, height: number, file?: string): PatchSource => ({
+    image: coded(width, height, 1),
+    mask: filled(width, height, 0),
+    roi: filled(width, height, 1),
+    id,
+    ...(file === undefined ? {} : { source: file }),
+  });
+  const rng = new Random(1);
+  assertThrows(
+    () =>
+      samplePatches(
+        [source("c01", 40, 40), source("c03", 24, 30, "data/mixed/c03.png")],
+        { size: 32, count: 4 },
+        rng,
+      ),
+    DataError,
+    'samplePatches(): patch size 32 does not fit image "c03" (data/mixed/c03.png, 24×30); ' +
+      "lower train.patches.size to at most 24, or drop that image or resize it to at least 32×32",
+  );
+  // Every image too small is counted, the first three named; the bound is the smallest side.
+  assertThrows(
+    () =>
+      samplePatches(
+        [
+          source("a", 20, 31),
+          source("b", 40, 40),
+          source("c", 30, 16),
+          source("d", 31, 31),
+          source("e", 8, 8),
+        ],
+        { size: 32, count: 5 },
+        rng,
+      ),
+    DataError,
+    'samplePatches(): patch size 32 does not fit 4 of 5 images: image "a" (20×31), image "c" ' +
+      '(30×16), image "d" (31×31), …; lower train.patches.size to at most 8, or drop those ' +
+      "images or resize them to at least 32×32",
+  );
+  // Without ids, by index, as before.
+  const { id: _, ...anonymous } = source("x", 6, 6);
+  assertThrows(
+    () =>
+      samplePatches([anonymous], { size: 3, count: 1, insideRoi: true }, rng) &&
+      samplePatches([{ ...anonymous, roi: filled(6, 6, 0) }], {
+        size: 3,
+        count: 1,
+        insideRoi: true,
+      }, rng),
+    DataError,
+    "no patch centre inside the ROI of image 0 after",
+  );
+  assertThrows(
+    () =>
+      samplePatches([{ ...source("c07", 6, 6, "t/c07.png"), roi: filled(6, 6, 0) }], {
+        size: 3,
+        count: 1,
+        insideRoi: true,
+      }, rng),
+    DataError,
+    'no patch centre inside the ROI of image "c07" (t/c07.png) after',
+  );
+});

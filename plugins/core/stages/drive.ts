@@ -180,8 +180,15 @@ export const drive = defineStage({
   async run(options, _input, context) {
     const root = await findDriveRoot(options.root, context.recipeDir);
     context.progress.info(`DRIVE: ${root}`);
-    const train = await readPairedSamples(await splitFiles(root, "training", options.trainLimit));
-    const test = await readPairedSamples(await splitFiles(root, "test", options.testLimit));
+    const reading = { onWarning: (line: string) => context.progress.info(`warning: ${line}`) };
+    const train = await readPairedSamples(
+      await splitFiles(root, "training", options.trainLimit),
+      reading,
+    );
+    const test = await readPairedSamples(
+      await splitFiles(root, "test", options.testLimit),
+      reading,
+    );
     context.progress.info(`loaded ${train.length} training and ${test.length} test images`);
     return { name: "DRIVE", train, test };
   },

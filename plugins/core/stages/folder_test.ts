@@ -4,6 +4,7 @@ import { quietStageContext } from "../../../tests/stage_context.ts";
 import { drive, driveOptions } from "./drive.ts";
 import { folder, folderOptions } from "./folder.ts";
 import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
+import type { StageContext } from "../../../mod.ts";
 
 const DRIVE = DRIVE_ROOT;
 
@@ -196,6 +197,21 @@ Deno.test("core/folder says when the image pattern also takes a mask file (no fo
         `"21" (a FOV mask?), give those files their own pattern (e.g. fov: "train/{id}_fov.png") ` +
         `or narrow the images pattern "train/{id}.png"`,
     );
+    // With a FOV pattern of its own elsewhere, the hint does not offer fov: again.
+    await png(`${root}/fov/21.png`, 4, 2, () => 1);
+    const withFov = { ...split, fov: "fov/{id}.png" };
+    await assertRejects(
+      async () =>
+        await folder.run(
+          folderOptions.parse({ root, train: withFov, test: withFov }),
+          undefined,
+          context(),
+        ),
+      DataError,
+      `missing. Its id "21_fov" is the id "21" plus "_fov": if it is not an image but a mask of ` +
+        `"21" (a FOV mask?), narrow the images pattern "train/{id}.png" so that it does not ` +
+        `take "train/{id}_fov.png"`,
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -221,6 +237,288 @@ Deno.test("core/folder shows what a folder holds when its pattern matches nothin
         '"img_1.tif", "img_2.tif", "img_3.tif", "img_4.tif", "img_5.tif", …; fix the pattern, ' +
         "where {id} stands for the part that varies)",
     );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** A stage context that keeps the lines the stage reports. */
+function listeningContext(): { context: StageContext; lines: string[] } {
+  const lines: string[] = [];
+  const context = quietStageContext("core/folder");
+  return {
+    context: { ...context, progress: { ...context.progress, info: (l) => lines.push(l) } },
+    lines,
+  };
+}
+
+/** A mask of `width × height` whose pixels left of `from` are 0 and the rest 1. */
+const stripe = (from: number) => (x: number) => (x >= from ? 1 : 0);
+
+Deno.test("core/folder takes a file beside the images as a mask only when its image is there", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // scan_1.png matches the mask pattern "{id}_1.png" as the mask of "scan", but there is no
+    // scan.png: it is an image. scan_1_1.png is the mask of scan_1, whose image is there.
+    for (const id of ["scan_1", "scan_2"]) {
+      await png(`${root}/train/${id}.png`, 6, 2, (x) => x / 6);
+      await png(`${root}/train/${id}_1.png`, 6, 2, stripe(id === "scan_1" ? 2 : 4));
+    }
+    const split = { images: "train/{id}.png", masks: "train/{id}_1.png" };
+    const options = folderOptions.parse({ root, train: split, test: split });
+    const { context, lines } = listeningContext();
+    const data = await folder.run(options, undefined, context);
+    assertEquals(data.train.map((s) => s.id), ["scan_1", "scan_2"]);
+    // Each image got its own mask: 4 and 2 marked pixels of 6 per row.
+    assertEquals(Array.from(data.train[0].mask.data.subarray(0, 6)), [0, 0, 1, 1, 1, 1]);
+    assertEquals(Array.from(data.train[1].mask.data.subarray(0, 6)), [0, 0, 0, 0, 1, 1]);
+    assertEquals(lines.filter((l) => l.startsWith("warning:")), []);
+
+    // With a scan.png the names read both ways: scan_1.png becomes the mask of scan, and
+    // scan_1_1.png, whose image is now a mask, is left out and said so.
+    await png(`${root}/train/scan.png`, 6, 2, (x) => x / 6);
+    const both = listeningContext();
+    const again = await folder.run(options, undefined, both.context);
+    assertEquals(again.train.map((s) => s.id), ["scan", "scan_2"]);
+    // (scan_1.png, an image taken as a mask, also draws the mask reader's label-map warning.)
+    assertEquals(both.lines.filter((l) => l.startsWith("warning: 1 file")), [
+      `warning: 1 file in "${root}/train" (training and test images) is taken by no ` +
+      'pattern and left out: "scan_1_1.png" (mask of "scan_1" by "train/{id}_1.png"; its ' +
+      'image "scan_1.png" is taken as a mask itself)',
+    ]);
+    await Deno.remove(`${root}/train/scan.png`);
+
+    // A mask whose image is missing reads as an image without a mask too: refused, both said.
+    await png(`${root}/train/scan_9_1.png`, 6, 2, stripe(3));
+    await assertRejects(
+      async () => await folder.run(options, undefined, context),
+      DataError,
+      `Cannot pair "${root}/train/scan_9_1.png" with its mask: "${root}/train/scan_9_1_1.png" ` +
+        'is missing. Its name also reads as the mask ("train/{id}_1.png") of "scan_9", whose ' +
+        'image "train/scan_9.png" is missing: if it is a mask, add its image or move it out of ' +
+        "the folder; if it is an image, add its mask",
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder pairs {id}_img.png images with {id}.png masks in one folder", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // Every image matches the mask pattern "{id}.png" (c01_img.png as the mask of "c01_img"),
+    // but no c01_img_img.png is there: they are images.
+    for (const [id, from] of [["c01", 1], ["c02", 5]] as const) {
+      await png(`${root}/train/${id}_img.png`, 6, 2, (x) => x / 6);
+      await png(`${root}/train/${id}.png`, 6, 2, stripe(from));
+    }
+    const split = { images: "train/{id}_img.png", masks: "train/{id}.png" };
+    const data = await folder.run(
+      folderOptions.parse({ root, train: split, test: split }),
+      undefined,
+      context(),
+    );
+    assertEquals(data.train.map((s) => s.id), ["c01", "c02"]);
+    assertEquals(data.train.map((s) => s.source), [
+      `${root}/train/c01_img.png`,
+      `${root}/train/c02_img.png`,
+    ]);
+    assertEquals(Array.from(data.train[1].mask.data.subarray(0, 6)), [0, 0, 0, 0, 0, 1]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test('core/folder takes "./train/{id}_mask.png" as the folder of "train/{id}.png"', async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await png(`${root}/train/c01.png`, 4, 2, (x) => x / 4);
+    await png(`${root}/train/c01_mask.png`, 4, 2, stripe(2));
+    const split = { images: "train/{id}.png", masks: "./train/{id}_mask.png" };
+    const data = await folder.run(
+      folderOptions.parse({ root, train: split, test: split }),
+      undefined,
+      context(),
+    );
+    assertEquals(data.train.map((s) => s.id), ["c01"]);
+    // The same files under both spellings: refused, not every image taken as its own mask.
+    const same = { images: "train/{id}.png", masks: "./train/{id}.png" };
+    await assertRejects(
+      async () =>
+        await folder.run(
+          folderOptions.parse({ root, train: same, test: same }),
+          undefined,
+          context(),
+        ),
+      DataError,
+      'Cannot tell images from masks: "./train/{id}.png" names the same files as the images ' +
+        'pattern "train/{id}.png"; give the masks a pattern of their own (e.g. ' +
+        '"train/{id}_mask.png")',
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder says which files in an image folder no pattern takes, in plan and run", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    for (const id of ["c01", "c02", "c03"]) {
+      await png(`${root}/train/${id}_img.png`, 4, 2, (x) => x / 4);
+      await png(`${root}/train/${id}.png`, 4, 2, stripe(2));
+      await png(`${root}/test/${id}.png`, 4, 2, (x) => x / 4);
+      await png(`${root}/test/masks/${id}.png`, 4, 2, stripe(2));
+    }
+    // Names a pattern does not take: another case, another extension, a mask without its image.
+    await png(`${root}/train/case04_img.PNG`, 4, 2, (x) => x / 4);
+    await png(`${root}/train/c05_img.jpg`, 4, 2, (x) => x / 4);
+    await png(`${root}/train/c09.png`, 4, 2, stripe(2));
+    await Deno.writeTextFile(`${root}/train/.DS_Store`, ""); // hidden: not reported
+    const options = folderOptions.parse({
+      root,
+      train: { images: "train/{id}_img.png", masks: "train/{id}.png" },
+      test: { images: "test/{id}.png", masks: "test/masks/{id}.png" },
+      testLimit: 1, // c02 and c03 past the limit are not "skipped"
+    });
+    // A mask in a folder of its own whose image is missing.
+    await png(`${root}/test/masks/c04.png`, 4, 2, stripe(2));
+    const expected = [
+      `warning: 3 files in "${root}/train" (training images) are taken by no pattern and left ` +
+      'out: "c05_img.jpg", "c09.png" (mask of "c09" by "train/{id}.png"; its image ' +
+      '"c09_img.png" is missing), "case04_img.PNG" (patterns match file names exactly, case ' +
+      "and extension included)",
+      `warning: 1 file in "${root}/test/masks" (test masks) is taken by no pattern and left ` +
+      'out: "c04.png" (no image has its id "c04")',
+    ];
+    const { context, lines } = listeningContext();
+    const data = await folder.run(options, undefined, context);
+    assertEquals([data.train.length, data.test.length], [3, 1]);
+    assertEquals(lines.filter((l) => l.startsWith("warning:")), expected);
+    const plan = await folder.plan!(options, undefined, context);
+    assertEquals(plan.lines.filter((l) => l.startsWith("warning:")), expected);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder warns when truth lies outside the field of view, naming the images", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // 20×4 images: two bright sections, x 0..10 and x 13..19 (7 wide), a dark gap x 11..12.
+    // The estimated FOV is the larger section: 44 of 80 pixels, 55%.
+    const image = (x: number) => (x <= 10 || x >= 13 ? 0.8 : 0);
+    for (const id of ["a", "b", "d"]) await png(`${root}/train/images/${id}.png`, 20, 4, image);
+    // c's left section is x 0..8: its estimated FOV is 36 of 80 pixels, 45%.
+    await png(`${root}/train/images/c.png`, 20, 4, (x) => (x <= 8 || x >= 13 ? 0.8 : 0));
+    // a: truth at x 7..14 → in the FOV x 7..10 (4 columns), outside x 11..14 (4): 50%.
+    await png(`${root}/train/masks/a.png`, 20, 4, (x) => (x >= 7 && x <= 14 ? 1 : 0));
+    // b: truth x 0..9 and x 19: 1 column of 11 outside, 9.1%.
+    await png(`${root}/train/masks/b.png`, 20, 4, (x) => (x <= 9 || x === 19 ? 1 : 0));
+    // c: truth in rows 1..3 (a mask all foreground is refused), 11 of its 20 columns outside
+    // x 0..8: 55%.
+    await png(`${root}/train/masks/c.png`, 20, 4, (_, y) => (y >= 1 ? 1 : 0));
+    // d: truth x 0..9, all inside: not named, but counted.
+    await png(`${root}/train/masks/d.png`, 20, 4, (x) => (x <= 9 ? 1 : 0));
+    const split = { images: "train/images/{id}.png", masks: "train/masks/{id}.png" };
+    const run = async (fov: string | null) => {
+      const { context, lines } = listeningContext();
+      const withFov = { ...split, fov };
+      await folder.run(
+        folderOptions.parse({ root, train: withFov, test: withFov }),
+        undefined,
+        context,
+      );
+      return lines.filter((l) => l.startsWith("warning:"));
+    };
+    const estimated = await run("estimate");
+    assertEquals(
+      estimated[0],
+      "warning: training images whose estimated field of view leaves out more than 5% of " +
+        "their truth or covers less than 50% of the image: 3 of 4 (a.png: 50% of its truth " +
+        "outside; b.png: 9.1% of its truth outside; c.png: the FOV covers 45% of the image, 55% " +
+        "of its truth outside); training patches are centred inside the field of view " +
+        "(train.patches.insideRoi) and the evaluation scores only pixels inside it: fov: " +
+        '"estimate" keeps the largest bright region, as a fundus camera\'s aperture is; for ' +
+        "images with several regions or dark tissue set fov: null to use the whole image, or " +
+        'give FOV masks (e.g. fov: "train/images/{id}_fov.png", white inside)',
+    );
+    assertEquals(estimated[1].startsWith("warning: test images whose estimated field"), true);
+    assertEquals(estimated.length, 2);
+    // The whole image: nothing lies outside it, nothing to say.
+    assertEquals(await run(null), []);
+    // FOV masks given as files, the right section only (x 13..19): a has 6 of 8 columns
+    // outside (75%), b 10 of 11 (90.9%, shown 91%), c 13 of 20 (65%), d 10 of 10 (100%).
+    for (const id of ["a", "b", "c", "d"]) {
+      await png(`${root}/train/fov/${id}.png`, 20, 4, (x) => (x >= 13 ? 1 : 0));
+    }
+    assertEquals(
+      (await run("train/fov/{id}.png"))[0],
+      "warning: training truth masks with more than 5% of their marked pixels outside their " +
+        "FOV mask: 4 of 4 (a.png: 75% of its truth outside; b.png: 91% of its truth outside; " +
+        "c.png: 65% of its truth outside; …); training patches are centred inside the field of " +
+        "view (train.patches.insideRoi) and the evaluation scores only pixels inside it: check " +
+        'the FOV masks ("train/fov/{id}.png", white inside the field of view), or set fov: null ' +
+        "to use the whole image",
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder reports no mask as left out that the other split takes", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // One masks folder for both splits: a is training's, b test's; c has no image anywhere.
+    await png(`${root}/train/a.png`, 4, 2, (x) => x / 4);
+    await png(`${root}/test/b.png`, 4, 2, (x) => x / 4);
+    for (const id of ["a", "b", "c"]) await png(`${root}/masks/${id}.png`, 4, 2, stripe(2));
+    const options = folderOptions.parse({
+      root,
+      train: { images: "train/{id}.png", masks: "masks/{id}.png" },
+      test: { images: "test/{id}.png", masks: "masks/{id}.png" },
+    });
+    const { context, lines } = listeningContext();
+    await folder.run(options, undefined, context);
+    assertEquals(lines.filter((l) => l.startsWith("warning:")), [
+      `warning: 1 file in "${root}/masks" (training and test masks) is taken by no pattern and ` +
+      'left out: "c.png" (no image has its id "c")',
+    ]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder's maskForeground reads instance-label masks that auto refuses", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // Four 3×3 cells labelled 1, 2, 3 and 200 on a 12×12 background of 0.
+    const label = (x: number, y: number) =>
+      y >= 3 && y < 6 && x % 3 === 0 && x < 12 ? [1, 2, 3, 200][x / 3] / 255 : 0;
+    const cell = (x: number, y: number) => label(x - (x % 3), y);
+    for (const id of ["a", "b"]) {
+      await png(`${root}/images/${id}.png`, 12, 12, (x) => x / 12);
+      await png(`${root}/labels/${id}.png`, 12, 12, cell);
+    }
+    const split = { images: "images/{id}.png", masks: "labels/{id}.png" };
+    const auto = folderOptions.parse({ root, train: split, test: split });
+    await assertRejects(
+      async () => await folder.run(auto, undefined, context()),
+      DataError,
+      "it looks like a label map, not a binary mask: its values are 0, 1, 2, 3, 200",
+    );
+    const nonzero = folderOptions.parse({
+      root,
+      train: split,
+      test: split,
+      maskForeground: "nonzero",
+    });
+    const data = await folder.run(nonzero, undefined, context());
+    // Every cell is foreground: 4 cells of 9 pixels.
+    assertEquals(data.train[0].mask.data.reduce((n, v) => n + v, 0), 36);
+    // A threshold of 3 keeps the cells labelled 3 and 200.
+    const three = folderOptions.parse({ root, train: split, test: split, maskForeground: 3 });
+    const kept = await folder.run(three, undefined, context());
+    assertEquals(kept.train[0].mask.data.reduce((n, v) => n + v, 0), 18);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

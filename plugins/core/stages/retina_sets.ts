@@ -78,7 +78,9 @@ function layoutStage(layout: Layout) {
         const withSecond = await exists(second)
           ? { ...files, masks: { ...files.masks, "2nd_manual": second } }
           : files;
-        const sample = await readPairedSample(withSecond);
+        const sample = await readPairedSample(withSecond, {
+          onWarning: (line) => context.progress.info(`warning: ${line}`),
+        });
         samples.push({ ...sample, roi: estimateFov(sample.image) });
       }
       const train = samples.slice(0, o.trainCount), test = samples.slice(o.trainCount);

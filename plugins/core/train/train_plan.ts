@@ -12,6 +12,7 @@ import {
   type ModelPlan,
   type PlanContext,
   type PlannedLayer,
+  Random,
   type StagePlan,
 } from "../../../mod.ts";
 import {
@@ -21,6 +22,7 @@ import {
   selectLayerSettings,
 } from "./layer_control.ts";
 import type { TrainOptions } from "./train_options.ts";
+import { splitByImage } from "./validation.ts";
 
 const FLOP_UNITS = [
   [1e15, "PFLOP"],
@@ -82,8 +84,8 @@ function layerPlan(
 
 /**
  * The plan of `core/train` for these options, data and model; throws what
- * the run would refuse (patches larger than the images, layer patterns that
- * select nothing).
+ * the run would refuse (patches larger than the images, more validation
+ * images than leave one to train on, layer patterns that select nothing).
  */
 export function trainPlan(
   options: TrainOptions,
@@ -102,7 +104,13 @@ export function trainPlan(
     );
   }
   const held = options.validation.images;
-  const trainImages = data.train - held;
+  // The run's own hold-out (validation.ts) on stand-ins for the images: what it refuses (too few
+  // images to hold `held` out), the plan refuses in the same words.
+  const trainImages = splitByImage(
+    Array.from({ length: data.train }, (_, i) => ({ id: String(i) })),
+    held,
+    new Random(0),
+  ).train.length;
   const validation = held === 0
     ? 0
     : options.validation.patches ?? Math.round((count * held) / Math.max(1, trainImages));

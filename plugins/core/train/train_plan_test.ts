@@ -1,7 +1,15 @@
-import { assertEquals } from "../../../tests/assert.ts";
-import { type LearningRateSchedule, type ModelPlan, type PlanContext, tf } from "../../../mod.ts";
+import { assertEquals, assertThrows } from "../../../tests/assert.ts";
+import {
+  CapillaryError,
+  type LearningRateSchedule,
+  type ModelPlan,
+  type PlanContext,
+  Random,
+  tf,
+} from "../../../mod.ts";
 import { trainOptions } from "./train_options.ts";
 import { trainPlan } from "./train_plan.ts";
+import { splitByImage } from "./validation.ts";
 
 const data = { train: 3, test: 1, height: 64, width: 64, channels: 1 };
 const context: PlanContext = {
@@ -36,4 +44,34 @@ Deno.test("trainPlan() gives each FLOP count in a unit that fits its size", () =
   // Rounding up to 1 of the next unit shows that unit: 999.996 kFLOP is 1.0 MFLOP.
   assertEquals(flopLine(999_996, small).split("; ")[1].startsWith("1.0 MFLOP forward"), true);
   assertEquals(flopLine(400, small).split("; ")[1].startsWith("400 FLOP forward"), true);
+});
+
+Deno.test("trainPlan() refuses a hold-out that leaves no image to train on, in the run's words", () => {
+  const model: ModelPlan = { name: "net", parameters: () => 10 };
+  const plan = (train: number, images: number) =>
+    trainPlan(
+      trainOptions.parse({ patches: { size: 16, count: 40 }, validation: { images } }),
+      { data: { ...data, train }, model },
+      context,
+    );
+  // What the run says (train.ts holds the images out with splitByImage) is what the plan says.
+  const run = assertThrows(
+    () => splitByImage([{ id: "a" }], 1, new Random(1)),
+    CapillaryError,
+  );
+  assertEquals(
+    run.message,
+    "Cannot hold out 1 validation images of 1: none would be left to train on; lower " +
+      "train.validation.images",
+  );
+  const planned = assertThrows(() => plan(1, 1), CapillaryError);
+  assertEquals(planned.message, run.message);
+  assertThrows(() => plan(2, 3), CapillaryError, "Cannot hold out 3 validation images of 2");
+  // One image left: it trains, and the plan says so (not "from 0 images").
+  const line = plan(2, 1).lines.find((l) => l.startsWith("patches "))!;
+  assertEquals(
+    line.includes("40 to train from 1 image; 40 to validate from 1 held-out image"),
+    true,
+    line,
+  );
 });
