@@ -1,6 +1,5 @@
+import { binaryMask, maskForegroundOption } from "./mask_values.ts";
 import {
-  binaryMask,
-  maskForegroundOption,
   readBinaryMask,
   readPairedSample,
   readPairedSamples,

@@ -17,7 +17,7 @@ import { z } from "zod";
 import { defineStage, type Sample, type SegmentationData } from "../../../mod.ts";
 import { readPairedSample, sampleFilePaths } from "../datasets/paired_sample.ts";
 import { estimateFov } from "../image/fov.ts";
-import { folderSplitFiles } from "./folder.ts";
+import { folderSplitFiles } from "../datasets/folder_listing.ts";
 import { isAbsolute, join, resolve } from "node:path";
 
 interface Layout {
