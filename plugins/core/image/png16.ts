@@ -8,6 +8,7 @@
  */
 import { inflateSync } from "node:zlib";
 import { DataError } from "../../../pipeline/errors.ts";
+import { RECOPY } from "./decoded_image.ts";
 
 /** Interleaved integer samples as a file stores them, before scaling to 0..255. */
 export interface PixelSamples {
@@ -22,8 +23,6 @@ export interface PixelSamples {
   /** The largest value a sample can take (255 for 8 bits, 65535 for 16). */
   readonly maxValue: number;
 }
-
-const RECOPY = "copy or download the file again";
 
 /** Samples per pixel of each PNG colour type a 16-bit PNG may have. */
 const CHANNELS: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 4: 2, 6: 4 };

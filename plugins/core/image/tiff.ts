@@ -70,6 +70,16 @@ function checkTiffLayout(bytes: Uint8Array, name: string): void {
   }
 }
 
+/** The refusal of a TIFF whose pixel data UTIF cannot decode. */
+function corruptPixels(name: string, error: unknown): DataError {
+  return new DataError(
+    `Cannot read image "${name}": TIFF pixel data is corrupt or uses an unsupported encoding (${
+      reason(error)
+    }); ${RECOPY}, or convert it to PNG`,
+    { cause: error },
+  );
+}
+
 export function decodeTiff(bytes: Uint8Array, name: string): DecodedImage {
   checkTiffLayout(bytes, name);
   // UTIF wants an ArrayBuffer that holds exactly the file.
@@ -112,12 +122,7 @@ export function decodeTiff(bytes: Uint8Array, name: string): DecodedImage {
   try {
     UTIF.decodeImage(buffer, ifd);
   } catch (error) {
-    throw new DataError(
-      `Cannot read image "${name}": TIFF pixel data is corrupt or uses an unsupported encoding (${
-        reason(error)
-      }); ${RECOPY}, or convert it to PNG`,
-      { cause: error },
-    );
+    throw corruptPixels(name, error);
   }
   const { width, height } = ifd;
   const bits = tagNumbers(ifd["t258"]);
@@ -128,12 +133,7 @@ export function decodeTiff(bytes: Uint8Array, name: string): DecodedImage {
   try {
     rgba = UTIF.toRGBA8(ifd);
   } catch (error) {
-    throw new DataError(
-      `Cannot read image "${name}": TIFF pixel data is corrupt or uses an unsupported encoding (${
-        reason(error)
-      }); ${RECOPY}, or convert it to PNG`,
-      { cause: error },
-    );
+    throw corruptPixels(name, error);
   }
   if (!(width > 0 && height > 0) || rgba.length !== width * height * 4) {
     throw new DataError(
