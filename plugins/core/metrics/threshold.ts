@@ -100,6 +100,26 @@ export class ThresholdHistogram {
     }
     return this;
   }
+
+  /**
+   * The lowest and highest probabilities counted, to a bin: the start of the
+   * lowest occupied bin and the end of the highest; undefined when empty.
+   *
+   * @example Usage
+   * ```ts
+   * import { ThresholdHistogram } from "./threshold.ts";
+   * const h = new ThresholdHistogram(4).add([0.3, 0.6], [1, 0], [1, 1]);
+   * console.assert(h.span()!.join() === "0.25,0.75");
+   * ```
+   */
+  span(): [number, number] | undefined {
+    const occupied = (b: number) => this.positives[b] > 0 || this.negatives[b] > 0;
+    let low = 0, high = this.bins - 1;
+    while (low < this.bins && !occupied(low)) low++;
+    if (low === this.bins) return undefined;
+    while (!occupied(high)) high--;
+    return [low / this.bins, (high + 1) / this.bins];
+  }
 }
 
 /** What {@link bestF1Threshold} chose. */

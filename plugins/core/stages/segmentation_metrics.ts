@@ -169,6 +169,9 @@ function validationSamples(train: readonly Sample[], ids: readonly string[]): Sa
   });
 }
 
+/** A span of validation probabilities this narrow makes the chosen threshold meaningless. */
+const NARROW_SPAN = 0.05;
+
 /** The `core/segmentation_metrics` evaluate stage. */
 export const segmentationMetrics = defineStage({
   name: "segmentation_metrics",
@@ -319,6 +322,14 @@ export const segmentationMetrics = defineStage({
             `threshold ${chosen.threshold.toFixed(4)} maximises F1 on ${validationImages} ` +
               `(F1 ${chosen.f1.toFixed(4)} there)`,
           );
+          const [low, high] = histogram.span()!;
+          if (high - low <= NARROW_SPAN) {
+            progress.info(
+              `warning: the ${validationImages} got probabilities from ${low.toFixed(3)} to ` +
+                `${high.toFixed(3)} only: the network ranks next to nothing (the all-background ` +
+                "plateau?), so a threshold chosen among them says little",
+            );
+          }
         } else {
           progress.info(
             `no threshold chosen: the ${validationImages} hold no foreground pixel inside ` +

@@ -1,4 +1,4 @@
-import { assertAlmostEquals, assertEquals, assertRejects } from "../../../tests/assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../../../tests/assert.ts";
 import {
   CapillaryError,
   type Evaluation,
@@ -319,9 +319,30 @@ Deno.test("segmentationMetrics.run() chooses the threshold on the validation ima
       lines.join("\n"),
     );
     assertEquals(lines.some((l) => l.includes("2 test and 2 validation images")), true);
+    // Probabilities from 0.1 to 0.95: a ranking to choose among.
+    assertEquals(lines.some((l) => l.includes("ranks next to nothing")), false, lines.join("\n"));
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("segmentationMetrics.run() says a threshold chosen among equal probabilities says little", async () => {
+  // 0 everywhere: one probability for every pixel, as on the all-background plateau.
+  const { folder, lines } = await evaluate(
+    { savePredictions: false, report: false },
+    ["v2", "v1"],
+    undefined,
+    fixedConvolution("zero", [1, 1], [0]),
+  );
+  await Deno.remove(folder, { recursive: true });
+  assert(
+    lines.includes(
+      "warning: the 2 validation images got probabilities from 0.000 to 0.000 only: the network " +
+        "ranks next to nothing (the all-background plateau?), so a threshold chosen among them " +
+        "says little",
+    ),
+    lines.join("\n"),
+  );
 });
 
 Deno.test("segmentationMetrics.run() scores the validation images at the threshold", async () => {
