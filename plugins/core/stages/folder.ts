@@ -1,6 +1,7 @@
 /**
- * `core/folder`: a segmentation data set from any folder, by file-name
- * patterns with one `{id}` placeholder: the image pattern lists the samples
+ * `core/folder`: a segmentation data set from any folder, by file patterns
+ * with one `{id}` placeholder, in the file name (`train/{id}.png`) or in one
+ * folder name (`cases/{id}/image.png`): the image pattern lists the samples
  * and the ids pair each image with its mask and field-of-view mask. Reads
  * TIFF, PNG, JPEG, GIF and PGM/PPM. Every data fault (a missing pair, sizes
  * that differ, a corrupt or unsupported file, an empty mask) names the file.
@@ -17,6 +18,12 @@
  *     test: { images: "test/{id}.png", masks: "test/{id}_vessels.png" }
  * ```
  *
+ * One folder per case works too, e.g. `cases/case_07/image.png` with `cases/case_07/mask.png`:
+ *
+ * ```yaml
+ *     train: { images: "cases/case_{id}/image.png", masks: "cases/case_{id}/mask.png" }
+ * ```
+ *
  * @module
  */
 import { z } from "zod";
@@ -25,25 +32,23 @@ import { pairedDataPlan, readPairedSamples, sampleFilePaths } from "../datasets/
 import { estimateFov } from "../image/fov.ts";
 import { fovCoverageWarning } from "../image/fov_coverage.ts";
 import { maskForegroundOption } from "../datasets/mask_values.ts";
-import {
-  folderSplitFiles,
-  ID,
-  listSplit,
-  skippedFileLines,
-  type SplitListing,
-} from "../datasets/folder_listing.ts";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { folderSplitFiles, listSplit, type SplitListing } from "../datasets/folder_listing.ts";
+import { companionPattern, patternProblem } from "../datasets/folder_patterns.ts";
+import { skippedFileLines } from "../datasets/skipped_files.ts";
+import { isAbsolute, resolve } from "node:path";
 
 const pattern = (what: string) =>
-  z.string().refine(
-    (p) => p.split(ID).length === 2 && !dirname(p).includes(ID),
-    `the ${what} pattern needs exactly one {id}, in the file name`,
-  );
+  z.string().superRefine((p, context) => {
+    const problem = patternProblem(p, what);
+    if (problem) context.addIssue({ code: "custom", message: problem });
+  });
 
 const splitOptions = z.object({
-  images: pattern("image").describe("Image files under root, e.g. `training/{id}_training.tif`."),
+  images: pattern("image").describe(
+    "Image files under root, with one {id} in the file name or in one folder name, e.g. `training/{id}_training.tif` or `cases/{id}/image.png`.",
+  ),
   masks: pattern("mask").describe(
-    "The truth mask of each image, e.g. `training/{id}_manual1.gif`.",
+    "The truth mask of each image, e.g. `training/{id}_manual1.gif` or `cases/{id}/mask.png`.",
   ),
   fov: z.union([z.literal("estimate"), pattern("FOV")]).nullable().default(null)
     .describe(
@@ -77,7 +82,7 @@ function rootOf(options: FolderOptions, recipeDir: string): string {
 export const folder = defineStage({
   name: "folder",
   kind: "load",
-  description: "Loads images, masks and FOV masks from a folder by {id} file-name patterns.",
+  description: "Loads images, masks and FOV masks from a folder by {id} file patterns.",
   options: folderOptions,
   async fingerprint(options, context) {
     const root = rootOf(options, context.recipeDir);
@@ -129,7 +134,7 @@ export const folder = defineStage({
         const warning = fovCoverageWarning(samples, {
           split: name,
           estimated: split.fov === "estimate",
-          fovPattern: split.fov === "estimate" ? split.images.replace(ID, "{id}_fov") : split.fov,
+          fovPattern: split.fov === "estimate" ? companionPattern(split.images, "fov") : split.fov,
         });
         if (warning) warnings.push(warning);
       }

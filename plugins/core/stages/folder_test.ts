@@ -4,6 +4,7 @@ import { quietStageContext } from "../../../tests/stage_context.ts";
 import { drive, driveOptions } from "./drive.ts";
 import { folder, folderOptions } from "./folder.ts";
 import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
+import { checkSegmentationData } from "../../../pipeline/run/checks.ts";
 import type { StageContext } from "../../../mod.ts";
 
 const DRIVE = DRIVE_ROOT;
@@ -111,18 +112,51 @@ Deno.test("core/folder names the file for a missing pair, a size mismatch, an em
   }
 });
 
-Deno.test("core/folder patterns need one {id}, in the file name", () => {
-  for (const bad of ["train/a.png", "train/{id}/{id}.png", "{id}/a.png"]) {
-    assertEquals(
-      folderOptions.safeParse({
-        root: ".",
-        train: { images: bad, masks: "m/{id}.png" },
-        test: { images: "t/{id}.png", masks: "m/{id}.png" },
-      }).success,
-      false,
-      bad,
-    );
-  }
+Deno.test("core/folder patterns need one {id}, in the file name or in one folder name", () => {
+  const problem = (images: string) =>
+    folderOptions.safeParse({
+      root: ".",
+      train: { images, masks: "m/{id}.png" },
+      test: { images: "t/{id}.png", masks: "m/{id}.png" },
+    }).error?.issues.map((i) => i.message);
+  const where = 'in the file name (e.g. "train/{id}.png") or in one folder name (e.g. ' +
+    '"cases/{id}/image.png")';
+  for (
+    const good of [
+      "train/{id}.png",
+      "{id}.png",
+      "cases/{id}/image.png",
+      "patients/{id}/scans/t1.png",
+      "cases/case_{id}/img.png",
+      "{id}/a.png",
+    ]
+  ) assertEquals(problem(good), undefined, good);
+  assertEquals(problem("train/a.png"), [`the image pattern needs an {id}, ${where}`]);
+  assertEquals(problem("train/{id}/{id}.png"), [
+    `the image pattern has 2 {id}s; it needs exactly one, ${where}`,
+  ]);
+  assertEquals(problem("{id}/{id}/{id}_x.png"), [
+    `the image pattern has 3 {id}s; it needs exactly one, ${where}`,
+  ]);
+  assertEquals(problem("cases/{id}/"), [
+    'the image pattern ends in "/"; it needs a file name (e.g. "cases/{id}/image.png")',
+  ]);
+  assertEquals(problem("cases/{id}/../a.png"), [
+    'the image pattern goes up ("..") from its {id} folder; name the file inside it (e.g. ' +
+    '"cases/{id}/image.png")',
+  ]);
+  // ".." before the {id} folder is only a path.
+  assertEquals(problem("../cases/{id}/a.png"), undefined);
+  const fov = folderOptions.safeParse({
+    root: ".",
+    train: { images: "t/{id}.png", masks: "m/{id}/{id}.png", fov: "f/x.png" },
+    test: { images: "t/{id}.png", masks: "m/{id}.png" },
+  }).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  assertEquals(
+    fov?.[0],
+    `train.masks: the mask pattern has 2 {id}s; it needs exactly one, ${where}`,
+  );
+  assertEquals(fov?.length, 2);
   assertThrows(() => folderOptions.parse({ root: "." }));
 });
 
@@ -519,6 +553,258 @@ Deno.test("core/folder's maskForeground reads instance-label masks that auto ref
     const three = folderOptions.parse({ root, train: split, test: split, maskForeground: 3 });
     const kept = await folder.run(three, undefined, context());
     assertEquals(kept.train[0].mask.data.reduce((n, v) => n + v, 0), 18);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder reads one folder per case: ids from folder names, limits, plan and skipped folders", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // Training: cases/case_<id>/image.png and mask.png, in an order names would not give.
+    for (const [id, from] of [["10", 5], ["2", 2], ["1", 1]] as const) {
+      await png(`${root}/cases/case_${id}/image.png`, 6, 2, (x) => x / 6);
+      await png(`${root}/cases/case_${id}/mask.png`, 6, 2, stripe(from));
+    }
+    // case_7 has its mask but a .jpg image: left out, said once (not again for its mask).
+    await png(`${root}/cases/case_7/mask.png`, 6, 2, stripe(1));
+    await png(`${root}/cases/case_7/image.jpg`, 6, 2, (x) => x / 6);
+    // Case_8 does not match "case_{id}"; hidden folders and files beside the cases are not said.
+    await png(`${root}/cases/Case_8/image.png`, 6, 2, (x) => x / 6);
+    await png(`${root}/cases/.ipynb_checkpoints/image.png`, 6, 2, (x) => x / 6);
+    await Deno.writeTextFile(`${root}/cases/README.txt`, "");
+    // Test: the {id} folder two levels above the file.
+    for (const id of ["p02", "p01"]) {
+      await png(`${root}/patients/${id}/scans/t1.png`, 6, 2, (x) => x / 6);
+      await png(`${root}/patients/${id}/scans/vessels.png`, 6, 2, stripe(3));
+    }
+    await png(`${root}/patients/p03/scans/t2.png`, 6, 2, (x) => x / 6);
+    const options = (limits: { trainLimit?: number; testLimit?: number } = {}) =>
+      folderOptions.parse({
+        root,
+        train: { images: "cases/case_{id}/image.png", masks: "cases/case_{id}/mask.png" },
+        test: { images: "patients/{id}/scans/t1.png", masks: "patients/{id}/scans/vessels.png" },
+        ...limits,
+      });
+    const expected = [
+      `warning: 2 folders in "${root}/cases" (training images) are taken by no pattern and left ` +
+      'out: "case_7" (no image.png in it), "Case_8" (patterns match folder names exactly, case ' +
+      "included)",
+      `warning: 1 folder in "${root}/patients" (test images) is taken by no pattern and left ` +
+      'out: "p03" (no scans/t1.png in it)',
+    ];
+    const { context, lines } = listeningContext();
+    const data = await folder.run(options(), undefined, context);
+    assertEquals(data.train.map((s) => s.id), ["1", "2", "10"]);
+    assertEquals(data.train.map((s) => s.source), [
+      `${root}/cases/case_1/image.png`,
+      `${root}/cases/case_2/image.png`,
+      `${root}/cases/case_10/image.png`,
+    ]);
+    // Each image got its own case's mask: marked from x = 1, 2 and 5.
+    assertEquals(data.train.map((s) => Array.from(s.mask.data.subarray(0, 6))), [
+      [0, 1, 1, 1, 1, 1],
+      [0, 0, 1, 1, 1, 1],
+      [0, 0, 0, 0, 0, 1],
+    ]);
+    assertEquals(data.test.map((s) => s.id), ["p01", "p02"]);
+    assertEquals(lines.filter((l) => l.startsWith("warning:")), expected);
+
+    // Limits keep the first ids by id; case_10 past the limit is taken, not reported.
+    const limited = options({ trainLimit: 2, testLimit: 1 });
+    assertEquals(await folder.fingerprint!(limited, context), [
+      `${root}/cases/case_1/image.png`,
+      `${root}/cases/case_1/mask.png`,
+      `${root}/cases/case_2/image.png`,
+      `${root}/cases/case_2/mask.png`,
+      `${root}/patients/p01/scans/t1.png`,
+      `${root}/patients/p01/scans/vessels.png`,
+    ]);
+    const plan = await folder.plan!(limited, undefined, context);
+    assertEquals(plan.lines, [
+      `folder at ${root}: 2 training and 1 test samples`,
+      "→ images 6×2×1 (the first), masks and FOV masks",
+      ...expected,
+    ]);
+
+    // A case with its image but no mask is refused, as beside the images.
+    await Deno.remove(`${root}/cases/case_2/mask.png`);
+    await assertRejects(
+      async () => await folder.run(options(), undefined, context),
+      DataError,
+      `Cannot pair "${root}/cases/case_2/image.png" with its mask: ` +
+        `"${root}/cases/case_2/mask.png" is missing`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder pairs case-folder images with masks whose {id} is in the file name, and back", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // Images in case folders right under root, masks in masks/{id}.png; the "masks" folder
+    // matches "{id}" but holds taken masks: it is not said to be left out.
+    for (const [id, from] of [["a", 1], ["b", 3]] as const) {
+      await png(`${root}/${id}/image.png`, 4, 2, (x) => x / 4);
+      await png(`${root}/masks/${id}.png`, 4, 2, stripe(from));
+    }
+    await png(`${root}/masks/c.png`, 4, 2, stripe(2));
+    const split = { images: "{id}/image.png", masks: "masks/{id}.png" };
+    const { context, lines } = listeningContext();
+    const data = await folder.run(
+      folderOptions.parse({ root, train: split, test: split }),
+      undefined,
+      context,
+    );
+    assertEquals(data.train.map((s) => s.id), ["a", "b"]);
+    assertEquals(data.train.map((s) => Array.from(s.mask.data.subarray(0, 4))), [
+      [0, 1, 1, 1],
+      [0, 0, 0, 1],
+    ]);
+    assertEquals(lines.filter((l) => l.startsWith("warning:")), [
+      `warning: 1 file in "${root}/masks" (training and test masks) is taken by no pattern and ` +
+      'left out: "c.png" (no image has its id "c")',
+    ]);
+
+    // The other way round: images/{id}.png with labels/{id}/mask.png.
+    for (const [id, from] of [["a", 2], ["b", 1]] as const) {
+      await png(`${root}/images/${id}.png`, 4, 2, (x) => x / 4);
+      await png(`${root}/labels/${id}/mask.png`, 4, 2, stripe(from));
+    }
+    await png(`${root}/labels/z/mask.png`, 4, 2, stripe(2)); // no image z
+    await Deno.mkdir(`${root}/labels/y`); // no mask, no image: none of the split's business
+    const back = { images: "images/{id}.png", masks: "labels/{id}/mask.png" };
+    const other = listeningContext();
+    const again = await folder.run(
+      folderOptions.parse({ root, train: back, test: back }),
+      undefined,
+      other.context,
+    );
+    assertEquals(again.train.map((s) => Array.from(s.mask.data.subarray(0, 4))), [
+      [0, 0, 1, 1],
+      [0, 1, 1, 1],
+    ]);
+    assertEquals(other.lines.filter((l) => l.startsWith("warning:")), [
+      `warning: 1 file in "${root}/labels" (training and test masks) is taken by no pattern ` +
+      'and left out: "z/mask.png" (no image has its id "z")',
+    ]);
+    // A case-folder mask missing is named by its path.
+    await Deno.remove(`${root}/labels/b/mask.png`);
+    await assertRejects(
+      async () =>
+        await folder.run(
+          folderOptions.parse({ root, train: back, test: back }),
+          undefined,
+          context,
+        ),
+      DataError,
+      `Cannot pair "${root}/images/b.png" with its mask: "${root}/labels/b/mask.png" is missing`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder says what a case folder pattern misses, and refuses masks named as the images", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const run = (images: string, masks = "cases/{id}/mask.png") =>
+      folder.run(
+        folderOptions.parse({ root, train: { images, masks }, test: { images, masks } }),
+        undefined,
+        context(),
+      );
+    await assertRejects(
+      async () => await run("cases/case_{id}/image.png"),
+      DataError,
+      `Cannot read folder "${root}/cases" (from the pattern "cases/case_{id}/image.png"): it is ` +
+        "missing",
+    );
+    await Deno.mkdir(`${root}/cases`);
+    await assertRejects(
+      async () => await run("cases/case_{id}/image.png"),
+      DataError,
+      `Cannot load data: no folder in "${root}/cases" matches "case_{id}" (it holds no folder)`,
+    );
+    // A flat layout given a case-folder pattern.
+    for (const id of ["02", "01"]) await png(`${root}/cases/${id}.png`, 4, 2, (x) => x / 4);
+    await assertRejects(
+      async () => await run("cases/case_{id}/image.png"),
+      DataError,
+      `Cannot load data: no folder in "${root}/cases" matches "case_{id}" (it holds no folder, ` +
+        'only files: "01.png", "02.png")',
+    );
+    for (const id of ["02", "01"]) {
+      await png(`${root}/cases/${id}/Image.PNG`, 4, 2, (x) => x / 4);
+      await png(`${root}/cases/${id}/mask.png`, 4, 2, stripe(2));
+    }
+    await assertRejects(
+      async () => await run("cases/case_{id}/image.png"),
+      DataError,
+      `Cannot load data: no folder in "${root}/cases" matches "case_{id}" (it holds 2 folders: ` +
+        '"01", "02"; fix the pattern, where {id} stands for the part that varies)',
+    );
+    await assertRejects(
+      async () => await run("cases/{id}/image.png"),
+      DataError,
+      `Cannot load data: no folder in "${root}/cases" that matches "{id}" holds "image.png" (2 ` +
+        'folders match; "01" holds "Image.PNG", "mask.png"); fix the pattern\'s file name ' +
+        '"image.png"',
+    );
+    // The same files under two spellings: refused, with a mask pattern to use instead.
+    await assertRejects(
+      async () => await run("cases/{id}/Image.PNG", "./cases/{id}/Image.PNG"),
+      DataError,
+      'Cannot tell images from masks: "./cases/{id}/Image.PNG" names the same files as the ' +
+        'images pattern "cases/{id}/Image.PNG"; give the masks a pattern of their own (e.g. ' +
+        '"cases/{id}/mask.PNG")',
+    );
+    assertEquals((await run("cases/{id}/Image.PNG")).train.map((s) => s.id), ["01", "02"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder with one case-folder pattern for both splits is refused as one file in both", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    for (const id of ["a", "b"]) {
+      await png(`${root}/cases/${id}/image.png`, 4, 2, (x) => x / 4);
+      await png(`${root}/cases/${id}/mask.png`, 4, 2, stripe(2));
+    }
+    const split = { images: "cases/{id}/image.png", masks: "cases/{id}/mask.png" };
+    const data = await folder.run(
+      folderOptions.parse({ root, train: split, test: split }),
+      undefined,
+      context(),
+    );
+    assertThrows(
+      () => checkSegmentationData(data, false),
+      DataError,
+      `data set "folder": ${root}/cases/a/image.png is both a training and a test sample`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test('core/folder with fov "estimate" suggests FOV masks beside a case folder\'s image', async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // As above: the estimated FOV is x 0..8 of 20 (45% of the image), half the truth outside.
+    await png(`${root}/cases/a/image.png`, 20, 4, (x) => (x <= 8 || x >= 13 ? 0.8 : 0));
+    await png(`${root}/cases/a/mask.png`, 20, 4, (x) => (x >= 5 && x <= 12 ? 1 : 0));
+    const split = { images: "cases/{id}/image.png", masks: "cases/{id}/mask.png", fov: "estimate" };
+    const { context, lines } = listeningContext();
+    await folder.run(folderOptions.parse({ root, train: split, test: split }), undefined, context);
+    const warnings = lines.filter((l) => l.startsWith("warning: training images whose"));
+    assertEquals(warnings.length, 1);
+    assertEquals(
+      warnings[0].endsWith('give FOV masks (e.g. fov: "cases/{id}/fov.png", white inside)'),
+      true,
+      warnings[0],
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }
