@@ -28,6 +28,7 @@ for (let round = 1; round <= 2; round++) {
   t0 = performance.now();
   const files = await load.registered.stage.fingerprint!(load.options as never, context(load.id));
   const key = await dataCacheKey([load, ...preprocess], files);
+  if (key === undefined) throw new Error(`a file of ${load.id} cannot be read`);
   const hashing = (performance.now() - t0) / 1000;
   if (round === 1) await writeCachedData(key, data);
   t0 = performance.now();

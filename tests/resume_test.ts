@@ -260,8 +260,8 @@ Deno.test("a run whose recipe names its data by a relative root resumes from its
     const metrics = JSON.parse(Deno.readTextFileSync(`${folder}/metrics.json`));
     assertEquals(metrics.perImage.map((p: { id: string }) => p.id), ["4"]);
     assertEquals(metrics.caveats, [
-      "the test data changed after this run started (its training data did not): the scores " +
-      "are of the test images as they are now",
+      'the test data changed after this run started (1 changed ("4"); its training data did ' +
+      "not): the scores are of the test images as they are now",
     ]);
   } finally {
     await Deno.remove(root, { recursive: true });

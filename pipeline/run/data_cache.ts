@@ -28,13 +28,23 @@ async function sha256(bytes: Uint8Array): Promise<string> {
  *
  * @param stages The load stage, then the preprocess stages, in order.
  * @param files What the load stage reads (its fingerprint).
+ * @returns The key; undefined when a file cannot be read, so that the load
+ * stage runs and says what is wrong with it in its own words.
  */
 export async function dataCacheKey(
   stages: readonly ResolvedStage[],
   files: readonly string[],
-): Promise<string> {
+): Promise<string | undefined> {
   const contents = [];
-  for (const file of files) contents.push([file, await sha256(await Deno.readFile(file))]);
+  for (const file of files) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(file);
+    } catch {
+      return undefined;
+    }
+    contents.push([file, await sha256(bytes)]);
+  }
   const description = {
     engine: VERSION,
     // Raised when what a loader makes of the same files changes without a version change

@@ -64,6 +64,11 @@ Deno.test("dataCacheKey changes with a file's content and with an option, not ot
     assertEquals(key === await dataCacheKey([stage({ limit: 3 })], [file]), false);
     await Deno.writeFile(file, new Uint8Array([1, 2, 4]));
     assertEquals(key === await dataCacheKey([stage({ limit: 2 })], [file]), false);
+    // A file gone: no key, so the load stage runs and names the file in its own words.
+    assertEquals(
+      await dataCacheKey([stage({ limit: 2 })], [file, `${dir}/missing.png`]),
+      undefined,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

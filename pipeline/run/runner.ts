@@ -330,12 +330,12 @@ async function runStages(
       });
     }
     cacheKey = await dataCacheKey(dataStages, files);
-    data = await readCachedData(cacheKey);
+    data = cacheKey === undefined ? undefined : await readCachedData(cacheKey);
     if (data) {
       seconds.load = (performance.now() - t0) / 1000;
       progress.info(
         `\n▶ load + preprocess: cached (${files.length} files unchanged, key ${
-          cacheKey.slice(0, 12)
+          cacheKey!.slice(0, 12)
         }…, ${dataCacheDir()}); skipped ${dataStages.map((s) => s.id).join(", ")}`,
       );
     }
@@ -360,7 +360,12 @@ async function runStages(
   }
   for (const line of maskWarnings(data)) progress.info(`warning: ${line}`);
   // What this run learns from, recorded; a resumed run goes on only with the same training data.
-  const dataCaveat = await checkDataDigest(folder, await dataDigest(data), resuming);
+  const { caveat: dataCaveat, note: dataNote } = await checkDataDigest(
+    folder,
+    await dataDigest(data),
+    resuming,
+  );
+  if (dataNote) progress.info(`note: ${dataNote}`);
   if (dataCaveat) progress.info(`warning: ${dataCaveat}`);
   const augmentations: Augmentation[] = [];
   for (const stage of stagesOf("augment")) {

@@ -8,6 +8,7 @@
  * @module
  */
 import { DataError } from "../../../mod.ts";
+import { isFileEntry, isFolderEntry } from "./dir_entries.ts";
 import type { SampleFiles } from "./paired_sample.ts";
 import { basename, dirname, join } from "node:path";
 import {
@@ -59,9 +60,7 @@ async function caseFolders(parent: string, parts: PatternParts): Promise<CaseFol
   const files: string[] = [];
   for await (const entry of Deno.readDir(parent)) {
     if (entry.name.startsWith(".")) continue;
-    const folder = entry.isDirectory ||
-      (entry.isSymlink &&
-        await Deno.stat(join(parent, entry.name)).then((s) => s.isDirectory, () => false));
+    const folder = await isFolderEntry(parent, entry);
     (folder ? folders : files).push(entry.name);
   }
   const order = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
@@ -187,7 +186,7 @@ export async function listSplit(
     try {
       if (mask.inside === null) {
         for await (const entry of Deno.readDir(maskFolder)) {
-          const m = entry.isFile ? regex.exec(entry.name) : null;
+          const m = await isFileEntry(maskFolder, entry) ? regex.exec(entry.name) : null;
           if (!m || idSet.has(m[1])) continue;
           candidates.push({
             path: join(maskFolder, entry.name),
@@ -265,7 +264,7 @@ async function imagesByFileName(
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(folder)) {
-      if (entry.isFile && !entry.name.startsWith(".")) names.push(entry.name);
+      if (!entry.name.startsWith(".") && await isFileEntry(folder, entry)) names.push(entry.name);
     }
   } catch {
     throw new DataError(

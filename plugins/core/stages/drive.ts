@@ -18,6 +18,7 @@ import {
   sampleFilePaths,
   type SampleFiles,
 } from "../datasets/paired_sample.ts";
+import { isFileEntry } from "../datasets/dir_entries.ts";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 
@@ -79,13 +80,15 @@ export async function findDriveRoot(option: string | null, recipeDir: string): P
 
 /** Extensions a DRIVE file may have, the original's first: the reader decodes them all. */
 const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg", ".ppm"] as const;
-const MASK_EXTENSIONS = [".gif", ".png", ".tif", ".tiff", ".pgm"] as const;
+const MASK_EXTENSIONS = [".gif", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".pgm"] as const;
 
 /** The files of a folder by name, or a DataError naming the layout when it cannot be read. */
 async function fileNames(folder: string): Promise<Set<string>> {
   const names = new Set<string>();
   try {
-    for await (const entry of Deno.readDir(folder)) if (entry.isFile) names.add(entry.name);
+    for await (const entry of Deno.readDir(folder)) {
+      if (await isFileEntry(folder, entry)) names.add(entry.name);
+    }
   } catch {
     throw new DataError(`Cannot read DRIVE folder "${folder}": it is missing\n${LAYOUT}`);
   }

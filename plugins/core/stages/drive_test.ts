@@ -24,12 +24,16 @@ const FILES = [
   "test/mask/01_test_mask.gif",
 ];
 
-/** A one-plus-one-image copy of DRIVE in a fresh temporary folder. */
-async function fakeDrive(): Promise<string> {
+/**
+ * A one-plus-one-image copy of DRIVE in a fresh temporary folder; with
+ * `links`, of symbolic links to DRIVE's files (as `cp -rs`, DVC or git-annex make).
+ */
+async function fakeDrive(links = false): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "capillary_drive_test_" });
   for (const file of FILES) {
     await Deno.mkdir(join(root, file, ".."), { recursive: true });
-    await Deno.copyFile(join(DRIVE, file), join(root, file));
+    if (links) await Deno.symlink(join(DRIVE, file), join(root, file));
+    else await Deno.copyFile(join(DRIVE, file), join(root, file));
   }
   return root;
 }
@@ -146,6 +150,21 @@ Deno.test("drive loads a one-training, one-test copy of DRIVE with binary masks"
     assertEquals(lines, [`DRIVE: ${root}`, "loaded 1 training and 1 test images"]);
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("drive loads a copy made of symbolic links as it loads the files", async () => {
+  const [copy, links] = [await fakeDrive(), await fakeDrive(true)];
+  try {
+    const [a, b] = await Promise.all(
+      [copy, links].map((root) => drive.run(driveOptions.parse({ root }), undefined, context())),
+    );
+    assertEquals(b.train.map((s) => s.id), ["21_training"]);
+    assertEquals(b.test.map((s) => s.id), ["01_test"]);
+    assertEquals(b.train[0].image.data, a.train[0].image.data);
+    assertEquals(b.test[0].mask.data, a.test[0].mask.data);
+  } finally {
+    for (const root of [copy, links]) await Deno.remove(root, { recursive: true });
   }
 });
 

@@ -809,3 +809,28 @@ Deno.test('core/folder with fov "estimate" suggests FOV masks beside a case fold
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("core/folder takes images and masks that are symbolic links, as files", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // c1 a file, c2 and its mask links to files elsewhere.
+    await png(`${root}/real/c2.png`, 6, 2, (x) => x / 6);
+    await png(`${root}/real/c2_mask.png`, 6, 2, stripe(3));
+    await png(`${root}/train/c1.png`, 6, 2, (x) => x / 6);
+    await png(`${root}/train/c1_mask.png`, 6, 2, stripe(2));
+    await Deno.symlink(`${root}/real/c2.png`, `${root}/train/c2.png`);
+    await Deno.symlink(`${root}/real/c2_mask.png`, `${root}/train/c2_mask.png`);
+    const split = { images: "train/{id}.png", masks: "train/{id}_mask.png" };
+    const { context, lines } = listeningContext();
+    const data = await folder.run(
+      folderOptions.parse({ root, train: split, test: split }),
+      undefined,
+      context,
+    );
+    assertEquals(data.train.map((s) => s.id), ["c1", "c2"]);
+    assertEquals(Array.from(data.train[1].mask.data.subarray(0, 6)), [0, 0, 0, 1, 1, 1]);
+    assertEquals(lines.filter((l) => l.includes("taken by no pattern")), []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
