@@ -74,6 +74,7 @@ export {
   type WeightShape,
 } from "./run/layer_weights.ts";
 export { loadResumable } from "./run/resume.ts";
+export { inBothSplits } from "./run/checks.ts";
 export {
   GradientWorkers,
   type GradientWorkerSetup,

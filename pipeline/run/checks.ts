@@ -31,6 +31,18 @@ function checkBinary(raster: Raster, what: string, sample: Sample): void {
 }
 
 /**
+ * The refusal of a file that is both a training and a test sample: the
+ * run's (below) and a load stage's plan, which can say it before any image
+ * is read.
+ */
+export function inBothSplits(dataSet: string, file: string): DataError {
+  return new DataError(
+    `data set "${dataSet}": ${file} is both a training and a test sample; the test images must ` +
+      "be others (check the loader's test pattern)",
+  );
+}
+
+/**
  * Checks a data set: non-empty splits, ids unique within each split (and no
  * file both a training and a test sample), consistent sizes, finite images,
  * binary masks, non-empty binary regions, (when `unitRange`) images in [0, 1],
@@ -70,10 +82,7 @@ export function checkSegmentationData(
     seen.set(key, sample);
     const trained = split === "test" ? seen.get(`training/${sample.id}`) : undefined;
     if (trained?.source !== undefined && trained.source === sample.source) {
-      throw new DataError(
-        `data set "${data.name}": ${sample.source} is both a training and a test sample; the ` +
-          "test images must be others (check the loader's test pattern)",
-      );
+      throw inBothSplits(data.name, sample.source);
     }
     const { image, mask, roi } = sample;
     checkRaster(image, "image", sample);

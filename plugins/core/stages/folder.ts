@@ -27,7 +27,7 @@
  * @module
  */
 import { z } from "zod";
-import { defineStage } from "../../../mod.ts";
+import { defineStage, inBothSplits } from "../../../mod.ts";
 import { pairedDataPlan, readPairedSamples, sampleFilePaths } from "../datasets/paired_sample.ts";
 import { estimateFov } from "../image/fov.ts";
 import { fovCoverageWarning } from "../image/fov_coverage.ts";
@@ -95,6 +95,10 @@ export const folder = defineStage({
     const root = rootOf(options, context.recipeDir);
     const train = await listSplit(root, options.train, options.trainLimit);
     const test = await listSplit(root, options.test, options.testLimit);
+    // What the run refuses once the images are read, said from the file lists.
+    const trainImages = new Set(train.files.map((f) => f.image));
+    const both = test.files.find((f) => trainImages.has(f.image));
+    if (both) throw inBothSplits(options.name, both.image);
     const { plan, shape } = await pairedDataPlan(train.files, test.files);
     return {
       output: plan,

@@ -784,6 +784,17 @@ Deno.test("core/folder with one case-folder pattern for both splits is refused a
       DataError,
       `data set "folder": ${root}/cases/a/image.png is both a training and a test sample`,
     );
+    // The plan says it from the file lists, before any image is read.
+    await assertRejects(
+      async () =>
+        await folder.plan!(
+          folderOptions.parse({ root, train: split, test: split }),
+          undefined,
+          context(),
+        ),
+      DataError,
+      `data set "folder": ${root}/cases/a/image.png is both a training and a test sample`,
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }
