@@ -155,7 +155,29 @@ export async function readCachedData(key: string): Promise<SegmentationData | un
   }
 }
 
-/** Writes the entry for `key` atomically. */
-export async function writeCachedData(key: string, data: SegmentationData): Promise<void> {
-  await writeFileAtomic(join(dataCacheDir(), `${key}.bin`), encodeData(data));
+/**
+ * Writes the entry for `key` atomically, with the warning lines its stages
+ * printed (`<key>.warnings.json`, written first: an entry's data is never
+ * there without them).
+ */
+export async function writeCachedData(
+  key: string,
+  data: SegmentationData,
+  warnings: readonly string[] = [],
+): Promise<void> {
+  const dir = dataCacheDir();
+  if (warnings.length) {
+    await writeFileAtomic(join(dir, `${key}.warnings.json`), JSON.stringify(warnings));
+  }
+  await writeFileAtomic(join(dir, `${key}.bin`), encodeData(data));
+}
+
+/** The warning lines the stages printed when they made the entry for `key` (none if unreadable). */
+export async function readCachedWarnings(key: string): Promise<string[]> {
+  try {
+    const lines = JSON.parse(await Deno.readTextFile(join(dataCacheDir(), `${key}.warnings.json`)));
+    return Array.isArray(lines) ? lines.filter((l): l is string => typeof l === "string") : [];
+  } catch {
+    return [];
+  }
 }

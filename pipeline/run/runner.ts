@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { dataCacheDir, dataCacheKey, readCachedData, writeCachedData } from "./data_cache.ts";
+import {
+  dataCacheDir,
+  dataCacheKey,
+  readCachedData,
+  readCachedWarnings,
+  writeCachedData,
+} from "./data_cache.ts";
 import { componentCreator } from "../registry.ts";
 import { type BackendChoice, chooseBackend } from "../backend/select.ts";
 import { type BackendRole, tf } from "../backend/tfjs.ts";
@@ -270,18 +276,30 @@ async function runStages(
   const seconds: Record<string, number> = {};
   const createComponent = componentCreator(recipe.components);
   const checkpoints = checkpointStore(folder.path, resuming);
+  // The warnings the data stages print, kept with the cached data so that a run that takes it
+  // from the cache says them too.
+  const dataWarnings: string[] = [];
   const runStage = async <T>(
     stage: ResolvedStage,
     input: unknown,
     check: (out: T) => void | Promise<void>,
   ) => {
+    const dataStage = stage.kind === "load" || stage.kind === "preprocess";
     const context: StageContext = {
       stageId: stage.id,
       tf,
       useBackend,
       random: stageRandomOf(recipe, stage),
       run: folder,
-      progress,
+      progress: dataStage
+        ? {
+          ...progress,
+          info: (line: string) => {
+            if (line.startsWith("warning: ")) dataWarnings.push(line);
+            progress.info(line);
+          },
+        }
+        : progress,
       recipeDir,
       createComponent,
       checkpoints,
@@ -338,6 +356,7 @@ async function runStages(
           cacheKey!.slice(0, 12)
         }…, ${dataCacheDir()}); skipped ${dataStages.map((s) => s.id).join(", ")}`,
       );
+      for (const line of await readCachedWarnings(cacheKey!)) progress.info(line);
     }
   }
   if (!data) {
@@ -356,7 +375,7 @@ async function runStages(
         (d) => checkSegmentationData(d, true, i === preprocess.length - 1),
       );
     }
-    if (cacheKey) await writeCachedData(cacheKey, data);
+    if (cacheKey) await writeCachedData(cacheKey, data, dataWarnings);
   }
   for (const line of maskWarnings(data)) progress.info(`warning: ${line}`);
   // What this run learns from, recorded; a resumed run goes on only with the same training data.
