@@ -1,9 +1,10 @@
 /**
  * Which values of a mask file are foreground: the `maskForeground` option
- * and its rules (the brightest channel above half the file's scale, a 0/1
- * mask's 1, transparent pixels never), and the check that refuses label maps
- * under `"auto"` rather than binarise them wrongly. Pure functions of a
- * decoded file; `paired_sample.ts` reads the files.
+ * and its rules (the brightest channel above half the file's own largest
+ * value, never at or below 1/8 of 255; a 0/1 mask's 1; transparent pixels
+ * never), and the check that refuses label maps under `"auto"` rather than
+ * binarise them wrongly. Pure functions of a decoded file;
+ * `paired_sample.ts` reads the files.
  *
  * @module
  */
@@ -26,9 +27,11 @@ import type { DecodedImage } from "../image/decoded_image.ts";
  */
 export const maskForegroundOption = z.union([
   z.literal("auto").describe(
-    "Above half the file's scale (above 127 of 255, 32639 of 65535), or 1 when the largest " +
-      "value is 1 (a 0/1 mask). A label map (many values below half, in flat regions) is refused, " +
-      "and a mask with many values below half otherwise (antialiased? JPEG?) warned about.",
+    "Above half the file's own largest value (above 127.5 when it is 255, 64 when it is 128), " +
+      "but never 32 or less (1/8 of 255, in 16-bit files too), so that faint noise is not " +
+      "foreground; 1 when the largest value is 1 (a 0/1 mask). A label map (many values at or " +
+      "below that threshold, in flat regions) is refused, and a mask with many such values " +
+      "otherwise (antialiased? JPEG?) warned about.",
   ),
   z.literal("nonzero").describe(
     "Every value above 0: label maps (instance ids 1..N, class maps; PASCAL VOC's 255 void " +
@@ -41,9 +44,9 @@ export const maskForegroundOption = z.union([
 ]).default("auto").describe(
   'Which values of a mask file are foreground: "auto", "nonzero" or a number (values at or ' +
     "above it, on the file's own scale: 0–255 for 8-bit files, 0–65535 for 16-bit ones; a " +
-    "colour mask's brightest channel). Applies to every mask file (truth, FOV, extra). A " +
-    "transparent pixel (alpha below half) is background; a mask whose colour is black " +
-    "everywhere is read by its alpha channel.",
+    "colour mask's brightest channel). Applies to the truth masks and extra annotation masks; " +
+    'FOV masks are always read with "auto". A transparent pixel (alpha below half) is ' +
+    "background; a mask whose colour is black everywhere is read by its alpha channel.",
 );
 
 /** A value of {@linkcode maskForegroundOption}: `"auto"`, `"nonzero"` or a threshold. */
@@ -63,8 +66,53 @@ export interface BinaryMask {
 const FLAT_SHARE = 0.1;
 /** …and share of all its pixels above the background value. */
 const FLAT_OF_ALL = 0.01;
-/** Share of low (at most half-scale) pixels from which a mask that is not a label map is warned about. */
+/** Share of low pixels (at or below the threshold) from which a mask that is not a label map is warned about. */
 const LOW_SHARE = 0.25;
+
+/**
+ * The least threshold `"auto"` uses on a file's integer scale (values at or
+ * below it are never foreground): 32, 1/8 of 255, for 8-bit and 16-bit
+ * files alike (a PGM of fewer levels: 1/8 of its scale). Half the largest
+ * value alone would turn a nearly empty mask's faint noise (JPEG ringing,
+ * at most 32 around the audit's quality-85 and -90 JPEG masks) into
+ * foreground, and silently binarise one-class maps (`{0,2}`: class 2, or
+ * class 1 in the next file) that the label-map check should see. It is 32
+ * and not 1/8 of 65535 for 16-bit files, which are lossless and often hold
+ * 8-bit data (`{0,255}`, as ImageJ's conversion writes) or a few thousand
+ * levels: 8192 would read those as empty.
+ */
+export function autoFloor(maxValue: number): number {
+  return Math.round(Math.min(maxValue, 255) / 8);
+}
+
+/**
+ * The threshold of `"auto"` for a mask file whose largest value (brightest
+ * channel, the file's own integers) is `largest`: foreground is above
+ * `max(largest / 2, autoFloor(maxValue))`, or at or above 1 where `largest`
+ * is 1 (returned as 0.5).
+ *
+ * @example Usage
+ * ```ts
+ * import { autoThreshold } from "./mask_values.ts";
+ * console.assert(autoThreshold(255, 255) === 127.5);
+ * console.assert(autoThreshold(128, 255) === 64);
+ * console.assert(autoThreshold(255, 65535) === 127.5);
+ * console.assert(autoThreshold(6, 255) === 32);
+ * console.assert(autoThreshold(1, 65535) === 0.5);
+ * ```
+ */
+export function autoThreshold(largest: number, maxValue: number): number {
+  return largest === 1 ? 0.5 : Math.max(largest / 2, autoFloor(maxValue));
+}
+
+/** What a FOV mask's refusals and warnings ask for, as `maskForeground` does not apply to it. */
+const FOV_REMEDY = 'FOV masks are always read with maskForeground "auto" (the option applies to ' +
+  "truth and extra masks only): save it with the field of view white (or 1) on black";
+
+/** A threshold or value in words: whole, or to two decimals. */
+function num(v: number): string {
+  return String(Number(v.toFixed(2)));
+}
 
 function percent(part: number, whole: number): string {
   const p = (100 * part) / whole;
@@ -82,12 +130,16 @@ function percent(part: number, whole: number): string {
  * - a number `t`: values `>= t`;
  * - `"nonzero"`: values `> 0`;
  * - `"auto"`: 1 when the largest value is 1 (a 0/1 label map), else values
- *   above half the scale (`> 127` of 255, `> 32639.5` of 65535, i.e. the
- *   brightest channel above 127 on the raster's 0..255 scale, as DRIVE's
- *   GIFs and colour masks drawn on black).
+ *   above half the file's own largest value, but never at or below
+ *   {@linkcode autoFloor} (32 for 8- and 16-bit files): see
+ *   {@linkcode autoThreshold}. A 0/255 mask keeps 128 and up, as DRIVE's
+ *   GIFs and colour masks drawn on black (pure red, 255) always did; a grey
+ *   {0,128} mask, or dark red (128,0,0), keeps 65 and up, so the JPEG noise
+ *   that puts half its object at 120–127 no longer loses it; {0,127} and
+ *   8-bit data in a 16-bit file ({0,255} of 65535) read as binary masks.
  *
  * Under `"auto"` a mask that keeps low values (above its lowest, background
- * value and at most half the scale) is checked, as those would silently
+ * value and at or below the threshold) is checked, as those would silently
  * become background. Antialiasing, blurring, resizing and JPEG put such
  * values on edges, one or two pixels across, where a pixel seldom has 3 of
  * its 4 neighbours at exactly its value ("flat"); label maps fill objects
@@ -104,20 +156,26 @@ function percent(part: number, whole: number): string {
  * not a warning: training on a third of the objects wastes a whole run). One
  * with 25 % or more low pixels that are not flat (antialiased, blurred or
  * JPEG, or a label map of 1–2 px objects) is read by the rule, with a
- * warning, as the rule is right for the first kind. A mask whose values are
- * not whole numbers (interpolated) is never a label map. DRIVE's 100 mask
- * GIFs are binary and read exactly as before, with no warning.
+ * warning that says what it did and how to change it. A mask whose only
+ * value above its background is at or below the threshold (`{0,2}`, say:
+ * below the floor) is refused whatever its layout, as every pixel would be
+ * background. A mask whose values are not whole numbers (interpolated) is
+ * never a label map. DRIVE's 100 mask GIFs are binary and read exactly as
+ * before, with no warning.
  *
  * @param decoded The decoded file (`readImageWithAlpha`).
  * @param foreground Which values are foreground.
  * @param name The file's name or path, for messages.
+ * @param options `fov: true` for a FOV mask, which is always read with
+ *   `"auto"`: its refusals and warnings then ask for another file rather
+ *   than another `maskForeground`.
  * @returns The 0/1 mask, the rule in words, and a warning when one is due.
  * @throws {DataError} Under `"auto"`, when the mask looks like a label map.
  *
  * @example Usage
  * ```ts
  * import { binaryMask } from "./mask_values.ts";
- * const raster = { width: 3, height: 1, channels: 1, data: new Float32Array([0, 100, 200]), maxValue: 255 };
+ * const raster = { width: 3, height: 1, channels: 1, data: new Float32Array([0, 90, 200]), maxValue: 255 };
  * console.assert(binaryMask({ raster }, "auto", "m.png").mask.data.join() === "0,0,1");
  * console.assert(binaryMask({ raster }, "nonzero", "m.png").mask.data.join() === "0,1,1");
  * console.assert(binaryMask({ raster }, 100, "m.png").mask.data.join() === "0,1,1");
@@ -127,6 +185,7 @@ export function binaryMask(
   decoded: DecodedImage,
   foreground: MaskForeground,
   name: string,
+  options: { readonly fov?: boolean } = {},
 ): BinaryMask {
   const { raster, alpha } = decoded;
   const { width, height, channels, data } = raster;
@@ -164,7 +223,6 @@ export function binaryMask(
     min = v < min ? v : min;
     max = v > max ? v : max;
   }
-  const half = (127 * maxValue) / 255; // 127 of 255, 32639.5 of 65535
   let isForeground: (v: number) => boolean;
   let predicate: string;
   let warning: string | undefined;
@@ -178,10 +236,21 @@ export function binaryMask(
     isForeground = (v) => v >= 1;
     predicate = "1 (a 0/1 mask)";
   } else {
-    isForeground = (v) => v > half;
-    predicate = `above ${Math.floor(half)} (of ${maxValue}; its largest value is ${max}, not 1 ` +
-      "as in a 0/1 mask)";
-    if (whole) warning = checkLabelMap(values, width, height, { min, half, maxValue, name });
+    const threshold = autoThreshold(max, maxValue);
+    const why = thresholdReason(max, maxValue);
+    isForeground = (v) => v > threshold;
+    predicate = `above ${num(threshold)} (of ${maxValue}; ${why})`;
+    if (whole) {
+      warning = checkLabelMap(values, width, height, {
+        min,
+        max,
+        threshold,
+        why,
+        maxValue,
+        name,
+        fov: options.fov ?? false,
+      });
+    }
   }
   const rule = `a pixel is foreground where ${subject} ${predicate}`;
   const out = new Float32Array(n);
@@ -189,16 +258,36 @@ export function binaryMask(
   return { mask: { width, height, channels: 1, data: out }, rule, ...(warning ? { warning } : {}) };
 }
 
+/** Why `"auto"` uses its threshold, in words: half the largest value, or the floor. */
+function thresholdReason(max: number, maxValue: number): string {
+  const floor = autoFloor(maxValue);
+  if (max === 0) return "every value is 0";
+  return max / 2 >= floor
+    ? `half its largest value, ${num(max)}`
+    : `its largest value, ${num(max)}, is so low that "auto" uses its floor, 1/8 of ${
+      Math.min(maxValue, 255)
+    }, so that faint noise stays background`;
+}
+
 /**
  * Under `"auto"`: throws when a mask's low values (above its background,
- * at most half the scale) fill flat regions, as a label map's do; returns a
- * warning when they are many but on edges. See {@linkcode binaryMask}.
+ * at or below the threshold) fill flat regions, as a label map's do, or are
+ * its only values above the background; returns a warning when they are
+ * many but on edges. See {@linkcode binaryMask}.
  */
 function checkLabelMap(
   values: Float64Array,
   width: number,
   height: number,
-  { min, half, maxValue, name }: { min: number; half: number; maxValue: number; name: string },
+  { min, max, threshold, why, maxValue, name, fov }: {
+    min: number;
+    max: number;
+    threshold: number;
+    why: string;
+    maxValue: number;
+    name: string;
+    fov: boolean;
+  },
 ): string | undefined {
   let candidates = 0, low = 0, flat = 0;
   const distinct = new Set<number>();
@@ -208,7 +297,7 @@ function checkLabelMap(
       if (distinct.size <= 4096) distinct.add(v);
       if (v <= min) continue;
       candidates++;
-      if (v > half) continue;
+      if (v > threshold) continue;
       low++;
       // Neighbours outside the image count as different.
       const same = (x > 0 && values[i - 1] === v ? 1 : 0) +
@@ -219,29 +308,46 @@ function checkLabelMap(
     }
   }
   if (low === 0) return undefined;
+  const top = Math.floor(threshold); // the largest value "auto" makes background
+  const lowest = top + 1; // the smallest value "auto" keeps
+  if (distinct.size === 2) {
+    throw new DataError(
+      `Cannot use ${fov ? "FOV mask" : "mask"} "${name}": its only values are ${min} and ${max} ` +
+        `(of ${maxValue}), and maskForeground "auto" would read every pixel as background: it ` +
+        `keeps values above ${num(threshold)} (${why}). ` +
+        (fov ? FOV_REMEDY : `If ${max} marks the object (a class or instance id, say), set ` +
+          `maskForeground to the lowest value that is foreground in your masks (${max} here; 1, ` +
+          'or "nonzero", for instance ids 1..N)'),
+    );
+  }
   const sorted = [...distinct].sort((a, b) => a - b);
   const list = sorted.slice(0, 8).join(", ") +
     (sorted.length > 8 ? `, … (${distinct.size > 4096 ? "over 4096" : sorted.length} values)` : "");
-  const lowest = Math.floor(half) + 1; // the smallest value "auto" keeps: 128 of 255
   const which = min === 0 ? "nonzero pixels" : `pixels above its background value ${min}`;
-  const share = `${percent(low, candidates)} % of its ${which} have values from ${min + 1} to ${
-    Math.floor(half)
-  } (of ${maxValue})`;
+  const share = `${percent(low, candidates)} % of its ${which} have values from ${
+    min + 1
+  } to ${top} (of ${maxValue})`;
   if (flat >= FLAT_SHARE * low && flat >= FLAT_OF_ALL * candidates) {
     throw new DataError(
-      `Cannot use mask "${name}": it looks like a label map, not a binary mask: its values are ` +
-        `${list}, and ${share}, in flat regions as labels are (not on edges, as antialiasing ` +
-        `would put them). maskForeground "auto" would make those background (it keeps values ` +
-        `above ${Math.floor(half)}, or 1 when the largest is 1). Set maskForeground: "nonzero" ` +
-        "if every nonzero value marks the object (instance ids 1..N; a PASCAL VOC 255 void " +
-        `border then counts too), or to the lowest value that is foreground (e.g. 1, or ` +
-        `${lowest} to read it as "auto" does)`,
+      `Cannot use ${fov ? "FOV mask" : "mask"} "${name}": it looks like a label map, not a ` +
+        `binary mask: its values are ${list}, and ${share}, in flat regions as labels are (not ` +
+        `on edges, as antialiasing would put them). maskForeground "auto" would make those ` +
+        `background (it keeps values above ${num(threshold)}: ${why}). ` +
+        (fov ? FOV_REMEDY : 'Set maskForeground: "nonzero" if every nonzero value marks the ' +
+          "object (instance ids 1..N; a PASCAL VOC 255 void border then counts too), or to the " +
+          `lowest value that is foreground (e.g. 1, or ${lowest} to read it as "auto" does)`),
     );
   }
   if (low < LOW_SHARE * candidates) return undefined;
-  return `mask "${name}": ${share} and count as background under maskForeground "auto" ` +
-    `(its values: ${list}). That is right for an antialiased, blurred, resized or JPEG-saved ` +
-    `binary mask (set maskForeground: ${lowest} to say so and silence this warning); if it is a ` +
-    `label map (instance ids, classes), set maskForeground: "nonzero" or the lowest value that ` +
-    "is foreground";
+  const reading = `${fov ? "FOV mask" : "mask"} "${name}": ${share} and count as background ` +
+    `under maskForeground "auto", which keeps values above ${num(threshold)} (${why}; its ` +
+    `values: ${list}). Antialiasing, blurring, resizing and JPEG put such values along a binary ` +
+    "mask's edges, and this reading splits those edges; but if these pixels are part of the " +
+    "object (its value varying, as in a grey mask saved as JPEG) or a label map's ids or " +
+    "classes, ";
+  return reading +
+    (fov
+      ? `this reading is wrong. ${FOV_REMEDY}`
+      : 'set maskForeground to the lowest value that is foreground, or "nonzero". To keep this ' +
+        `reading and silence this warning, set maskForeground: ${lowest}`);
 }

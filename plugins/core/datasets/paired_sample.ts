@@ -2,11 +2,12 @@
  * Reads one sample of a segmentation data set from its files: the image and
  * its binary masks by role (`mask` the truth, `roi` the field of view, any
  * other role an extra annotation), checking that every mask has the image's
- * size and that the truth has both foreground and background. Which mask
- * values are foreground is the `maskForeground` option
- * (`mask_values.ts`): by default the brightest channel above
- * half the file's scale, a 0/1 mask's 1, transparent pixels never; label
- * maps are refused unless it is set. Every fault names the file.
+ * size and that the truth has both foreground and background. Which values
+ * of the truth and extra masks are foreground is the `maskForeground` option
+ * (`mask_values.ts`): by default the brightest channel above half the
+ * file's own largest value (never at or below 32), a 0/1 mask's 1,
+ * transparent pixels never; label maps are refused unless it is set. FOV
+ * masks are always read by that default. Every fault names the file.
  *
  * @module
  */
@@ -26,7 +27,11 @@ export interface SampleFiles {
 
 /** How {@linkcode readBinaryMask} and the sample readers read masks. */
 export interface MaskReadOptions {
-  /** Which values are foreground (default `"auto"`); see `maskForegroundOption` (`mask_values.ts`). */
+  /**
+   * Which values are foreground (default `"auto"`); see `maskForegroundOption`
+   * (`mask_values.ts`). The sample readers apply it to the truth (`mask`) and
+   * extra masks only, and read FOV (`roi`) masks with `"auto"`.
+   */
   readonly maskForeground?: MaskForeground;
   /**
    * Where a warning about a mask goes (one line, without a `warning: `
@@ -41,11 +46,13 @@ const defaultWarning = (line: string) => console.warn(`warning: ${line}`);
 /**
  * Reads a mask file as 0/1 by {@linkcode binaryMask}'s rule: by default
  * (`"auto"`) a pixel is inside where its brightest channel is above half
- * the file's scale (127 of 255): white on black, as DRIVE's GIFs (palette
- * GIFs decode as RGB), and any colour drawn on black too (red 255 has a
- * luminance of only 76); a mask whose largest value is 1, as 0/1 label maps
- * are saved (in 8 or 16 bits), has 1 inside; transparent pixels are
- * background, and an alpha-only mask is read by its alpha.
+ * the file's own largest value, but never at or below 32 (1/8 of 255), on
+ * the file's own integer scale: white on black, as DRIVE's GIFs (palette
+ * GIFs decode as RGB), any colour drawn on black too (red 255 has a
+ * luminance of only 76), and a grey {0,128} or {0,127} mask or 8-bit data
+ * in a 16-bit file ({0,255} of 65535); a mask whose largest value is 1, as
+ * 0/1 label maps are saved (in 8 or 16 bits), has 1 inside; transparent
+ * pixels are background, and an alpha-only mask is read by its alpha.
  *
  * @param path The mask file.
  * @param options Which values are foreground (default `"auto"`), and where warnings go.
@@ -64,22 +71,31 @@ export async function readBinaryMask(path: string, options: MaskReadOptions = {}
   return (await readMask(path, options)).mask;
 }
 
-async function readMask(path: string, options: MaskReadOptions): Promise<BinaryMask> {
-  const read = binaryMask(await readImageWithAlpha(path), options.maskForeground ?? "auto", path);
+async function readMask(
+  path: string,
+  options: MaskReadOptions,
+  fov = false,
+): Promise<BinaryMask> {
+  const foreground = fov ? "auto" : options.maskForeground ?? "auto";
+  const read = binaryMask(await readImageWithAlpha(path), foreground, path, { fov });
   if (read.warning) (options.onWarning ?? defaultWarning)(read.warning);
   return read;
 }
 
 /**
  * Reads and checks one sample: the image, and each mask by
- * {@linkcode readBinaryMask} with `options`.
+ * {@linkcode readBinaryMask} with `options`, except that the FOV mask
+ * (`roi`) is always read with `maskForeground: "auto"`: a threshold chosen
+ * for the truth masks (e.g. 500 for 16-bit {0,1000} ones) must not empty an
+ * 8-bit 0/255 FOV mask.
  *
  * @param files The sample's files.
  * @param options Which mask values are foreground (default `"auto"`), and where warnings go.
  * @returns The sample; its `roi` is the whole image when it has no FOV mask.
  * @throws {DataError} On a missing, corrupt or unsupported file, a mask of another size than its
- *   image, a mask that looks like a label map under `"auto"`, or a truth mask without a single
- *   foreground pixel or without a single background pixel inside its field of view.
+ *   image, a mask that looks like a label map under `"auto"`, a truth mask without a single
+ *   foreground pixel or without a single background pixel inside its field of view, or a FOV
+ *   mask without a single pixel inside.
  *
  * @example Usage
  * ```ts
@@ -98,7 +114,7 @@ export async function readPairedSample(
   const rasters: Record<string, Raster> = {};
   const rules: Record<string, string> = {};
   for (const [role, path] of Object.entries(files.masks)) {
-    const { mask: raster, rule } = await readMask(path, options);
+    const { mask: raster, rule } = await readMask(path, options, role === "roi");
     if (raster.width !== image.width || raster.height !== image.height) {
       throw new DataError(
         `Cannot pair "${path}" (${raster.width}×${raster.height}) with "${files.image}" (${image.width}×${image.height}): sizes differ`,
@@ -113,7 +129,16 @@ export async function readPairedSample(
   if (!mask.data.some((v) => v > 0)) {
     throw new DataError(
       `Cannot use mask "${files.masks.mask}": it has no foreground pixel (under maskForeground ` +
-        `${setting}, ${rules.mask}); check that it is the right file`,
+        `${setting}, ${rules.mask}); check that it is the right file, or set maskForeground to ` +
+        "the lowest value that is foreground",
+    );
+  }
+  if (roi && !roi.data.some((v) => v > 0)) {
+    throw new DataError(
+      `Cannot use FOV mask "${files.masks.roi}": no pixel is inside its field of view (FOV ` +
+        `masks are read with maskForeground "auto" whatever it is set to: ${rules.roi}); it ` +
+        "must be white (or any bright colour) inside the field of view, on black; check that it " +
+        "is the right file",
     );
   }
   let inside = 0, marked = 0;

@@ -95,7 +95,7 @@ Deno.test("maskForegroundOption: auto by default, nonzero or a positive number",
   assert((maskForegroundOption.description ?? "").includes("file's own scale"));
 });
 
-Deno.test("binaryMask(): auto keeps today's rule: above 127, or 1 when the largest value is 1", () => {
+Deno.test("binaryMask(): auto on a 0..255 mask is above 127, or 1 when the largest value is 1", () => {
   assertEquals(
     Array.from(binaryMask({ raster: raster8([[0, 127, 128, 255]]) }, "auto", "m").mask.data),
     [0, 0, 1, 1],
@@ -113,7 +113,7 @@ Deno.test("binaryMask(): auto keeps today's rule: above 127, or 1 when the large
   assertEquals([mask.channels, mask.maxValue, warning], [1, undefined, undefined]);
   assertEquals(
     rule,
-    "a pixel is foreground where its brightest channel is above 127 (of 255; its largest value is 255, not 1 as in a 0/1 mask)",
+    "a pixel is foreground where its brightest channel is above 127.5 (of 255; half its largest value, 255)",
   );
 });
 
@@ -144,7 +144,7 @@ Deno.test("a 0/1 label map saved as a 16-bit PNG reads as 0/1, and 0/65535 as a 
   await withFiles({
     "m01.png": grey16([[0, 1, 1, 0], [1, 0, 0, 0]]),
     "mfull.png": grey16([[0, 65535, 65535, 0], [65535, 0, 0, 0]]),
-    "mhalf.png": grey16([[32639, 32640, 65535, 0]]),
+    "mhalf.png": grey16([[32767, 32768, 65535, 0]]),
   }, async (dir) => {
     const raw = await readImage(join(dir, "m01.png"));
     assertEquals([raw.maxValue, raw.data[1]], [65535, Math.fround(255 / 65535)]);
@@ -168,12 +168,12 @@ Deno.test("a 0/1 label map saved as a 16-bit PNG reads as 0/1, and 0/65535 as a 
       0,
       0,
     ]);
-    // Half of 65535 is the threshold, as 127 of 255 is for 8 bits: 32639 is below it.
+    // Half the largest value, 65535, is the threshold, as 127.5 is for 255: 32767 is below it.
     const lines: string[] = [];
     const half = await readBinaryMask(join(dir, "mhalf.png"), { onWarning: (l) => lines.push(l) });
     assertEquals(Array.from(half.data), [0, 1, 1, 0]);
-    assert(lines[0].includes("from 1 to 32639 (of 65535)"), lines[0]);
-    assert(lines[0].includes("set maskForeground: 32640 to say so"), lines[0]);
+    assert(lines[0].includes("from 1 to 32767 (of 65535)"), lines[0]);
+    assert(lines[0].endsWith("set maskForeground: 32768"), lines[0]);
   });
 });
 
@@ -186,9 +186,11 @@ Deno.test("an instance label map (ids 1..N) is refused under auto, naming the fi
         `Cannot use mask "${path}": it looks like a label map, not a binary mask`,
         "its values are 0, 1, 2, 3, 200",
         // 27 of the 36 labelled pixels are ids 1..3.
-        "75 % of its nonzero pixels have values from 1 to 127 (of 255)",
+        // "auto" keeps values above half the largest, 200.
+        "75 % of its nonzero pixels have values from 1 to 100 (of 255)",
+        "it keeps values above 100: half its largest value, 200",
         'Set maskForeground: "nonzero"',
-        "or to the lowest value that is foreground (e.g. 1, or 128",
+        "or to the lowest value that is foreground (e.g. 1, or 101",
       ]
     ) assert(error.message.includes(part), `${part}\nnot in: ${error.message}`);
     const all = Array.from((await readBinaryMask(path, { maskForeground: "nonzero" })).data);
@@ -229,13 +231,15 @@ Deno.test("an antialiased line is read by the rule with a warning, not refused; 
   assertEquals(Array.from(mask.data), AA_LINE.flat().map((v) => (v === 191 ? 1 : 0)));
   assertEquals(
     warning,
-    'mask "aa.png": 50 % of its nonzero pixels have values from 1 to 127 (of 255) and count as ' +
-      'background under maskForeground "auto" (its values: 0, 64, 191). That is right for an ' +
-      "antialiased, blurred, resized or JPEG-saved binary mask (set maskForeground: 128 to say so " +
-      "and silence this warning); if it is a label map (instance ids, classes), set " +
-      'maskForeground: "nonzero" or the lowest value that is foreground',
+    'mask "aa.png": 50 % of its nonzero pixels have values from 1 to 95 (of 255) and count as ' +
+      'background under maskForeground "auto", which keeps values above 95.5 (half its largest ' +
+      "value, 191; its values: 0, 64, 191). Antialiasing, blurring, resizing and JPEG put such " +
+      "values along a binary mask's edges, and this reading splits those edges; but if these " +
+      "pixels are part of the object (its value varying, as in a grey mask saved as JPEG) or a " +
+      "label map's ids or classes, set maskForeground to the lowest value that is foreground, or " +
+      '"nonzero". To keep this reading and silence this warning, set maskForeground: 96',
   );
-  assertEquals(binaryMask({ raster: raster8(AA_LINE) }, 128, "aa.png").warning, undefined);
+  assertEquals(binaryMask({ raster: raster8(AA_LINE) }, 96, "aa.png").warning, undefined);
   // A few edge values (under 25 % of the nonzero pixels) are not worth a warning.
   const thick = AA_LINE.map(() => [0, 255, 255, 255, 255, 64, 0, 0]);
   assertEquals(binaryMask({ raster: raster8(thick) }, "auto", "t.png").warning, undefined);
@@ -349,7 +353,7 @@ Deno.test("readPairedSample() refuses a truth mask that is all foreground in its
       DataError,
       `Cannot use mask "${
         join(dir, "empty.png")
-      }": it has no foreground pixel (under maskForeground "auto", a pixel is foreground where its brightest channel is above 127`,
+      }": it has no foreground pixel (under maskForeground "auto", a pixel is foreground where its brightest channel is above 32 (of 255; every value is 0)); check that it is the right file, or set maskForeground`,
     );
     await assertRejects(
       () => readPairedSample(files("right.png"), { maskForeground: 256 }),
@@ -429,4 +433,70 @@ Deno.test("DRIVE's 100 mask GIFs read under auto as brightest channel > 127, wit
     }
   }
   assertEquals(files, 100);
+});
+
+Deno.test('readPairedSample() reads FOV masks with "auto" whatever maskForeground is, truth and extra masks with it', async () => {
+  // 16-bit truth and extra masks {0,1000} with maskForeground: 500; an 8-bit 0/255 FOV mask.
+  const image = encodeGrayPng({
+    width: 4,
+    height: 2,
+    channels: 1,
+    data: new Float32Array(8).fill(0.5),
+  });
+  await withFiles({
+    "a.png": image,
+    "truth16.png": grey16([[0, 1000, 0, 0], [0, 1000, 1000, 0]]),
+    "extra16.png": grey16([[1000, 0, 0, 0], [0, 0, 0, 1000]]),
+    "fov8.png": grey8([[0, 255, 255, 255], [0, 255, 255, 255]]),
+    "fov_black.png": grey8([[0, 0, 0, 0], [0, 0, 0, 0]]),
+    "fov_2.png": grey8([[0, 2, 2, 2], [0, 2, 2, 2]]),
+  }, async (dir) => {
+    const files = (roi: string): SampleFiles => ({
+      id: "a",
+      image: join(dir, "a.png"),
+      masks: {
+        mask: join(dir, "truth16.png"),
+        roi: join(dir, roi),
+        vessels: join(dir, "extra16.png"),
+      },
+    });
+    const sample = await readPairedSample(files("fov8.png"), { maskForeground: 500 });
+    assertEquals(Array.from(sample.mask.data), [0, 1, 0, 0, 0, 1, 1, 0]);
+    assertEquals(Array.from(sample.roi.data), [0, 1, 1, 1, 0, 1, 1, 1]);
+    assertEquals(Array.from(sample.extra!.vessels.data), [1, 0, 0, 0, 0, 0, 0, 1]);
+    // A number above the truth's values applies to the truth (and fails there), not the FOV.
+    await assertRejects(
+      () => readPairedSample(files("fov8.png"), { maskForeground: 2000 }),
+      DataError,
+      `Cannot use mask "${join(dir, "truth16.png")}": it has no foreground pixel`,
+    );
+    // An empty FOV mask is refused, naming the file and the rule it was read by.
+    await assertRejects(
+      () => readPairedSample(files("fov_black.png"), { maskForeground: 500 }),
+      DataError,
+      `Cannot use FOV mask "${
+        join(dir, "fov_black.png")
+      }": no pixel is inside its field of view (FOV masks are read with maskForeground "auto" ` +
+        "whatever it is set to: a pixel is foreground where its brightest channel is above 32 " +
+        "(of 255; every value is 0)); it must be white",
+    );
+    // A FOV mask "auto" cannot read is refused as a FOV mask: maskForeground cannot help it.
+    const error = await assertRejects(
+      () => readPairedSample(files("fov_2.png"), { maskForeground: 2 }),
+      DataError,
+    );
+    assert(
+      error.message.startsWith(
+        `Cannot use FOV mask "${join(dir, "fov_2.png")}": its only values are 0 and 2 (of 255)`,
+      ),
+      error.message,
+    );
+    assert(
+      error.message.endsWith(
+        'FOV masks are always read with maskForeground "auto" (the option applies to truth and ' +
+          "extra masks only): save it with the field of view white (or 1) on black",
+      ),
+      error.message,
+    );
+  });
 });

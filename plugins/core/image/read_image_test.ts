@@ -266,10 +266,12 @@ Deno.test("decodeImage() reads a PNG written by encodeGrayPng() as one channel",
 });
 
 /**
- * An uncompressed one-strip TIFF of 16-bit samples, built byte by byte:
- * header, one directory (sorted tags), BitsPerSample's array, the pixels.
+ * An uncompressed one-strip TIFF of 16-bit samples (8-bit with `bits: 8`),
+ * built byte by byte: header, one directory (sorted tags), BitsPerSample's
+ * array, the pixels.
  */
 function tiff16(options: {
+  bits?: 8 | 16;
   le: boolean;
   width: number;
   height: number;
@@ -280,23 +282,24 @@ function tiff16(options: {
   sampleFormat?: number;
 }): Uint8Array {
   const { le, width, height, spp, photometric, samples } = options;
+  const bits = options.bits ?? 16, bytes = bits / 8;
   const entries: [number, number, number, number[]][] = [
     [256, 4, 1, [width]],
     [257, 4, 1, [height]],
-    [258, 3, spp, Array(spp).fill(16)],
+    [258, 3, spp, Array(spp).fill(bits)],
     [259, 3, 1, [1]],
     [262, 3, 1, [photometric]],
     [273, 4, 1, [0]], // patched below
     [277, 3, 1, [spp]],
     [278, 4, 1, [height]],
-    [279, 4, 1, [samples.length * 2]],
+    [279, 4, 1, [samples.length * bytes]],
   ];
   if (options.extraSamples !== undefined) entries.push([338, 3, 1, [options.extraSamples]]);
   if (options.sampleFormat !== undefined) entries.push([339, 3, 1, [options.sampleFormat]]);
   const ifdEnd = 8 + 2 + 12 * entries.length + 4;
   const bpsAt = ifdEnd, pixelsAt = ifdEnd + (spp > 2 ? 2 * spp : 0);
   entries[5][3] = [pixelsAt];
-  const out = new Uint8Array(pixelsAt + samples.length * 2);
+  const out = new Uint8Array(pixelsAt + samples.length * bytes);
   const view = new DataView(out.buffer);
   out.set(le ? [0x49, 0x49, 42, 0] : [0x4d, 0x4d, 0, 42]);
   view.setUint32(4, 8, le);
@@ -313,7 +316,9 @@ function tiff16(options: {
       values.forEach((v, i) => view.setUint16(bpsAt + 2 * i, v, le));
     }
   });
-  samples.forEach((v, i) => view.setUint16(pixelsAt + 2 * i, v, le));
+  samples.forEach((v, i) =>
+    bits === 16 ? view.setUint16(pixelsAt + 2 * i, v, le) : view.setUint8(pixelsAt + i, v)
+  );
   return out;
 }
 
@@ -403,4 +408,74 @@ Deno.test("every decoder sets maxValue: 255 for 8-bit files, a PGM's maxval", as
   const pgm = new TextEncoder().encode("P2\n2 1\n4095\n0 4095\n");
   const raster = await decodeImage(pgm, "12bit.pgm");
   assertEquals([raster.maxValue, ...raster.data], [4095, 0, 255]);
+});
+
+Deno.test("8-bit grey+alpha TIFFs keep their alpha, in either byte order, WhiteIsZero too", async () => {
+  // UTIF's toRGBA8 drops a grey image's alpha sample (and reads WhiteIsZero's samples out of step).
+  for (const le of [true, false]) {
+    const tif = tiff16({
+      bits: 8,
+      le,
+      width: 3,
+      height: 1,
+      spp: 2,
+      photometric: 1,
+      extraSamples: 2,
+      samples: [255, 0, 255, 255, 7, 128],
+    });
+    const { raster, alpha } = await decodeImageWithAlpha(tif, "ga8.tif");
+    assertEquals([raster.width, raster.height, raster.channels, raster.maxValue], [3, 1, 1, 255]);
+    assertEquals(Array.from(raster.data), [255, 255, 7]);
+    assertEquals(Array.from(alpha!), [0, 255, 128]);
+  }
+  const white = tiff16({
+    bits: 8,
+    le: true,
+    width: 3,
+    height: 1,
+    spp: 2,
+    photometric: 0,
+    extraSamples: 1,
+    samples: [0, 255, 255, 0, 200, 255],
+  });
+  const decoded = await decodeImageWithAlpha(white, "wiz_ga8.tif");
+  assertEquals(Array.from(decoded.raster.data), [255, 0, 55]);
+  assertEquals(Array.from(decoded.alpha!), [255, 0, 255]);
+  // Opaque everywhere: no alpha, as for other files.
+  const opaque = tiff16({
+    bits: 8,
+    le: true,
+    width: 2,
+    height: 1,
+    spp: 2,
+    photometric: 1,
+    samples: [10, 255, 20, 255],
+  });
+  const o = await decodeImageWithAlpha(opaque, "opaque_ga8.tif");
+  assertEquals([Array.from(o.raster.data), o.alpha], [[10, 20], undefined]);
+});
+
+Deno.test("8-bit RGBA TIFFs keep their alpha; an extra sample marked as not alpha is dropped", async () => {
+  const rgba = (extraSamples: number) =>
+    tiff16({
+      bits: 8,
+      le: false,
+      width: 2,
+      height: 1,
+      spp: 4,
+      photometric: 2,
+      extraSamples,
+      samples: [255, 0, 0, 255, 1, 2, 3, 0],
+    });
+  for (const extra of [1, 2]) {
+    const { raster, alpha } = await decodeImageWithAlpha(rgba(extra), "rgba8.tif");
+    assertEquals(raster.channels, 3);
+    assertEquals(Array.from(raster.data), [255, 0, 0, 1, 2, 3]);
+    assertEquals(Array.from(alpha!), [255, 0]);
+  }
+  const unspecified = await decodeImageWithAlpha(rgba(0), "rgbx8.tif");
+  assertEquals([Array.from(unspecified.raster.data), unspecified.alpha], [
+    [255, 0, 0, 1, 2, 3],
+    undefined,
+  ]);
 });

@@ -1,8 +1,10 @@
 /**
- * TIFF files into {@linkcode DecodedImage}s: 8-bit ones through UTIF's
- * `toRGBA8`, 16-bit unsigned grey or RGB (with or without alpha) from UTIF's
- * decoded samples at full precision; the file's layout is checked first, as
- * UTIF reads past the end of a short file without complaint.
+ * TIFF files into {@linkcode DecodedImage}s: 16-bit unsigned grey or RGB
+ * (with or without alpha) from UTIF's decoded samples at full precision, and
+ * 8-bit grey or RGB with an alpha (extra) sample the same way, as UTIF's
+ * `toRGBA8` drops a grey image's alpha; other 8-bit ones through `toRGBA8`.
+ * The file's layout is checked first, as UTIF reads past the end of a short
+ * file without complaint.
  *
  * @module
  */
@@ -127,7 +129,10 @@ export function decodeTiff(bytes: Uint8Array, name: string): DecodedImage {
   const { width, height } = ifd;
   const bits = tagNumbers(ifd["t258"]);
   if (bits.length > 0 && bits.every((b) => b === 16)) {
-    return fromSamples(tiff16Samples(ifd, width, height, name));
+    return fromSamples(tiffSamples(ifd, 16, width, height, name));
+  }
+  if (bits.length > 0 && bits.every((b) => b === 8) && hasPlainExtraSample(ifd, width, height)) {
+    return fromSamples(tiffSamples(ifd, 8, width, height, name));
   }
   let rgba: Uint8Array;
   try {
@@ -145,48 +150,104 @@ export function decodeTiff(bytes: Uint8Array, name: string): DecodedImage {
   return fromRgba(rgba, width, height);
 }
 
-/**
- * A 16-bit TIFF's samples at full precision. UTIF's `toRGBA8` keeps only the
- * high byte, so this reads the decoded strips (`ifd.data`, which UTIF has
- * decompressed, turned little-endian and un-predicted) itself. Grey
- * (BlackIsZero, or WhiteIsZero inverted) and RGB, with an alpha channel when
- * the extra sample is one (or unlabelled), one plane per pixel.
- */
-function tiff16Samples(ifd: UTIF.IFD, width: number, height: number, name: string): PixelSamples {
-  const unsupported = (what: string): never => {
-    throw new DataError(
-      `Cannot read image "${name}": 16-bit TIFF with ${what} is not supported; convert it to a ` +
-        "16-bit grey or RGB PNG",
-    );
-  };
+/** How a TIFF stores its pixels: what {@linkcode tiffSamples} needs of its tags. */
+interface TiffLayout {
+  /** Samples per pixel. */
+  readonly spp: number;
+  /** 0 WhiteIsZero, 1 BlackIsZero, 2 RGB, 3 palette, … */
+  readonly photometric: number;
+  /** 1 unsigned integers, 2 signed, 3 floating point. */
+  readonly format: number;
+  /** 1 one plane per pixel (chunky), 2 separate planes. */
+  readonly planar: number;
+  /** Colour samples per pixel: 3 for RGB, else 1. */
+  readonly colours: number;
+  /** Whether the first extra sample is alpha (associated, unassociated or unlabelled). */
+  readonly alpha: boolean;
+}
+
+function tiffLayout(ifd: UTIF.IFD): TiffLayout {
   const first = (tag: string, fallback: number) => tagNumbers(ifd[tag])[0] ?? fallback;
   const spp = first("t277", 1);
   const photometric = first("t262", spp >= 3 ? 2 : 1);
-  const format = first("t339", 1);
+  const colours = photometric === 2 && spp >= 3 ? 3 : 1;
+  const extra = tagNumbers(ifd["t338"]);
+  return {
+    spp,
+    photometric,
+    format: first("t339", 1),
+    planar: first("t284", 1),
+    colours,
+    alpha: spp > colours && (extra.length === 0 || extra[0] === 1 || extra[0] === 2),
+  };
+}
+
+/**
+ * Whether an 8-bit TIFF has an alpha sample {@linkcode tiffSamples} reads
+ * where `toRGBA8` would not: unsigned grey or RGB, one plane per pixel, not
+ * JPEG-compressed (UTIF changes those samples), its decoded strips all there.
+ * `toRGBA8` drops a grey image's alpha (and reads a WhiteIsZero one's
+ * samples out of step), and takes an RGB image's fourth sample for alpha even
+ * where the file says it is not.
+ */
+function hasPlainExtraSample(ifd: UTIF.IFD, width: number, height: number): boolean {
+  const { spp, photometric, format, planar, colours } = tiffLayout(ifd);
+  const compression = tagNumbers(ifd["t259"])[0] ?? 1;
+  const data = (ifd as { data?: Uint8Array }).data;
+  return spp > colours && photometric <= 2 && format === 1 && planar === 1 &&
+    compression !== 6 && compression !== 7 && width > 0 && height > 0 &&
+    data !== undefined && data.length >= width * height * spp;
+}
+
+/**
+ * A TIFF's samples as the file holds them: 16-bit ones at full precision
+ * (UTIF's `toRGBA8` keeps only the high byte) and 8-bit ones with an alpha
+ * sample (`toRGBA8` drops a grey image's). This reads the decoded strips
+ * (`ifd.data`, which UTIF has decompressed, turned little-endian and
+ * un-predicted) itself. Grey (BlackIsZero, or WhiteIsZero inverted) and RGB,
+ * with an alpha channel when the extra sample is one (or unlabelled), one
+ * plane per pixel.
+ */
+function tiffSamples(
+  ifd: UTIF.IFD,
+  bits: 8 | 16,
+  width: number,
+  height: number,
+  name: string,
+): PixelSamples {
+  const unsupported = (what: string): never => {
+    throw new DataError(
+      `Cannot read image "${name}": ${bits}-bit TIFF with ${what} is not supported; convert it ` +
+        `to a ${bits}-bit grey or RGB PNG`,
+    );
+  };
+  const { spp, photometric, format, planar, colours, alpha } = tiffLayout(ifd);
   if (format !== 1) {
     unsupported(format === 3 ? "floating-point samples" : `sample format ${format} (signed?)`);
   }
-  if (first("t284", 1) !== 1) unsupported("separate colour planes (PlanarConfiguration 2)");
+  if (planar !== 1) unsupported("separate colour planes (PlanarConfiguration 2)");
   if (photometric > 2) unsupported(`photometric interpretation ${photometric} (palette, CMYK…)`);
-  const colours = photometric === 2 && spp >= 3 ? 3 : 1;
-  const extra = tagNumbers(ifd["t338"]);
-  const alpha = spp > colours && (extra.length === 0 || extra[0] === 1 || extra[0] === 2);
   const out = colours + (alpha ? 1 : 0);
+  const bytes = bits / 8;
   const data = (ifd as { data?: Uint8Array }).data;
-  if (!(width > 0 && height > 0) || !data || data.length < width * height * spp * 2) {
+  if (!(width > 0 && height > 0) || !data || data.length < width * height * spp * bytes) {
     throw new DataError(
-      `Cannot read image "${name}": 16-bit TIFF decoded to ${data?.length ?? 0} bytes, expected ${
-        width * height * spp * 2
-      } for ${width}x${height}; ${RECOPY}, or convert it to PNG`,
+      `Cannot read image "${name}": ${bits}-bit TIFF decoded to ${
+        data?.length ?? 0
+      } bytes, expected ${width * height * spp * bytes} for ${width}x${height}; ${RECOPY}, or ` +
+        "convert it to PNG",
     );
   }
-  const samples = new Uint16Array(width * height * out);
+  const maxValue = bits === 16 ? 65535 : 255;
+  const samples = bits === 16
+    ? new Uint16Array(width * height * out)
+    : new Uint8Array(width * height * out);
   for (let i = 0; i < width * height; i++) {
     for (let s = 0; s < out; s++) {
-      const from = 2 * (i * spp + (s < colours ? s : colours));
-      const v = data[from] | (data[from + 1] << 8);
-      samples[i * out + s] = photometric === 0 && s < colours ? 65535 - v : v;
+      const from = bytes * (i * spp + (s < colours ? s : colours));
+      const v = bits === 16 ? data[from] | (data[from + 1] << 8) : data[from];
+      samples[i * out + s] = photometric === 0 && s < colours ? maxValue - v : v;
     }
   }
-  return { width, height, samplesPerPixel: out as 1 | 2 | 3 | 4, data: samples, maxValue: 65535 };
+  return { width, height, samplesPerPixel: out as 1 | 2 | 3 | 4, data: samples, maxValue };
 }
