@@ -3,9 +3,10 @@
  * from the preprocessing cache instead of running the stage.
  */
 import { assert } from "./assert.ts";
-import { encodeGrayPng, loadRecipe, type Progress, runRecipe } from "../mod.ts";
+import { loadRecipe, type Progress, runRecipe } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { sanitizers, silent } from "./tiny_runs.ts";
+import { stripeRecipe, writeStripeData } from "./folder_fixture.ts";
 
 Deno.test({
   name: "a run that takes its data from the cache repeats the load stage's warnings",
@@ -15,45 +16,14 @@ Deno.test({
     const cache = Deno.env.get("CAPILLARY_CACHE");
     Deno.env.set("CAPILLARY_CACHE", `${root}/cache`);
     try {
-      const png = (path: string, value: (x: number) => number) =>
-        Deno.writeFile(
-          path,
-          encodeGrayPng({
-            width: 32,
-            height: 32,
-            channels: 1,
-            data: Float32Array.from({ length: 1024 }, (_, i) => value(i % 32)),
-          }),
-        );
-      for (const split of ["train", "test"]) {
-        await Deno.mkdir(`${root}/data/${split}`, { recursive: true });
-        for (const id of split === "train" ? ["1", "2"] : ["3"]) {
-          const on = (x: number) => (x + Number(id)) % 6 === 0;
-          await png(`${root}/data/${split}/${id}.png`, (x) => (on(x) ? 0.9 : 0.2));
-          await png(`${root}/data/${split}/${id}_mask.png`, (x) => (on(x) ? 1 : 0));
-        }
-      }
+      await writeStripeData(root, [
+        { split: "train", id: "1" },
+        { split: "train", id: "2" },
+        { split: "test", id: "3" },
+      ]);
       // A file no pattern takes: the load stage warns of it.
       await Deno.writeTextFile(`${root}/data/train/notes.txt`, "scanner settings");
-      await Deno.writeTextFile(
-        `${root}/recipe.yaml`,
-        [
-          "name: cached",
-          "stages:",
-          "  load:",
-          "    use: core/folder",
-          "    with:",
-          "      root: data",
-          "      train: { images: 'train/{id}.png', masks: 'train/{id}_mask.png' }",
-          "      test: { images: 'test/{id}.png', masks: 'test/{id}_mask.png' }",
-          "  model: { use: core/bcdunet, with: { width: 2 } }",
-          "  train:",
-          "    use: core/train",
-          "    with: { epochs: 1, batchSize: 2, patches: { size: 8, count: 4 }, validation: { images: 0 } }",
-          "  evaluate: { use: core/segmentation_metrics, with: { window: 32, stride: 32, report: false } }",
-          "",
-        ].join("\n"),
-      );
+      await Deno.writeTextFile(`${root}/recipe.yaml`, stripeRecipe("cached"));
       const { recipe } = await loadRecipe(`${root}/recipe.yaml`, { builtins: BUILTIN_PLUGINS });
       const run = async () => {
         const lines: string[] = [];

@@ -3,66 +3,22 @@
  * converts them all to grey before the network, refused where they would
  * reach it as they are.
  */
-import { Image } from "imagescript";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { DataError, encodeGrayPng, loadRecipe, runRecipe, StageError } from "../mod.ts";
+import { DataError, loadRecipe, runRecipe, StageError } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { sanitizers, silent } from "./tiny_runs.ts";
-
-/** Vertical stripes every 6 pixels, shifted by `offset`: the image bright there, the mask 1. */
-const stripe = (offset: number) => (x: number) => (x + offset) % 6 === 0;
+import { stripeRecipe, writeStripeData } from "./folder_fixture.ts";
 
 async function writeData(root: string): Promise<void> {
-  for (const split of ["train", "test"]) {
-    await Deno.mkdir(`${root}/data/${split}`, { recursive: true });
-  }
-  for (const [id, colour] of [["1", false], ["2", true], ["3", false], ["4", true]] as const) {
-    const folder = `${root}/data/${id === "4" ? "test" : "train"}`;
-    const on = stripe(Number(id));
-    const grey = Float32Array.from({ length: 1024 }, (_, i) => (on(i % 32) ? 0.9 : 0.2));
-    if (colour) {
-      // Red and green apart, so the file is read as colour (not R = G = B).
-      const image = new Image(32, 32);
-      for (let i = 0; i < 1024; i++) {
-        const v = Math.round(grey[i] * 255);
-        image.setPixelAt(i % 32 + 1, Math.floor(i / 32) + 1, Image.rgbaToColor(v, v >> 1, v, 255));
-      }
-      await Deno.writeFile(`${folder}/${id}.png`, await image.encode());
-    } else {
-      await Deno.writeFile(
-        `${folder}/${id}.png`,
-        encodeGrayPng({ width: 32, height: 32, channels: 1, data: grey }),
-      );
-    }
-    await Deno.writeFile(
-      `${folder}/${id}_mask.png`,
-      encodeGrayPng({
-        width: 32,
-        height: 32,
-        channels: 1,
-        data: Float32Array.from({ length: 1024 }, (_, i) => (on(i % 32) ? 1 : 0)),
-      }),
-    );
-  }
+  await writeStripeData(root, [
+    { split: "train", id: "1" },
+    { split: "train", id: "2", colour: true },
+    { split: "train", id: "3" },
+    { split: "test", id: "4", colour: true },
+  ]);
   await Deno.writeTextFile(
     `${root}/recipe.yaml`,
-    [
-      "name: mixed",
-      "stages:",
-      "  load:",
-      "    use: core/folder",
-      "    with:",
-      "      root: data",
-      "      train: { images: 'train/{id}.png', masks: 'train/{id}_mask.png' }",
-      "      test: { images: 'test/{id}.png', masks: 'test/{id}_mask.png' }",
-      "  preprocess: { use: core/retina_preprocess }",
-      "  model: { use: core/bcdunet, with: { width: 2 } }",
-      "  train:",
-      "    use: core/train",
-      "    with: { epochs: 1, batchSize: 2, patches: { size: 8, count: 4 }, validation: { images: 0 } }",
-      "  evaluate: { use: core/segmentation_metrics, with: { window: 32, stride: 32 } }",
-      "",
-    ].join("\n"),
+    stripeRecipe("mixed", ["  preprocess: { use: core/retina_preprocess }"]),
   );
 }
 
