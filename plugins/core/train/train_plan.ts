@@ -141,7 +141,9 @@ export function trainPlan(
     output: { patchSize: size, channels: c },
     lines: [
       ...layerPlan(options, model.layers?.(size, c)),
-      `patches ${size}×${size}×${c}${insideRoi ? ", centred inside the FOV" : ""}: ` +
+      `patches ${size}×${size}×${c}${
+        insideRoi ? ", centred inside the region of interest" : ""
+      }: ` +
       `${count} to train from ${countOf(trainImages, "image")}; ` +
       (held
         ? `${validation} to validate from ${countOf(held, "held-out image")} (split by image), ` +
