@@ -49,8 +49,9 @@ export async function dataCacheKey(
     engine: VERSION,
     // Raised when what a loader makes of the same files changes without a version change
     // (2: 16-bit samples kept whole, masks' alpha and label-map rules; 3: "auto" at half a
-    // mask's largest value, FOV masks always "auto"), so old entries go unused.
-    revision: 3,
+    // mask's largest value, FOV masks always "auto"; 4: palette masks by index), so old entries
+    // go unused.
+    revision: 4,
     stages: stages.map((s) => ({
       id: s.id,
       version: s.registered.plugin.version,

@@ -15,8 +15,9 @@ import type { DecodedImage } from "../image/decoded_image.ts";
 /**
  * The `maskForeground` option of a load stage: which values of a mask file
  * are foreground. Values are the file's own integers (0–255 for 8-bit
- * files, 0–65535 for 16-bit ones; a colour mask's brightest channel), so a
- * 0/1 or label map saved in 16 bits reads like one saved in 8.
+ * files, 0–65535 for 16-bit ones; a colour mask's brightest channel; a
+ * palette PNG's index, 0..2^bitDepth − 1), so a 0/1 or label map saved in
+ * 16 bits reads like one saved in 8.
  *
  * @example Usage
  * ```ts
@@ -44,9 +45,30 @@ export const maskForegroundOption = z.union([
 ]).default("auto").describe(
   'Which values of a mask file are foreground: "auto", "nonzero" or a number (values at or ' +
     "above it, on the file's own scale: 0–255 for 8-bit files, 0–65535 for 16-bit ones; a " +
-    "colour mask's brightest channel). Applies to the truth masks and extra annotation masks; " +
+    "colour mask's brightest channel; a palette PNG's index, not its colour). Applies to the truth masks and extra annotation masks; " +
     'FOV masks are always read with "auto". A transparent pixel (alpha below half) is ' +
     "background; a mask whose colour is black everywhere is read by its alpha channel.",
+);
+
+/**
+ * The `maskIgnore` option of a load stage: values of a truth mask file (on
+ * its own scale, or a palette PNG's indices) whose pixels are neither
+ * trained on nor scored, as mmsegmentation's `ignore_index` (commonly 255,
+ * PASCAL VOC's void border): they leave the sample's region of interest.
+ *
+ * @example Usage
+ * ```ts
+ * import { maskIgnoreOption } from "./mask_values.ts";
+ * console.assert(maskIgnoreOption.parse(undefined).length === 0);
+ * console.assert(maskIgnoreOption.parse([255])[0] === 255);
+ * ```
+ */
+export const maskIgnoreOption = z.array(z.number().int().nonnegative()).default([]).describe(
+  "Values of a truth mask file (on its own scale: 0–255 for 8-bit files, 0–65535 for 16-bit " +
+    "ones, a palette PNG's indices) whose pixels are ignored: taken out of the sample's region " +
+    "of interest, so neither trained on nor scored, as mmsegmentation's ignore_index (e.g. " +
+    '[255] for PASCAL VOC\'s void border). maskForeground "auto" disregards them when it ' +
+    "checks for label maps. Extra and FOV masks are read without it.",
 );
 
 /** A value of {@linkcode maskForegroundOption}: `"auto"`, `"nonzero"` or a threshold. */
@@ -60,6 +82,11 @@ export interface BinaryMask {
   readonly rule: string;
   /** A warning to print, when the rule may have misread the file. */
   readonly warning?: string;
+  /**
+   * One channel, 1 where the pixel's value is one of `options.ignore` (those
+   * are background in `mask`); absent when nothing is to be ignored.
+   */
+  readonly ignored?: Raster;
 }
 
 /** Share of a mask's low pixels that must lie in flat regions for it to be a label map… */
@@ -122,7 +149,8 @@ function percent(part: number, whole: number): string {
 /**
  * Binarises a decoded mask file. Each pixel's value is its brightest
  * channel as the file's own integer (`data · maxValue / 255`, see
- * `Raster.maxValue`). Where the file has an alpha channel that is not opaque
+ * `Raster.maxValue`), or for a palette PNG its palette index (`indices`,
+ * on the scale 0..2^bitDepth − 1), not its colour. Where the file has an alpha channel that is not opaque
  * everywhere, a pixel less than half opaque (alpha below 128 of 255) is
  * background; and where every colour value is 0, the alpha values are the
  * mask (an alpha-only mask). Then `foreground` decides:
@@ -166,10 +194,16 @@ function percent(part: number, whole: number): string {
  * @param decoded The decoded file (`readImageWithAlpha`).
  * @param foreground Which values are foreground.
  * @param name The file's name or path, for messages.
+ * Values in `options.ignore` (`maskIgnore`) are background, marked in
+ * `ignored`, and disregarded by `"auto"`: its largest value and the
+ * label-map check see only the others, so a VOC map {0,1,255} with 255
+ * ignored reads as a 0/1 mask.
+ *
  * @param options `fov: true` for a FOV mask, which is always read with
  *   `"auto"`: its refusals and warnings then ask for another file rather
- *   than another `maskForeground`.
- * @returns The 0/1 mask, the rule in words, and a warning when one is due.
+ *   than another `maskForeground`. `ignore`: values to ignore (default none).
+ * @returns The 0/1 mask, the rule in words, a warning when one is due, and
+ *   the ignored pixels when some values are to be ignored.
  * @throws {DataError} Under `"auto"`, when the mask looks like a label map.
  *
  * @example Usage
@@ -178,20 +212,20 @@ function percent(part: number, whole: number): string {
  * const raster = { width: 3, height: 1, channels: 1, data: new Float32Array([0, 90, 200]), maxValue: 255 };
  * console.assert(binaryMask({ raster }, "auto", "m.png").mask.data.join() === "0,0,1");
  * console.assert(binaryMask({ raster }, "nonzero", "m.png").mask.data.join() === "0,1,1");
- * console.assert(binaryMask({ raster }, 100, "m.png").mask.data.join() === "0,1,1");
+ * console.assert(binaryMask({ raster }, 50, "m.png").mask.data.join() === "0,1,1");
  * ```
  */
 export function binaryMask(
   decoded: DecodedImage,
   foreground: MaskForeground,
   name: string,
-  options: { readonly fov?: boolean } = {},
+  options: { readonly fov?: boolean; readonly ignore?: readonly number[] } = {},
 ): BinaryMask {
-  const { raster, alpha } = decoded;
+  const { raster, alpha, indices } = decoded;
   const { width, height, channels, data } = raster;
   const n = width * height;
-  const maxValue = raster.maxValue ?? 255;
-  const toFile = maxValue / 255;
+  let maxValue = indices ? indices.maxValue : raster.maxValue ?? 255;
+  let toFile = maxValue / 255;
   // Each pixel's brightest channel on the file's own scale, rounded to the
   // integer it was when that is within float error (it always is for a file).
   let whole = true;
@@ -202,27 +236,46 @@ export function binaryMask(
     return exact;
   };
   const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let m = data[i * channels];
-    for (let c = 1; c < channels; c++) m = Math.max(m, data[i * channels + c]);
-    values[i] = fileValue(m);
+  if (indices) {
+    values.set(indices.data);
+  } else {
+    for (let i = 0; i < n; i++) {
+      let m = data[i * channels];
+      for (let c = 1; c < channels; c++) m = Math.max(m, data[i * channels + c]);
+      values[i] = fileValue(m);
+    }
   }
-  let subject = "its brightest channel is";
+  let subject = indices ? "its palette index is" : "its brightest channel is";
   if (alpha) {
     if (values.every((v) => v === 0)) {
+      // Alpha is on the 0..255 scale of an 8-bit (or palette) file.
+      if (indices) maxValue = 255, toFile = 1;
       for (let i = 0; i < n; i++) values[i] = fileValue(alpha[i]);
       subject = "its alpha (its colour being black everywhere) is";
     } else {
       for (let i = 0; i < n; i++) if (alpha[i] < 127.5) values[i] = 0;
-      subject =
-        "it is at least half opaque (alpha 128 of 255 or more) and its brightest channel is";
+      subject = "it is at least half opaque (alpha 128 of 255 or more) and " +
+        (indices ? "its palette index is" : "its brightest channel is");
     }
   }
+  const ignore = new Set(options.ignore ?? []);
+  let ignored: Uint8Array | undefined;
+  if (ignore.size) {
+    ignored = new Uint8Array(n);
+    for (let i = 0; i < n; i++) ignored[i] = ignore.has(values[i]) ? 1 : 0;
+  }
   let min = Infinity, max = -Infinity;
-  for (const v of values) {
+  for (let i = 0; i < n; i++) {
+    if (ignored?.[i]) continue;
+    const v = values[i];
     min = v < min ? v : min;
     max = v > max ? v : max;
   }
+  if (max < min) min = max = 0; // every pixel ignored
+  const ignoring = ignore.size
+    ? `; values ${[...ignore].sort((a, b) => a - b).join(", ")} are ignored (outside the ` +
+      "region of interest)"
+    : "";
   let isForeground: (v: number) => boolean;
   let predicate: string;
   let warning: string | undefined;
@@ -241,7 +294,7 @@ export function binaryMask(
     isForeground = (v) => v > threshold;
     predicate = `above ${num(threshold)} (of ${maxValue}; ${why})`;
     if (whole) {
-      warning = checkLabelMap(values, width, height, {
+      warning = checkLabelMap(values, width, height, ignored, {
         min,
         max,
         threshold,
@@ -252,10 +305,17 @@ export function binaryMask(
       });
     }
   }
-  const rule = `a pixel is foreground where ${subject} ${predicate}`;
+  const rule = `a pixel is foreground where ${subject} ${predicate}${ignoring}`;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = isForeground(values[i]) ? 1 : 0;
-  return { mask: { width, height, channels: 1, data: out }, rule, ...(warning ? { warning } : {}) };
+  for (let i = 0; i < n; i++) out[i] = !ignored?.[i] && isForeground(values[i]) ? 1 : 0;
+  return {
+    mask: { width, height, channels: 1, data: out },
+    rule,
+    ...(warning ? { warning } : {}),
+    ...(ignored
+      ? { ignored: { width, height, channels: 1, data: Float32Array.from(ignored) } }
+      : {}),
+  };
 }
 
 /** Why `"auto"` uses its threshold, in words: half the largest value, or the floor. */
@@ -279,6 +339,7 @@ function checkLabelMap(
   values: Float64Array,
   width: number,
   height: number,
+  ignored: Uint8Array | undefined,
   { min, max, threshold, why, maxValue, name, fov }: {
     min: number;
     max: number;
@@ -294,6 +355,7 @@ function checkLabelMap(
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x, v = values[i];
+      if (ignored?.[i]) continue;
       if (distinct.size <= 4096) distinct.add(v);
       if (v <= min) continue;
       candidates++;

@@ -7,7 +7,9 @@
  * (`mask_values.ts`): by default the brightest channel above half the
  * file's own largest value (never at or below 32), a 0/1 mask's 1,
  * transparent pixels never; label maps are refused unless it is set. FOV
- * masks are always read by that default. Every fault names the file.
+ * masks are always read by that default. A palette PNG mask is read by its
+ * indices. Truth-mask values in `maskIgnore` leave the region of interest.
+ * Every fault names the file.
  *
  * @module
  */
@@ -33,6 +35,13 @@ export interface MaskReadOptions {
    * extra masks only, and read FOV (`roi`) masks with `"auto"`.
    */
   readonly maskForeground?: MaskForeground;
+  /**
+   * Values of the truth (`mask`) file whose pixels {@linkcode readPairedSample}
+   * takes out of the sample's region of interest (default none); see
+   * `maskIgnoreOption` (`mask_values.ts`). Other masks, and
+   * {@linkcode readBinaryMask}, are read without it.
+   */
+  readonly maskIgnore?: readonly number[];
   /**
    * Where a warning about a mask goes (one line, without a `warning: `
    * prefix); by default `console.warn("warning: " + line)`. A load stage
@@ -74,10 +83,12 @@ export async function readBinaryMask(path: string, options: MaskReadOptions = {}
 async function readMask(
   path: string,
   options: MaskReadOptions,
-  fov = false,
+  role?: string,
 ): Promise<BinaryMask> {
+  const fov = role === "roi";
   const foreground = fov ? "auto" : options.maskForeground ?? "auto";
-  const read = binaryMask(await readImageWithAlpha(path), foreground, path, { fov });
+  const ignore = role === "mask" ? options.maskIgnore ?? [] : [];
+  const read = binaryMask(await readImageWithAlpha(path), foreground, path, { fov, ignore });
   if (read.warning) (options.onWarning ?? defaultWarning)(read.warning);
   return read;
 }
@@ -87,11 +98,14 @@ async function readMask(
  * {@linkcode readBinaryMask} with `options`, except that the FOV mask
  * (`roi`) is always read with `maskForeground: "auto"`: a threshold chosen
  * for the truth masks (e.g. 500 for 16-bit {0,1000} ones) must not empty an
- * 8-bit 0/255 FOV mask.
+ * 8-bit 0/255 FOV mask. The truth mask's pixels whose values are in
+ * `options.maskIgnore` are taken out of the `roi` (a FOV mask's, or the
+ * whole image's).
  *
  * @param files The sample's files.
  * @param options Which mask values are foreground (default `"auto"`), and where warnings go.
- * @returns The sample; its `roi` is the whole image when it has no FOV mask.
+ * @returns The sample; its `roi` is the whole image when it has no FOV mask, less the
+ *   ignored pixels.
  * @throws {DataError} On a missing, corrupt or unsupported file, a mask of another size than its
  *   image, a mask that looks like a label map under `"auto"`, a truth mask without a single
  *   foreground pixel or without a single background pixel inside its field of view, or a FOV
@@ -113,8 +127,11 @@ export async function readPairedSample(
   const image = await readImage(files.image);
   const rasters: Record<string, Raster> = {};
   const rules: Record<string, string> = {};
+  let ignored: Raster | undefined;
   for (const [role, path] of Object.entries(files.masks)) {
-    const { mask: raster, rule } = await readMask(path, options, role === "roi");
+    const read = await readMask(path, options, role);
+    const { mask: raster, rule } = read;
+    if (role === "mask") ignored = read.ignored;
     if (raster.width !== image.width || raster.height !== image.height) {
       throw new DataError(
         `Cannot pair "${path}" (${raster.width}×${raster.height}) with "${files.image}" (${image.width}×${image.height}): sizes differ`,
@@ -123,8 +140,21 @@ export async function readPairedSample(
     rasters[role] = raster;
     rules[role] = rule;
   }
-  const { mask, roi, ...extra } = rasters;
+  const { mask, roi: fovMask, ...extra } = rasters;
   if (!mask) throw new DataError(`Cannot read sample "${files.id}": it has no mask file`);
+  // The truth's ignored pixels (maskIgnore) leave the region of interest.
+  let roi = fovMask;
+  if (ignored) {
+    roi = {
+      width: image.width,
+      height: image.height,
+      channels: 1,
+      data: Float32Array.from(
+        ignored.data,
+        (v, i) => (v === 0 && (!fovMask || fovMask.data[i] === 1) ? 1 : 0),
+      ),
+    };
+  }
   const setting = JSON.stringify(options.maskForeground ?? "auto");
   if (!mask.data.some((v) => v > 0)) {
     throw new DataError(
@@ -133,7 +163,7 @@ export async function readPairedSample(
         "the lowest value that is foreground",
     );
   }
-  if (roi && !roi.data.some((v) => v > 0)) {
+  if (fovMask && !fovMask.data.some((v) => v > 0)) {
     throw new DataError(
       `Cannot use FOV mask "${files.masks.roi}": no pixel is inside its field of view (FOV ` +
         `masks are read with maskForeground "auto" whatever it is set to: ${rules.roi}); it ` +
@@ -150,7 +180,8 @@ export async function readPairedSample(
   if (inside > 0 && marked === inside) {
     throw new DataError(
       `Cannot use mask "${files.masks.mask}": every pixel is foreground` +
-        (roi ? ` inside its field of view ("${files.masks.roi}")` : "") +
+        (fovMask ? ` inside its field of view ("${files.masks.roi}")` : "") +
+        (ignored ? " outside its ignored pixels" : "") +
         ` (under maskForeground ${setting}, ${rules.mask}), so no pixel is background to learn ` +
         "from or score against. It may be inverted (the object must be the bright part), or have " +
         "a background the rule reads as foreground (a transparent or grey one, say); check that " +

@@ -30,6 +30,19 @@ export interface DecodedImage {
    * channel or transparency key, or every pixel is fully opaque.
    */
   readonly alpha?: Float32Array;
+  /**
+   * A palette PNG's (colour type 3) raw indices, as masks are read: present
+   * for palette PNGs only; `raster` still holds the palette's colours.
+   */
+  readonly indices?: PaletteIndices;
+}
+
+/** A palette image's indices: what a mask of one is read by. */
+export interface PaletteIndices {
+  /** Each pixel's palette index, `width * height` values, row by row. */
+  readonly data: Uint8Array;
+  /** The largest index the file's bit depth allows: 2^bitDepth − 1 (1, 3, 15 or 255). */
+  readonly maxValue: number;
 }
 
 /**

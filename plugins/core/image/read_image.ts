@@ -8,7 +8,9 @@ import type { Raster } from "../../../pipeline/data.ts";
 import { CapillaryError, DataError } from "../../../pipeline/errors.ts";
 import { type DecodedImage, fromRgba, fromSamples, reason, RECOPY } from "./decoded_image.ts";
 import { decodeNetpbm, isNetpbm } from "./netpbm.ts";
-import { decodePng16, pngBitDepth } from "./png16.ts";
+import { decodePng16 } from "./png16.ts";
+import { pngBitDepth, pngColourType } from "./png_chunks.ts";
+import { decodePngIndices } from "./png_palette.ts";
 import { decodeTiff } from "./tiff.ts";
 
 /** The formats {@linkcode decodeImage} understands, for error messages. */
@@ -94,8 +96,10 @@ async function decodeWithImagescript(
  * Decodes an image file's bytes, keeping its alpha channel apart (see
  * {@linkcode DecodedImage}); {@linkcode decodeImage} describes the formats,
  * the scale and the channel rule. Alpha comes from RGBA and grey + alpha
- * PNGs and TIFFs, PNG transparency keys and GIF transparency; JPEG and
- * PGM/PPM have none.
+ * PNGs and TIFFs, PNG transparency and GIF transparency; JPEG and
+ * PGM/PPM have none. A palette PNG (colour type 3, 1 to 8 bits) also gives
+ * its raw indices (`indices`), which masks are read by; its raster holds
+ * the palette's colours, as imagescript decodes them.
  *
  * @param bytes The whole file.
  * @param name The file's name or path, for error messages.
@@ -131,7 +135,12 @@ export async function decodeImageWithAlpha(
   if (format === "netpbm") return { raster: decodeNetpbm(bytes, name) };
   // imagescript keeps only the high byte of 16-bit PNG samples.
   if (format === "png" && pngBitDepth(bytes) === 16) return fromSamples(decodePng16(bytes, name));
-  return await decodeWithImagescript(bytes, name, format);
+  const decoded = await decodeWithImagescript(bytes, name, format);
+  // Masks of palette PNGs are read by their indices (png_palette.ts), not their colours.
+  if (format === "png" && pngColourType(bytes) === 3) {
+    return { ...decoded, indices: decodePngIndices(bytes, name) };
+  }
+  return decoded;
 }
 
 /**

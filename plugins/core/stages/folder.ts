@@ -31,7 +31,7 @@ import { defineStage, inBothSplits } from "../../../mod.ts";
 import { pairedDataPlan, readPairedSamples, sampleFilePaths } from "../datasets/paired_sample.ts";
 import { estimateFov } from "../image/fov.ts";
 import { fovCoverageWarning } from "../image/fov_coverage.ts";
-import { maskForegroundOption } from "../datasets/mask_values.ts";
+import { maskForegroundOption, maskIgnoreOption } from "../datasets/mask_values.ts";
 import { folderSplitFiles, listSplit, type SplitListing } from "../datasets/folder_listing.ts";
 import { companionPattern, patternProblem } from "../datasets/folder_patterns.ts";
 import { skippedFileLines } from "../datasets/skipped_files.ts";
@@ -69,6 +69,7 @@ export const folderOptions = z.object({
   testLimit: z.number().int().min(1).nullable().default(null)
     .describe("Use only the first N test samples (by id; null: all)."),
   maskForeground: maskForegroundOption,
+  maskIgnore: maskIgnoreOption,
 }).strict();
 
 /** The options after defaults. */
@@ -128,6 +129,7 @@ export const folder = defineStage({
     ) => {
       const loaded = await readPairedSamples(listing.files, {
         maskForeground: options.maskForeground,
+        maskIgnore: options.maskIgnore,
         onWarning: (line) => warnings.push(line),
       });
       const samples = split.fov === "estimate"

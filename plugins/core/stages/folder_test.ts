@@ -6,6 +6,7 @@ import { folder, folderOptions } from "./folder.ts";
 import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 import { checkSegmentationData } from "../../../pipeline/run/checks.ts";
 import type { StageContext } from "../../../mod.ts";
+import { pngChunk, pngFile } from "../image/png_fixture.ts";
 
 const DRIVE = DRIVE_ROOT;
 
@@ -553,6 +554,42 @@ Deno.test("core/folder's maskForeground reads instance-label masks that auto ref
     const three = folderOptions.parse({ root, train: split, test: split, maskForeground: 3 });
     const kept = await folder.run(three, undefined, context());
     assertEquals(kept.train[0].mask.data.reduce((n, v) => n + v, 0), 18);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder's maskIgnore takes VOC palette masks' 255 out of the roi", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // 6×6 palette masks: index 1 in the middle 2×2, 255 around it, 0 outside.
+    const index = (x: number, y: number) => {
+      const ring = Math.max(Math.abs(2 * x - 5), Math.abs(2 * y - 5));
+      return ring <= 1 ? 1 : ring === 3 ? 255 : 0;
+    };
+    const rows = Array.from(
+      { length: 6 },
+      (_, y) => Array.from({ length: 6 }, (_, x) => index(x, y)),
+    );
+    const mask = pngFile({
+      width: 6,
+      height: 6,
+      bitDepth: 8,
+      colourType: 3,
+      scanlines: rows.flatMap((r) => [0, ...r]),
+      chunks: [pngChunk("PLTE", Array.from({ length: 256 }, (_, i) => [i, 0, 0]).flat())],
+    });
+    for (const id of ["a", "b"]) {
+      await png(`${root}/images/${id}.png`, 6, 6, (x) => x / 6);
+      await Deno.mkdir(`${root}/labels`, { recursive: true });
+      await Deno.writeFile(`${root}/labels/${id}.png`, mask);
+    }
+    const split = { images: "images/{id}.png", masks: "labels/{id}.png" };
+    const options = folderOptions.parse({ root, train: split, test: split, maskIgnore: [255] });
+    assertEquals(folderOptions.parse({ root, train: split, test: split }).maskIgnore, []);
+    const data = await folder.run(options, undefined, context());
+    assertEquals(Array.from(data.train[0].mask.data), rows.flat().map((v) => (v === 1 ? 1 : 0)));
+    assertEquals(Array.from(data.test[1].roi.data), rows.flat().map((v) => (v === 255 ? 0 : 1)));
   } finally {
     await Deno.remove(root, { recursive: true });
   }
