@@ -11,6 +11,7 @@ import { DataError, encodeGrayPng, type Raster } from "../../../mod.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../../../tests/assert.ts";
 import { DRIVE_ROOT } from "../../../tests/drive_root.ts";
 import { join } from "node:path";
+import { withFiles } from "../../../tests/with_files.ts";
 
 /** Big-endian bytes of 16-bit samples. */
 const be = (values: number[]) => values.flatMap((v) => [v >> 8, v & 0xff]);
@@ -53,19 +54,6 @@ const raster8 = (rows: number[][]): Raster => ({
   data: Float32Array.from(rows.flat()),
   maxValue: 255,
 });
-
-async function withFiles<T>(
-  files: Record<string, Uint8Array>,
-  body: (dir: string) => Promise<T>,
-): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "capillary_paired_sample_" });
-  try {
-    for (const [name, bytes] of Object.entries(files)) await Deno.writeFile(join(dir, name), bytes);
-    return await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** An 8×8 instance map: ids 1, 2, 3 and 200 in 3×3 blocks on 0. */
 const INSTANCES = Array.from({ length: 8 }, (_, y) =>

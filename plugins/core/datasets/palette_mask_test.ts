@@ -5,6 +5,7 @@ import { decodeImageWithAlpha } from "../image/read_image.ts";
 import { DataError, encodeGrayPng } from "../../../mod.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../../../tests/assert.ts";
 import { join } from "node:path";
+import { withFiles } from "../../../tests/with_files.ts";
 
 /** PASCAL VOC style, 8×8: a 4×4 object of 1 inside a ring of 255 (void) on 0. */
 const VOC = Array.from({ length: 8 }, (_, y) =>
@@ -45,19 +46,6 @@ const grey8 = (rows: number[][]) =>
   });
 
 const flat = VOC.flat();
-
-async function withFiles<T>(
-  files: Record<string, Uint8Array>,
-  body: (dir: string) => Promise<T>,
-): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "capillary_palette_mask_" });
-  try {
-    for (const [name, bytes] of Object.entries(files)) await Deno.writeFile(join(dir, name), bytes);
-    return await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 const IMAGE = encodeGrayPng({
   width: 8,
