@@ -212,6 +212,9 @@ export function sampleFilePaths(samples: readonly SampleFiles[]): string[] {
 /** Mask warnings {@linkcode readPairedSamples} passes on in full; the rest are counted. */
 const WARNINGS_SHOWN = 3;
 
+/** How many faulty samples one error lists before "… and N more". */
+const FAULTS_SHOWN = 5;
+
 /**
  * Reads the samples one after another (see {@linkcode readPairedSample}).
  * Mask warnings go to `options.onWarning` once all are read: the first
@@ -220,7 +223,8 @@ const WARNINGS_SHOWN = 3;
  * @param samples The samples' files.
  * @param options Which mask values are foreground (default `"auto"`), and where warnings go.
  * @returns The samples, in order.
- * @throws {DataError} As {@linkcode readPairedSample}, for the first sample at fault.
+ * @throws {DataError} As {@linkcode readPairedSample} when one sample is at fault; when
+ *   several are, one error listing the first few faults (every sample is read first).
  *
  * @example Usage
  * ```ts
@@ -235,7 +239,25 @@ export async function readPairedSamples(
   const warnings: string[] = [];
   const collect = { ...options, onWarning: (line: string) => warnings.push(line) };
   const out: Sample[] = [];
-  for (const files of samples) out.push(await readPairedSample(files, collect));
+  // Every sample is read, so that a folder with several bad files says them all at once.
+  const faults: DataError[] = [];
+  for (const files of samples) {
+    try {
+      out.push(await readPairedSample(files, collect));
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      faults.push(error);
+    }
+  }
+  if (faults.length === 1) throw faults[0];
+  if (faults.length > 1) {
+    const shown = faults.slice(0, FAULTS_SHOWN).map((f) => `- ${f.message}`);
+    throw new DataError(
+      `Cannot use ${faults.length} of ${samples.length} samples:\n${shown.join("\n")}` +
+        (faults.length > FAULTS_SHOWN ? `\n- … and ${faults.length - FAULTS_SHOWN} more` : ""),
+      { cause: faults[0] },
+    );
+  }
   const warn = options.onWarning ?? defaultWarning;
   for (const line of warnings.slice(0, WARNINGS_SHOWN)) warn(line);
   if (warnings.length > WARNINGS_SHOWN) {

@@ -488,3 +488,38 @@ Deno.test('readPairedSample() reads FOV masks with "auto" whatever maskForegroun
     );
   });
 });
+
+Deno.test("readPairedSamples() reads every sample and names all the faulty ones in one error", async () => {
+  const image = grey8([[10, 20, 30, 40], [50, 60, 70, 80]]);
+  const good = grey8([[0, 255, 0, 0], [0, 255, 255, 0]]);
+  await withFiles(
+    {
+      "a.png": image,
+      "a_mask.png": good,
+      "b.png": image,
+      "b_mask.png": grey8([[0, 0, 0, 0], [0, 0, 0, 0]]), // empty
+      "c.png": image,
+      "c_mask.png": new Uint8Array([1, 2, 3]), // not an image
+    },
+    async (dir) => {
+      const sample = (id: string) => ({
+        id,
+        image: join(dir, `${id}.png`),
+        masks: { mask: join(dir, `${id}_mask.png`) },
+      });
+      const error = await assertRejects(
+        () => readPairedSamples(["a", "b", "c"].map(sample)),
+        DataError,
+        "Cannot use 2 of 3 samples:\n- Cannot use mask",
+      );
+      assert(error.message.includes(`"${join(dir, "b_mask.png")}": it has no foreground pixel`));
+      assert(error.message.includes(`\n- Cannot read image "${join(dir, "c_mask.png")}"`));
+      // One faulty sample: its own error, as before.
+      await assertRejects(
+        () => readPairedSamples(["a", "b"].map(sample)),
+        DataError,
+        `Cannot use mask "${join(dir, "b_mask.png")}": it has no foreground pixel`,
+      );
+    },
+  );
+});
