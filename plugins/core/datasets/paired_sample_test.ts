@@ -5,7 +5,7 @@ import {
   readPairedSamples,
   type SampleFiles,
 } from "./paired_sample.ts";
-import { pngFile } from "../image/png_fixture.ts";
+import { pngFile, rowsPng8 } from "../image/png_fixture.ts";
 import { readImage, readImageWithAlpha } from "../image/read_image.ts";
 import { DataError, encodeGrayPng, type Raster } from "../../../mod.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../../../tests/assert.ts";
@@ -17,14 +17,7 @@ import { withFiles } from "../../../tests/with_files.ts";
 const be = (values: number[]) => values.flatMap((v) => [v >> 8, v & 0xff]);
 
 /** An 8-bit grey PNG of `rows` (filter 0 on every row). */
-const grey8 = (rows: number[][]) =>
-  pngFile({
-    width: rows[0].length,
-    height: rows.length,
-    bitDepth: 8,
-    colourType: 0,
-    scanlines: rows.flatMap((r) => [0, ...r]),
-  });
+const grey8 = (rows: number[][]) => rowsPng8(rows);
 
 /** A 16-bit grey PNG of `rows`. */
 const grey16 = (rows: number[][]) =>

@@ -1,6 +1,6 @@
 import { binaryMask, maskIgnoreOption } from "./mask_values.ts";
 import { readPairedSample, type SampleFiles } from "./paired_sample.ts";
-import { pngChunk, pngFile } from "../image/png_fixture.ts";
+import { pngChunk, rowsPng8 } from "../image/png_fixture.ts";
 import { decodeImageWithAlpha } from "../image/read_image.ts";
 import { DataError, encodeGrayPng } from "../../../mod.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../../../tests/assert.ts";
@@ -25,25 +25,10 @@ const VOC_PALETTE = pngChunk(
 );
 
 /** An 8-bit palette PNG of `rows` (indices), with VOC's palette. */
-const palette8 = (rows: number[][]) =>
-  pngFile({
-    width: rows[0].length,
-    height: rows.length,
-    bitDepth: 8,
-    colourType: 3,
-    scanlines: rows.flatMap((r) => [0, ...r]),
-    chunks: [VOC_PALETTE],
-  });
+const palette8 = (rows: number[][]) => rowsPng8(rows, 3, [VOC_PALETTE]);
 
 /** An 8-bit grey PNG of `rows`. */
-const grey8 = (rows: number[][]) =>
-  pngFile({
-    width: rows[0].length,
-    height: rows.length,
-    bitDepth: 8,
-    colourType: 0,
-    scanlines: rows.flatMap((r) => [0, ...r]),
-  });
+const grey8 = (rows: number[][]) => rowsPng8(rows);
 
 const flat = VOC.flat();
 

@@ -105,3 +105,28 @@ export function pngFile(png: PngFixture): Uint8Array {
   }
   return out;
 }
+
+/**
+ * An 8-bit grey PNG of `rows` (one byte a pixel, filter 0 on every row), or
+ * with `colourType` 3 and a `PLTE` chunk in `chunks`, a palette PNG of indices.
+ *
+ * @example Usage
+ * ```ts
+ * import { rowsPng8 } from "./png_fixture.ts";
+ * console.assert(rowsPng8([[0, 255]])[0] === 0x89);
+ * ```
+ */
+export function rowsPng8(
+  rows: readonly (readonly number[])[],
+  colourType: 0 | 3 = 0,
+  chunks: readonly Uint8Array[] = [],
+): Uint8Array {
+  return pngFile({
+    width: rows[0].length,
+    height: rows.length,
+    bitDepth: 8,
+    colourType,
+    scanlines: rows.flatMap((r) => [0, ...r]),
+    chunks,
+  });
+}
