@@ -18,7 +18,8 @@ export function dataCacheDir(): string {
   return Deno.env.get("CAPILLARY_CACHE") || join(".cache", "capillary");
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
+/** The SHA-256 of `bytes`, as lower-case hex (the cache's keys, the run's data digests). */
+export async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -9,7 +9,7 @@
  */
 import type { Sample, SegmentationData } from "../data.ts";
 import { CapillaryError } from "../errors.ts";
-import { encodeData } from "./data_cache.ts";
+import { encodeData, sha256 } from "./data_cache.ts";
 import type { RunFolder } from "./run_folder.ts";
 
 /** The run folder's file. */
@@ -19,11 +19,6 @@ export const DATA_DIGEST_FILE = "data_digest.json";
 export interface DataDigest {
   readonly train: readonly (readonly [string, string])[];
   readonly test: readonly (readonly [string, string])[];
-}
-
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**

@@ -116,9 +116,15 @@ async function decodeWithImagescript(
  * assertEquals([Array.from(raster.data), alpha], [[0, 255], undefined]);
  * ```
  */
-export async function decodeImageWithAlpha(
+export function decodeImageWithAlpha(bytes: Uint8Array, name: string): Promise<DecodedImage> {
+  return decodeFile(bytes, name, true);
+}
+
+/** Decodes a file; a palette PNG's indices only `withIndices` (masks read them, images not). */
+async function decodeFile(
   bytes: Uint8Array,
   name: string,
+  withIndices: boolean,
 ): Promise<DecodedImage> {
   if (bytes.length === 0) {
     throw new DataError(`Cannot read image "${name}": file is empty; ${RECOPY}`);
@@ -137,7 +143,7 @@ export async function decodeImageWithAlpha(
   if (format === "png" && pngBitDepth(bytes) === 16) return fromSamples(decodePng16(bytes, name));
   const decoded = await decodeWithImagescript(bytes, name, format);
   // Masks of palette PNGs are read by their indices (png_palette.ts), not their colours.
-  if (format === "png" && pngColourType(bytes) === 3) {
+  if (withIndices && format === "png" && pngColourType(bytes) === 3) {
     return { ...decoded, indices: decodePngIndices(bytes, name) };
   }
   return decoded;
@@ -175,7 +181,7 @@ export async function decodeImageWithAlpha(
  * ```
  */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<Raster> {
-  return (await decodeImageWithAlpha(bytes, name)).raster;
+  return (await decodeFile(bytes, name, false)).raster;
 }
 
 async function readFileBytes(path: string): Promise<Uint8Array> {
