@@ -9,19 +9,21 @@
 import { Image } from "imagescript";
 import { encodeGrayPng } from "../mod.ts";
 
-/** One image of the set: its split, id, and whether it is saved as colour. */
+/** One image of the set: its split, id, whether it is saved as colour, and whether it is striped. */
 export interface FixtureImage {
   readonly split: "train" | "test";
   readonly id: string;
   readonly colour?: boolean;
+  /** A negative case: a flat image and an empty mask, no stripe. */
+  readonly negative?: boolean;
 }
 
 /** Writes `images` and their masks under `root/data/<split>/` as `<id>.png` and `<id>_mask.png`. */
 export async function writeStripeData(root: string, images: readonly FixtureImage[]) {
-  for (const { split, id, colour } of images) {
+  for (const { split, id, colour, negative } of images) {
     const folder = `${root}/data/${split}`;
     await Deno.mkdir(folder, { recursive: true });
-    const on = (x: number) => (x + Number(id)) % 6 === 0;
+    const on = (x: number) => !negative && (x + Number(id)) % 6 === 0;
     const grey = Float32Array.from({ length: 1024 }, (_, i) => (on(i % 32) ? 0.9 : 0.2));
     if (colour) {
       // Red and green apart, so the file is read as colour (not R = G = B).

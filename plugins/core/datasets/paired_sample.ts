@@ -108,8 +108,9 @@ async function readMask(
  *   ignored pixels.
  * @throws {DataError} On a missing, corrupt or unsupported file, a mask of another size than its
  *   image, a mask that looks like a label map under `"auto"`, a truth mask without a single
- *   foreground pixel or without a single background pixel inside its field of view, or a FOV
- *   mask without a single pixel inside.
+ *   foreground pixel (alone, a negative case is a split of negatives only; see
+ *   {@linkcode readPairedSamples}) or without a single background pixel inside its field of
+ *   view, or a FOV mask without a single pixel inside.
  *
  * @example Usage
  * ```ts
@@ -124,6 +125,27 @@ export async function readPairedSample(
   files: SampleFiles,
   options: MaskReadOptions = {},
 ): Promise<Sample> {
+  const { sample, empty } = await readSample(files, options);
+  if (empty) throw emptyMaskError(files, empty);
+  return sample;
+}
+
+/** The refusal of a truth mask without foreground, `why` saying by which rule. */
+function emptyMaskError(files: SampleFiles, why: string): DataError {
+  return new DataError(
+    `Cannot use mask "${files.masks.mask}": it has no foreground pixel (${why}); check that it ` +
+      "is the right file, or set maskForeground to the lowest value that is foreground",
+  );
+}
+
+/**
+ * {@linkcode readPairedSample} without refusing a truth mask that has no
+ * foreground pixel (a negative case): `empty` then says by which rule.
+ */
+async function readSample(
+  files: SampleFiles,
+  options: MaskReadOptions,
+): Promise<{ sample: Sample; empty?: string }> {
   const image = await readImage(files.image);
   const rasters: Record<string, Raster> = {};
   const rules: Record<string, string> = {};
@@ -156,13 +178,9 @@ export async function readPairedSample(
     };
   }
   const setting = JSON.stringify(options.maskForeground ?? "auto");
-  if (!mask.data.some((v) => v > 0)) {
-    throw new DataError(
-      `Cannot use mask "${files.masks.mask}": it has no foreground pixel (under maskForeground ` +
-        `${setting}, ${rules.mask}); check that it is the right file, or set maskForeground to ` +
-        "the lowest value that is foreground",
-    );
-  }
+  const empty = mask.data.some((v) => v > 0)
+    ? undefined
+    : `under maskForeground ${setting}, ${rules.mask}`;
   if (fovMask && !fovMask.data.some((v) => v > 0)) {
     throw new DataError(
       `Cannot use FOV mask "${files.masks.roi}": no pixel is inside its field of view (FOV ` +
@@ -194,7 +212,7 @@ export async function readPairedSample(
     channels: 1,
     data: new Float32Array(image.width * image.height).fill(1),
   };
-  return {
+  const sample = {
     id: files.id,
     image,
     mask,
@@ -202,6 +220,7 @@ export async function readPairedSample(
     ...(Object.keys(extra).length ? { extra } : {}),
     source: files.image,
   };
+  return empty ? { sample, empty } : { sample };
 }
 
 /** Every file the samples read, in order: what a load stage's `fingerprint` returns. */
@@ -215,16 +234,26 @@ const WARNINGS_SHOWN = 3;
 /** How many faulty samples one error lists before "… and N more". */
 const FAULTS_SHOWN = 5;
 
+/** How many negative cases a warning or error names before "…". */
+const NEGATIVES_SHOWN = 3;
+
 /**
  * Reads the samples one after another (see {@linkcode readPairedSample}).
  * Mask warnings go to `options.onWarning` once all are read: the first
  * three in full, then one line counting the others.
  *
+ * Truth masks without a foreground pixel (negative cases, as screening data
+ * has: an image without a lesion) are kept, with one warning naming them,
+ * since the same mask is also what a wrong `maskForeground` or a wrong file
+ * gives. A set of negative cases only is refused: there is nothing to learn
+ * or score foreground by.
+ *
  * @param samples The samples' files.
  * @param options Which mask values are foreground (default `"auto"`), and where warnings go.
  * @returns The samples, in order.
  * @throws {DataError} As {@linkcode readPairedSample} when one sample is at fault; when
- *   several are, one error listing the first few faults (every sample is read first).
+ *   several are, one error listing the first few faults (every sample is read first); when no
+ *   truth mask has a foreground pixel.
  *
  * @example Usage
  * ```ts
@@ -241,9 +270,12 @@ export async function readPairedSamples(
   const out: Sample[] = [];
   // Every sample is read, so that a folder with several bad files says them all at once.
   const faults: DataError[] = [];
+  const negatives: { files: SampleFiles; why: string }[] = [];
   for (const files of samples) {
     try {
-      out.push(await readPairedSample(files, collect));
+      const { sample, empty } = await readSample(files, collect);
+      out.push(sample);
+      if (empty) negatives.push({ files, why: empty });
     } catch (error) {
       if (!(error instanceof DataError)) throw error;
       faults.push(error);
@@ -258,7 +290,29 @@ export async function readPairedSamples(
       { cause: faults[0] },
     );
   }
+  if (negatives.length === 1 && out.length === 1) {
+    throw emptyMaskError(negatives[0].files, negatives[0].why);
+  }
+  const named = negatives.slice(0, NEGATIVES_SHOWN).map((n) => `"${n.files.masks.mask}"`)
+    .join(", ") + (negatives.length > NEGATIVES_SHOWN ? ", …" : "");
+  if (negatives.length && negatives.length === out.length) {
+    throw new DataError(
+      `Cannot use these ${out.length} samples: none of their truth masks has a foreground ` +
+        `pixel (${negatives[0].why}: ${named}), so there is nothing to learn or score the ` +
+        "foreground by; check that they are the right files, or set maskForeground to the " +
+        "lowest value that is foreground",
+    );
+  }
   const warn = options.onWarning ?? defaultWarning;
+  if (negatives.length) {
+    warn(
+      `${negatives.length} of ${out.length} truth masks have no foreground pixel (${named}): ` +
+        "they are kept as negative cases, their background trained on and scored; their " +
+        "per-image sensitivity (and Dice, IoU and precision where nothing is predicted either) " +
+        "is undefined and left blank. If they should show the object, check them and " +
+        `maskForeground (${JSON.stringify(options.maskForeground ?? "auto")})`,
+    );
+  }
   for (const line of warnings.slice(0, WARNINGS_SHOWN)) warn(line);
   if (warnings.length > WARNINGS_SHOWN) {
     const more = warnings.length - WARNINGS_SHOWN;

@@ -490,7 +490,7 @@ Deno.test("readPairedSamples() reads every sample and names all the faulty ones 
       "a.png": image,
       "a_mask.png": good,
       "b.png": image,
-      "b_mask.png": grey8([[0, 0, 0, 0], [0, 0, 0, 0]]), // empty
+      "b_mask.png": grey8([[0, 255, 0], [0, 255, 255]]), // another size
       "c.png": image,
       "c_mask.png": new Uint8Array([1, 2, 3]), // not an image
     },
@@ -503,13 +503,65 @@ Deno.test("readPairedSamples() reads every sample and names all the faulty ones 
       const error = await assertRejects(
         () => readPairedSamples(["a", "b", "c"].map(sample)),
         DataError,
-        "Cannot use 2 of 3 samples:\n- Cannot use mask",
+        "Cannot use 2 of 3 samples:\n- Cannot pair",
       );
-      assert(error.message.includes(`"${join(dir, "b_mask.png")}": it has no foreground pixel`));
+      assert(error.message.includes(`\n- Cannot pair "${join(dir, "b_mask.png")}" (3×2)`));
       assert(error.message.includes(`\n- Cannot read image "${join(dir, "c_mask.png")}"`));
       // One faulty sample: its own error, as before.
       await assertRejects(
         () => readPairedSamples(["a", "b"].map(sample)),
+        DataError,
+        `Cannot pair "${join(dir, "b_mask.png")}" (3×2) with "${join(dir, "b.png")}" (4×2)`,
+      );
+    },
+  );
+});
+
+Deno.test("readPairedSamples() keeps negative cases with a warning, and refuses negatives only", async () => {
+  const image = grey8([[10, 20, 30, 40], [50, 60, 70, 80]]);
+  const empty = grey8([[0, 0, 0, 0], [0, 0, 0, 0]]);
+  await withFiles(
+    {
+      "a.png": image,
+      "a_mask.png": grey8([[0, 255, 0, 0], [0, 255, 255, 0]]),
+      "b.png": image,
+      "b_mask.png": empty,
+      "c.png": image,
+      "c_mask.png": empty,
+    },
+    async (dir) => {
+      const sample = (id: string) => ({
+        id,
+        image: join(dir, `${id}.png`),
+        masks: { mask: join(dir, `${id}_mask.png`) },
+      });
+      const warnings: string[] = [];
+      const read = await readPairedSamples(["a", "b", "c"].map(sample), {
+        onWarning: (line) => warnings.push(line),
+      });
+      assertEquals(read.map((s) => s.id), ["a", "b", "c"]);
+      assertEquals(Array.from(read[1].mask.data), new Array(8).fill(0));
+      assertEquals(warnings.length, 1);
+      assert(
+        warnings[0].startsWith(
+          `2 of 3 truth masks have no foreground pixel ("${join(dir, "b_mask.png")}", "${
+            join(dir, "c_mask.png")
+          }"): they are kept as negative cases`,
+        ),
+        warnings[0],
+      );
+      assert(warnings[0].endsWith('check them and maskForeground ("auto")'), warnings[0]);
+      // Negative cases only: nothing to learn the foreground from.
+      await assertRejects(
+        () => readPairedSamples(["b", "c"].map(sample)),
+        DataError,
+        "Cannot use these 2 samples: none of their truth masks has a foreground pixel (under " +
+          'maskForeground "auto", a pixel is foreground where its brightest channel is above 32 ' +
+          `(of 255; every value is 0): "${join(dir, "b_mask.png")}", "${join(dir, "c_mask.png")}")`,
+      );
+      // One negative alone: the single mask's own error.
+      await assertRejects(
+        () => readPairedSamples([sample("b")]),
         DataError,
         `Cannot use mask "${join(dir, "b_mask.png")}": it has no foreground pixel`,
       );

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Confusion, scoresFromConfusion } from "./confusion.ts";
+import type { Confusion } from "./confusion.ts";
 
 /** The metrics of one image, in the order {@link imageMetrics} gives them and CSV columns. */
 export const PER_IMAGE_METRICS = [
@@ -27,10 +27,20 @@ export interface ImageMetrics {
   readonly metrics: Readonly<Record<string, number>>;
 }
 
+/** `a / b`, or `undefined` when `b` is 0. */
+function defined(a: number, b: number): number | undefined {
+  return b === 0 ? undefined : a / b;
+}
+
 /**
  * One image's scores from its confusion counts and its ROC AUC, keyed and
  * ordered as {@link PER_IMAGE_METRICS}: `dice` is the image's F1,
- * 2 tp / (2 tp + fp + fn); the others as in `scoresFromConfusion`.
+ * 2 tp / (2 tp + fp + fn); the others as in `scoresFromConfusion`. A score
+ * whose denominator is 0 for this image is undefined and its key left out
+ * (as nnU-Net leaves NaN, and its means skip it), not set to 0: an image
+ * without true foreground (a negative case) has no sensitivity, and no Dice
+ * or IoU unless something was predicted (then they are 0); an image where
+ * nothing is predicted has no precision.
  *
  * @param confusion The image's ROI pixel counts at the threshold.
  * @param auc The image's ROC AUC, or `undefined` where it is undefined (an
@@ -43,23 +53,28 @@ export interface ImageMetrics {
  * import { imageMetrics } from "./per_image.ts";
  * const m = imageMetrics({ tp: 3, fp: 1, tn: 4, fn: 2 }, 0.9);
  * console.assert(m.auc === 0.9 && m.dice === 6 / 9 && m.iou === 0.5 && m.accuracy === 0.7);
- * console.assert(!("auc" in imageMetrics({ tp: 0, fp: 1, tn: 4, fn: 0 }, undefined)));
+ * // A negative case with one false positive: Dice 0, no sensitivity, no AUC.
+ * const negative = imageMetrics({ tp: 0, fp: 1, tn: 4, fn: 0 }, undefined);
+ * console.assert(negative.dice === 0 && !("sensitivity" in negative) && !("auc" in negative));
  * ```
  */
 export function imageMetrics(
   confusion: Confusion,
   auc: number | undefined,
 ): Record<string, number> {
-  const s = scoresFromConfusion(confusion);
-  return {
-    ...(auc === undefined ? {} : { auc }),
-    dice: s.f1,
-    iou: s.iou,
-    accuracy: s.accuracy,
-    sensitivity: s.sensitivity,
-    specificity: s.specificity,
-    precision: s.precision,
+  const { tp, fp, tn, fn } = confusion;
+  const scores: Record<string, number | undefined> = {
+    auc,
+    dice: defined(2 * tp, 2 * tp + fp + fn),
+    iou: defined(tp, tp + fp + fn),
+    accuracy: defined(tp + tn, tp + fp + tn + fn),
+    sensitivity: defined(tp, tp + fn),
+    specificity: defined(tn, tn + fp),
+    precision: defined(tp, tp + fp),
   };
+  return Object.fromEntries(
+    Object.entries(scores).filter((entry): entry is [string, number] => entry[1] !== undefined),
+  );
 }
 
 /** A CSV field: quoted (quotes doubled) when it holds a comma, quote or line break. */

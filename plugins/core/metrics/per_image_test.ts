@@ -16,11 +16,30 @@ Deno.test("imageMetrics() gives the per-image scores in column order", () => {
   });
 });
 
-Deno.test("imageMetrics() leaves the AUC out where it is undefined", () => {
-  // an image without vessels: nothing to find, 1 false alarm
-  const m = imageMetrics({ tp: 0, fp: 1, tn: 3, fn: 0 }, undefined);
-  assertEquals(Object.keys(m), PER_IMAGE_METRICS.filter((k) => k !== "auc"));
-  assertEquals([m.dice, m.accuracy, m.specificity], [0, 0.75, 0.75]);
+Deno.test("imageMetrics() leaves out what is undefined for the image (0 / 0)", () => {
+  // An image without vessels and 1 false alarm: no AUC, no sensitivity (0 / 0); Dice, IoU and
+  // precision 0, as the false alarm makes their denominators 1.
+  assertEquals(imageMetrics({ tp: 0, fp: 1, tn: 3, fn: 0 }, undefined), {
+    dice: 0,
+    iou: 0,
+    accuracy: 0.75,
+    specificity: 0.75,
+    precision: 0,
+  });
+  // Without vessels and predicted empty: no Dice, IoU or precision either.
+  assertEquals(imageMetrics({ tp: 0, fp: 0, tn: 4, fn: 0 }, undefined), {
+    accuracy: 1,
+    specificity: 1,
+  });
+  // Vessels, nothing predicted: Dice, IoU, sensitivity 0; no precision.
+  assertEquals(imageMetrics({ tp: 0, fp: 0, tn: 2, fn: 2 }, 0.5), {
+    auc: 0.5,
+    dice: 0,
+    iou: 0,
+    accuracy: 0.5,
+    sensitivity: 0,
+    specificity: 1,
+  });
 });
 
 Deno.test("perImageCsv() writes a header and one 4-decimal row per image", () => {
@@ -31,7 +50,7 @@ Deno.test("perImageCsv() writes a header and one 4-decimal row per image", () =>
   assertEquals(csv.split("\n"), [
     "id,auc,dice,iou,accuracy,sensitivity,specificity,precision",
     "01_test,0.9877,0.6667,0.5000,0.7000,0.6000,0.8000,0.7500",
-    "02_test,,0.0000,0.0000,0.7500,0.0000,0.7500,0.0000",
+    "02_test,,0.0000,0.0000,0.7500,,0.7500,0.0000",
     "", // a line break after the last row
   ]);
 });

@@ -16,8 +16,10 @@ import { RocAccumulator } from "./roc_auc.ts";
 export interface ThresholdMetrics extends ConfusionScores {
   /**
    * The mean over images of each image's own Dice (its F1): every image
-   * weighs the same, where the pooled `f1` weighs every pixel the same.
-   * 0 when no image was added.
+   * weighs the same, where the pooled `f1` weighs every pixel the same. An
+   * image with no true and no predicted foreground has no Dice (0 / 0) and is
+   * left out of the mean, as nnU-Net's NaN-skipping mean does; one with
+   * false positives only has Dice 0. 0 when no image has a Dice.
    */
   readonly dice: number;
   /** ROI pixels counted. */
@@ -49,10 +51,11 @@ export interface SegmentationMetrics extends ThresholdMetrics {
  * import { ThresholdScorer } from "./segmentation_metrics.ts";
  * const scorer = new ThresholdScorer(0.5)
  *   .add(new Float32Array([0.9, 0.6]), [1, 0], [1, 1]) // tp, fp: Dice 2/3
- *   .add(new Float32Array([0.9, 0.1]), [1, 0], [1, 1]); // tp, tn: Dice 1
+ *   .add(new Float32Array([0.9, 0.1]), [1, 0], [1, 1]) // tp, tn: Dice 1
+ *   .add(new Float32Array([0.2, 0.1]), [0, 0], [1, 1]); // tn, tn: no Dice, left out
  * const r = scorer.result();
- * // pooled tp 2, fp 1, tn 1: F1 4/5; mean Dice (2/3 + 1) / 2
- * console.assert(r.f1 === 0.8 && r.dice === (2 / 3 + 1) / 2 && r.pixels === 4);
+ * // pooled tp 2, fp 1, tn 3: F1 4/5; mean Dice (2/3 + 1) / 2
+ * console.assert(r.f1 === 0.8 && r.dice === (2 / 3 + 1) / 2 && r.pixels === 6);
  * ```
  */
 export class ThresholdScorer {
@@ -102,14 +105,16 @@ export class ThresholdScorer {
    */
   result(): ThresholdMetrics {
     const { tp, fp, tn, fn } = this.#pooled;
-    let dice = 0;
+    let dice = 0, scored = 0;
     for (const c of this.#images) {
       const denominator = 2 * c.tp + c.fp + c.fn;
-      dice += denominator === 0 ? 0 : (2 * c.tp) / denominator;
+      if (denominator === 0) continue; // a negative case predicted empty: Dice undefined
+      dice += (2 * c.tp) / denominator;
+      scored++;
     }
     return {
       ...this.#pooled.scores(),
-      dice: this.#images.length === 0 ? 0 : dice / this.#images.length,
+      dice: scored === 0 ? 0 : dice / scored,
       pixels: tp + fp + tn + fn,
       positives: tp + fn,
     };

@@ -53,7 +53,8 @@ Deno.test("SegmentationScorer.perImage() scores each image alone, by id", () => 
     },
     {
       id: "b",
-      metrics: { dice: 0, iou: 0, accuracy: 0.5, sensitivity: 0, specificity: 0.5, precision: 0 },
+      // no true positive to find: no sensitivity (0 / 0)
+      metrics: { dice: 0, iou: 0, accuracy: 0.5, specificity: 0.5, precision: 0 },
     },
     {
       id: "3",

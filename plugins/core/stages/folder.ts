@@ -4,7 +4,9 @@
  * folder name (`cases/{id}/image.png`): the image pattern lists the samples
  * and the ids pair each image with its mask and field-of-view mask. Reads
  * TIFF, PNG, JPEG, GIF and PGM/PPM. Every data fault (a missing pair, sizes
- * that differ, a corrupt or unsupported file, an empty mask) names the file.
+ * that differ, a corrupt or unsupported file, a split whose masks are all
+ * empty) names the file; empty masks among others are negative cases, kept
+ * with a warning.
  * Masks may lie beside the images: a file is a mask, not an image, when its
  * image is there (`datasets/folder_listing.ts`). Files no pattern takes and truth lying
  * outside the field of view are warned about, naming the files.

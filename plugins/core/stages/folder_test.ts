@@ -63,7 +63,7 @@ async function png(
   await Deno.writeFile(path, encodeGrayPng({ width, height, channels: 1, data }));
 }
 
-Deno.test("core/folder names the file for a missing pair, a size mismatch, an empty mask and bad bytes", async () => {
+Deno.test("core/folder names the file for a missing pair, a size mismatch, only empty masks and bad bytes", async () => {
   const root = await Deno.makeTempDir();
   try {
     const split = { images: "train/{id}.png", masks: "train/{id}_mask.png" };
