@@ -208,6 +208,12 @@ export interface DataPlan {
   readonly width: number | null;
   /** Image channels. */
   readonly channels: number;
+  /**
+   * Where sizes vary and the load stage knows them: the least width and the
+   * least height over the images (of two images, possibly), which bound the
+   * patches a later stage may cut.
+   */
+  readonly smallest?: { readonly width: number; readonly height: number };
 }
 
 /** A network as a plan sees it. */

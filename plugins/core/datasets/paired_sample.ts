@@ -15,6 +15,7 @@
  */
 import { DataError, type DataPlan, type Raster, type Sample } from "../../../mod.ts";
 import { readImage, readImageWithAlpha } from "../image/read_image.ts";
+import { type ImageSize, readImageSize } from "../image/image_size.ts";
 import { type BinaryMask, binaryMask, type MaskForeground } from "./mask_values.ts";
 
 /** The files of one sample. */
@@ -155,9 +156,7 @@ async function readSample(
     const { mask: raster, rule } = read;
     if (role === "mask") ignored = read.ignored;
     if (raster.width !== image.width || raster.height !== image.height) {
-      throw new DataError(
-        `Cannot pair "${path}" (${raster.width}×${raster.height}) with "${files.image}" (${image.width}×${image.height}): sizes differ`,
-      );
+      throw sizeMismatch(path, raster, files.image, image);
     }
     rasters[role] = raster;
     rules[role] = rule;
@@ -237,6 +236,27 @@ const FAULTS_SHOWN = 5;
 /** How many negative cases a warning or error names before "…". */
 const NEGATIVES_SHOWN = 3;
 
+/** Throws the fault, or one error listing the first few of several; nothing when none. */
+function throwFaults(faults: readonly DataError[], samples: number): void {
+  if (faults.length === 1) throw faults[0];
+  if (faults.length > 1) {
+    const shown = faults.slice(0, FAULTS_SHOWN).map((f) => `- ${f.message}`);
+    throw new DataError(
+      `Cannot use ${faults.length} of ${samples} samples:\n${shown.join("\n")}` +
+        (faults.length > FAULTS_SHOWN ? `\n- … and ${faults.length - FAULTS_SHOWN} more` : ""),
+      { cause: faults[0] },
+    );
+  }
+}
+
+/** The refusal of a mask whose size is not its image's. */
+function sizeMismatch(path: string, mask: ImageSize, image: string, size: ImageSize): DataError {
+  return new DataError(
+    `Cannot pair "${path}" (${mask.width}×${mask.height}) with "${image}" ` +
+      `(${size.width}×${size.height}): sizes differ`,
+  );
+}
+
 /**
  * Reads the samples one after another (see {@linkcode readPairedSample}).
  * Mask warnings go to `options.onWarning` once all are read: the first
@@ -281,15 +301,7 @@ export async function readPairedSamples(
       faults.push(error);
     }
   }
-  if (faults.length === 1) throw faults[0];
-  if (faults.length > 1) {
-    const shown = faults.slice(0, FAULTS_SHOWN).map((f) => `- ${f.message}`);
-    throw new DataError(
-      `Cannot use ${faults.length} of ${samples.length} samples:\n${shown.join("\n")}` +
-        (faults.length > FAULTS_SHOWN ? `\n- … and ${faults.length - FAULTS_SHOWN} more` : ""),
-      { cause: faults[0] },
-    );
-  }
+  throwFaults(faults, samples.length);
   if (negatives.length === 1 && out.length === 1) {
     throw emptyMaskError(negatives[0].files, negatives[0].why);
   }
@@ -322,20 +334,63 @@ export async function readPairedSamples(
 }
 
 /**
- * A load stage's plan from its file lists: the counts, and the size and
- * channels of the first training image (the only one read).
+ * A load stage's plan from its file lists: the counts, every file's size
+ * from its header (no pixel is decoded), and the channels of the first
+ * training image (the only one decoded: channels depend on the pixels, as a
+ * colour file whose pixels are all grey reads as grey). A missing file, an
+ * unsupported or cut-off header, or a mask of another size than its image
+ * is refused as the run's load stage refuses it, every sample checked first;
+ * what only decoding finds (pixel data cut short, masks without foreground)
+ * the run says.
  *
  * @param train The training samples' files.
  * @param test The test samples' files.
- * @returns The plan, and the first image's `width×height×channels`.
+ * @returns The plan (`height` and `width` `null` and `smallest` set where sizes vary), and the
+ *   images' shape in words: `565×584×3`, or the range of sizes.
+ * @throws {DataError} Naming the faulty files.
  */
 export async function pairedDataPlan(
   train: readonly SampleFiles[],
   test: readonly SampleFiles[],
 ): Promise<{ plan: DataPlan; shape: string }> {
-  const { width, height, channels } = await readImage(train[0].image);
+  const faults: DataError[] = [];
+  const sizes: ImageSize[] = [];
+  for (const files of [...train, ...test]) {
+    try {
+      const size = await readImageSize(files.image);
+      for (const path of Object.values(files.masks)) {
+        const mask = await readImageSize(path);
+        if (mask.width !== size.width || mask.height !== size.height) {
+          throw sizeMismatch(path, mask, files.image, size);
+        }
+      }
+      sizes.push(size);
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      faults.push(error);
+    }
+  }
+  throwFaults(faults, train.length + test.length);
+  const { channels } = await readImage(train[0].image);
+  const [first] = sizes;
+  const same = sizes.every((s) => s.width === first.width && s.height === first.height);
+  const counts = { train: train.length, test: test.length, channels };
+  if (same) {
+    return {
+      plan: { ...counts, height: first.height, width: first.width },
+      shape: `${first.width}×${first.height}×${channels}`,
+    };
+  }
+  const smallest = {
+    width: Math.min(...sizes.map((s) => s.width)),
+    height: Math.min(...sizes.map((s) => s.height)),
+  };
+  const area = (s: ImageSize) => s.width * s.height;
+  const least = sizes.reduce((a, b) => (area(b) < area(a) ? b : a));
+  const most = sizes.reduce((a, b) => (area(b) > area(a) ? b : a));
   return {
-    plan: { train: train.length, test: test.length, height, width, channels },
-    shape: `${width}×${height}×${channels}`,
+    plan: { ...counts, height: null, width: null, smallest },
+    shape: `of ${new Set(sizes.map((s) => `${s.width}×${s.height}`)).size} sizes, ` +
+      `${least.width}×${least.height} to ${most.width}×${most.height}, ×${channels}`,
   };
 }

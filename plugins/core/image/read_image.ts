@@ -7,43 +7,17 @@
 import type { Raster } from "../../../pipeline/data.ts";
 import { CapillaryError, DataError } from "../../../pipeline/errors.ts";
 import { type DecodedImage, fromRgba, fromSamples, reason, RECOPY } from "./decoded_image.ts";
-import { decodeNetpbm, isNetpbm } from "./netpbm.ts";
+import { hexHead, type ImageFormat, sniffImageFormat, SUPPORTED_FORMATS } from "./image_format.ts";
+import { decodeNetpbm } from "./netpbm.ts";
 import { decodePng16 } from "./png16.ts";
 import { pngBitDepth, pngColourType } from "./png_chunks.ts";
 import { decodePngIndices } from "./png_palette.ts";
 import { decodeTiff } from "./tiff.ts";
 
-/** The formats {@linkcode decodeImage} understands, for error messages. */
-const SUPPORTED = "TIFF, PNG, JPEG, GIF and PGM/PPM";
-
-type Format = "tiff" | "png" | "jpeg" | "gif" | "netpbm";
-
-function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
-  if (bytes.length < magic.length) return false;
-  return magic.every((b, i) => bytes[i] === b);
-}
-
-function sniff(bytes: Uint8Array): Format | undefined {
-  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) {
-    return "tiff";
-  }
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "png";
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return "jpeg";
-  if (startsWith(bytes, [0x47, 0x49, 0x46, 0x38]) && (bytes[4] === 0x37 || bytes[4] === 0x39)) {
-    return "gif";
-  }
-  if (isNetpbm(bytes)) return "netpbm";
-  return undefined;
-}
-
-function hexHead(bytes: Uint8Array): string {
-  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
-}
-
 async function decodeWithImagescript(
   bytes: Uint8Array,
   name: string,
-  format: Format,
+  format: ImageFormat,
 ): Promise<DecodedImage> {
   // Loaded on first use: imagescript loads a native codec at import time,
   // which needs --allow-ffi; TIFF reading works without it.
@@ -129,12 +103,12 @@ async function decodeFile(
   if (bytes.length === 0) {
     throw new DataError(`Cannot read image "${name}": file is empty; ${RECOPY}`);
   }
-  const format = sniff(bytes);
+  const format = sniffImageFormat(bytes);
   if (format === undefined) {
     throw new DataError(
       `Cannot read image "${name}": unsupported format (first bytes ${
         hexHead(bytes)
-      }); supported formats are ${SUPPORTED}, so convert it to one of them`,
+      }); supported formats are ${SUPPORTED_FORMATS}, so convert it to one of them`,
     );
   }
   if (format === "tiff") return decodeTiff(bytes, name);
@@ -184,7 +158,15 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Rast
   return (await decodeFile(bytes, name, false)).raster;
 }
 
-async function readFileBytes(path: string): Promise<Uint8Array> {
+/**
+ * An image file's bytes, undecoded; a missing, unreadable or forbidden file
+ * is a {@linkcode DataError} that names it and what to do.
+ *
+ * @param path The file to read.
+ * @returns The whole file.
+ * @throws {DataError} When the file is missing, a directory, or may not be read.
+ */
+export async function readImageBytes(path: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (error) {
@@ -233,7 +215,7 @@ async function readFileBytes(path: string): Promise<Uint8Array> {
  * ```
  */
 export async function readImage(path: string): Promise<Raster> {
-  return await decodeImage(await readFileBytes(path), path);
+  return await decodeImage(await readImageBytes(path), path);
 }
 
 /**
@@ -253,5 +235,5 @@ export async function readImage(path: string): Promise<Raster> {
  * ```
  */
 export async function readImageWithAlpha(path: string): Promise<DecodedImage> {
-  return await decodeImageWithAlpha(await readFileBytes(path), path);
+  return await decodeImageWithAlpha(await readImageBytes(path), path);
 }

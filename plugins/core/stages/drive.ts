@@ -176,7 +176,8 @@ export const drive = defineStage({
       output: plan,
       lines: [
         `DRIVE at ${root}: ${train.length} training and ${test.length} test images`,
-        `→ images ${shape}, vessel masks and FOV masks ${plan.width}×${plan.height}`,
+        `→ images ${shape}, vessel masks and FOV masks of the same size (every file's header ` +
+        "read)",
       ],
     };
   },

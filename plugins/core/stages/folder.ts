@@ -108,7 +108,7 @@ export const folder = defineStage({
       lines: [
         `${options.name} at ${root}: ${train.files.length} training and ${test.files.length} ` +
         "test samples",
-        `→ images ${shape} (the first), masks and FOV masks`,
+        `→ images ${shape}; each mask the size of its image (every file's header read)`,
         ...skippedFileLines([
           { split: "training", listing: train },
           { split: "test", listing: test },

@@ -660,7 +660,7 @@ Deno.test("core/folder reads one folder per case: ids from folder names, limits,
     const plan = await folder.plan!(limited, undefined, context);
     assertEquals(plan.lines, [
       `folder at ${root}: 2 training and 1 test samples`,
-      "→ images 6×2×1 (the first), masks and FOV masks",
+      "→ images 6×2×1; each mask the size of its image (every file's header read)",
       ...expected,
     ]);
 
@@ -878,6 +878,55 @@ Deno.test("core/folder takes images and masks that are symbolic links, as files"
     assertEquals(data.train.map((s) => s.id), ["c1", "c2"]);
     assertEquals(Array.from(data.train[1].mask.data.subarray(0, 6)), [0, 0, 0, 1, 1, 1]);
     assertEquals(lines.filter((l) => l.includes("taken by no pattern")), []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("core/folder's plan reads every file's header: sizes that vary, masks that do not fit", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const split = (dir: string) => ({ images: `${dir}/{id}.png`, masks: `${dir}/{id}_mask.png` });
+    const options = folderOptions.parse({ root, train: split("train"), test: split("test") });
+    const stripe = (x: number) => (x % 3 === 0 ? 1 : 0);
+    for (
+      const [path, width, height] of [["train/a", 8, 6], ["train/b", 12, 5], [
+        "test/c",
+        9,
+        9,
+      ]] as const
+    ) {
+      await png(`${root}/${path}.png`, width, height, (x) => x / width);
+      await png(`${root}/${path}_mask.png`, width, height, stripe);
+    }
+    const plan = await folder.plan!(options, undefined, context());
+    assertEquals(
+      plan.lines[1],
+      "→ images of 3 sizes, 8×6 to 9×9, ×1; each mask the size of its image (every file's header read)",
+    );
+    // No one size: the least width and height bound the patches.
+    assertEquals(plan.output, {
+      train: 2,
+      test: 1,
+      channels: 1,
+      height: null,
+      width: null,
+      smallest: { width: 8, height: 5 },
+    });
+    const data = await folder.run(options, undefined, context());
+    assertEquals(data.train.map((s) => [s.image.width, s.image.height]), [[8, 6], [12, 5]]);
+
+    // Masks of another size and a file cut inside its header: named together, before any run.
+    await png(`${root}/train/b_mask.png`, 12, 6, stripe);
+    const bytes = await Deno.readFile(`${root}/test/c.png`);
+    await Deno.writeFile(`${root}/test/c.png`, bytes.subarray(0, 20));
+    await assertRejects(
+      async () => await folder.plan!(options, undefined, context()),
+      DataError,
+      `Cannot use 2 of 3 samples:\n- Cannot pair "${root}/train/b_mask.png" (12×6) with ` +
+        `"${root}/train/b.png" (12×5): sizes differ\n- Cannot read image "${root}/test/c.png": ` +
+        "its PNG header is truncated or corrupt",
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

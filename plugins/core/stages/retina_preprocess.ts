@@ -81,7 +81,9 @@ export const retinaPreprocess = defineStage({
         options.gamma ? `gamma ${options.gamma}` : null,
         "÷255",
       ].filter(Boolean).join(", "),
-      `→ images ${data.width ?? "?"}×${data.height ?? "?"}×1 in [0, 1]`,
+      data.width === null || data.height === null
+        ? "→ grey images in [0, 1], each of its own size"
+        : `→ images ${data.width}×${data.height}×1 in [0, 1]`,
     ],
   }),
   run: (options, data) => preprocessRetina(data, options),

@@ -94,12 +94,17 @@ export function trainPlan(
 ): StagePlan<"train"> {
   const { size, count, insideRoi } = options.patches;
   // What the run would refuse when it cuts patches: said by the plan too, before any loading.
-  const side = data.height === null || data.width === null
-    ? null
-    : Math.min(data.height, data.width);
-  if (side !== null && size > side) {
+  const least = data.smallest ??
+    (data.height === null || data.width === null
+      ? undefined
+      : { width: data.width, height: data.height });
+  const side = least && Math.min(least.height, least.width);
+  if (least && side !== undefined && size > side) {
+    const images = data.smallest
+      ? `images as narrow as ${least.width} or as low as ${least.height} pixels`
+      : `images of ${least.width}×${least.height}`;
     throw new CapillaryError(
-      `Cannot cut patches of ${size}×${size} from images of ${data.width}×${data.height}: ` +
+      `Cannot cut patches of ${size}×${size} from ${images}: ` +
         `set train.patches.size to at most ${side}`,
     );
   }

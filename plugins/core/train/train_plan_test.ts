@@ -75,3 +75,21 @@ Deno.test("trainPlan() refuses a hold-out that leaves no image to train on, in t
     line,
   );
 });
+
+Deno.test("trainPlan() checks patches against the smallest images where sizes vary", () => {
+  const model: ModelPlan = { name: "net", parameters: () => 10 };
+  const varied = { ...data, height: null, width: null, smallest: { width: 40, height: 36 } };
+  const plan = (size: number) =>
+    trainPlan(
+      trainOptions.parse({ patches: { size, count: 8 } }),
+      { data: varied, model },
+      context,
+    );
+  assertEquals(plan(32).lines.length > 0, true);
+  assertThrows(
+    () => plan(40),
+    CapillaryError,
+    "Cannot cut patches of 40×40 from images as narrow as 40 or as low as 36 pixels: set " +
+      "train.patches.size to at most 36",
+  );
+});
