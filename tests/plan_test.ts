@@ -213,7 +213,7 @@ Deno.test("plan refuses patches larger than the images, as the run would", async
   await assertRejects(
     () => planRecipe(recipe),
     CapillaryError,
-    "Cannot cut patches of 576×576 from images of 565×584: set train.patches.size to at most 565",
+    "Cannot cut patches of 576×576 from images of 565×584: set train.patches.size to at most 565 (a multiple of 8: 560)",
   );
 });
 

@@ -102,7 +102,9 @@ function checkSources(samples: readonly PatchSource[], size: number): number {
       `samplePatches(): patch size ${size} does not fit ` +
         (one ? "" : `${small.length} of ${samples.length} images: `) +
         `${shown.join(", ")}${small.length > SHOWN_SMALL ? ", …" : ""}; lower ` +
-        `train.patches.size to at most ${side}, or drop ${one ? "that image" : "those images"} ` +
+        `train.patches.size to ${fittingPatchSize(side)}, or drop ${
+          one ? "that image" : "those images"
+        } ` +
         `or resize ${one ? "it" : "them"} to at least ${size}×${size}`,
     );
   }
@@ -199,4 +201,20 @@ function copyRow(
 ): void {
   if (source.channels === 1) target.set(source.data.subarray(from, from + length), to);
   else for (let x = 0; x < length; x++) target[to + x] = source.data[(from + x) * source.channels];
+}
+
+/**
+ * The words for the patch sizes an image side of `side` pixels takes:
+ * `train.patches.size` is a multiple of 8 (the network halves it three times).
+ *
+ * @example Usage
+ * ```ts
+ * import { fittingPatchSize } from "./sample_patches.ts";
+ * console.assert(fittingPatchSize(565) === "at most 565 (a multiple of 8: 560)");
+ * console.assert(fittingPatchSize(64) === "at most 64");
+ * ```
+ */
+export function fittingPatchSize(side: number): string {
+  const fits = Math.floor(side / 8) * 8;
+  return fits === side ? `at most ${side}` : `at most ${side} (a multiple of 8: ${fits})`;
 }

@@ -21,6 +21,7 @@ import {
   isBatchNorm,
   selectLayerSettings,
 } from "./layer_control.ts";
+import { fittingPatchSize } from "../patches/sample_patches.ts";
 import type { TrainOptions } from "./train_options.ts";
 import { splitByImage } from "./validation.ts";
 
@@ -105,7 +106,7 @@ export function trainPlan(
       : `images of ${least.width}×${least.height}`;
     throw new CapillaryError(
       `Cannot cut patches of ${size}×${size} from ${images}: ` +
-        `set train.patches.size to at most ${side}`,
+        `set train.patches.size to ${fittingPatchSize(side)}`,
     );
   }
   const held = options.validation.images;

@@ -90,6 +90,6 @@ Deno.test("trainPlan() checks patches against the smallest images where sizes va
     () => plan(40),
     CapillaryError,
     "Cannot cut patches of 40×40 from images as narrow as 40 or as low as 36 pixels: set " +
-      "train.patches.size to at most 36",
+      "train.patches.size to at most 36 (a multiple of 8: 32)",
   );
 });
