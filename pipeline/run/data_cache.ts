@@ -1,15 +1,23 @@
 /**
  * A cache of loaded and preprocessed data, so a second run of the same data
  * and options skips decoding and preprocessing. The key is the SHA-256 of
- * the load and preprocess stages (ids, plugin versions, resolved options),
- * the engine version and the content of every file the load stage reads
- * (its `fingerprint` hook lists them). Entries are written atomically.
+ * the load and preprocess stages (ids, plugin versions, resolved options,
+ * where a plugin that is not built in came from and, for a local one, its
+ * source: {@link pluginSource}), the engine version and the content of every
+ * file the load stage reads (its `fingerprint` hook lists them). Data that
+ * the stages made with their `context.random` is kept under a key that adds
+ * the recipe's seed ({@link seededKey}), so only a run with that seed gets it
+ * back; data made without it serves every seed. Entries are written
+ * atomically.
  *
  * @module
  */
 import type { Raster, Sample, SegmentationData } from "../data.ts";
-import { join } from "../path.ts";
+import { dirname, join, resolve } from "../path.ts";
+import { Random } from "../random.ts";
+import { resolvePluginSpecifier } from "../recipe/plugin_specifier.ts";
 import type { ResolvedStage } from "../recipe/validate.ts";
+import { BUILT_IN } from "../registry.ts";
 import { VERSION } from "../version.ts";
 import { writeFileAtomic } from "./run_folder.ts";
 
@@ -29,12 +37,16 @@ export async function sha256(bytes: Uint8Array): Promise<string> {
  *
  * @param stages The load stage, then the preprocess stages, in order.
  * @param files What the load stage reads (its fingerprint).
- * @returns The key; undefined when a file cannot be read, so that the load
- * stage runs and says what is wrong with it in its own words.
+ * @param recipeFile The recipe file, whose folder a plugin path is relative to
+ * (as when the recipe loaded its plugins); the working folder when absent.
+ * @returns The key; undefined when a file, or a local plugin's module, cannot
+ * be read, so that the load stage runs and says what is wrong with it in its
+ * own words.
  */
 export async function dataCacheKey(
   stages: readonly ResolvedStage[],
   files: readonly string[],
+  recipeFile?: string,
 ): Promise<string | undefined> {
   const contents = [];
   for (const file of files) {
@@ -46,6 +58,26 @@ export async function dataCacheKey(
     }
     contents.push([file, await sha256(bytes)]);
   }
+  const pluginDir = dirname(resolve(recipeFile ?? join(".", "recipe.yaml")));
+  const sources = new Map<string, Promise<PluginSource | undefined>>();
+  const described = [];
+  for (const s of stages) {
+    const origin = s.registered.origin;
+    let source: PluginSource | undefined;
+    if (origin && origin !== BUILT_IN) {
+      if (!sources.has(origin)) sources.set(origin, pluginSource(origin, pluginDir));
+      source = await sources.get(origin);
+      if (!source) return undefined;
+    }
+    described.push({
+      id: s.id,
+      version: s.registered.plugin.version,
+      options: s.options,
+      // Absent for the built-in plugins (the engine version and the revision cover them), so
+      // their entries stay as they were.
+      ...(source ? { source } : {}),
+    });
+  }
   const description = {
     engine: VERSION,
     // Raised when what a loader makes of the same files changes without a version change
@@ -53,14 +85,156 @@ export async function dataCacheKey(
     // mask's largest value, FOV masks always "auto"; 4: palette masks by index), so old entries
     // go unused.
     revision: 4,
-    stages: stages.map((s) => ({
-      id: s.id,
-      version: s.registered.plugin.version,
-      options: s.options,
-    })),
+    stages: described,
     files: contents,
   };
   return await sha256(new TextEncoder().encode(JSON.stringify(description)));
+}
+
+/** Where a plugin's code came from, as the cache key records it. */
+export interface PluginSource {
+  /** The module imported: a `file:` URL, or an `npm:`, `jsr:` or `https:` specifier. */
+  readonly specifier: string;
+  /**
+   * For a local (`file:`) plugin, the SHA-256 of its modules' URLs and contents: the entry
+   * module and every local module it imports; absent for a remote one.
+   */
+  readonly digest?: string;
+}
+
+/** `import ... from "x"`, `export ... from "x"`, `import "x"` and `import("x")` with a literal. */
+const IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*["']([^"'\n]+)["']/g;
+
+/**
+ * What the cache key records of the plugin a recipe loaded from `origin`.
+ *
+ * A local plugin (a path or `file:` URL) is recorded with a digest of its
+ * source, so that editing a stage's code (not only its `version`) makes new
+ * entries: the entry module and, recursively, every module it imports by a
+ * relative path, absolute path or `file:` URL (static imports, re-exports and
+ * `import()` of a string literal). Imports by a bare name (an import map
+ * entry, `@capillary/capillary`), computed `import()`s and files the code
+ * reads at run time are not followed: list data files a load stage reads in
+ * its `fingerprint`. A remote plugin (`npm:`, `jsr:`, `https:`) is recorded by
+ * its specifier, version and all: Deno caches and locks remote code, so the
+ * same specifier is the same code.
+ *
+ * @param origin The plugin as the recipe wrote it (`RegisteredStage.origin`).
+ * @param pluginDir The folder a plugin path is relative to (the recipe's).
+ * @returns The record; undefined when the origin does not resolve or the
+ * entry module cannot be read (the data then goes uncached).
+ *
+ * @example Usage
+ * ```ts
+ * import { pluginSource } from "./data_cache.ts";
+ * const remote = await pluginSource("npm:capillary-noise@1.2.0", "/r");
+ * console.assert(remote?.specifier === "npm:capillary-noise@1.2.0" && !remote.digest);
+ * ```
+ */
+export async function pluginSource(
+  origin: string,
+  pluginDir: string,
+): Promise<PluginSource | undefined> {
+  let specifier: string;
+  try {
+    specifier = resolvePluginSpecifier(origin, pluginDir);
+  } catch {
+    return undefined;
+  }
+  if (!specifier.startsWith("file:")) return { specifier };
+  const modules: [string, string][] = [];
+  const seen = new Set<string>();
+  const pending = [new URL(specifier)];
+  while (pending.length) {
+    const url = pending.pop()!;
+    url.search = url.hash = "";
+    if (seen.has(url.href)) continue;
+    seen.add(url.href);
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(url);
+    } catch {
+      // The entry module must be there; an "import" the scan found in a comment or a string
+      // need not.
+      if (url.href === specifier) return undefined;
+      continue;
+    }
+    modules.push([url.href, await sha256(bytes)]);
+    for (const [, imported] of new TextDecoder().decode(bytes).matchAll(IMPORT)) {
+      if (!/^(\.{1,2}\/|\/|file:)/.test(imported)) continue;
+      try {
+        const next = new URL(imported, url);
+        if (next.protocol === "file:") pending.push(next);
+      } catch {
+        // not a URL: not a module
+      }
+    }
+  }
+  modules.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    specifier,
+    digest: await sha256(new TextEncoder().encode(JSON.stringify(modules))),
+  };
+}
+
+/**
+ * The key of the entry for data that stages made with their random
+ * generators, in a run seeded with `seed`: only a run with that seed finds it.
+ *
+ * @param key The data's key ({@link dataCacheKey}).
+ * @param seed The recipe's seed.
+ */
+export async function seededKey(key: string, seed: number): Promise<string> {
+  return await sha256(new TextEncoder().encode(`${key} seed ${seed}`));
+}
+
+/**
+ * A data stage's `context.random` that records whether the stage drew from
+ * it (or read its state), so that the runner knows whether the data depends
+ * on the seed.
+ *
+ * @example Usage
+ * ```ts
+ * import { RecordingRandom } from "./data_cache.ts";
+ * import { Random } from "../random.ts";
+ * const random = RecordingRandom.of(new Random(7));
+ * console.assert(!random.used);
+ * console.assert(random.next() === new Random(7).next() && random.used);
+ * ```
+ */
+export class RecordingRandom extends Random {
+  #used = false;
+
+  /** A generator that draws what `random` would, recording use from now on. */
+  static of(random: Random): RecordingRandom {
+    const recording = new RecordingRandom(0);
+    recording.restore(random.state);
+    recording.#used = false;
+    return recording;
+  }
+
+  /** Whether anything was drawn from it or its state read or set. */
+  get used(): boolean {
+    return this.#used;
+  }
+
+  /** A uniform float in [0, 1); every other draw goes through it. */
+  override next(): number {
+    this.#used = true;
+    return super.next();
+  }
+
+  /** The generator's internal state (a stage may seed its own generator from it). */
+  override get state(): number {
+    this.#used = true;
+    return super.state;
+  }
+
+  /** Continues from a state taken from {@link Random.state}. */
+  override restore(state: number): void {
+    this.#used = true;
+    super.restore(state);
+  }
 }
 
 interface RasterRecord {
@@ -156,6 +330,24 @@ export async function readCachedData(key: string): Promise<SegmentationData | un
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The entry for data with key `key` in a run seeded with `seed`: the one
+ * made without randomness (any seed's), else the one made with randomness
+ * under `seed` ({@link seededKey}).
+ *
+ * @returns The data and the key of the entry it came from (for its warnings).
+ */
+export async function readCachedEntry(
+  key: string,
+  seed: number,
+): Promise<{ data: SegmentationData; key: string } | undefined> {
+  for (const entry of [key, await seededKey(key, seed)]) {
+    const data = await readCachedData(entry);
+    if (data) return { data, key: entry };
+  }
+  return undefined;
 }
 
 /**

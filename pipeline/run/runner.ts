@@ -7,8 +7,10 @@
 import {
   dataCacheDir,
   dataCacheKey,
-  readCachedData,
+  readCachedEntry,
   readCachedWarnings,
+  RecordingRandom,
+  seededKey,
   writeCachedData,
 } from "./data_cache.ts";
 import { componentCreator } from "../registry.ts";
@@ -23,14 +25,12 @@ import type {
   Augmentation,
   Evaluation,
   ModelSpec,
-  PatchBatch,
   StageContext,
   StageKind,
   TrainedModel,
 } from "../stage.ts";
 import { VERSION } from "../version.ts";
 import {
-  checkAugmentedBatch,
   checkBuiltNetwork,
   checkEvaluation,
   checkModelSpec,
@@ -39,6 +39,7 @@ import {
   maskWarnings,
 } from "./checks.ts";
 import { checkpointStore, holdsTrainingState } from "./checkpoint.ts";
+import { checkedAugmentation } from "./checked_augmentation.ts";
 import { loadLayersModel, saveLayersModel } from "./model_io.ts";
 import { checkDataDigest, dataDigest } from "./data_digest.ts";
 import { planRecipe } from "./plan.ts";
@@ -279,6 +280,13 @@ async function runStages(
   // The warnings the data stages print, kept with the cached data so that a run that takes it
   // from the cache says them too.
   const dataWarnings: string[] = [];
+  // The data stages' generators: data made with one is cached for this seed alone.
+  const dataRandoms: RecordingRandom[] = [];
+  const dataRandom = (stage: ResolvedStage) => {
+    const random = RecordingRandom.of(stageRandomOf(recipe, stage));
+    dataRandoms.push(random);
+    return random;
+  };
   const runStage = async <T>(
     stage: ResolvedStage,
     input: unknown,
@@ -289,7 +297,7 @@ async function runStages(
       stageId: stage.id,
       tf,
       useBackend,
-      random: stageRandomOf(recipe, stage),
+      random: dataStage ? dataRandom(stage) : stageRandomOf(recipe, stage),
       run: folder,
       progress: dataStage
         ? {
@@ -347,16 +355,19 @@ async function runStages(
         cause: error,
       });
     }
-    cacheKey = await dataCacheKey(dataStages, files);
-    data = cacheKey === undefined ? undefined : await readCachedData(cacheKey);
-    if (data) {
+    cacheKey = await dataCacheKey(dataStages, files, recipe.file);
+    const entry = cacheKey === undefined ? undefined : await readCachedEntry(cacheKey, recipe.seed);
+    data = entry?.data;
+    if (entry) {
       seconds.load = (performance.now() - t0) / 1000;
       progress.info(
         `\n▶ load + preprocess: cached (${files.length} files unchanged, key ${
-          cacheKey!.slice(0, 12)
-        }…, ${dataCacheDir()}); skipped ${dataStages.map((s) => s.id).join(", ")}`,
+          entry.key.slice(0, 12)
+        }…${
+          entry.key === cacheKey ? "" : `, made with seed ${recipe.seed}`
+        }, ${dataCacheDir()}); skipped ${dataStages.map((s) => s.id).join(", ")}`,
       );
-      for (const line of await readCachedWarnings(cacheKey!)) progress.info(line);
+      for (const line of await readCachedWarnings(entry.key)) progress.info(line);
     }
   }
   if (!data) {
@@ -375,7 +386,15 @@ async function runStages(
         (d) => checkSegmentationData(d, true, i === preprocess.length - 1),
       );
     }
-    if (cacheKey) await writeCachedData(cacheKey, data, dataWarnings);
+    if (cacheKey) {
+      // Data made with a stage's random generator serves only runs with this seed.
+      const seeded = dataRandoms.some((r) => r.used);
+      await writeCachedData(
+        seeded ? await seededKey(cacheKey, recipe.seed) : cacheKey,
+        data,
+        dataWarnings,
+      );
+    }
   }
   for (const line of maskWarnings(data)) progress.info(`warning: ${line}`);
   // What this run learns from, recorded; a resumed run goes on only with the same training data.
@@ -388,24 +407,13 @@ async function runStages(
   if (dataCaveat) progress.info(`warning: ${dataCaveat}`);
   const augmentations: Augmentation[] = [];
   for (const stage of stagesOf("augment")) {
-    const augmentation = await runStage<Augmentation>(stage, undefined, (a) => {
-      if (typeof a !== "function") {
-        throw new StageError(stage.id, "returned no augmentation function");
-      }
+    let checked: Augmentation | undefined;
+    await runStage<Augmentation>(stage, undefined, (a) => {
+      checked = checkedAugmentation(a, stage.id);
     });
-    // Called inside training: what goes wrong in it is the augment stage's, not the train stage's.
-    augmentations.push((batch, random) => {
-      let output: PatchBatch;
-      try {
-        output = augmentation(batch, random);
-      } catch (error) {
-        throw new StageError(stage.id, `its augmentation threw: ${describeThrown(error)}`, {
-          cause: error,
-        });
-      }
-      checkAugmentedBatch(output, batch, stage.id);
-      return output;
-    });
+    // Called inside training: what goes wrong in it is the augment stage's, not the train stage's
+    // (the same wrapper as augment-preview's).
+    augmentations.push(checked!);
   }
   const augment: Augmentation = (batch, random) =>
     augmentations.reduce((b, f) => f(b, random), batch);
