@@ -1,12 +1,15 @@
 /**
  * `deno task augment-preview`: the grid's layout, that its first tiles are
- * the untouched patches, that masks stay binary, and the PNG it writes.
+ * the untouched patches, that masks stay binary, the PNG it writes, and that
+ * a faulty augmentation is refused in the run's words.
  */
 import { Image } from "imagescript";
 import { assertEquals, assertRejects } from "./assert.ts";
-import { augmentPreview, CapillaryError, loadRecipe } from "../mod.ts";
+import { augmentPreview, CapillaryError, loadRecipe, StageError } from "../mod.ts";
 import { OUTSIDE_ROI } from "../pipeline/run/augment_preview.ts";
+import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import core from "../plugins/core/mod.ts";
+import { SYNTHETIC, TINY_SYNTHETIC } from "./tiny_runs.ts";
 
 const SMOKE = new URL("../recipes/drive-smoke.yaml", import.meta.url).pathname;
 const quiet = { info() {}, task: () => ({ update() {}, done() {} }) };
@@ -55,4 +58,32 @@ Deno.test("augment-preview needs an augment stage", async () => {
     CapillaryError,
     "has no augment stage",
   );
+});
+
+Deno.test("augment-preview refuses a faulty augmentation as the run does, naming its stage", async () => {
+  const faulty = new URL("./fixtures/faulty_augment_plugin.ts", import.meta.url).href;
+  const wrong = new URL("./fixtures/faulty_outputs_plugin.ts", import.meta.url).href;
+  const says = {
+    // The run's words (tests/plugin_fixture_test.ts, tests/faulty_outputs_test.ts), not a
+    // TypeError without a stage, a PNG encoder's NaN, or a PNG of halved masks.
+    "{use: faulty/augment, with: {fault: throw}}": 'Stage "faulty/augment" failed: its ' +
+      "augmentation threw: TypeError: Cannot read properties of undefined (reading 'images') " +
+      `(at ${new URL(faulty).pathname}:21:`,
+    "{use: faulty/augment, with: {fault: short}}": 'Stage "faulty/augment" failed: its ' +
+      "augmentation returned images of 10 values (512 expected) for a batch of 2 patches of " +
+      "16 × 16 × 1",
+    "{use: wrong/values, with: {fault: halfMasks}}": 'Stage "wrong/values" failed: its ' +
+      "augmentation returned masks holding 0.5",
+  };
+  for (const [stage, message] of Object.entries(says)) {
+    const { recipe } = await loadRecipe(SYNTHETIC, {
+      builtins: BUILTIN_PLUGINS,
+      overrides: [`plugins=[${faulty}, ${wrong}]`, ...TINY_SYNTHETIC, `stages.augment=[${stage}]`],
+    });
+    const error = await assertRejects(
+      () => augmentPreview(recipe, { rows: 2, columns: 1, size: 16, progress: quiet }),
+      StageError,
+    );
+    assertEquals(error.message.startsWith(message), true, error.message);
+  }
 });

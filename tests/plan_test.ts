@@ -3,7 +3,15 @@
  * against numbers worked out by hand from the recipe and DRIVE.
  */
 import { assertEquals, assertRejects } from "./assert.ts";
-import { CapillaryError, DataError, formatPlan, loadRecipe, planRecipe, tf } from "../mod.ts";
+import {
+  CapillaryError,
+  DataError,
+  formatPlan,
+  loadRecipe,
+  planRecipe,
+  StageError,
+  tf,
+} from "../mod.ts";
 import { buildBcduNet } from "../plugins/core/_bcdunet.ts";
 import { bcduNetForwardFlops } from "../plugins/core/bcdunet_flops.ts";
 import core from "../plugins/core/mod.ts";
@@ -231,3 +239,50 @@ Deno.test("plan refuses holding out every training image, in the run's words", a
       "train.validation.images",
   );
 });
+
+Deno.test("plan names the stage and the plugin's line of a plan hook that throws or returns no lines", async () => {
+  await withTempDir(async (dir) => {
+    const plugin = `${dir}/planning.ts`;
+    await Deno.writeTextFile(
+      plugin,
+      [
+        `import { definePlugin, defineStage, z } from "${
+          new URL("../mod.ts", import.meta.url).href
+        }";`,
+        "const stage = (name: string, plan: unknown) => defineStage({",
+        '  name, kind: "augment", description: "plans wrong", options: z.object({}).strict(),',
+        "  plan, run: () => (batch: unknown) => batch,",
+        "} as never);",
+        'export default definePlugin({ name: "planning", version: "0.0.1", stages: [',
+        '  stage("throws", () => { throw new Error("plan exploded"); }),',
+        '  stage("no_lines", () => ({ output: undefined, lines: "not an array" })),',
+        "] });",
+        "",
+      ].join("\n"),
+    );
+    const says = {
+      throws: 'Stage "planning/throws" failed: its plan failed: plan exploded ' +
+        `(at ${plugin}:7:33)`,
+      no_lines: 'Stage "planning/no_lines" failed: its plan returned lines that are a string, ' +
+        "not a list; a plan hook returns { output, lines }",
+    };
+    for (const [name, message] of Object.entries(says)) {
+      const { recipe } = await loadRecipe(SMOKE, {
+        builtins: [core],
+        overrides: [`plugins=[${plugin}]`, `augment=[{use: planning/${name}}]`],
+      });
+      const error = await assertRejects(() => planRecipe(recipe), StageError);
+      assertEquals(error.message.startsWith(message), true, error.message);
+    }
+  });
+});
+
+/** Runs `body` with a fresh temporary folder, removed afterwards. */
+async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "capillary-plan-plugin-" });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -4,7 +4,8 @@
  * recipe's augment stages several times with different draws, and lays the
  * results out as one greyscale PNG: per row, the original image and mask,
  * then each augmented image and mask. What a user sees is exactly what
- * training would get (same stages, same options).
+ * training would get (same stages, same options, the same checks of what
+ * each returns).
  *
  * @module
  */
@@ -20,6 +21,9 @@ import { tf } from "../backend/tfjs.ts";
 import { consoleProgress, type Progress } from "./progress.ts";
 import { RunFolder } from "./run_folder.ts";
 import { checkpointStore } from "./checkpoint.ts";
+import { checkedAugmentation } from "./checked_augmentation.ts";
+import { checkSegmentationData } from "./checks.ts";
+import { stageFailure } from "./failure.ts";
 
 /** Options of {@link augmentPreview}. */
 export interface AugmentPreviewOptions {
@@ -157,14 +161,42 @@ export async function augmentPreview(
       createComponent: componentCreator(recipe.components),
       checkpoints: checkpointStore(scratch, false),
     });
-    const run = (stage: ResolvedStage, input: unknown) =>
-      stage.registered.stage.run(stage.options as never, input as never, context(stage));
-    let data = await run(recipe.stages.get("load")![0], undefined) as SegmentationData;
-    for (const stage of recipe.stages.get("preprocess") ?? []) {
-      data = await run(stage, data) as SegmentationData;
+    // Each stage's output checked as the run checks it, and a failure blamed on its stage.
+    const run = async <T>(stage: ResolvedStage, input: unknown, check: (out: T) => void) => {
+      try {
+        const output = await stage.registered.stage.run(
+          stage.options as never,
+          input as never,
+          context(stage),
+        ) as T;
+        check(output);
+        return output;
+      } catch (error) {
+        throw stageFailure(stage.id, error);
+      }
+    };
+    const preprocess = recipe.stages.get("preprocess") ?? [];
+    let data = await run<SegmentationData>(
+      recipe.stages.get("load")![0],
+      undefined,
+      (d) => checkSegmentationData(d, false, preprocess.length === 0),
+    );
+    for (const [i, stage] of preprocess.entries()) {
+      data = await run<SegmentationData>(
+        stage,
+        data,
+        (d) => checkSegmentationData(d, true, i === preprocess.length - 1),
+      );
     }
+    // The very wrapper training calls: a faulty augmentation is refused in the run's words.
     const chain: Augmentation[] = [];
-    for (const stage of augments) chain.push(await run(stage, undefined) as Augmentation);
+    for (const stage of augments) {
+      let checked: Augmentation | undefined;
+      await run<unknown>(stage, undefined, (a) => {
+        checked = checkedAugmentation(a, stage.id);
+      });
+      chain.push(checked!);
+    }
     const original = cutPatches(data, rows, size, new Random(recipe.seed));
     const draws = Array.from({ length: columns }, (_, k) => {
       const random = new Random(recipe.seed + 1 + k);

@@ -12,8 +12,40 @@ import type { LayersModel } from "@tensorflow/tfjs";
 const where = (sample: Sample) =>
   `sample "${sample.id}"${sample.source ? ` (${sample.source})` : ""}`;
 
+/**
+ * What a value is, in a message about what a stage returned.
+ *
+ * @example Usage
+ * ```ts
+ * import { described } from "./checks.ts";
+ * console.assert([undefined, null, [], "x", {}].map(described).join() === "undefined,null,a list,a string,an object");
+ * ```
+ */
+export function described(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (Array.isArray(value)) return "a list";
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
+}
+
+/** What a load or preprocess stage returns, in the words of PLUGINS.md. */
+const DATA_CONTRACT = "a load or preprocess stage returns a data set { name, train, test }: two " +
+  "lists of samples { id, image, mask, roi }, each image, mask and region a raster " +
+  "{ width, height, channels, data } with data a Float32Array";
+
 function checkRaster(raster: Raster, what: string, sample: Sample): void {
+  if (!raster || typeof raster !== "object") {
+    throw new DataError(
+      `${where(sample)}: its ${what} is ${described(raster)}, not a raster; ${DATA_CONTRACT}`,
+    );
+  }
   const { width, height, channels, data } = raster;
+  if (!ArrayBuffer.isView(data) && !Array.isArray(data)) {
+    throw new DataError(
+      `${where(sample)}: its ${what}'s data is ${described(data)}, not a list of values; ` +
+        DATA_CONTRACT,
+    );
+  }
   if (!(width > 0 && height > 0 && channels > 0) || data.length !== width * height * channels) {
     throw new DataError(
       `${where(sample)}: ${what} has ${data.length} values for ${width}×${height}×${channels}`,
@@ -58,6 +90,7 @@ export function checkSegmentationData(
   unitRange: boolean,
   sameChannels = true,
 ): void {
+  checkDataShape(data);
   if (!data.train.length) throw new DataError(`data set "${data.name}" has no training samples`);
   if (!data.test.length) throw new DataError(`data set "${data.name}" has no test samples`);
   // Ids name files (predictions/<id>.png) and held-out images within a split; the splits may
@@ -133,6 +166,42 @@ export function checkSegmentationData(
         );
       }
     }
+  }
+}
+
+/**
+ * What a data set must be before its values are read: an object with a
+ * string name, lists `train` and `test`, and samples that are objects with a
+ * string id (their rasters are checked one by one after).
+ */
+function checkDataShape(data: SegmentationData): void {
+  if (!data || typeof data !== "object" || Array.isArray(data)) {
+    throw new DataError(`returned ${described(data)}, not a data set; ${DATA_CONTRACT}`);
+  }
+  if (typeof data.name !== "string") {
+    throw new DataError(
+      `returned a data set whose name is ${described(data.name)}, not a string; ${DATA_CONTRACT}`,
+    );
+  }
+  for (const split of ["train", "test"] as const) {
+    const samples: unknown = data[split];
+    if (!Array.isArray(samples)) {
+      throw new DataError(
+        `data set "${data.name}" has no list \`${split}\` (it is ${described(samples)}); ` +
+          DATA_CONTRACT,
+      );
+    }
+    samples.forEach((sample: Sample | undefined, i) => {
+      if (!sample || typeof sample !== "object" || typeof sample.id !== "string") {
+        throw new DataError(
+          `data set "${data.name}": ${split}[${i}] is ${
+            sample && typeof sample === "object"
+              ? "a sample without a string id"
+              : described(sample)
+          }; ${DATA_CONTRACT}`,
+        );
+      }
+    });
   }
 }
 
@@ -312,6 +381,17 @@ export function checkAugmentedBatch(output: PatchBatch, input: PatchBatch, stage
         "return a batch of the same patches (count, size, channels), values in Float32Arrays",
     );
   };
+  const then = (output as { then?: unknown } | null | undefined)?.then;
+  if (typeof then === "function") {
+    // An async augmentation's rejection would otherwise go unhandled and end the process.
+    then.call(output, undefined, () => {});
+    throw new StageError(
+      stage,
+      "its augmentation returned a Promise: augmentations are called synchronously, batch " +
+        "after batch inside training, so an augmentation must be a plain (not async) function " +
+        "that returns the batch itself",
+    );
+  }
   if (!output || typeof output !== "object") {
     return fail(`${output === null ? "null" : typeof output}`);
   }
@@ -384,11 +464,61 @@ function checkAugmentedValues(output: PatchBatch, input: PatchBatch, stage: stri
 }
 
 /**
- * Checks a trained model's weights are all finite.
+ * Checks what a train stage returned: a trained model `{ spec, model,
+ * patchSize, channels }` (with `validationIds` and `caveats` lists of strings
+ * where given) whose weights are all finite.
  *
- * @throws {StageError} Naming the first non-finite weight.
+ * @throws {StageError} Naming what is missing or wrong, or the first non-finite weight.
  */
 export async function checkTrainedModel(trained: TrainedModel, stage: string): Promise<void> {
+  const contract = "a train stage returns a trained model { spec, model, patchSize, channels }: " +
+    "the model spec it was given, the trained tfjs LayersModel, the side of the patches it " +
+    "trained on and the image channels it expects";
+  if (!trained || typeof trained !== "object") {
+    throw new StageError(stage, `returned ${described(trained)}, not a trained model; ${contract}`);
+  }
+  const model = trained.model as Partial<LayersModel> | undefined;
+  if (!model || typeof model.predict !== "function" || !Array.isArray(model.weights)) {
+    throw new StageError(
+      stage,
+      `returned a trained model whose model is ${
+        model && typeof model === "object" ? "not a tfjs LayersModel" : described(model)
+      }; ${contract}`,
+    );
+  }
+  if (!trained.spec || typeof trained.spec.build !== "function") {
+    throw new StageError(
+      stage,
+      `returned a trained model whose spec is ${
+        trained.spec && typeof trained.spec === "object"
+          ? "a spec without a build function"
+          : described(trained.spec)
+      }; ${contract}`,
+    );
+  }
+  for (const key of ["patchSize", "channels"] as const) {
+    const value: unknown = trained[key];
+    if (!(typeof value === "number" && Number.isInteger(value) && value > 0)) {
+      throw new StageError(
+        stage,
+        `returned a trained model whose ${key} is ${
+          typeof value === "number" ? value : described(value)
+        }, not a positive whole number; ${contract}`,
+      );
+    }
+  }
+  for (const key of ["validationIds", "caveats"] as const) {
+    const value: unknown = trained[key];
+    if (
+      value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === "string"))
+    ) {
+      throw new StageError(
+        stage,
+        `returned a trained model whose ${key} is not a list of strings; ${contract} (and, ` +
+          "where given, validationIds and caveats lists of strings)",
+      );
+    }
+  }
   for (const weight of trained.model.weights) {
     // Asynchronous reads: a synchronous one fails on WebGPU.
     const values = await weight.read().data();
@@ -426,6 +556,13 @@ export async function checkTrainedModel(trained: TrainedModel, stage: string): P
  * ```
  */
 export function checkEvaluation(evaluation: Evaluation, stage: string): void {
+  if (!evaluation || typeof evaluation !== "object") {
+    throw new StageError(
+      stage,
+      `returned ${described(evaluation)}, not an evaluation; an evaluate stage returns ` +
+        "{ metrics }: each metric's name and its number",
+    );
+  }
   const checkAll = (metrics: Readonly<Record<string, number>> | undefined, where: string) => {
     if (typeof metrics !== "object" || metrics === null) {
       throw new StageError(stage, `returned no metrics${where}`);

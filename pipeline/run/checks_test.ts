@@ -7,9 +7,11 @@ import {
   checkEvaluation,
   checkModelSpec,
   checkSegmentationData,
+  checkTrainedModel,
   maskWarnings,
 } from "./checks.ts";
-import type { Evaluation, ModelSpec, PatchBatch } from "../stage.ts";
+import type { Evaluation, ModelSpec, PatchBatch, TrainedModel } from "../stage.ts";
+import { assertRejects } from "../../tests/assert.ts";
 import { loadBackend } from "../backend/select.ts";
 import { tf } from "../backend/tfjs.ts";
 
@@ -355,4 +357,98 @@ Deno.test("checkAugmentedBatch() refuses masks and regions that are not 0 and 1"
     StageError,
     "returned rois holding 0.25 (patch 2 of 2)",
   );
+});
+
+Deno.test("checkSegmentationData() names what a data set of the wrong shape misses", () => {
+  const contract = "; a load or preprocess stage returns a data set { name, train, test }: two " +
+    "lists of samples { id, image, mask, roi }";
+  const cases: [unknown, string][] = [
+    [undefined, `returned undefined, not a data set${contract}`],
+    [
+      { train: [], test: [] },
+      `returned a data set whose name is undefined, not a string${contract}`,
+    ],
+    [{ name: "n", train: [sample("a")] }, `data set "n" has no list \`test\` (it is undefined)`],
+    [{ name: "n", train: {}, test: [] }, `data set "n" has no list \`train\` (it is an object)`],
+    [data([sample("a")], [null as never]), `data set "toy": test[0] is null${contract}`],
+    [
+      data([{ ...sample("a"), id: 3 as never }]),
+      `data set "toy": train[0] is a sample without a string id${contract}`,
+    ],
+    [
+      data([sample("a", { roi: undefined as never })]),
+      `sample "a" (images/a.tif): its region is undefined, not a raster${contract}`,
+    ],
+    [
+      data([sample("a", { mask: { width: 2, height: 2, channels: 1 } as never })]),
+      `sample "a" (images/a.tif): its mask's data is undefined, not a list of values${contract}`,
+    ],
+  ];
+  for (const [input, says] of cases) {
+    assertThrows(
+      () => checkSegmentationData(input as SegmentationData, true),
+      DataError,
+      says,
+    );
+  }
+});
+
+Deno.test("checkTrainedModel() names what a trained model of the wrong shape misses", async () => {
+  const input = tf.input({ shape: [4, 4, 1] });
+  const network = tf.model({
+    inputs: input,
+    outputs: tf.layers.conv2d({ filters: 1, kernelSize: 1, activation: "sigmoid" })
+      .apply(input) as import("@tensorflow/tfjs").SymbolicTensor,
+  });
+  try {
+    const spec: ModelSpec = { name: "n", build: () => network };
+    const good: TrainedModel = { spec, model: network, patchSize: 4, channels: 1 };
+    await checkTrainedModel(good, "x/fit");
+    const contract = "; a train stage returns a trained model { spec, model, patchSize, channels }";
+    const cases: [unknown, string][] = [
+      [undefined, `returned undefined, not a trained model${contract}`],
+      [
+        { ...good, model: undefined },
+        `returned a trained model whose model is undefined${contract}`,
+      ],
+      [{ ...good, model: {} }, "whose model is not a tfjs LayersModel"],
+      [{ ...good, spec: undefined }, "whose spec is undefined"],
+      [{ ...good, spec: { name: "n" } }, "whose spec is a spec without a build function"],
+      [{ ...good, patchSize: "16" }, "whose patchSize is a string, not a positive whole number"],
+      [{ ...good, channels: 0 }, "whose channels is 0, not a positive whole number"],
+      [{ ...good, caveats: "shortened" }, "whose caveats is not a list of strings"],
+      [{ ...good, validationIds: [1] }, "whose validationIds is not a list of strings"],
+    ];
+    for (const [trained, says] of cases) {
+      await assertRejects(
+        () => checkTrainedModel(trained as TrainedModel, "x/fit"),
+        StageError,
+        says,
+      );
+    }
+  } finally {
+    network.dispose();
+  }
+});
+
+Deno.test("checkEvaluation() refuses no evaluation at all", () => {
+  assertThrows(
+    () => checkEvaluation(undefined as never, "x/score"),
+    StageError,
+    'Stage "x/score" failed: returned undefined, not an evaluation; an evaluate stage returns ' +
+      "{ metrics }",
+  );
+});
+
+Deno.test("checkAugmentedBatch() refuses a Promise: augmentations are synchronous", async () => {
+  const input = batch();
+  const promise = Promise.reject(new Error("async failure"));
+  assertThrows(
+    () => checkAugmentedBatch(promise as never, input, "x/aug"),
+    StageError,
+    'Stage "x/aug" failed: its augmentation returned a Promise: augmentations are called ' +
+      "synchronously",
+  );
+  // Its rejection is handled: an unhandled one would fail this test once the tick ends.
+  await new Promise((resolve) => setTimeout(resolve, 10));
 });

@@ -4,11 +4,13 @@
  * run that fails again keeps the first error too), and how to go on, which
  * depends on where it stopped: a run that trained nothing is simply run
  * again, a failed evaluation is evaluated again (with `--set` on the
- * evaluation if need be), and a run stopped in between continues from its
- * checkpoint once a cause outside the recipe is fixed.
+ * evaluation if need be; trained again first where its train stage wrote no
+ * checkpoint), and a run stopped in between continues from its checkpoint
+ * once a cause outside the recipe is fixed.
  *
  * @module
  */
+import { CapillaryError, describeThrown, StageError } from "../errors.ts";
 import { completeCheckpoints } from "./checkpoint.ts";
 import type { RunFolder } from "./run_folder.ts";
 
@@ -41,6 +43,12 @@ export function howToGoOn(run: StoppedRun): string {
   const then = run.inEvaluation && run.checkpointed
     ? `${resume} evaluates it again without training, with --set on the evaluation if need be ` +
       "(stages.evaluate, inferenceBackend)."
+    : run.inEvaluation
+    // Evaluation starts only once the network is trained and saved; a train stage that writes
+    // no checkpoint leaves nothing for a resumed run to evaluate without training again.
+    ? `The network was trained (saved in ${run.folder}/model), but its train stage wrote no ` +
+      `checkpoint to evaluate it again from: ${resume} trains it again and evaluates it, with ` +
+      "--set on the evaluation if need be (stages.evaluate, inferenceBackend)."
     : run.checkpointed
     ? `${resume} continues it from its last checkpoint once a cause outside the recipe is ` +
       "fixed (memory, a stopped process, a file that could not be read); a resumed run trains " +
@@ -48,6 +56,28 @@ export function howToGoOn(run: StoppedRun): string {
       "new run (stages.model.from can start it from a run's model)."
     : "Nothing was trained yet: fix the cause and run the recipe again.";
   return `The run stopped on the error below. What it wrote stays in ${run.folder}. ${then}`;
+}
+
+/**
+ * What a stage's failure says: a {@link StageError} as it is, a
+ * {@link CapillaryError}'s own message, anything else thrown with where in
+ * the plugin's code it was thrown (`describeThrown`), all naming the stage.
+ *
+ * @param stage The failing stage's id.
+ * @param error What its `run` (or a check of what it returned) threw.
+ * @returns The error to throw.
+ *
+ * @example Usage
+ * ```ts
+ * import { stageFailure } from "./failure.ts";
+ * const error = stageFailure("my/load", new RangeError("bad size"));
+ * console.assert(error.message.startsWith('Stage "my/load" failed: RangeError: bad size'));
+ * ```
+ */
+export function stageFailure(stage: string, error: unknown): StageError {
+  if (error instanceof StageError) return error;
+  const message = error instanceof CapillaryError ? error.message : describeThrown(error);
+  return new StageError(stage, message, { cause: error });
 }
 
 /**

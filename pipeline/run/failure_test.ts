@@ -1,5 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { hasCheckpoint, howToGoOn, recordFailure } from "./failure.ts";
+import { CapillaryError, DataError, StageError } from "../errors.ts";
+import { hasCheckpoint, howToGoOn, recordFailure, stageFailure } from "./failure.ts";
 import { RunFolder } from "./run_folder.ts";
 
 Deno.test("howToGoOn: run again, evaluate again, or resume, by where the run stopped", () => {
@@ -20,6 +21,31 @@ Deno.test("howToGoOn: run again, evaluate again, or resume, by where the run sto
       "read); a resumed run trains as it started, on the same data, so to change the recipe or " +
       "the training data start a new run (stages.model.from can start it from a run's model).",
   );
+  // An evaluation runs only once the network is trained and saved: a failed one never says
+  // nothing was trained, even where the train stage wrote no checkpoint.
+  assertEquals(
+    howToGoOn({ folder: "runs/x/1", inEvaluation: true, checkpointed: false }),
+    `${before}The network was trained (saved in runs/x/1/model), but its train stage wrote no ` +
+      "checkpoint to evaluate it again from: `deno task run --resume runs/x/1` trains it again " +
+      "and evaluates it, with --set on the evaluation if need be (stages.evaluate, " +
+      "inferenceBackend).",
+  );
+});
+
+Deno.test("stageFailure: names the stage, and where a plugin's own error was thrown", () => {
+  const thrown = new TypeError("x is undefined");
+  thrown.stack = "TypeError: x is undefined\n    at f (file:///tmp/my_plugin.ts:3:57)";
+  const error = stageFailure("my/load", thrown);
+  assertEquals(
+    error.message,
+    'Stage "my/load" failed: TypeError: x is undefined (at /tmp/my_plugin.ts:3:57)',
+  );
+  assertEquals([error.stage, error.cause], ["my/load", thrown]);
+  const data = new DataError("sample a: bad");
+  assertEquals(stageFailure("my/load", data).message, 'Stage "my/load" failed: sample a: bad');
+  const own = new StageError("my/augment", "its augmentation threw");
+  assertEquals(stageFailure("my/load", own), own);
+  assertEquals(stageFailure("my/load", "text") instanceof CapillaryError, true);
 });
 
 Deno.test("hasCheckpoint: a folder with state.json, whatever its name; not a partial one", async () => {

@@ -8,9 +8,10 @@
  */
 import { stringify } from "yaml";
 import { tf } from "../backend/tfjs.ts";
-import { CapillaryError, StageError } from "../errors.ts";
+import { CapillaryError, describeThrown, StageError } from "../errors.ts";
 import { recipeBaseDir } from "../recipe/render.ts";
 import { componentCreator } from "../registry.ts";
+import { described } from "./checks.ts";
 import { type LayerWeights, pairLayerWeights, savedLayerWeights } from "./layer_weights.ts";
 import { layersMismatch, resolveModelFrom } from "./pretrained.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
@@ -72,10 +73,11 @@ export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]
         result = await hook(stage.options as never, input as never, context) as StagePlan;
       } catch (error) {
         if (error instanceof CapillaryError) throw error;
-        throw new StageError(stage.id, `its plan failed: ${(error as Error).message}`, {
+        throw new StageError(stage.id, `its plan failed: ${describeThrown(error)}`, {
           cause: error,
         });
       }
+      checkStagePlan(result, stage.id);
       if (kind === "load" || kind === "preprocess") data = result.output as DataPlan;
       if (kind === "model") model = result.output as ModelPlan;
       const from = stage.from &&
@@ -92,6 +94,34 @@ export async function planRecipe(recipe: ResolvedRecipe): Promise<PlannedStage[]
     }
   }
   return planned;
+}
+
+/**
+ * Checks what a `plan` hook returned: `{ output, lines }` with `lines` a list
+ * of strings (`output` is the kind's own, read by the next stages' hooks).
+ *
+ * @throws {StageError} Naming the stage and what its hook must return.
+ */
+function checkStagePlan(result: StagePlan, stage: string): void {
+  const contract = "a plan hook returns { output, lines }: what the stage passes on, described " +
+    "for the next stages' hooks, and its lines of text, a list of strings";
+  if (!result || typeof result !== "object" || Array.isArray(result)) {
+    throw new StageError(stage, `its plan returned ${described(result)}; ${contract}`);
+  }
+  const lines: unknown = result.lines;
+  if (!Array.isArray(lines)) {
+    throw new StageError(
+      stage,
+      `its plan returned lines that are ${described(lines)}, not a list; ${contract}`,
+    );
+  }
+  const line = lines.findIndex((l) => typeof l !== "string");
+  if (line >= 0) {
+    throw new StageError(
+      stage,
+      `its plan returned lines[${line}], ${described(lines[line])}, not a string; ${contract}`,
+    );
+  }
 }
 
 /**
