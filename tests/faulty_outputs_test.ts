@@ -40,6 +40,7 @@ await Deno.writeTextFile(
     '    stage("no_checkpoint", "train", (_: unknown, input: { model: any }) =>',
     "      ({ spec: input.model, model: input.model.build(16, 1), patchSize: 16, channels: 1 })),",
     '    stage("broken", "evaluate", () => { throw new Error("evaluation broke"); }),',
+    '    stage("unbuildable", "model", () => ({ name: "u", build: () => { throw new Error("no net"); } })),',
     "  ],",
     "});",
     "",
@@ -140,4 +141,13 @@ Deno.test("a failed evaluation after a train stage that writes no checkpoint say
   const advice = lines.find((l) => l.includes("The run stopped on the error below"))!;
   assertEquals(advice.includes("Nothing was trained"), false, advice);
   assertEquals(advice.includes("The network was trained (saved in "), true, advice);
+});
+
+Deno.test("a model spec whose build throws is blamed on the model stage, not the trainer", async () => {
+  const error = await failure(["stages.model={use: shape/unbuildable}"]);
+  assertEquals(error.stage, "shape/unbuildable");
+  assertEquals(
+    error.message,
+    `Stage "shape/unbuildable" failed: its model spec's build(16, 1) threw: no net (at ${SHAPE}:17:76)`,
+  );
 });

@@ -46,7 +46,7 @@ import { planRecipe } from "./plan.ts";
 import { copyWeightsByLayer, resolveModelFrom } from "./pretrained.ts";
 import { consoleProgress, formatDuration, type Progress } from "./progress.ts";
 import { RunFolder } from "./run_folder.ts";
-import { hasCheckpoint, howToGoOn, recordFailure } from "./failure.ts";
+import { hasCheckpoint, howToGoOn, recordFailure, stageFailure } from "./failure.ts";
 
 /** Options of {@link runRecipe}. */
 export interface RunOptions {
@@ -323,9 +323,7 @@ async function runStages(
       ) as T;
       await check(output);
     } catch (error) {
-      if (error instanceof StageError) throw error;
-      const message = error instanceof CapillaryError ? error.message : describeThrown(error);
-      throw new StageError(stage.id, message, { cause: error });
+      throw stageFailure(stage.id, error);
     }
     const s = (performance.now() - t0) / 1000;
     seconds[stage.kind] = (seconds[stage.kind] ?? 0) + s;
@@ -425,7 +423,19 @@ async function runStages(
   spec = {
     ...unchecked,
     build: (size, channels) => {
-      const network = unchecked.build(size, channels);
+      let network;
+      try {
+        network = unchecked.build(size, channels);
+      } catch (error) {
+        // The model stage's code failed, whichever stage asked for the network.
+        if (error instanceof StageError) throw error;
+        const what = error instanceof CapillaryError ? error.message : describeThrown(error);
+        throw new StageError(
+          modelStage.id,
+          `its model spec's build(${size}, ${channels}) threw: ${what}`,
+          { cause: error },
+        );
+      }
       checkBuiltNetwork(network, size, channels, modelStage.id);
       return network;
     },
