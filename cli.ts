@@ -59,8 +59,15 @@ async function registryWith(plugins: string[]): Promise<Registry> {
   const registry = new Registry();
   for (const plugin of BUILTIN_PLUGINS) registry.register(plugin, "(built in)");
   if (!plugins.length) return registry;
-  const parsed = parseRecipeText(stringify({ plugins }), "--plugin");
-  const issues = await loadPlugins(plugins, Deno.cwd(), registry, parsed);
+  const issues = [];
+  for (const plugin of plugins) {
+    const parsed = parseRecipeText(stringify({ plugins: [plugin] }), "--plugin");
+    // Said as the option that named it (`--plugin ./x.ts: ...`), not as a file and line.
+    const file = `--plugin ${plugin}`;
+    for (const issue of await loadPlugins([plugin], Deno.cwd(), registry, parsed)) {
+      issues.push({ ...issue, path: [], position: { file, line: 0, column: 0 } });
+    }
+  }
   if (issues.length) throw new RecipeValidationError(issues);
   return registry;
 }

@@ -44,6 +44,31 @@ export function definePlugin(plugin: Plugin): Plugin {
   return plugin;
 }
 
+/**
+ * The engine's public API, as a plugin factory receives it: everything
+ * `pipeline/mod.ts` (and so `mod.ts`) exports, `definePlugin`, `defineStage`
+ * and the engine's own `z` among them. A plugin published on npm, which
+ * cannot import Capillary, types its factory's parameter with it (`import
+ * type`, which leaves no import in the code that runs).
+ */
+export type CapillaryApi = typeof import("./mod.ts");
+
+/**
+ * A plugin module's default export that makes the plugin: the engine calls
+ * it with {@link CapillaryApi} when a recipe loads the module, and uses what
+ * it returns (or the promise resolves to) as the plugin.
+ *
+ * @example Usage
+ * ```ts
+ * import type { PluginFactory } from "./plugin.ts";
+ * const factory: PluginFactory = (capillary) =>
+ *   capillary.definePlugin({ name: "demo", version: "1.0.0", stages: [] });
+ * const capillary = await import("./mod.ts");
+ * console.assert((await factory(capillary)).name === "demo");
+ * ```
+ */
+export type PluginFactory = (capillary: CapillaryApi) => Plugin | Promise<Plugin>;
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 

@@ -146,3 +146,40 @@ Deno.test("the schema asks for every required stage unless the recipe extends a 
     false,
   );
 });
+
+// A second zod 4 (as a plugin that brings its own would load), where node_modules holds one.
+const OTHER_ZOD = new URL("node_modules/.deno/zod@4.1.5/node_modules/zod/v4/index.js", ROOT);
+const otherZod = await Deno.stat(OTHER_ZOD).then(() => true, () => false);
+
+Deno.test({
+  name: "the schema keeps the descriptions of options built with another copy of zod",
+  ignore: !otherZod,
+  fn: async () => {
+    const { z } = await import(OTHER_ZOD.href);
+    const registry = new Registry();
+    registry.register({
+      name: "other",
+      version: "1.0.0",
+      stages: [{
+        name: "noise",
+        kind: "augment",
+        description: "Adds noise.",
+        options: z.object({ sigma: z.number().min(0).default(0.1).describe("The noise SD.") })
+          .strict(),
+        run: () => (batch: unknown) => batch,
+      }],
+    } as never, "other.ts");
+    // deno-lint-ignore no-explicit-any
+    const stages = (recipeJsonSchema(registry).properties as Record<string, any>).stages;
+    // deno-lint-ignore no-explicit-any
+    const entry = stages.properties.augment.anyOf[0].anyOf.find((e: any) =>
+      e.properties.use.const === "other/noise"
+    );
+    assertEquals(entry.properties.with.anyOf[0].properties.sigma, {
+      default: 0.1,
+      type: "number",
+      minimum: 0,
+      description: "The noise SD.",
+    });
+  },
+});

@@ -36,6 +36,17 @@ function toJsonSchema(schema: z.ZodType): JsonSchema {
       if (def.type === "object" && def.catchall === undefined) {
         jsonSchema.additionalProperties = false;
       }
+      // A plugin's own copy of zod (another zod 4 version) keeps `.describe()` and `.meta()`
+      // in its own registry, which this zod does not read; the schema itself still tells them.
+      if (!z.globalRegistry.has(zodSchema)) {
+        const meta = (zodSchema as { meta?: () => unknown }).meta;
+        const foreign = typeof meta === "function" ? meta.call(zodSchema) : undefined;
+        if (foreign && typeof foreign === "object") {
+          for (const [key, value] of Object.entries(foreign)) {
+            if (key !== "id" && jsonSchema[key] === undefined) jsonSchema[key] = value;
+          }
+        }
+      }
     },
   }) as JsonSchema;
   delete json.$schema;

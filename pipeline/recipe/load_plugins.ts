@@ -17,6 +17,18 @@ function pluginExport(module: Record<string, unknown>): { key: string; value: un
   return { key, value: module[key] };
 }
 
+/** Whether `value` looks like a plugin object or a factory, for a hint about a named export. */
+function looksLikePlugin(value: unknown): boolean {
+  if (!value || typeof value !== "object") return false;
+  const record = value as Record<string, unknown>;
+  return typeof record.name === "string" && Array.isArray(record.stages);
+}
+
+/** The export in words: `the default export`, `the export named "plugin"`. */
+function exportWords(key: string): string {
+  return key === "default" ? "the default export" : `the export named "${key}"`;
+}
+
 /** What to tell about a plugin that failed: the issue's message and what to do. */
 export interface PluginFailure {
   /** What went wrong, naming the plugin as the recipe wrote it. */
@@ -58,6 +70,36 @@ function missingExtension(url: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The file in a plugin folder to import (`mod.ts` in `./noise/`): the one its
+ * `package.json` names (`exports`, `module`, `main`), else a `mod` or `index`
+ * file; relative to the folder, or undefined when there is none.
+ */
+function folderEntry(url: string): string | undefined {
+  if (!url.startsWith("file:")) return undefined;
+  const folder = url.endsWith("/") ? url : `${url}/`;
+  const exists = (relative: string) => {
+    try {
+      return Deno.statSync(new URL(relative, folder)).isFile;
+    } catch {
+      return false;
+    }
+  };
+  const named: unknown[] = [];
+  try {
+    const manifest = JSON.parse(Deno.readTextFileSync(new URL("package.json", folder)));
+    const root = typeof manifest.exports === "object" && manifest.exports !== null
+      ? manifest.exports["."] ?? manifest.exports
+      : manifest.exports;
+    named.push(root, root?.import, root?.default, manifest.module, manifest.main);
+  } catch {
+    // no package.json, or not JSON: look for the usual names
+  }
+  const candidates = named.filter((name): name is string => typeof name === "string")
+    .concat(["mod.ts", "mod.js", "index.ts", "index.js"]);
+  return candidates.map((name) => name.replace(/^\.\//, "")).find(exists);
 }
 
 /**
@@ -122,6 +164,35 @@ export function describeImportFailure(
     };
   }
 
+  if (/ERR_UNSUPPORTED_DIR_IMPORT|^Directory import/.test(head)) {
+    const entry = folderEntry(url);
+    const folder = specifier.trim().replace(/\/+$/, "");
+    return {
+      message: `cannot load ${plugin}: it names a folder (${readable(url)}), and a folder cannot ` +
+        "be imported, package.json or not",
+      hint: `name the plugin's entry file${
+        entry ? ` (${folder}/${entry})` : ", e.g. " + `${folder}/mod.ts`
+      } in \`plugins:\`, or list a package published on npm as npm:name@version`,
+    };
+  }
+
+  // A bare name (`lodash`, or one the plugin's own deno.json maps): the engine's import map
+  // resolves the plugin's imports, and Deno's hint (`deno add npm:lodash`) would change the
+  // engine's deno.json, not the plugin.
+  const bare = /^Import "([^"]+)" not a dependency/.exec(head) ??
+    /^Relative import path "([^"]+)" not prefixed with/.exec(head);
+  if (bare && where) {
+    const name = bare[1];
+    const npm = /^(@[^/]+\/)?[^/@][^/]*/.exec(name)?.[0] ?? name;
+    return {
+      message: `${plugin} imports "${name}" by a bare name, which does not resolve (at ${where})`,
+      hint: `at ${where}, import it by full specifier (\`npm:${npm}@<version>\`, \`jsr:\`, ` +
+        "`https:`) or, for a file of the plugin, by relative path (`./name.ts`): a plugin " +
+        "loaded by a recipe resolves bare names through the engine's deno.json, not its own " +
+        "deno.json or package.json",
+    };
+  }
+
   const notFound = /Module not found "([^"]+)"/.exec(head);
   if (notFound && notFound[1] !== url) {
     return {
@@ -149,14 +220,161 @@ export function describeImportFailure(
   };
 }
 
+/** A remote module whose source is not the one the lock file recorded. */
+export interface ChangedSource {
+  /** The module that changed: the plugin's URL, or one it imports. */
+  readonly specifier: string;
+  /** The SHA-256 the lock file holds for it. */
+  readonly expected?: string;
+  /** The SHA-256 of what Deno got. */
+  readonly actual?: string;
+}
+
+/** The folder Deno found the running program's deno.json (and deno.lock) from. */
+function programDir(): string {
+  try {
+    if (Deno.mainModule.startsWith("file:")) return fileURLToPath(new URL(".", Deno.mainModule));
+  } catch {
+    // no main module to read: the working folder
+  }
+  return Deno.cwd();
+}
+
+/**
+ * The flags of the running `deno` that change what a module load reads
+ * (`--reload`, `--lock`, `--no-lock`, `--config`, `--cached-only`), where the
+ * system shows its command line (`/proc/self/cmdline`); none elsewhere.
+ */
+function loadFlags(): string[] {
+  let args: string[];
+  try {
+    args = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+  } catch {
+    return [];
+  }
+  const flags: string[] = [];
+  // Deno's own flags stand between the subcommand and the program.
+  for (const arg of args.slice(2)) {
+    if (!arg.startsWith("-")) break;
+    if (/^(--reload|-r|--lock|--config|-c)(=.*)?$|^--no-lock$|^--cached-only$/.test(arg)) {
+      flags.push(arg);
+    }
+  }
+  return flags;
+}
+
+/**
+ * Whether importing `url` would fail Deno's lock-file integrity check: a
+ * remote module whose source changed since `deno.lock` recorded its hash.
+ * Deno does not throw that to `import()` but ends the process (exit code
+ * 10, even from a worker), so this asks a child `deno info` first, run in
+ * `dir` (whose `deno.json` and lock it finds as the program did) with
+ * `--frozen`, so that it never writes the lock, and with the program's own
+ * `--reload`, `--lock` or `--config` where it can read them. Without permission to run
+ * Deno, or with a child that fails otherwise, it answers undefined and the
+ * import goes ahead as before.
+ *
+ * @param url A plugin's `https:` or `http:` URL.
+ * @param dir Where the child runs; by default the main module's folder.
+ * @returns The module whose source changed, or undefined.
+ */
+export async function changedRemoteSource(
+  url: string,
+  dir: string = programDir(),
+): Promise<ChangedSource | undefined> {
+  let deno: string;
+  try {
+    deno = Deno.execPath();
+    const run = await Deno.permissions.query({ name: "run", command: deno });
+    if (run.state !== "granted") return undefined;
+  } catch {
+    return undefined;
+  }
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(deno, {
+      args: ["info", "--frozen", "--json", ...loadFlags(), url],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+  } catch {
+    return undefined;
+  }
+  if (output.success) return undefined;
+  const text = new TextDecoder().decode(output.stderr).replace(ANSI, "");
+  if (!/Integrity check failed for remote specifier/.test(text)) return undefined;
+  const field = (name: string) => new RegExp(`^\\s*${name}: (\\S+)`, "m").exec(text)?.[1];
+  return {
+    specifier: field("Specifier") ?? url,
+    expected: field("Expected"),
+    actual: field("Actual"),
+  };
+}
+
+/**
+ * What to say about a plugin whose remote source changed since the lock file
+ * recorded it (see {@link changedRemoteSource}).
+ *
+ * @param changed The module that changed.
+ * @param specifier The plugin as the recipe wrote it.
+ * @param url What was to be imported.
+ * @returns The message and hint of the recipe issue.
+ *
+ * @example Usage
+ * ```ts
+ * import { describeChangedSource } from "./load_plugins.ts";
+ * const url = "https://example.org/noise/mod.ts";
+ * const { hint } = describeChangedSource({ specifier: url }, url, url);
+ * console.assert(hint.includes(`deno cache --reload=${url} ${url}`));
+ * ```
+ */
+export function describeChangedSource(
+  changed: ChangedSource,
+  specifier: string,
+  url: string,
+): { message: string; hint: string } {
+  const module = changed.specifier;
+  const what = module === url ? `the file at ${url}` : `${module}, which it imports,`;
+  const hashes = changed.expected && changed.actual
+    ? `: deno.lock holds sha256 ${changed.expected}, the file now has ${changed.actual}`
+    : "";
+  return {
+    message: `cannot load plugin "${specifier}": ${what} changed since deno.lock recorded it, ` +
+      `and Deno refuses it (integrity check failed${hashes})`,
+    hint: "the file at a URL must not change: publish each version at its own URL " +
+      "(…/v1.2.0/mod.ts) and list the new one; or, to take the changed file at this URL, " +
+      `remove "${module}" from the "remote" section of deno.lock and run ` +
+      `\`deno cache --reload=${module} ${module}\` there`,
+  };
+}
+
+/** How {@link loadPlugins} loads. */
+export interface LoadPluginsOptions {
+  /**
+   * The folder whose `deno.json` and `deno.lock` the integrity check of URL
+   * plugins reads ({@link changedRemoteSource}); by default the main module's.
+   */
+  readonly lockDir?: string;
+}
+
+/** What an author writes to make the plugin, for the hints. */
+const FACTORY = "`export default (capillary) => capillary.definePlugin({ ... })`";
+
 /**
  * Loads every plugin in `specifiers` into `registry`; failures become issues
- * positioned at the recipe's plugin entry.
+ * positioned at the recipe's plugin entry. A module's default export (or
+ * export named `plugin`) is the plugin, or a factory that the engine calls
+ * with its API (`pipeline/mod.ts`, `z` included) and that returns the plugin
+ * or a promise of it.
  *
  * @param specifiers As written under `plugins:`.
  * @param recipeDir The recipe's folder.
  * @param registry Where to register them.
  * @param parsed The recipe, for positions.
+ * @param options Where the integrity check of URL plugins looks.
  * @returns The issues found (empty when all loaded).
  */
 export async function loadPlugins(
@@ -164,6 +382,7 @@ export async function loadPlugins(
   recipeDir: string,
   registry: Registry,
   parsed: ParsedRecipe,
+  options: LoadPluginsOptions = {},
 ): Promise<RecipeIssue[]> {
   const issues: RecipeIssue[] = [];
   for (const [i, specifier] of specifiers.entries()) {
@@ -183,6 +402,15 @@ export async function loadPlugins(
       fail((error as Error).message);
       continue;
     }
+    if (/^https?:/i.test(url)) {
+      // Deno ends the process on a failed integrity check rather than throw it to `import()`.
+      const changed = await changedRemoteSource(url, options.lockDir);
+      if (changed) {
+        const { message, hint } = describeChangedSource(changed, specifier, url);
+        fail(message, hint);
+        continue;
+      }
+    }
     let module: Record<string, unknown>;
     try {
       module = await import(url);
@@ -193,26 +421,55 @@ export async function loadPlugins(
     }
     const contract = 'PLUGINS.md, "The contract", lists every field';
     const exported = pluginExport(module);
-    if (typeof exported.value === "function") {
-      // A factory (`export default () => definePlugin(...)`): the engine takes no arguments to call it with.
-      fail(
-        `plugin "${specifier}" exports a function${
-          exported.key === "default" ? "" : ` as "${exported.key}"`
-        }, not a plugin`,
-        `in ${
-          readable(url)
-        }, export the plugin object itself: \`export default definePlugin({ ... })\`, not a function that returns it (${contract})`,
-      );
-      continue;
+    const where = `${exportWords(exported.key)} of ${readable(url)}`;
+    let value = exported.value;
+    if (typeof value === "function") {
+      // A factory: it gets the engine's API (and its `z`), which an npm or URL plugin cannot import.
+      try {
+        const capillary = await import("../mod.ts");
+        value = await value(capillary);
+      } catch (error) {
+        fail(
+          `plugin "${specifier}" threw while making its plugin: ${describeThrown(error)}`,
+          `${where} is a factory the engine calls with its API when a recipe loads it; ` +
+            "fix the code that threw",
+          error,
+        );
+        continue;
+      }
+      if (!value || typeof value !== "object") {
+        fail(
+          `plugin "${specifier}" exports a factory that returned ${
+            typeof value === "function" ? "a function" : String(value)
+          }, not a plugin`,
+          `${where} must return the plugin: ${FACTORY} (${contract})`,
+        );
+        continue;
+      }
     }
-    if (!exported.value || typeof exported.value !== "object") {
+    if (!value || typeof value !== "object") {
+      const named = Object.entries(module).find(([key, v]) =>
+        key !== "default" && looksLikePlugin(v)
+      );
+      if (named) {
+        fail(
+          `plugin "${specifier}" has no default export; its export named "${named[0]}" ` +
+            "looks like the plugin, and the engine reads the default export",
+          `in ${readable(url)}, make it the default export: \`export default ${
+            named[0]
+          }\` (${contract})`,
+        );
+        continue;
+      }
       fail(
         `plugin "${specifier}" exports no plugin`,
-        `in ${readable(url)}, export one as \`export default definePlugin({ ... })\` (${contract})`,
+        `in ${
+          readable(url)
+        }, export one as \`export default definePlugin({ ... })\`, or as ${FACTORY} (${contract})`,
       );
       continue;
     }
-    const plugin = exported.value as Plugin;
+    const plugin = value as Plugin;
     // Every problem at once, in words; the registry's own check stops at the first.
     const problems = pluginProblems(plugin);
     if (problems.length) {
@@ -220,8 +477,8 @@ export async function loadPlugins(
         `plugin "${specifier}" exports a plugin that does not fit the contract:${
           problems.map((problem) => NEST + problem).join("")
         }`,
-        `fix the default export of ${
-          readable(url)
+        `fix ${where}${
+          typeof exported.value === "function" ? " (what the factory returns)" : ""
         }: \`export default definePlugin({ name, version, stages })\`, each stage made with \`defineStage\` (${contract})`,
       );
       continue;

@@ -55,12 +55,27 @@ Deno.test("describeImportFailure() passes on where the loader failed and Deno's 
     'Import "zodd" not a dependency\n  \x1b[0m\x1b[36mhint:\x1b[0m If you want to use the npm ' +
       `package, try running \`deno add npm:zodd\`\n    at ${coloured(URL_, 1, 19)}`,
   );
+  // Deno's `deno add` would change the engine's deno.json; the plugin must name it in full.
   assertEquals(describeImportFailure(bare, "./noise.ts", URL_), {
-    message: 'plugin "./noise.ts" cannot be loaded: Import "zodd" not a dependency ' +
+    message: 'plugin "./noise.ts" imports "zodd" by a bare name, which does not resolve ' +
       "(at /p/noise.ts:1:19)",
-    hint: "fix the import at /p/noise.ts:1:19 (Deno's hint: If you want to use the npm package, " +
-      "try running `deno add npm:zodd`)",
+    hint: "at /p/noise.ts:1:19, import it by full specifier (`npm:zodd@<version>`, `jsr:`, " +
+      "`https:`) or, for a file of the plugin, by relative path (`./name.ts`): a plugin loaded " +
+      "by a recipe resolves bare names through the engine's deno.json, not its own deno.json " +
+      "or package.json",
   });
+  // A URL plugin's bare import, a scoped package's subpath: the package named.
+  const remote = "https://example.org/noise/mod.ts";
+  const scoped = loaderError(
+    'Relative import path "@scope/pkg/sub" not prefixed with / or ./ or ../\n' +
+      `    at file:///x.ts:1:1\n`,
+  );
+  assertEquals(
+    describeImportFailure(scoped, remote, remote).hint?.startsWith(
+      "at /x.ts:1:1, import it by full specifier (`npm:@scope/pkg@<version>`",
+    ),
+    true,
+  );
   const link = new SyntaxError(
     `The requested module './a.ts' does not provide an export named 'noise' at ${URL_}:1:10`,
   );
