@@ -13,9 +13,10 @@
 import { z } from "zod";
 import { describeCodeValue } from "./code_value.ts";
 import { CapillaryError, describeThrown } from "./errors.ts";
+import type { tf as TfNamespace } from "./backend/tfjs.ts";
 
 /** Kinds of component. */
-export const COMPONENT_KINDS = ["schedule"] as const;
+export const COMPONENT_KINDS = ["schedule", "loss"] as const;
 
 /** One of {@link COMPONENT_KINDS}. */
 export type ComponentKind = typeof COMPONENT_KINDS[number];
@@ -35,9 +36,22 @@ export type LearningRateSchedule = ((epoch: number, base: number, epochs: number
   restore?(state: unknown): void;
 };
 
+/**
+ * A training loss: from the targets (0 or 1) and the predicted probabilities
+ * of a batch, both `[batch, height, width, 1]`, a tensor of losses (one per
+ * pixel, per patch, or a scalar) that training averages and minimises. It is
+ * called inside the gradient computation (and in data-parallel workers), so
+ * it must be made of differentiable tfjs ops and read no values back.
+ */
+export type LossFunction = (
+  yTrue: TfNamespace.Tensor,
+  yPred: TfNamespace.Tensor,
+) => TfNamespace.Tensor;
+
 /** What `create` gives, per kind. */
 export interface ComponentOutput {
   schedule: LearningRateSchedule;
+  loss: LossFunction;
 }
 
 /** What a schedule must return when called, in the words of the errors that check it. */
@@ -94,6 +108,51 @@ function checkedSchedule(id: string, made: unknown): LearningRateSchedule {
   return checked;
 }
 
+/** What a loss must return when called, in the words of the errors that check it. */
+const LOSSES = "a float32 tensor of losses: one per pixel, one per patch, or a scalar";
+
+/**
+ * The loss `create` gave, checked at each call (tensor shapes, not values, so
+ * that nothing is read back inside the step): a plugin's mistake is said as
+ * the loss's, not as a tfjs error deep in training.
+ */
+function checkedLoss(id: string, made: unknown): LossFunction {
+  const loss = made as LossFunction;
+  const fix = "fix the function its create(options) returns";
+  return (yTrue, yPred) => {
+    const call = `on a batch of shape [${yPred.shape.join(", ")}]`;
+    let out: unknown;
+    try {
+      out = loss(yTrue, yPred);
+    } catch (error) {
+      throw new CapillaryError(
+        `Loss "${id}" threw ${call}: ${
+          describeThrown(error)
+        }; a loss must return ${LOSSES}; ${fix}`,
+        "E_COMPONENT",
+        { cause: error },
+      );
+    }
+    const tensor = out as TfNamespace.Tensor;
+    const isTensor = typeof out === "object" && out !== null && Array.isArray(tensor.shape) &&
+      typeof tensor.dtype === "string" && typeof tensor.dataSync === "function";
+    const leading = isTensor && (tensor.rank === 0 || tensor.shape[0] === yPred.shape[0]);
+    if (!isTensor || tensor.dtype !== "float32" || !leading) {
+      const what = !isTensor
+        ? describeCodeValue(out)
+        : tensor.dtype !== "float32"
+        ? `a ${tensor.dtype} tensor`
+        : `a tensor of shape [${tensor.shape.join(", ")}]`;
+      throw new CapillaryError(
+        `Loss "${id}" returned ${what} ${call}; a loss must return ${LOSSES} (a tensor with ` +
+          `the batch's ${yPred.shape[0]} as its first dimension, or of rank 0); ${fix}`,
+        "E_COMPONENT",
+      );
+    }
+    return tensor;
+  };
+}
+
 /** Per kind: what `create` must return, in words, and the check that wraps what it gave. */
 const CONTRACTS: {
   [K in ComponentKind]: {
@@ -108,6 +167,12 @@ const CONTRACTS: {
     example: "create: () => (epoch, base) => base",
     fits: (made) => typeof made === "function",
     check: checkedSchedule,
+  },
+  loss: {
+    returns: "a function (yTrue, yPred) => tensor of losses",
+    example: "create: () => (yTrue, yPred) => tf.losses.meanSquaredError(yTrue, yPred)",
+    fits: (made) => typeof made === "function",
+    check: checkedLoss,
   },
 };
 
@@ -203,6 +268,85 @@ export function defineSchedule<S extends z.ZodType>(
   definition: Omit<ComponentDefinition<"schedule", S>, "kind">,
 ): ComponentDefinition<"schedule", S> {
   return { ...definition, kind: "schedule" };
+}
+
+/**
+ * Declares a training loss (see {@link LossFunction}); a stage that takes a
+ * `loss` option (`core/train`'s) builds it with `context.createComponent`.
+ *
+ * @example Usage
+ * ```ts
+ * import { z } from "zod";
+ * import { defineLoss } from "./component.ts";
+ * import { tf } from "./backend/tfjs.ts";
+ * const squared = defineLoss({
+ *   name: "squared",
+ *   description: "Mean squared error between probability and target.",
+ *   options: z.object({}).strict(),
+ *   create: () => (yTrue, yPred) => tf.square(tf.sub(yPred, yTrue)),
+ * });
+ * const loss = squared.create({})(tf.tensor([1, 0]), tf.tensor([0.5, 0.5]));
+ * console.assert(loss.dataSync().join() === "0.25,0.25");
+ * ```
+ */
+export function defineLoss<S extends z.ZodType>(
+  definition: Omit<ComponentDefinition<"loss", S>, "kind">,
+): ComponentDefinition<"loss", S> {
+  return { ...definition, kind: "loss" };
+}
+
+/**
+ * Where a component that `createComponent` built came from: what another
+ * thread needs to build the same component (a data-parallel worker its loss).
+ */
+export interface ComponentSource {
+  /** Its kind. */
+  readonly kind: ComponentKind;
+  /** `plugin/name`, for errors. */
+  readonly id: string;
+  /** Its plugin's module, as `import()` takes it. */
+  readonly specifier: string;
+  /** Its name within the plugin. */
+  readonly name: string;
+  /** Its validated options. */
+  readonly options: Record<string, unknown>;
+}
+
+const SOURCES = new WeakMap<object, ComponentSource>();
+
+/**
+ * Records where a built component came from (the engine's `createComponent`
+ * does, for components of plugins loaded from modules).
+ *
+ * @param made What `createComponent` gave.
+ * @param source Where it came from.
+ */
+export function recordComponentSource(made: unknown, source: ComponentSource): void {
+  if ((typeof made === "object" && made !== null) || typeof made === "function") {
+    SOURCES.set(made as object, source);
+  }
+}
+
+/**
+ * Where a component `createComponent` built came from, or `undefined` for a
+ * built-in plugin's (which a stage of the same plugin knows how to rebuild).
+ *
+ * @param made What `createComponent` gave.
+ * @returns Its plugin module, name and options.
+ *
+ * @example Usage
+ * ```ts
+ * import { componentSource, recordComponentSource } from "./component.ts";
+ * const loss = () => {};
+ * const source = { kind: "loss", id: "p/l", specifier: "file:///p.ts", name: "l", options: {} } as const;
+ * recordComponentSource(loss, source);
+ * console.assert(componentSource(loss) === source && componentSource(() => {}) === undefined);
+ * ```
+ */
+export function componentSource(made: unknown): ComponentSource | undefined {
+  return (typeof made === "object" && made !== null) || typeof made === "function"
+    ? SOURCES.get(made as object)
+    : undefined;
 }
 
 /** A reference to a component in a stage's options, as a recipe writes it. */

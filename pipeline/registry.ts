@@ -10,7 +10,9 @@ import {
   type ComponentKind,
   type ComponentOutput,
   type ComponentRef,
+  recordComponentSource,
 } from "./component.ts";
+import { resolvePluginSpecifier } from "./recipe/plugin_specifier.ts";
 import { type Plugin, PLUGIN_API_VERSION, pluginProblems } from "./plugin.ts";
 import type { StageDefinition } from "./stage.ts";
 
@@ -37,6 +39,8 @@ export interface RegisteredComponent {
   readonly component: ComponentDefinition;
   /** The plugin that registered it. */
   readonly plugin: Plugin;
+  /** The module the plugin came from, as the recipe wrote it, or {@link BUILT_IN}. */
+  readonly origin: string;
 }
 
 /**
@@ -93,7 +97,7 @@ export class Registry {
     }
     for (const component of plugin.components ?? []) {
       const id = `${plugin.name}/${component.name}`;
-      this.#components.set(`${component.kind}:${id}`, { id, component, plugin });
+      this.#components.set(`${component.kind}:${id}`, { id, component, plugin, origin });
     }
   }
 
@@ -127,18 +131,34 @@ export class Registry {
  * The `createComponent` a stage's context offers: builds a component that
  * validation resolved (`ResolvedRecipe.components`, keyed `kind:plugin/name`),
  * checked against its kind's contract (`checkedComponent`), so that a
- * plugin's faulty component is named, not the stage that uses it.
+ * plugin's faulty component is named, not the stage that uses it. A
+ * component of a plugin loaded from a module (not a built-in one) records
+ * where it came from ({@link componentSource}), so that a worker thread can
+ * build it again.
  *
+ * @param components The recipe's resolved components.
+ * @param pluginDir The folder the recipe's plugin paths are relative to (its file's).
  * @throws {Error} For a reference validation did not resolve (a stage bug).
  * @throws {CapillaryError} `E_COMPONENT` when the component's `create` throws
  * or gives the wrong thing; the schedule it gives throws it when a call fails.
  */
 export function componentCreator(
   components: ReadonlyMap<string, RegisteredComponent>,
+  pluginDir = ".",
 ): <C extends ComponentKind>(kind: C, ref: ComponentRef) => ComponentOutput[C] {
   return <C extends ComponentKind>(kind: C, ref: ComponentRef) => {
     const found = components.get(`${kind}:${ref.use}`);
     if (!found) throw new Error(`no ${kind} "${ref.use}" was resolved for this recipe`);
-    return checkedComponent(kind, found.id, () => found.component.create(ref.with));
+    const made = checkedComponent(kind, found.id, () => found.component.create(ref.with));
+    if (found.origin !== BUILT_IN) {
+      recordComponentSource(made, {
+        kind,
+        id: found.id,
+        specifier: resolvePluginSpecifier(found.origin, pluginDir),
+        name: found.component.name,
+        options: ref.with,
+      });
+    }
+    return made;
   };
 }

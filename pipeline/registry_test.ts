@@ -4,7 +4,7 @@ import { CapillaryError, PluginLoadError } from "./errors.ts";
 import { definePlugin, type Plugin, PLUGIN_API_VERSION } from "./plugin.ts";
 import { BUILT_IN, componentCreator, type RegisteredComponent, Registry } from "./registry.ts";
 import { defineStage } from "./stage.ts";
-import { type ComponentDefinition, defineSchedule } from "./component.ts";
+import { type ComponentDefinition, componentSource, defineSchedule } from "./component.ts";
 
 const flip = defineStage({
   name: "flip",
@@ -170,10 +170,30 @@ Deno.test("componentCreator() builds a schedule checked under its id, from its o
       id: "demo/scaled",
       component: scaled as ComponentDefinition,
       plugin,
+      origin: "./demo.ts",
     }],
   ]);
-  const create = componentCreator(components);
-  assertEquals(create("schedule", { use: "demo/scaled", with: { by: 0.5 } })(0, 0.1, 3), 0.05);
+  const create = componentCreator(components, "/recipes");
+  const half = create("schedule", { use: "demo/scaled", with: { by: 0.5 } });
+  assertEquals(half(0, 0.1, 3), 0.05);
+  // Where it came from, for a worker thread to build it again.
+  assertEquals(componentSource(half), {
+    kind: "schedule",
+    id: "demo/scaled",
+    specifier: "file:///recipes/demo.ts",
+    name: "scaled",
+    options: { by: 0.5 },
+  });
+  const builtIn = componentCreator(
+    new Map([["schedule:demo/scaled", {
+      ...components.get("schedule:demo/scaled")!,
+      origin: BUILT_IN,
+    }]]),
+  );
+  assertEquals(
+    componentSource(builtIn("schedule", { use: "demo/scaled", with: { by: 1 } })),
+    undefined,
+  );
   const negative = create("schedule", { use: "demo/scaled", with: { by: -1 } });
   assertThrows(
     () => negative(1, 0.1, 3),
