@@ -20,6 +20,7 @@ import {
   CapillaryError,
   formatMetricsTable,
   formatPlan,
+  isInterruption,
   loadRecipe,
   loadResumable,
   parseRecipeText,
@@ -193,18 +194,30 @@ export async function main(args: string[]): Promise<number> {
       console.log(formatPlan(recipe, await planRecipe(recipe)));
       return 0;
     }
-    // Ctrl-C: what the run wrote is complete (files are written atomically); say how to go on.
+    // Ctrl-C: the first asks the run to stop at its next safe point (between training steps,
+    // after a checkpoint being written), a second quits at once; either way what the run wrote
+    // is complete (files are written atomically). Then say how to go on.
     let runFolder: string | undefined;
-    const interrupted = () => {
+    const stop = new AbortController();
+    const interrupted = () =>
       console.error(
         runFolder === undefined
           ? "\nInterrupted before the run folder was made; nothing was written."
           : `\nInterrupted. What the run wrote stays in ${runFolder}; ` +
             `\`deno task run --resume ${runFolder}\` continues it from its last checkpoint.`,
       );
-      Deno.exit(130);
+    const onSigint = () => {
+      if (stop.signal.aborted) {
+        interrupted();
+        Deno.exit(130);
+      }
+      stop.abort();
+      console.error(
+        "\nStopping at the next safe point (the end of the training step, or of the checkpoint " +
+          "being written); Ctrl-C again to quit at once.",
+      );
     };
-    Deno.addSignalListener("SIGINT", interrupted);
+    Deno.addSignalListener("SIGINT", onSigint);
     let result;
     try {
       result = await runRecipe(recipe, {
@@ -213,9 +226,14 @@ export async function main(args: string[]): Promise<number> {
         resume: values.resume,
         resumedWith: values.resume !== undefined ? values.set ?? [] : undefined,
         onFolder: (path) => runFolder = path,
+        signal: stop.signal,
       });
+    } catch (error) {
+      if (!isInterruption(error)) throw error;
+      interrupted();
+      return 130;
     } finally {
-      Deno.removeSignalListener("SIGINT", interrupted);
+      Deno.removeSignalListener("SIGINT", onSigint);
     }
     console.log(`\n${formatMetricsTable(result.evaluation)}\n`);
     for (const caveat of result.caveats) console.log(`caveat: ${caveat}`);

@@ -7,7 +7,7 @@
 import { dirname, join, resolve } from "node:path";
 import { CapillaryError, consoleProgress, loadRecipe } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
-import { predictImages } from "../plugins/core/predict.ts";
+import { predictImages, unfinishedRunError } from "../plugins/core/predict.ts";
 
 /** `deno task predict`: the options checked, the run's recipe loaded, the images predicted. */
 export async function predict(
@@ -63,6 +63,12 @@ export async function predict(
     Deno.stat(join(values.model, "recipe.resolved.yaml")).then((s) => s.isFile, () => false),
     Deno.stat(inRun).then((s) => s.isDirectory, () => false),
   ]);
+  if (isRun[0] && !isRun[1]) {
+    // A run folder without model/: stopped (or still) in training.
+    const file = join(values.model, "recipe.resolved.yaml");
+    const ran = await loadRecipe(file, { builtins: BUILTIN_PLUGINS }).catch(() => undefined);
+    throw await unfinishedRunError(values.model, values.model, ran?.recipe);
+  }
   const modelDir = isRun.every(Boolean) ? inRun : values.model;
   const runDir = dirname(resolve(modelDir));
   const recipeFile = join(runDir, "recipe.resolved.yaml");

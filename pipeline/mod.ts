@@ -80,7 +80,7 @@ export {
   type GradientWorkerSetup,
   type ShardGradients,
 } from "./run/gradient_workers.ts";
-export { type Shard, weightsInLayerOrder } from "./run/model_workers.ts";
+export { type Shard, weightsInLayerOrder, type WorkerLoss } from "./run/model_workers.ts";
 export {
   holdInInference,
   holdLayersInInference,

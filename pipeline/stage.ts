@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from "zod";
+import { CapillaryError } from "./errors.ts";
 import type { ComponentKind, ComponentOutput, ComponentRef } from "./component.ts";
 import type { SegmentationData } from "./data.ts";
 import type { Random } from "./random.ts";
@@ -195,6 +196,89 @@ export interface StageContext {
   createComponent<C extends ComponentKind>(kind: C, ref: ComponentRef): ComponentOutput[C];
   /** The run's checkpoints: save each epoch; `load` gives the last one when the run resumes. */
   readonly checkpoints: CheckpointStore;
+  /**
+   * Aborted when the run is asked to stop (the CLI's first Ctrl-C): a long
+   * stage may honour it by calling {@link safePoint} between units of work
+   * (steps, images) where stopping loses nothing written, e.g. not in the
+   * middle of a checkpoint. Optional for a stage to honour: the engine checks
+   * it between stages, so one that ignores it stops when it returns. Absent
+   * where nothing can stop the run.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** The code of the error a run stopped by its signal throws ({@link interruption}). */
+export const INTERRUPTED = "E_INTERRUPTED";
+
+/**
+ * The error a stage (or the engine) throws when the run's signal asked it to
+ * stop: a {@link CapillaryError} with code {@link INTERRUPTED}, which the
+ * engine passes on as it is and the CLI answers with exit code 130.
+ *
+ * @param where What stopped, for the message (e.g. `training in epoch 2`).
+ * @returns The error.
+ *
+ * @example Usage
+ * ```ts
+ * import { interruption, isInterruption } from "./stage.ts";
+ * console.assert(isInterruption(interruption("training in epoch 2")));
+ * ```
+ */
+export function interruption(where: string): CapillaryError {
+  return new CapillaryError(
+    `Interrupted: stopped ${where}, at a safe point; what the run wrote is complete`,
+    INTERRUPTED,
+  );
+}
+
+/**
+ * Whether `error`, or an error in its `cause` chain, is an {@link interruption}.
+ *
+ * @param error Anything thrown.
+ * @returns True for an interruption.
+ */
+export function isInterruption(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as never) {
+    if (typeof e !== "object") return false;
+    if (e.code === INTERRUPTED) return true;
+  }
+  return false;
+}
+
+/** Wall time between the turns {@link safePoint} gives the event loop, in milliseconds. */
+const TURN_MS = 500;
+let lastTurn = performance.now();
+
+/**
+ * A point where a long loop may stop: throws an {@link interruption} when
+ * `signal` is aborted. Synchronous work (a tfjs step on cpu or wasm) and
+ * awaits that are only microtasks keep a signal (SIGINT) from being
+ * delivered, so it also yields one macrotask turn to the event loop when
+ * {@link TURN_MS} ms of wall time have passed since the last: cheap enough to
+ * call between every step.
+ *
+ * @param signal The run's signal (`StageContext.signal`); nothing happens without one.
+ * @param where What stops if it is aborted, for the message (e.g. `training in epoch 2`).
+ * @throws {CapillaryError} {@link INTERRUPTED} when the signal is aborted.
+ *
+ * @example Usage
+ * ```ts
+ * import { isInterruption, safePoint } from "./stage.ts";
+ * const controller = new AbortController();
+ * await safePoint(controller.signal, "the loop"); // goes on
+ * controller.abort();
+ * let stopped = false;
+ * await safePoint(controller.signal, "the loop").catch((e) => stopped = isInterruption(e));
+ * console.assert(stopped);
+ * ```
+ */
+export async function safePoint(signal: AbortSignal | undefined, where: string): Promise<void> {
+  if (!signal) return;
+  if (performance.now() - lastTurn >= TURN_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    lastTurn = performance.now();
+  }
+  if (signal.aborted) throw interruption(where);
 }
 
 /** A data set as a plan sees it: counts and sizes, no pixels. */

@@ -76,9 +76,12 @@ function optionsSchema(options: z.ZodType, registry: Registry): JsonSchema {
   const properties = json.properties as Record<string, JsonSchema> | undefined;
   for (const [key, kind] of componentOptions(options)) {
     if (!properties?.[key]) continue;
-    const { default: fallback, description } = properties[key];
+    const { default: fallback, description, anyOf } = properties[key];
+    // A reference that may be null (`componentRef(kind).nullable()`) keeps null as one choice.
+    const nullable = Array.isArray(anyOf) &&
+      anyOf.some((choice) => (choice as JsonSchema).type === "null");
     properties[key] = {
-      anyOf: componentAlternatives(kind, registry),
+      anyOf: [...componentAlternatives(kind, registry), ...(nullable ? [{ type: "null" }] : [])],
       ...(description ? { description } : {}),
       ...(fallback !== undefined ? { default: fallback } : {}),
     };

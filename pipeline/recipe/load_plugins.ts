@@ -363,6 +363,112 @@ export interface LoadPluginsOptions {
 /** What an author writes to make the plugin, for the hints. */
 const FACTORY = "`export default (capillary) => capillary.definePlugin({ ... })`";
 
+/** What {@link pluginFromModule} made of a module: the plugin, or why there is none. */
+export type ModulePlugin =
+  | { readonly plugin: Plugin; readonly failure?: undefined }
+  | { readonly plugin?: undefined; readonly failure: PluginFailure };
+
+/**
+ * The plugin an imported module offers, as a recipe loads it: its default
+ * export (or export named `plugin`) is the plugin, or a factory that is
+ * called with the engine's API (`pipeline/mod.ts`, `z` included) and returns
+ * the plugin or a promise of it; the plugin must fit the contract
+ * (`pluginProblems`). {@link loadPlugins} and the data-parallel workers,
+ * which build a plugin's loss again in their own threads, both make their
+ * plugins with it.
+ *
+ * @param module What `import()` gave.
+ * @param specifier The plugin as the recipe wrote it, for messages.
+ * @param url What was imported, for messages.
+ * @returns The plugin, or the failure to report (nothing is thrown).
+ *
+ * @example Usage
+ * ```ts
+ * import { pluginFromModule } from "./load_plugins.ts";
+ * const made = await pluginFromModule(
+ *   { default: (capillary: typeof import("../mod.ts")) =>
+ *     capillary.definePlugin({ name: "p", version: "1.0.0", stages: [] }) },
+ *   "./p.ts",
+ * );
+ * console.assert(made.plugin?.name === "p");
+ * const none = await pluginFromModule({ answer: 42 }, "./q.ts");
+ * console.assert(none.failure?.message === 'plugin "./q.ts" exports no plugin');
+ * ```
+ */
+export async function pluginFromModule(
+  module: Record<string, unknown>,
+  specifier: string,
+  url: string = specifier,
+): Promise<ModulePlugin> {
+  const failure = (message: string, hint?: string, cause?: unknown): ModulePlugin => ({
+    failure: {
+      message,
+      ...(hint === undefined ? {} : { hint }),
+      ...(cause === undefined ? {} : { cause }),
+    },
+  });
+  const contract = 'PLUGINS.md, "The contract", lists every field';
+  const exported = pluginExport(module);
+  const where = `${exportWords(exported.key)} of ${readable(url)}`;
+  let value = exported.value;
+  if (typeof value === "function") {
+    // A factory: it gets the engine's API (and its `z`), which an npm or URL plugin cannot import.
+    try {
+      const capillary = await import("../mod.ts");
+      value = await value(capillary);
+    } catch (error) {
+      return failure(
+        `plugin "${specifier}" threw while making its plugin: ${describeThrown(error)}`,
+        `${where} is a factory the engine calls with its API when a recipe loads it; ` +
+          "fix the code that threw",
+        error,
+      );
+    }
+    if (!value || typeof value !== "object") {
+      return failure(
+        `plugin "${specifier}" exports a factory that returned ${
+          typeof value === "function" ? "a function" : String(value)
+        }, not a plugin`,
+        `${where} must return the plugin: ${FACTORY} (${contract})`,
+      );
+    }
+  }
+  if (!value || typeof value !== "object") {
+    const named = Object.entries(module).find(([key, v]) =>
+      key !== "default" && looksLikePlugin(v)
+    );
+    if (named) {
+      return failure(
+        `plugin "${specifier}" has no default export; its export named "${named[0]}" ` +
+          "looks like the plugin, and the engine reads the default export",
+        `in ${readable(url)}, make it the default export: \`export default ${
+          named[0]
+        }\` (${contract})`,
+      );
+    }
+    return failure(
+      `plugin "${specifier}" exports no plugin`,
+      `in ${
+        readable(url)
+      }, export one as \`export default definePlugin({ ... })\`, or as ${FACTORY} (${contract})`,
+    );
+  }
+  const plugin = value as Plugin;
+  // Every problem at once, in words; the registry's own check stops at the first.
+  const problems = pluginProblems(plugin);
+  if (problems.length) {
+    return failure(
+      `plugin "${specifier}" exports a plugin that does not fit the contract:${
+        problems.map((problem) => NEST + problem).join("")
+      }`,
+      `fix ${where}${
+        typeof exported.value === "function" ? " (what the factory returns)" : ""
+      }: \`export default definePlugin({ name, version, stages })\`, each stage made with \`defineStage\` (${contract})`,
+    );
+  }
+  return { plugin };
+}
+
 /**
  * Loads every plugin in `specifiers` into `registry`; failures become issues
  * positioned at the recipe's plugin entry. A module's default export (or
@@ -419,70 +525,12 @@ export async function loadPlugins(
       fail(message, hint, cause);
       continue;
     }
-    const contract = 'PLUGINS.md, "The contract", lists every field';
-    const exported = pluginExport(module);
-    const where = `${exportWords(exported.key)} of ${readable(url)}`;
-    let value = exported.value;
-    if (typeof value === "function") {
-      // A factory: it gets the engine's API (and its `z`), which an npm or URL plugin cannot import.
-      try {
-        const capillary = await import("../mod.ts");
-        value = await value(capillary);
-      } catch (error) {
-        fail(
-          `plugin "${specifier}" threw while making its plugin: ${describeThrown(error)}`,
-          `${where} is a factory the engine calls with its API when a recipe loads it; ` +
-            "fix the code that threw",
-          error,
-        );
-        continue;
-      }
-      if (!value || typeof value !== "object") {
-        fail(
-          `plugin "${specifier}" exports a factory that returned ${
-            typeof value === "function" ? "a function" : String(value)
-          }, not a plugin`,
-          `${where} must return the plugin: ${FACTORY} (${contract})`,
-        );
-        continue;
-      }
-    }
-    if (!value || typeof value !== "object") {
-      const named = Object.entries(module).find(([key, v]) =>
-        key !== "default" && looksLikePlugin(v)
-      );
-      if (named) {
-        fail(
-          `plugin "${specifier}" has no default export; its export named "${named[0]}" ` +
-            "looks like the plugin, and the engine reads the default export",
-          `in ${readable(url)}, make it the default export: \`export default ${
-            named[0]
-          }\` (${contract})`,
-        );
-        continue;
-      }
-      fail(
-        `plugin "${specifier}" exports no plugin`,
-        `in ${
-          readable(url)
-        }, export one as \`export default definePlugin({ ... })\`, or as ${FACTORY} (${contract})`,
-      );
+    const made = await pluginFromModule(module, specifier, url);
+    if (!made.plugin) {
+      fail(made.failure.message, made.failure.hint, made.failure.cause);
       continue;
     }
-    const plugin = value as Plugin;
-    // Every problem at once, in words; the registry's own check stops at the first.
-    const problems = pluginProblems(plugin);
-    if (problems.length) {
-      fail(
-        `plugin "${specifier}" exports a plugin that does not fit the contract:${
-          problems.map((problem) => NEST + problem).join("")
-        }`,
-        `fix ${where}${
-          typeof exported.value === "function" ? " (what the factory returns)" : ""
-        }: \`export default definePlugin({ name, version, stages })\`, each stage made with \`defineStage\` (${contract})`,
-      );
-      continue;
-    }
+    const plugin = made.plugin;
     try {
       registry.register(plugin, specifier);
     } catch (error) {

@@ -14,8 +14,10 @@
  */
 import type { tf } from "../backend/tfjs.ts";
 import { tf as runtime } from "../backend/tfjs.ts";
+import { CapillaryError } from "../errors.ts";
 import { join } from "../path.ts";
-import { loadLayersModel, saveLayersModel } from "./model_io.ts";
+import { checkWeightBytes, loadLayersModel, readSavedJson, saveLayersModel } from "./model_io.ts";
+import { partialName } from "./run_folder.ts";
 
 /** A named tensor, as optimizers save their state. */
 export type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
@@ -69,16 +71,56 @@ async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<voi
 }
 
 async function readCheckpoint<S>(dir: string): Promise<LoadedCheckpoint<S>> {
-  const state = JSON.parse(await Deno.readTextFile(join(dir, "state.json"))) as S;
+  const state = await readSavedJson(join(dir, "state.json")) as S;
   const model = await loadLayersModel(dir);
-  const specs = JSON.parse(await Deno.readTextFile(join(dir, "optimizer.json")));
-  const bytes = await Deno.readFile(join(dir, "optimizer.bin"));
-  const named = runtime.io.decodeWeights(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-    specs,
+  try {
+    const specsFile = join(dir, "optimizer.json");
+    const specs = await readSavedJson(specsFile);
+    if (!Array.isArray(specs)) {
+      throw new CapillaryError(`${specsFile} is damaged: it is not a list`, "E_DAMAGED_FILE");
+    }
+    const bytesFile = join(dir, "optimizer.bin");
+    const bytes = await Deno.readFile(bytesFile);
+    checkWeightBytes(bytesFile, bytes, specs, specsFile);
+    const named = runtime.io.decodeWeights(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      specs,
+    );
+    const optimizer = Object.entries(named).map(([name, tensor]) => ({ name, tensor }));
+    return { path: dir, model, optimizer, state };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+/**
+ * The error for checkpoint `dir` of `runDir` that could not be read: the
+ * damaged file and how to go on (a new run, from another checkpoint).
+ */
+async function damagedCheckpoint(runDir: string, dir: string, error: unknown): Promise<Error> {
+  if (!(error instanceof CapillaryError) || error.code !== "E_DAMAGED_FILE") {
+    // Not a damaged file (a read that failed, say): as it was.
+    if (!(error instanceof Deno.errors.NotFound)) return error as Error;
+  }
+  const others = [];
+  for (const other of await completeCheckpoints(runDir)) {
+    const name = other.slice(runDir.replace(/[\\/]+$/, "").length + 1);
+    if (other !== dir && !name.endsWith(".partial") && !name.endsWith(".previous")) {
+      others.push(other);
+    }
+  }
+  return new CapillaryError(
+    `The checkpoint ${dir} cannot be read: ${(error as Error).message}. This run cannot be ` +
+      "resumed from it; start a new run" +
+      (others.length
+        ? `, or start one from its weights in another checkpoint of this run (stages.model.from: ${
+          others.join(" or ")
+        }, e.g. --set model.from=${others[0]})`
+        : ""),
+    "E_CHECKPOINT",
+    { cause: error },
   );
-  const optimizer = Object.entries(named).map(([name, tensor]) => ({ name, tensor }));
-  return { path: dir, model, optimizer, state };
 }
 
 /**
@@ -107,7 +149,7 @@ export function checkpointStore(runDir: string, resuming: boolean): CheckpointSt
     resuming,
     async save(name, checkpoint) {
       const target = join(runDir, name);
-      const temporary = `${target}.${crypto.randomUUID().slice(0, 8)}.partial`;
+      const temporary = partialName(target);
       const previous = `${target}.previous`;
       try {
         await writeCheckpoint(temporary, checkpoint);
@@ -122,7 +164,12 @@ export function checkpointStore(runDir: string, resuming: boolean): CheckpointSt
     },
     async load<S>(name: string) {
       for (const dir of [join(runDir, name), join(runDir, `${name}.previous`)]) {
-        if (await exists(join(dir, "state.json"))) return await readCheckpoint<S>(dir);
+        if (!await exists(join(dir, "state.json"))) continue;
+        try {
+          return await readCheckpoint<S>(dir);
+        } catch (error) {
+          throw await damagedCheckpoint(runDir, dir, error);
+        }
       }
       return undefined;
     },

@@ -24,6 +24,8 @@
  *   topology: model.toJSON(null, false),
  *   layerModules: spec.layerModules ?? [],
  *   loss: { module: lossUrl, factory: "weightedBinaryCrossentropy", args: [1] },
+ *   // or a plugin's loss component, built again in each worker:
+ *   // loss: { component: componentSource(context.createComponent("loss", options.loss))! },
  * });
  * const [{ loss, gradients }] = await workers.compute(model, trainable, [shard]);
  * await workers.close();
@@ -42,11 +44,12 @@ import {
   type StartedWorkers,
   startModelWorkers,
   workerFailure,
+  type WorkerLoss,
 } from "./model_workers.ts";
 
 /** What every gradient worker needs: the network and its loss. */
 export interface GradientWorkerSetup extends ModelWorkerSetup {
-  readonly loss: { readonly module: string; readonly factory: string; readonly args: unknown[] };
+  readonly loss: WorkerLoss;
 }
 
 /** One shard's result: its mean loss and the flat gradients of the trainable weights. */

@@ -10,11 +10,15 @@
  * @module
  */
 import { loadBackend } from "../backend/select.ts";
+import { checkedComponent, type ComponentSource } from "../component.ts";
+import { pluginFromModule } from "../recipe/load_plugins.ts";
 import { tf } from "../backend/tfjs.ts";
 import { startWasmThreads } from "../backend/wasm_threads.ts";
 import { holdLayersInInference } from "./inference_layers.ts";
+import { describeThrown } from "../errors.ts";
 import {
   type GradientJob,
+  LOSS_UNBUILT,
   type ModelWorkerSetup,
   type PredictJob,
   weightsInLayerOrder,
@@ -45,12 +49,45 @@ async function setUp(setup: ModelWorkerSetup): Promise<void> {
   for (const layer of model.layers) layer.trainable = true;
   if (setup.weights) writeWeights(setup.weights);
   if (!setup.loss) return;
+  if ("component" in setup.loss) {
+    const { component } = setup.loss;
+    try {
+      loss = await componentLoss(component);
+    } catch (error) {
+      throw new Error(`${LOSS_UNBUILT} "${component.id}": ${describeThrown(error)}`, {
+        cause: error,
+      });
+    }
+    return;
+  }
   const lossModule = await import(setup.loss.module);
   const factory = lossModule[setup.loss.factory];
   if (typeof factory !== "function") {
     throw new Error(`${setup.loss.module} exports no function "${setup.loss.factory}"`);
   }
   loss = factory(tf, ...setup.loss.args) as LossFunction;
+}
+
+/**
+ * A plugin's loss component, built here as the main thread built it: its
+ * module imported and made a plugin as a recipe loads it (a factory export
+ * gets this thread's engine API), the component found by kind and name and
+ * built from its options, checked at each call.
+ */
+async function componentLoss(source: ComponentSource): Promise<LossFunction> {
+  const made = await pluginFromModule(await import(source.specifier), source.specifier);
+  if (!made.plugin) {
+    throw new Error(`${made.failure.message}${made.failure.hint ? ` (${made.failure.hint})` : ""}`);
+  }
+  const component = (made.plugin.components ?? []).find((c) =>
+    c.kind === source.kind && c.name === source.name
+  );
+  if (!component) {
+    throw new Error(
+      `plugin ${source.specifier} has no ${source.kind} "${source.name}" in this thread`,
+    );
+  }
+  return checkedComponent("loss", source.id, () => component.create(source.options));
 }
 
 /** Loads `flat` (every weight, in layer order) into the replica. */

@@ -9,7 +9,22 @@
  */
 import type { tf } from "../backend/tfjs.ts";
 import { startWasmThreads, stopWasmThreads, wasmThreadCount } from "../backend/wasm_threads.ts";
+import type { ComponentSource } from "../component.ts";
 import { CapillaryError } from "../errors.ts";
+
+/**
+ * A gradient worker's loss, `(yTrue, yPred) => per-element loss`, which is
+ * averaged: either `module`'s export `factory`, called as
+ * `factory(tf, ...args)`, or a plugin's loss component, built again in the
+ * worker from its plugin module, name and options ({@link ComponentSource},
+ * from `componentSource`) and checked as `createComponent` checks it.
+ */
+export type WorkerLoss =
+  | { readonly module: string; readonly factory: string; readonly args: unknown[] }
+  | { readonly component: ComponentSource };
+
+/** What a worker says when it cannot build its loss component (not the network's fault). */
+export const LOSS_UNBUILT = "cannot build the loss in a worker thread";
 
 /** What every worker needs to rebuild the network. */
 export interface ModelWorkerSetup {
@@ -17,12 +32,8 @@ export interface ModelWorkerSetup {
   readonly topology: unknown;
   /** Module URLs that register the custom layer classes the topology names. */
   readonly layerModules: readonly string[];
-  /**
-   * The loss, for gradients: `module`'s export `factory`, called as
-   * `factory(tf, ...args)`, returns `(yTrue, yPred) => per-element loss`,
-   * which is averaged.
-   */
-  readonly loss?: { readonly module: string; readonly factory: string; readonly args: unknown[] };
+  /** The loss, for gradients: see {@link WorkerLoss}. */
+  readonly loss?: WorkerLoss;
   /** Weights loaded once, at setup (flat, in {@link weightsInLayerOrder}): for predictions. */
   readonly weights?: Float32Array;
 }
@@ -155,10 +166,14 @@ export async function startModelWorkers(
     await Promise.all(workers.map((w) => w.ask({ kind: "setup", setup })));
   } catch (error) {
     await closeModelWorkers({ workers, mainThreads });
+    const first = (error as Error).message.split("\n")[0];
     throw new CapillaryError(
-      `Cannot start the ${purpose} workers: ${(error as Error).message.split("\n")[0]}; ` +
-        "a network with custom layers must list the modules that register them " +
-        `(ModelSpec.layerModules), or set ${setting} to 1`,
+      `Cannot start the ${purpose} workers: ${first}; ` +
+        (first.includes(LOSS_UNBUILT)
+          ? ""
+          : "a network with custom layers must list the modules that register them " +
+            "(ModelSpec.layerModules), or ") +
+        `set ${setting} to 1`,
       "E_WORKERS",
       { cause: error },
     );

@@ -21,7 +21,7 @@ import { dirname, join } from "../path.ts";
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.partial`;
+  const temporary = partialName(path);
   try {
     if (typeof data === "string") await Deno.writeTextFile(temporary, data);
     else await Deno.writeFile(temporary, data);
@@ -30,6 +30,138 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await Deno.remove(temporary).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The temporary name `path` is written under before it is renamed into
+ * place: `<path>.<pid>-<random>.partial`, so that {@link removeStalePartials}
+ * can tell whether the process writing it is still running.
+ */
+export function partialName(path: string): string {
+  return `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.partial`;
+}
+
+/** A leftover older than this is removed whoever wrote it: no file takes an hour to write. */
+const STALE_PARTIAL_MS = 60 * 60 * 1000;
+
+/**
+ * Whether process `pid` is running: true or false where the system tells
+ * (Linux's `/proc`, else `kill -0`), undefined where it cannot be told.
+ *
+ * @param pid The process id.
+ * @param started Its start time as {@link processStart} gave it, to tell a
+ * reused id from the process itself (Linux).
+ */
+export async function processAlive(pid: number, started?: string): Promise<boolean | undefined> {
+  if (pid === Deno.pid) return true;
+  if (Deno.build.os === "linux") {
+    const now = await processStart(pid);
+    if (now === undefined) return false;
+    return started === undefined || now === started;
+  }
+  if (Deno.build.os === "windows") return undefined;
+  try {
+    const { code } = await new Deno.Command("kill", {
+      args: ["-0", String(pid)],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return code === 0;
+  } catch {
+    return undefined;
+  }
+}
+
+/** When process `pid` started, in the kernel's clock ticks (Linux); undefined elsewhere or gone. */
+export async function processStart(pid: number): Promise<string | undefined> {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // After the command name in parentheses: state is field 3, start time field 22.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes the `.partial` files and folders (half-written files, checkpoints,
+ * cache entries) that processes no longer running left in `dir`: those whose
+ * name holds the id of a process that is gone, those older than an hour, and,
+ * with `all`, those of any process but this one and a running one (for a run
+ * folder this process holds the lock of, where no other run writes).
+ *
+ * @param dir The folder; a missing one has nothing to remove.
+ * @param options `recursive`: its subfolders too; `all`: leftovers whose
+ * writer cannot be told are removed whatever their age.
+ * @returns The paths removed.
+ *
+ * @example Usage
+ * ```ts
+ * import { removeStalePartials } from "./run_folder.ts";
+ * const dir = await Deno.makeTempDir();
+ * // No process has id 2^22 + 1 (Linux's largest is 2^22).
+ * await Deno.writeTextFile(`${dir}/a.png.4194305-0a1b2c3d.partial`, "half");
+ * console.assert((await removeStalePartials(dir)).length === 1);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function removeStalePartials(
+  dir: string,
+  options: { recursive?: boolean; all?: boolean } = {},
+): Promise<string[]> {
+  const removed: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    return removed;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    const partial = /\.(?:(\d+)-)?[0-9a-f]{8}\.partial$/.exec(entry.name);
+    if (!partial) {
+      if (options.recursive && entry.isDirectory) {
+        removed.push(...await removeStalePartials(path, options));
+      }
+      continue;
+    }
+    const pid = partial[1] === undefined ? undefined : Number(partial[1]);
+    if (pid === Deno.pid) continue;
+    let stale = pid !== undefined && await processAlive(pid) === false;
+    if (!stale && (options.all && pid === undefined)) stale = true;
+    if (!stale) {
+      const info = await Deno.lstat(path).catch(() => undefined);
+      stale = !!info?.mtime && Date.now() - info.mtime.getTime() > STALE_PARTIAL_MS;
+    }
+    if (!stale) continue;
+    try {
+      await Deno.remove(path, { recursive: true });
+      removed.push(path);
+    } catch {
+      // gone already, or not ours to remove: left
+    }
+  }
+  return removed;
+}
+
+/** This machine's name, where the permissions give it. */
+function hostname(): string | undefined {
+  try {
+    return Deno.hostname();
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `run.lock` holds: who runs the folder. */
+interface LockRecord {
+  pid: number;
+  /** When the run took the lock (ISO time). */
+  startedAt: string;
+  /** The process's start time (Linux), to tell a reused process id from it. */
+  processStart?: string;
+  hostname?: string;
 }
 
 /** How {@link createFolder}'s errors name what it makes. */
@@ -144,6 +276,90 @@ export class RunFolder {
         }
       }
     }
+  }
+
+  /**
+   * Takes the run's lock, `run.lock` (created only where absent, with this
+   * process's id and start time), for as long as the run goes on, so that
+   * two processes never run the same folder (two `--resume`s of it). A lock
+   * whose process is no longer running is taken over, with a note. Then
+   * removes the `.partial` leftovers of killed writes in the folder.
+   *
+   * @param note Told of a lock taken over and of leftovers removed.
+   * @returns What releases the lock (removes `run.lock`); never throws.
+   * @throws {CapillaryError} `E_RUN_LOCKED` when a running process holds the lock.
+   */
+  async lock(note: (line: string) => void = () => {}): Promise<() => Promise<void>> {
+    const path = this.resolve("run.lock");
+    const record: LockRecord = {
+      pid: Deno.pid,
+      startedAt: new Date().toISOString(),
+      processStart: await processStart(Deno.pid),
+      hostname: hostname(),
+    };
+    const text = JSON.stringify(record) + "\n";
+    for (let attempt = 0;; attempt++) {
+      try {
+        await Deno.writeTextFile(path, text, { createNew: true });
+        break;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AlreadyExists) || attempt >= 5) throw error;
+      }
+      const held = await Deno.readTextFile(path).catch(() => undefined);
+      if (held === undefined) continue; // released meanwhile
+      let holder: Partial<LockRecord> = {};
+      try {
+        holder = JSON.parse(held);
+      } catch {
+        // half-written by a process killed at that moment: stale
+      }
+      const alive = typeof holder.pid === "number" &&
+          (holder.hostname === undefined || holder.hostname === record.hostname)
+        ? await processAlive(holder.pid, holder.processStart)
+        : false;
+      if (alive !== false) {
+        throw new CapillaryError(
+          `Cannot run in "${this.path}": ${
+            alive ? "another process" : "a process this system cannot check"
+          } (pid ${holder.pid}, since ${holder.startedAt}) is running it (it holds ${path}); ` +
+            `wait for it to end, or stop it${
+              alive ? "" : `; if it is gone, remove ${path}`
+            }, then resume the run`,
+          "E_RUN_LOCKED",
+        );
+      }
+      // Set aside under a name of our own, then checked: a process that took it over meanwhile
+      // gets it back.
+      const aside = partialName(path);
+      try {
+        await Deno.rename(path, aside);
+      } catch {
+        continue;
+      }
+      const moved = await Deno.readTextFile(aside).catch(() => undefined);
+      if (moved !== held) await Deno.link(aside, path).catch(() => {});
+      await Deno.remove(aside).catch(() => {});
+      if (moved === held) {
+        note(
+          `${path} was left by process ${holder.pid ?? "?"}${
+            holder.startedAt ? ` (since ${holder.startedAt})` : ""
+          }, which is no longer running: taken over`,
+        );
+      }
+    }
+    const removed = await removeStalePartials(this.path, { recursive: true, all: true });
+    if (removed.length) {
+      note(
+        `removed ${removed.length} half-written file${removed.length === 1 ? "" : "s"} that a ` +
+          `killed run left in ${this.path} (${
+            removed.map((p) => p.slice(this.path.length + 1)).join(", ")
+          })`,
+      );
+    }
+    return async () => {
+      const now = await Deno.readTextFile(path).catch(() => undefined);
+      if (now === text) await Deno.remove(path).catch(() => {});
+    };
   }
 
   /** The absolute-or-relative path of `relative` inside the run. */

@@ -11,6 +11,7 @@ import {
   readCachedWarnings,
   RecordingRandom,
   seededKey,
+  unwritableCache,
   writeCachedData,
 } from "./data_cache.ts";
 import { componentCreator } from "../registry.ts";
@@ -21,13 +22,15 @@ import { CapillaryError, describeThrown, StageError } from "../errors.ts";
 import { stageRandomOf } from "../random.ts";
 import { recipeBaseDir, renderResolvedRecipe } from "../recipe/render.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
-import type {
-  Augmentation,
-  Evaluation,
-  ModelSpec,
-  StageContext,
-  StageKind,
-  TrainedModel,
+import {
+  type Augmentation,
+  type Evaluation,
+  interruption,
+  isInterruption,
+  type ModelSpec,
+  type StageContext,
+  type StageKind,
+  type TrainedModel,
 } from "../stage.ts";
 import { VERSION } from "../version.ts";
 import {
@@ -74,6 +77,14 @@ export interface RunOptions {
   resumedWith?: readonly string[];
   /** Called with the run folder once it exists (the CLI names it when interrupted). */
   onFolder?: (path: string) => void;
+  /**
+   * Asks the run to stop (the CLI aborts it on the first Ctrl-C): stages see
+   * it as `StageContext.signal` and stop at their next safe point (`core/train`
+   * between steps, never inside a checkpoint, keeping no partial epoch); the
+   * runner checks it between stages. The run then rejects with an
+   * `E_INTERRUPTED` error (`isInterruption`), its folder resumable.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a finished run produced. */
@@ -123,9 +134,13 @@ export async function runRecipe(
   }
   // A network that cannot take those weights is refused here too, by the plan (no data loaded).
   if (startFrom && !options.resume) await refuseMismatchedStart(recipe);
+  if (options.signal?.aborted) throw interruption("before the run folder was made");
   let folder: RunFolder;
+  let release: () => Promise<void>;
   if (options.resume) {
     folder = new RunFolder(options.resume);
+    // One process at a time in a run folder: a second --resume of it is refused.
+    release = await folder.lock((line) => progress.info(`note: ${line}`));
     progress.info(`Resuming the run in ${folder.path} from its last checkpoint`);
     const resumedWith = options.resumedWith ?? [];
     await folder.appendLine(
@@ -137,6 +152,7 @@ export async function runRecipe(
     );
   } else {
     folder = await RunFolder.create(options.outputRoot ?? recipe.output, recipe.name);
+    release = await folder.lock();
     progress.info(`Run folder: ${folder.path}`);
   }
 
@@ -147,12 +163,17 @@ export async function runRecipe(
       useCache: options.cache ?? true,
       resuming: options.resume !== undefined,
       resumedWith: options.resumedWith ?? [],
+      signal: options.signal,
     });
   } catch (error) {
+    // Asked to stop: not a failure, and the caller says how to go on (the CLI does).
+    if (isInterruption(error)) throw error;
     await recordFailure(folder, error);
     const stageId = (error as { stage?: string })?.stage;
     // A refused resume says itself what to do instead.
     if ((error as { code?: string })?.code === "E_RESUME_DATA") throw error;
+    // So does a damaged checkpoint, which cannot be resumed.
+    if ((error as { cause?: { code?: string } })?.cause?.code === "E_CHECKPOINT") throw error;
     progress.info(`\n${
       howToGoOn({
         folder: folder.path,
@@ -161,6 +182,8 @@ export async function runRecipe(
       })
     }`);
     throw error;
+  } finally {
+    await release();
   }
 }
 
@@ -225,12 +248,13 @@ async function runStages(
   folder: RunFolder,
   progress: Progress,
   started: number,
-  { startFrom, useCache, resuming, resumedWith }: {
+  { startFrom, useCache, resuming, resumedWith, signal }: {
     /** Whether the network starts from `stages.model.from` (not where a checkpoint replaces it). */
     startFrom: boolean;
     useCache: boolean;
     resuming: boolean;
     resumedWith: readonly string[];
+    signal?: AbortSignal;
   },
 ): Promise<RunResult> {
   const recipeDir = recipeBaseDir(recipe);
@@ -275,7 +299,7 @@ async function runStages(
   await useBackend("train");
 
   const seconds: Record<string, number> = {};
-  const createComponent = componentCreator(recipe.components);
+  const createComponent = componentCreator(recipe.components, recipeBaseDir({ file: recipe.file }));
   const checkpoints = checkpointStore(folder.path, resuming);
   // The warnings the data stages print, kept with the cached data so that a run that takes it
   // from the cache says them too.
@@ -311,7 +335,10 @@ async function runStages(
       recipeDir,
       createComponent,
       checkpoints,
+      ...(signal ? { signal } : {}),
     };
+    // Between stages: a stage that ignores the signal stops the run here.
+    if (signal?.aborted) throw interruption(`before ${stage.id}`);
     progress.info(`\n▶ ${stage.kind}: ${stage.id}`);
     const t0 = performance.now();
     let output: T;
@@ -323,6 +350,11 @@ async function runStages(
       ) as T;
       await check(output);
     } catch (error) {
+      if (isInterruption(error)) throw error;
+      // `signal.throwIfAborted()` in a plugin's stage: an interruption too.
+      if (signal?.aborted && (error as Error)?.name === "AbortError") {
+        throw interruption(`in ${stage.id}`);
+      }
       throw stageFailure(stage.id, error);
     }
     const s = (performance.now() - t0) / 1000;
@@ -354,7 +386,9 @@ async function runStages(
       });
     }
     cacheKey = await dataCacheKey(dataStages, files, recipe.file);
-    const entry = cacheKey === undefined ? undefined : await readCachedEntry(cacheKey, recipe.seed);
+    const entry = cacheKey === undefined
+      ? undefined
+      : await readCachedEntry(cacheKey, recipe.seed, (line) => progress.info(`warning: ${line}`));
     data = entry?.data;
     if (entry) {
       seconds.load = (performance.now() - t0) / 1000;
@@ -387,11 +421,12 @@ async function runStages(
     if (cacheKey) {
       // Data made with a stage's random generator serves only runs with this seed.
       const seeded = dataRandoms.some((r) => r.used);
+      // A cache that cannot be written (read-only, CAPILLARY_CACHE a file) costs the cache only.
       await writeCachedData(
         seeded ? await seededKey(cacheKey, recipe.seed) : cacheKey,
         data,
         dataWarnings,
-      );
+      ).catch((error) => progress.info(`warning: ${unwritableCache(error)}`));
     }
   }
   for (const line of maskWarnings(data)) progress.info(`warning: ${line}`);

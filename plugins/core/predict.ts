@@ -49,6 +49,87 @@ import {
   type WindowOption,
 } from "./patches/predict_windows.ts";
 
+/** The epochs the run's train stage was to train (its `epochs` option), where it says. */
+function plannedEpochs(recipe: ResolvedRecipe | undefined): number | undefined {
+  const epochs = (recipe?.stages.get("train")?.[0]?.options as { epochs?: unknown } | undefined)
+    ?.epochs;
+  return typeof epochs === "number" ? epochs : undefined;
+}
+
+/** The epochs a checkpoint folder's `state.json` says were trained; undefined without one. */
+async function checkpointEpoch(dir: string): Promise<number | undefined> {
+  try {
+    const epoch = JSON.parse(await Deno.readTextFile(`${dir}/state.json`))?.epoch;
+    return typeof epoch === "number" ? epoch : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isDirectory = (path: string) => Deno.stat(path).then((s) => s.isDirectory, () => false);
+
+/**
+ * The refusal to predict with a run folder that has no `model/` yet (killed
+ * or failed in training, or still training): what it holds and how to go on.
+ *
+ * @param given The `--model` as given.
+ * @param runDir The run folder.
+ * @param recipe Its `recipe.resolved.yaml`, loaded, for the epochs it was to train.
+ * @returns The error, `E_USAGE`.
+ */
+export async function unfinishedRunError(
+  given: string,
+  runDir: string,
+  recipe?: ResolvedRecipe,
+): Promise<CapillaryError> {
+  const checkpoint = `${runDir.replace(/[\\/]+$/, "")}/checkpoint`;
+  const epoch = await isDirectory(checkpoint) ? await checkpointEpoch(checkpoint) : undefined;
+  const planned = plannedEpochs(recipe);
+  const of = planned === undefined ? "" : ` of ${planned}`;
+  return new CapillaryError(
+    `Cannot predict with "${given}": the run has no model/ yet: it stopped during training ` +
+      `(or is still training)${
+        epoch === undefined
+          ? `, before its first checkpoint; resume it (deno task run --resume ${runDir}) ` +
+            "to train it to the end, then predict"
+          : `, and its last checkpoint is of epoch ${epoch}${of}; resume it (deno task run ` +
+            `--resume ${runDir}) to train it to the end, or predict from that checkpoint ` +
+            `(--model ${checkpoint}), a network trained part way`
+      }`,
+    "E_USAGE",
+  );
+}
+
+/**
+ * The warning for predicting with a checkpoint (a folder with `state.json`)
+ * of a run whose training was unfinished: the epoch it holds of those
+ * planned; undefined for a model folder, or a run that finished training.
+ *
+ * @param recipe The run's recipe.
+ * @param modelDir The folder predicted with.
+ */
+export async function unfinishedTrainingWarning(
+  recipe: ResolvedRecipe,
+  modelDir: string,
+): Promise<string | undefined> {
+  const epoch = await checkpointEpoch(modelDir);
+  if (epoch === undefined) return undefined;
+  const runDir = modelDir.replace(/[\\/]+$/, "").replace(/[\\/][^\\/]+$/, "");
+  const planned = plannedEpochs(recipe);
+  if (await isDirectory(`${runDir}/model`) && (planned === undefined || epoch >= planned)) {
+    return undefined;
+  }
+  const finished = await isDirectory(`${runDir}/model`);
+  return `${modelDir} is a checkpoint of epoch ${epoch}${
+    planned === undefined ? "" : ` of ${planned}`
+  }${
+    finished
+      ? " (the run's model/ is its final network)"
+      : `: the run's training was unfinished, so these maps are those of a network trained ` +
+        `part way (deno task run --resume ${runDir} finishes it)`
+  }`;
+}
+
 /** Options of {@link predictImages}. */
 export interface PredictOptions {
   /** Where the PNGs go (default: `<run>/predict`). */
@@ -166,6 +247,8 @@ export async function predictImages(
   }
   // Before the images are read and predicted, not after.
   await createFolder(output, { contents: "the predictions", folder: "prediction folder" });
+  const unfinished = await unfinishedTrainingWarning(recipe, modelDir);
+  if (unfinished) progress.info(`warning: ${unfinished}`);
   const fov = options.fov === undefined
     ? runFieldOfView(recipe)
     : { fov: options.fov, why: `--fov ${options.fov}` };
@@ -233,7 +316,20 @@ export async function predictImages(
   ) as ModelSpec;
   await Deno.remove(scratch.path, { recursive: true }).catch(() => {});
 
-  const saved = await loadLayersModel(modelDir);
+  let saved: tf.LayersModel;
+  try {
+    saved = await loadLayersModel(modelDir);
+  } catch (error) {
+    if ((error as { code?: string })?.code !== "E_DAMAGED_FILE") throw error;
+    throw new CapillaryError(
+      `Cannot predict with ${modelDir}: its model files are damaged: ${
+        (error as Error).message
+      }. Predict with another copy of the run's network (its checkpoint/ or checkpoint-best/ ` +
+        "folder, where it has one), or train it again",
+      "E_DAMAGED_FILE",
+      { cause: error },
+    );
+  }
   const trainSize = saved.inputs[0].shape[1] ?? 48;
   const channels = saved.inputs[0].shape[3] ?? 1;
   if (!(recipe.stages.get("preprocess") ?? []).length && channels > 1) {

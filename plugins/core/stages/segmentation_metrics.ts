@@ -40,6 +40,7 @@ import {
   defineStage,
   type Evaluation,
   PredictionWorkers,
+  safePoint,
   type Sample,
   withCleanup,
 } from "../../../mod.ts";
@@ -300,6 +301,7 @@ export const segmentationMetrics = defineStage({
         // threshold k/4096 in one O(4096) sweep; no probability map is kept.
         const histogram = new ThresholdHistogram(THRESHOLD_BINS);
         for (const sample of validation) {
+          await safePoint(context.signal, `evaluating, before image ${sample.id}`);
           const predicted = await predict(sample);
           const probability = predicted.data;
           histogram.add(probability, sample.mask.data, sample.roi.data);
@@ -345,6 +347,7 @@ export const segmentationMetrics = defineStage({
       // The report's images, as PNGs (tens of kB each): no probability map is kept.
       const reportImages: ReportImage[] = [];
       for (const sample of data.test) {
+        await safePoint(context.signal, `evaluating, before image ${sample.id}`);
         const probability = await predict(sample);
         scorer.add(probability.data, sample.mask.data, sample.roi.data, sample.id);
         atChosen?.add(probability.data, sample.mask.data, sample.roi.data);

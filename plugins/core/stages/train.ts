@@ -7,6 +7,7 @@
  */
 import {
   CapillaryError,
+  componentSource,
   copyWeightsByLayer,
   countOf,
   defineStage,
@@ -14,6 +15,7 @@ import {
   GradientWorkers,
   isOutOfMemory,
   type PatchBatch,
+  safePoint,
   type TrainedModel,
   withCleanup,
 } from "../../../mod.ts";
@@ -119,12 +121,29 @@ export const train = defineStage({
       clipNorm: options.clipNorm,
       decayExcluded,
     });
-    const loss = options.positiveWeight === 1
-      ? "binaryCrossentropy"
-      : weightedBinaryCrossentropy(tf, options.positiveWeight);
+    // A plugin's loss component (`loss`), or core's binary cross-entropy weighted by positiveWeight.
+    const pluginLoss = options.loss ? context.createComponent("loss", options.loss) : undefined;
+    const loss = pluginLoss ??
+      (options.positiveWeight === 1
+        ? "binaryCrossentropy"
+        : weightedBinaryCrossentropy(tf, options.positiveWeight));
     const compile = () => model.compile({ optimizer, loss });
     // Data parallel: one loss for this thread and the workers (plain BCE is weight 1).
-    const shardLoss = weightedBinaryCrossentropy(tf, options.positiveWeight);
+    const shardLoss = pluginLoss ?? weightedBinaryCrossentropy(tf, options.positiveWeight);
+    // Where the workers build the plugin's loss again from: its module, name and options.
+    const workerLossSource = () => {
+      const source = componentSource(pluginLoss);
+      if (!source) {
+        throw new CapillaryError(
+          `Cannot train with train.workers ${options.workers} and the loss ` +
+            `${options.loss?.use}: it is a built-in plugin's, registered in code rather than ` +
+            "loaded from a module, so the data-parallel workers cannot build it in their threads; " +
+            "set train.workers to 1, or load its plugin from a module under `plugins:`",
+          "E_WORKERS",
+        );
+      }
+      return source;
+    };
     const startWorkers = async () => {
       if (backend !== "wasm") {
         throw new CapillaryError(
@@ -137,7 +156,7 @@ export const train = defineStage({
       const started = await GradientWorkers.start(options.workers - 1, {
         topology: model.toJSON(null, false),
         layerModules: spec.layerModules ?? [],
-        loss: {
+        loss: pluginLoss ? { component: workerLossSource() } : {
           module: new URL("../train/weighted_bce.ts", import.meta.url).href,
           factory: "weightedBinaryCrossentropy",
           args: [options.positiveWeight],
@@ -210,6 +229,8 @@ export const train = defineStage({
       const scorer = new ValidationScorer();
       const indices = [...Array(validationPatches.count).keys()];
       for (let i = 0; i < indices.length; i += options.batchSize) {
+        // Stopped here, the epoch is dropped whole: nothing of it was written yet.
+        await safePoint(context.signal, "training during a validation");
         const batch = gatherPatches(validationPatches, indices.slice(i, i + options.batchSize));
         const x = tf.tensor4d(batch.images, [batch.count, size, size, batch.channels]);
         const y = model.predict(x) as import("@tensorflow/tfjs").Tensor;
@@ -251,6 +272,8 @@ export const train = defineStage({
         const unreadRates: number[] = [];
         let stepsRead = 0;
         for (let step = 0; step < span.steps; step++) {
+          // Asked to stop (Ctrl-C): the epoch is dropped whole, the last checkpoint's kept.
+          await safePoint(context.signal, `training in epoch ${epoch + 1}`);
           const fraction = epochFraction(step, span);
           optimizer.setRates((base) => schedule(epoch + fraction, base, options.epochs));
           rate = optimizer.rates[0];
@@ -350,7 +373,6 @@ export const train = defineStage({
         );
         const warning = scores && belowThresholdWarning(scores);
         if (warning) progress.info(`warning: epoch ${epoch + 1}: ${warning}`);
-        await context.run.appendLine("history.jsonl", JSON.stringify(entry));
         if (verdict.improved && options.restoreBest) {
           await checkpoints.save(BEST, { model, optimizer: [], state: { epoch: epoch + 1 } });
         }
@@ -368,6 +390,9 @@ export const train = defineStage({
           optimizer: await optimizer.getWeights(),
           state: state as unknown as Record<string, unknown>,
         });
+        // After the checkpoint that holds it: history.jsonl never runs ahead of the checkpoint
+        // (a kill in between leaves it a line short, which a resumed run writes from the state).
+        await context.run.appendLine("history.jsonl", JSON.stringify(entry));
         if (verdict.stop) {
           progress.info(
             `early stopping after epoch ${epoch + 1}: ${options.monitor} has not improved for ` +

@@ -65,7 +65,12 @@ async function context(): Promise<{ context: StageContext; folder: string }> {
       createComponent: componentCreator(
         new Map(coreSchedules.map((c) => [
           `schedule:core/${c.name}`,
-          { id: `core/${c.name}`, component: c as ComponentDefinition, plugin: core },
+          {
+            id: `core/${c.name}`,
+            component: c as ComponentDefinition,
+            plugin: core,
+            origin: "(built in)",
+          },
         ])),
       ),
       checkpoints: checkpointStore(folder, false),

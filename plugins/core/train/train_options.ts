@@ -63,8 +63,16 @@ export const trainOptions = z.object({
   ),
   clipNorm: z.number().positive().nullable().default(null)
     .describe("Rescales the gradients when their global L2 norm exceeds this; null: off."),
-  positiveWeight: z.number().positive().default(1)
-    .describe("Weight of foreground pixels in the binary cross-entropy (1: unweighted)."),
+  positiveWeight: z.number().positive().default(1).describe(
+    "Weight of foreground pixels in core's binary cross-entropy (1: unweighted); only without " +
+      "`loss`.",
+  ),
+  loss: componentRef("loss").nullable().default(null).describe(
+    "The training loss, a plugin's loss component (`{ use: plugin/name, with: { ... } }`); " +
+      "null: binary cross-entropy, weighted by positiveWeight. The validation loss (`valLoss`, " +
+      "what `monitor: valLoss` watches) stays the unweighted binary cross-entropy whatever " +
+      "trains.",
+  ),
   optimizer: z.union([
     z.object({
       type: z.literal("sgd").default("sgd").describe("SGD with momentum, as in the seed paper."),
@@ -130,6 +138,14 @@ export const trainOptions = z.object({
       code: "custom",
       path: ["schedule"],
       message: "core/plateau watches the validation loss: set validation.images above 0",
+    });
+  }
+  if (options.loss !== null && options.positiveWeight !== 1) {
+    context.addIssue({
+      code: "custom",
+      path: ["positiveWeight"],
+      message: `positiveWeight weights core's binary cross-entropy only, not the loss ` +
+        `${options.loss.use}: leave it out, or give the loss its own weighting option`,
     });
   }
   if (options.batchSize < options.workers) {

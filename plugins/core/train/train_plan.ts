@@ -84,6 +84,22 @@ function layerPlan(
 }
 
 /**
+ * The training loss in words: a plugin's loss component with its options
+ * (`fixture/dice (smooth 1, bceWeight 0.5)`), or core's binary cross-entropy.
+ */
+function lossText({ loss, positiveWeight }: TrainOptions): string {
+  if (loss) {
+    const settings = Object.entries(loss.with).map(([key, value]) =>
+      `${key} ${JSON.stringify(value)}`
+    );
+    return `${loss.use}${settings.length ? ` (${settings.join(", ")})` : ""}`;
+  }
+  return `binary cross-entropy${
+    positiveWeight === 1 ? "" : ` with foreground pixels weighted ${positiveWeight}`
+  }`;
+}
+
+/**
  * The plan of `core/train` for these options, data and model; throws what
  * the run would refuse (patches larger than the images, more validation
  * images than leave one to train on, layer patterns that select nothing).
@@ -169,11 +185,7 @@ export function trainPlan(
       (forward === undefined ? "" : `; ${formatFlop(forward, 1)} forward per patch, ` +
         `${formatFlop(3 * forward * b, 2)} per training step, ` +
         `${formatFlop(3 * forward * training * options.epochs, 2)} in all`),
-      `loss: binary cross-entropy${
-        options.positiveWeight === 1
-          ? ""
-          : ` with foreground pixels weighted ${options.positiveWeight}`
-      }; ${optimizerText}, schedule ${options.schedule.use}`,
+      `loss: ${lossText(options)}; ${optimizerText}, schedule ${options.schedule.use}`,
       `learning rate per epoch (start → end): ${
         shown.map((e) => `${e + 1}: ${rate(e)} → ${rate(e + 1 - 1 / steps)}`).join(", ")
       }${shown.length < epochs.length ? " (middle epochs left out)" : ""}`,

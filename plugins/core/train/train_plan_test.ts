@@ -16,7 +16,11 @@ const context: PlanContext = {
   stageId: "core/train",
   tf,
   recipeDir: ".",
-  createComponent: () => ((_epoch: number, base: number) => base) as LearningRateSchedule,
+  // Every component a flat schedule: the plan builds only the schedule.
+  createComponent:
+    (() => ((_epoch: number, base: number) => base) as LearningRateSchedule) as PlanContext[
+      "createComponent"
+    ],
 };
 
 /** The arithmetic line of the plan for a network of `forward` FLOP per patch. */
@@ -92,4 +96,24 @@ Deno.test("trainPlan() checks patches against the smallest images where sizes va
     "Cannot cut patches of 40×40 from images as narrow as 40 or as low as 36 pixels: set " +
       "train.patches.size to at most 36 (a multiple of 8: 32)",
   );
+});
+
+Deno.test("trainPlan() names a plugin's loss and its options in place of binary cross-entropy", () => {
+  const model: ModelPlan = { name: "net", parameters: () => 10 };
+  const lossLine = (options: Record<string, unknown>) =>
+    trainPlan(
+      trainOptions.parse({ patches: { size: 16, count: 40 }, ...options }),
+      { data, model },
+      context,
+    ).lines.find((l) => l.startsWith("loss: "))!.split(";")[0];
+  assertEquals(lossLine({}), "loss: binary cross-entropy");
+  assertEquals(
+    lossLine({ positiveWeight: 3 }),
+    "loss: binary cross-entropy with foreground pixels weighted 3",
+  );
+  assertEquals(
+    lossLine({ loss: { use: "dice/soft", with: { smooth: 1, mode: "soft" } } }),
+    'loss: dice/soft (smooth 1, mode "soft")',
+  );
+  assertEquals(lossLine({ loss: { use: "dice/soft" } }), "loss: dice/soft");
 });
