@@ -16,13 +16,27 @@ import { differingPaths } from "../recipe/setting_paths.ts";
 /** What `--set` may change when a run resumes: how it is evaluated, nothing that trains. */
 export const RESUMABLE_SETTINGS: readonly string[] = ["inferenceBackend", "stages.evaluate"];
 
-/** The resolved recipe as a plain object, less what a resumed run may change. */
-function trainingPart(recipe: ResolvedRecipe): Record<string, unknown> {
+/**
+ * The resolved recipe as plain JSON data, less what a resumed run may change:
+ * what a run writes to {@link TRAINING_RECIPE} when it starts, and what
+ * `--resume` compares the run's `recipe.resolved.yaml` with.
+ *
+ * @param recipe The resolved recipe.
+ * @returns Its settings that decide how the run trains.
+ */
+export function trainingPart(recipe: ResolvedRecipe): Record<string, unknown> {
   const object = resolvedRecipeObject(recipe);
   const { inferenceBackend: _inference, stages, ...rest } = object;
   const { evaluate: _evaluate, ...trainingStages } = stages as Record<string, unknown>;
-  return { ...rest, stages: trainingStages };
+  // Through JSON, as the file holds it: undefined values go.
+  return JSON.parse(JSON.stringify({ ...rest, stages: trainingStages }));
 }
+
+/**
+ * The run-folder file that keeps how the run trains as it started, so that a
+ * `recipe.resolved.yaml` edited by hand cannot change a resumed run's training.
+ */
+export const TRAINING_RECIPE = "recipe.training.json";
 
 /**
  * Checks that `runDir` is a run that can be resumed and loads the recipe it
@@ -71,6 +85,26 @@ export async function loadResumable(
     if (error instanceof CapillaryError) throw error;
   }
   const ran = await loadRecipe(file, { ...options, overrides: [] });
+  // What it trained with when it started (runs from before the file have none to compare).
+  let started: unknown;
+  try {
+    started = JSON.parse(await Deno.readTextFile(join(runDir, TRAINING_RECIPE)));
+  } catch {
+    started = undefined;
+  }
+  if (started !== undefined) {
+    const edited = differingPaths(started, trainingPart(ran.recipe));
+    if (edited.length) {
+      throw new CapillaryError(
+        `Cannot resume "${runDir}": its recipe.resolved.yaml was edited since the run started ` +
+          `(${edited.join(", ")} differ from ${TRAINING_RECIPE}), and a resumed run trains ` +
+          "exactly as it started. Undo the edit; to change how it is evaluated use --set " +
+          `(${RESUMABLE_SETTINGS.join(", ")}); to change training, start a new run ` +
+          "(stages.model.from can start it from this run's checkpoint)",
+        "E_RESUME",
+      );
+    }
+  }
   if (!options.overrides?.length) return ran;
   const changed = await loadRecipe(file, options);
   const training = differingPaths(trainingPart(ran.recipe), trainingPart(changed.recipe));

@@ -49,6 +49,7 @@ import { planRecipe } from "./plan.ts";
 import { copyWeightsByLayer, resolveModelFrom } from "./pretrained.ts";
 import { consoleProgress, formatDuration, type Progress } from "./progress.ts";
 import { RunFolder } from "./run_folder.ts";
+import { TRAINING_RECIPE, trainingPart } from "./resume.ts";
 import { hasCheckpoint, howToGoOn, recordFailure, stageFailure } from "./failure.ts";
 
 /** Options of {@link runRecipe}. */
@@ -275,6 +276,8 @@ async function runStages(
       backends.get("inference")!.reason
     })`,
   );
+  // How it trains, as it starts: --resume refuses a recipe.resolved.yaml edited since.
+  if (!resuming) await folder.writeJson(TRAINING_RECIPE, trainingPart(recipe));
   // A resumed run keeps the record of what it was started with, unless its evaluation changed.
   if (!resuming || resumedWith.length) {
     await folder.write(
