@@ -35,6 +35,7 @@ import {
 import { explainRecipe } from "./pipeline/recipe/explain.ts";
 import { recipeJsonSchema } from "./pipeline/recipe/json_schema.ts";
 import { loadPlugins } from "./pipeline/recipe/load_plugins.ts";
+import { hasCheckpoint, interruptedAdvice } from "./pipeline/run/failure.ts";
 import { BUILTIN_PLUGINS } from "./plugins/builtins.ts";
 import { predict } from "./cli/predict.ts";
 import { refusal } from "./cli/refusal.ts";
@@ -199,22 +200,20 @@ export async function main(args: string[]): Promise<number> {
     // is complete (files are written atomically). Then say how to go on.
     let runFolder: string | undefined;
     const stop = new AbortController();
-    const interrupted = () =>
-      console.error(
-        runFolder === undefined
-          ? "\nInterrupted before the run folder was made; nothing was written."
-          : `\nInterrupted. What the run wrote stays in ${runFolder}; ` +
-            `\`deno task run --resume ${runFolder}\` continues it from its last checkpoint.`,
-      );
-    const onSigint = () => {
+    const interrupted = async () => {
+      const checkpointed = runFolder !== undefined && await hasCheckpoint(runFolder);
+      console.error(`\n${interruptedAdvice(runFolder, checkpointed)}`);
+    };
+    const onSigint = async () => {
       if (stop.signal.aborted) {
-        interrupted();
+        await interrupted();
         Deno.exit(130);
       }
       stop.abort();
       console.error(
-        "\nStopping at the next safe point (the end of the training step, or of the checkpoint " +
-          "being written); Ctrl-C again to quit at once.",
+        "\nStopping at the next safe point (core/train after its training step or the checkpoint " +
+          "it is writing, an evaluation after its image, any other stage when it ends); Ctrl-C " +
+          "again to quit at once.",
       );
     };
     Deno.addSignalListener("SIGINT", onSigint);
@@ -230,7 +229,7 @@ export async function main(args: string[]): Promise<number> {
       });
     } catch (error) {
       if (!isInterruption(error)) throw error;
-      interrupted();
+      await interrupted();
       return 130;
     } finally {
       Deno.removeSignalListener("SIGINT", onSigint);

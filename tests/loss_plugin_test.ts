@@ -82,6 +82,11 @@ async function outcome(backend: string, overrides: string[]): Promise<number[] |
     const result = await runRecipe(recipe, { outputRoot: output, progress: silent })
       .catch((e: Error) => e);
     if (result instanceof Error) return result;
+    // Where the loss-only plugin ran, its version is stamped with the others'.
+    const header =
+      (await Deno.readTextFile(`${result.folder}/recipe.resolved.yaml`)).split("\n")[1];
+    const used = overrides.some((o) => o.startsWith("train.loss="));
+    assertEquals(header.includes("lossy 0.1.0"), used, header);
     const history = await Deno.readTextFile(`${result.folder}/history.jsonl`);
     return history.trim().split("\n").map((line) => JSON.parse(line).loss as number);
   } finally {

@@ -80,6 +80,8 @@ export function renderResolvedRecipe(
   for (const list of recipe.stages.values()) {
     for (const s of list) plugins.set(s.registered.plugin.name, s.registered.plugin.version);
   }
+  // A plugin that gives only components (a loss, a schedule) ran too.
+  for (const c of recipe.components.values()) plugins.set(c.plugin.name, c.plugin.version);
   const header = [
     `# Resolved from ${recipe.file} by Capillary ${engineVersion}`,
     `# plugins: ${[...plugins].map(([n, v]) => `${n} ${v}`).join(", ")}`,

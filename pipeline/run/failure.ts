@@ -59,6 +59,34 @@ export function howToGoOn(run: StoppedRun): string {
 }
 
 /**
+ * What an interrupted run (Ctrl-C) says: where its files are, and what
+ * `--resume` will do with them.
+ *
+ * @param folder The run folder, or `undefined` when none was made yet.
+ * @param checkpointed Whether it holds a complete checkpoint ({@link hasCheckpoint}).
+ * @returns The line to print.
+ *
+ * @example Usage
+ * ```ts
+ * import { interruptedAdvice } from "./failure.ts";
+ * console.assert(interruptedAdvice(undefined, false).endsWith("nothing was written."));
+ * console.assert(interruptedAdvice("runs/x/1", true).includes("from its last checkpoint"));
+ * console.assert(interruptedAdvice("runs/x/1", false).includes("starts its training again"));
+ * ```
+ */
+export function interruptedAdvice(folder: string | undefined, checkpointed: boolean): string {
+  if (folder === undefined) {
+    return "Interrupted before the run folder was made; nothing was written.";
+  }
+  const resume = `\`deno task run --resume ${folder}\``;
+  return `Interrupted. What the run wrote stays in ${folder}; ` +
+    (checkpointed
+      ? `${resume} continues it from its last checkpoint.`
+      : `it had no checkpoint yet, so ${resume} starts its training again (on the same data, ` +
+        "from the cache where the load stage has one).");
+}
+
+/**
  * What a stage's failure says: a {@link StageError} as it is, a
  * {@link CapillaryError}'s own message, anything else thrown with where in
  * the plugin's code it was thrown (`describeThrown`), all naming the stage.

@@ -303,7 +303,16 @@ export class RunFolder {
         await Deno.writeTextFile(path, text, { createNew: true });
         break;
       } catch (error) {
-        if (!(error instanceof Deno.errors.AlreadyExists) || attempt >= 5) throw error;
+        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        if (attempt >= 5) {
+          // Taken again each time it was freed: other processes keep starting in this folder.
+          throw new CapillaryError(
+            `Cannot run in "${this.path}": other processes keep taking its run.lock; wait for ` +
+              "them to finish, then try again",
+            "E_RUN_LOCKED",
+            { cause: error },
+          );
+        }
       }
       const held = await Deno.readTextFile(path).catch(() => undefined);
       if (held === undefined) continue; // released meanwhile

@@ -144,13 +144,18 @@ export async function runRecipe(
     release = await folder.lock((line) => progress.info(`note: ${line}`));
     progress.info(`Resuming the run in ${folder.path} from its last checkpoint`);
     const resumedWith = options.resumedWith ?? [];
-    await folder.appendLine(
-      "resumed.jsonl",
-      JSON.stringify({
-        at: new Date().toISOString(),
-        ...(resumedWith.length ? { set: resumedWith } : {}),
-      }),
-    );
+    try {
+      await folder.appendLine(
+        "resumed.jsonl",
+        JSON.stringify({
+          at: new Date().toISOString(),
+          ...(resumedWith.length ? { set: resumedWith } : {}),
+        }),
+      );
+    } catch (error) {
+      await release(); // a folder that cannot be written keeps no lock either
+      throw error;
+    }
   } else {
     folder = await RunFolder.create(options.outputRoot ?? recipe.output, recipe.name);
     release = await folder.lock();

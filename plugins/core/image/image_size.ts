@@ -1,6 +1,7 @@
 /**
  * An image's width and height from its file header alone, without decoding
- * its pixels: what `deno task plan` checks every file of a data set by in a
+ * its pixels (and, from a file, reading only its first 64 KiB where the size
+ * is there): what `deno task plan` checks every file of a data set by in a
  * fraction of the time decoding takes.
  *
  * @module
@@ -144,5 +145,26 @@ export function imageSize(bytes: Uint8Array, name: string): ImageSize {
  * ```
  */
 export async function readImageSize(path: string): Promise<ImageSize> {
-  return imageSize(await readImageBytes(path), path);
+  // The head of the file holds the size in nearly every file; a TIFF whose directory comes after
+  // its pixels, or a JPEG with a large EXIF block first, is read whole.
+  let head: Uint8Array | undefined;
+  try {
+    using file = await Deno.open(path);
+    const buffer = new Uint8Array(HEAD_BYTES);
+    let filled = 0;
+    for (let n: number | null = 0; n !== null && filled < HEAD_BYTES; filled += n ?? 0) {
+      n = await file.read(buffer.subarray(filled));
+    }
+    head = buffer.subarray(0, filled);
+    if (filled === HEAD_BYTES) {
+      const format = sniffImageFormat(head);
+      if (format && !sizeOf(format, head)) head = undefined;
+    }
+  } catch {
+    head = undefined; // readImageBytes says what is wrong with the file
+  }
+  return imageSize(head ?? await readImageBytes(path), path);
 }
+
+/** How much of a file {@linkcode readImageSize} reads first. */
+const HEAD_BYTES = 64 * 1024;

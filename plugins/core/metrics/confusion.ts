@@ -218,14 +218,48 @@ export function matthewsCorrelation(confusion: Confusion): number {
  * ```
  */
 export function scoresFromConfusion(confusion: Confusion): ConfusionScores {
-  const { tp, fp, tn, fn } = confusion;
+  const r = confusionRatios(confusion);
   return {
-    accuracy: ratio(tp + tn, tp + fp + tn + fn),
-    sensitivity: ratio(tp, tp + fn),
-    specificity: ratio(tn, tn + fp),
-    precision: ratio(tp, tp + fp),
-    f1: ratio(2 * tp, 2 * tp + fp + fn),
+    accuracy: r.accuracy ?? 0,
+    sensitivity: r.sensitivity ?? 0,
+    specificity: r.specificity ?? 0,
+    precision: r.precision ?? 0,
+    f1: r.f1 ?? 0,
     iou: jaccardIndex(confusion),
     mcc: matthewsCorrelation(confusion),
+  };
+}
+
+/** The ratios of a confusion matrix, each `undefined` where it is 0 / 0. */
+export type ConfusionRatios = {
+  readonly [K in Exclude<keyof ConfusionScores, "mcc">]: number | undefined;
+};
+
+/**
+ * Accuracy, sensitivity, specificity, precision, F1 and IoU, each
+ * `undefined` where its denominator is 0 (sensitivity without positives,
+ * precision without predicted positives): {@link scoresFromConfusion} reports
+ * those as 0; a per-image table leaves them blank.
+ *
+ * @param confusion The pixel counts.
+ * @returns The six ratios.
+ *
+ * @example Usage
+ * ```ts
+ * import { confusionRatios } from "./confusion.ts";
+ * const r = confusionRatios({ tp: 0, fp: 1, tn: 3, fn: 0 }); // no positives, one false alarm
+ * console.assert(r.sensitivity === undefined && r.precision === 0 && r.specificity === 0.75);
+ * ```
+ */
+export function confusionRatios(confusion: Confusion): ConfusionRatios {
+  const { tp, fp, tn, fn } = confusion;
+  const defined = (a: number, b: number) => (b === 0 ? undefined : a / b);
+  return {
+    accuracy: defined(tp + tn, tp + fp + tn + fn),
+    sensitivity: defined(tp, tp + fn),
+    specificity: defined(tn, tn + fp),
+    precision: defined(tp, tp + fp),
+    f1: defined(2 * tp, 2 * tp + fp + fn),
+    iou: defined(tp, tp + fp + fn),
   };
 }

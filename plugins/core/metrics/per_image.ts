@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Confusion } from "./confusion.ts";
+import { type Confusion, confusionRatios } from "./confusion.ts";
 
 /** The metrics of one image, in the order {@link imageMetrics} gives them and CSV columns. */
 export const PER_IMAGE_METRICS = [
@@ -27,15 +27,10 @@ export interface ImageMetrics {
   readonly metrics: Readonly<Record<string, number>>;
 }
 
-/** `a / b`, or `undefined` when `b` is 0. */
-function defined(a: number, b: number): number | undefined {
-  return b === 0 ? undefined : a / b;
-}
-
 /**
  * One image's scores from its confusion counts and its ROC AUC, keyed and
  * ordered as {@link PER_IMAGE_METRICS}: `dice` is the image's F1,
- * 2 tp / (2 tp + fp + fn); the others as in `scoresFromConfusion`. A score
+ * 2 tp / (2 tp + fp + fn); the others as in `confusionRatios`. A score
  * whose denominator is 0 for this image is undefined and its key left out
  * (as nnU-Net leaves NaN, and its means skip it), not set to 0: an image
  * without true foreground (a negative case) has no sensitivity, and no Dice
@@ -62,15 +57,15 @@ export function imageMetrics(
   confusion: Confusion,
   auc: number | undefined,
 ): Record<string, number> {
-  const { tp, fp, tn, fn } = confusion;
+  const r = confusionRatios(confusion);
   const scores: Record<string, number | undefined> = {
     auc,
-    dice: defined(2 * tp, 2 * tp + fp + fn),
-    iou: defined(tp, tp + fp + fn),
-    accuracy: defined(tp + tn, tp + fp + tn + fn),
-    sensitivity: defined(tp, tp + fn),
-    specificity: defined(tn, tn + fp),
-    precision: defined(tp, tp + fp),
+    dice: r.f1,
+    iou: r.iou,
+    accuracy: r.accuracy,
+    sensitivity: r.sensitivity,
+    specificity: r.specificity,
+    precision: r.precision,
   };
   return Object.fromEntries(
     Object.entries(scores).filter((entry): entry is [string, number] => entry[1] !== undefined),

@@ -218,6 +218,9 @@ export const train = defineStage({
           : ""),
     );
     for (const line of layers.describe()) progress.info(line);
+    // Before the workers start: a plugin schedule that fails to build or restore leaves none running.
+    const schedule = context.createComponent("schedule", options.schedule);
+    if (saved?.state.schedule !== undefined) schedule.restore?.(saved.state.schedule);
     const workers = options.workers > 1 ? await startWorkers() : undefined;
 
     const toTensors = (batch: PatchBatch) => ({
@@ -244,8 +247,6 @@ export const train = defineStage({
         ? `; the checkpoint of epoch ${epoch} is in ${context.run.resolve(CHECKPOINT)}`
         : "";
 
-    const schedule = context.createComponent("schedule", options.schedule);
-    if (saved?.state.schedule !== undefined) schedule.restore?.(saved.state.schedule);
     const trainingStarted = performance.now();
     let epoch = startEpoch;
     // The epochs, from `epoch` on; `epoch` ends one past the last one trained.
