@@ -8,6 +8,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { loadRecipe, type Progress, runRecipe } from "../mod.ts";
 import { BUILTIN_PLUGINS } from "../plugins/builtins.ts";
 import { sanitizers, silent } from "./tiny_runs.ts";
+import { TINY_TRAINING_STAGES } from "./folder_fixture.ts";
 
 const MOD = new URL("../mod.ts", import.meta.url).href;
 
@@ -57,11 +58,7 @@ const recipe = (noisy: boolean) =>
     "stages:",
     `  load: { use: cached/stripes, with: { noisy: ${noisy} } }`,
     "  preprocess: { use: cached/scale }",
-    "  model: { use: core/bcdunet, with: { width: 2 } }",
-    "  train:",
-    "    use: core/train",
-    "    with: { epochs: 1, batchSize: 2, patches: { size: 8, count: 4 }, validation: { images: 0 } }",
-    "  evaluate: { use: core/segmentation_metrics, with: { window: 32, stride: 32, report: false } }",
+    ...TINY_TRAINING_STAGES,
     "",
   ].join("\n");
 

@@ -59,11 +59,19 @@ export function stripeRecipe(name: string, preprocess: readonly string[] = []): 
     "      train: { images: 'train/{id}.png', masks: 'train/{id}_mask.png' }",
     "      test: { images: 'test/{id}.png', masks: 'test/{id}_mask.png' }",
     ...preprocess,
-    "  model: { use: core/bcdunet, with: { width: 2 } }",
-    "  train:",
-    "    use: core/train",
-    "    with: { epochs: 1, batchSize: 2, patches: { size: 8, count: 4 }, validation: { images: 0 } }",
-    "  evaluate: { use: core/segmentation_metrics, with: { window: 32, stride: 32, report: false } }",
+    ...TINY_TRAINING_STAGES,
     "",
   ].join("\n");
 }
+
+/**
+ * The model, train and evaluate stages of a recipe that trains on 32×32 images in about a
+ * second (a width-2 network, one epoch of two batches), as recipe lines under `stages:`.
+ */
+export const TINY_TRAINING_STAGES: readonly string[] = [
+  "  model: { use: core/bcdunet, with: { width: 2 } }",
+  "  train:",
+  "    use: core/train",
+  "    with: { epochs: 1, batchSize: 2, patches: { size: 8, count: 4 }, validation: { images: 0 } }",
+  "  evaluate: { use: core/segmentation_metrics, with: { window: 32, stride: 32, report: false } }",
+];

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { DataError } from "../../../pipeline/errors.ts";
+import { RECOPY } from "./decoded_image.ts";
 import { isNetpbm } from "./netpbm.ts";
 
 /** The formats Capillary reads, for error messages. */
@@ -55,4 +57,34 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
  */
 export function hexHead(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+/**
+ * The format of a file Capillary must read, refusing an empty file and one
+ * of a format it does not read, naming it.
+ *
+ * @param bytes The file, or at least its first 8 bytes.
+ * @param name The file's name or path, for the error.
+ * @returns The format.
+ * @throws {DataError} For an empty file or an unsupported format (its first bytes shown).
+ *
+ * @example Usage
+ * ```ts
+ * import { knownImageFormat } from "./image_format.ts";
+ * console.assert(knownImageFormat(new Uint8Array([0xff, 0xd8, 0xff, 0xdb]), "a.jpg") === "jpeg");
+ * ```
+ */
+export function knownImageFormat(bytes: Uint8Array, name: string): ImageFormat {
+  if (bytes.length === 0) {
+    throw new DataError(`Cannot read image "${name}": file is empty; ${RECOPY}`);
+  }
+  const format = sniffImageFormat(bytes);
+  if (format === undefined) {
+    throw new DataError(
+      `Cannot read image "${name}": unsupported format (first bytes ${
+        hexHead(bytes)
+      }); supported formats are ${SUPPORTED_FORMATS}, so convert it to one of them`,
+    );
+  }
+  return format;
 }

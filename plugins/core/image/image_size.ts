@@ -8,7 +8,7 @@
  */
 import { DataError } from "../../../pipeline/errors.ts";
 import { RECOPY } from "./decoded_image.ts";
-import { hexHead, type ImageFormat, sniffImageFormat, SUPPORTED_FORMATS } from "./image_format.ts";
+import { type ImageFormat, knownImageFormat, sniffImageFormat } from "./image_format.ts";
 import { readImageBytes } from "./read_image.ts";
 
 /** An image's size in pixels. */
@@ -107,17 +107,7 @@ function sizeOf(format: ImageFormat, bytes: Uint8Array): ImageSize | undefined {
  * ```
  */
 export function imageSize(bytes: Uint8Array, name: string): ImageSize {
-  if (bytes.length === 0) {
-    throw new DataError(`Cannot read image "${name}": file is empty; ${RECOPY}`);
-  }
-  const format = sniffImageFormat(bytes);
-  if (format === undefined) {
-    throw new DataError(
-      `Cannot read image "${name}": unsupported format (first bytes ${
-        hexHead(bytes)
-      }); supported formats are ${SUPPORTED_FORMATS}, so convert it to one of them`,
-    );
-  }
+  const format = knownImageFormat(bytes, name);
   const size = sizeOf(format, bytes);
   if (!size || !(size.width > 0 && size.height > 0)) {
     throw new DataError(

@@ -7,7 +7,7 @@
 import type { Raster } from "../../../pipeline/data.ts";
 import { CapillaryError, DataError } from "../../../pipeline/errors.ts";
 import { type DecodedImage, fromRgba, fromSamples, reason, RECOPY } from "./decoded_image.ts";
-import { hexHead, type ImageFormat, sniffImageFormat, SUPPORTED_FORMATS } from "./image_format.ts";
+import { type ImageFormat, knownImageFormat } from "./image_format.ts";
 import { decodeNetpbm } from "./netpbm.ts";
 import { decodePng16 } from "./png16.ts";
 import { pngBitDepth, pngColourType } from "./png_chunks.ts";
@@ -100,17 +100,7 @@ async function decodeFile(
   name: string,
   withIndices: boolean,
 ): Promise<DecodedImage> {
-  if (bytes.length === 0) {
-    throw new DataError(`Cannot read image "${name}": file is empty; ${RECOPY}`);
-  }
-  const format = sniffImageFormat(bytes);
-  if (format === undefined) {
-    throw new DataError(
-      `Cannot read image "${name}": unsupported format (first bytes ${
-        hexHead(bytes)
-      }); supported formats are ${SUPPORTED_FORMATS}, so convert it to one of them`,
-    );
-  }
+  const format = knownImageFormat(bytes, name);
   if (format === "tiff") return decodeTiff(bytes, name);
   if (format === "netpbm") return { raster: decodeNetpbm(bytes, name) };
   // imagescript keeps only the high byte of 16-bit PNG samples.
