@@ -30,8 +30,8 @@ Deno.test({
       for (const [split, count, id] of [["train", "1 of 3", "2"], ["test", "1 of 2", "5"]]) {
         assert(
           lines.some((l) =>
-            l.startsWith(`warning: ${count} truth masks have no foreground pixel `) &&
-            l.includes(`/data/${split}/${id}_mask.png"): they are kept as negative cases`)
+            l.startsWith(`warning: ${count} truth masks has no foreground pixel `) &&
+            l.includes(`/data/${split}/${id}_mask.png"): it is kept as a negative case`)
           ),
           lines.join("\n"),
         );

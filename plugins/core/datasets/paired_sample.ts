@@ -317,12 +317,15 @@ export async function readPairedSamples(
   }
   const warn = options.onWarning ?? defaultWarning;
   if (negatives.length) {
+    const one = negatives.length === 1;
+    const [it, its, they] = one ? ["it is", "its", "it"] : ["they are", "their", "they"];
     warn(
-      `${negatives.length} of ${out.length} truth masks have no foreground pixel (${named}): ` +
-        "they are kept as negative cases, their background trained on and scored; their " +
-        "per-image sensitivity (and Dice, IoU and precision where nothing is predicted either) " +
-        "is undefined and left blank. If they should show the object, check them and " +
-        `maskForeground (${JSON.stringify(options.maskForeground ?? "auto")})`,
+      `${negatives.length} of ${out.length} truth masks ${one ? "has" : "have"} no foreground ` +
+        `pixel (${named}): ${it} kept as ${one ? "a negative case" : "negative cases"}, ${its} ` +
+        `background trained on and scored; ${its} per-image sensitivity (and Dice, IoU and ` +
+        "precision where nothing is predicted either) is undefined and left blank. If " +
+        `${they} should show the object, check ${one ? "it" : "them"} and maskForeground ` +
+        `(${JSON.stringify(options.maskForeground ?? "auto")})`,
     );
   }
   for (const line of warnings.slice(0, WARNINGS_SHOWN)) warn(line);
