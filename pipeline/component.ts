@@ -16,7 +16,7 @@ import { CapillaryError, describeThrown } from "./errors.ts";
 import type { tf as TfNamespace } from "./backend/tfjs.ts";
 
 /** Kinds of component. */
-export const COMPONENT_KINDS = ["schedule", "loss"] as const;
+export const COMPONENT_KINDS = ["schedule", "loss", "optimizer"] as const;
 
 /** One of {@link COMPONENT_KINDS}. */
 export type ComponentKind = typeof COMPONENT_KINDS[number];
@@ -48,10 +48,32 @@ export type LossFunction = (
   yPred: TfNamespace.Tensor,
 ) => TfNamespace.Tensor;
 
+/**
+ * An optimizer factory: a new TensorFlow.js optimizer (`tf.train.sgd(rate)`,
+ * a subclass of `tf.Optimizer` of your own) that starts at `learningRate`.
+ * `core/train` calls it once per weight it trains (so that each weight's
+ * state is its own, whichever weights thaw or join a parameter group), with
+ * the base rate of the weight's parameter group, and then:
+ *
+ * - `applyGradients(gradients)` with the weight's gradient at each step;
+ * - before each step, the schedule's rate: through `setLearningRate(rate)`
+ *   where the optimizer has it (tfjs's SGD and momentum), else by assigning
+ *   its `learningRate` field, which it must read at each update (tfjs's Adam,
+ *   RMSProp, Adagrad and Adadelta do);
+ * - `getWeights()` when it checkpoints, and `setWeights(weights)` with what
+ *   it gave when a run resumes (both async, as tfjs's), so all its state
+ *   must be there (tfjs's Adamax has none: it cannot checkpoint).
+ *
+ * The factory is called outside any `tf.tidy`; state an optimizer makes in
+ * `applyGradients` must be kept (`tf.keep`, or variables), as tfjs's are.
+ */
+export type OptimizerFactory = (learningRate: number) => TfNamespace.Optimizer;
+
 /** What `create` gives, per kind. */
 export interface ComponentOutput {
   schedule: LearningRateSchedule;
   loss: LossFunction;
+  optimizer: OptimizerFactory;
 }
 
 /** What a schedule must return when called, in the words of the errors that check it. */
@@ -153,6 +175,86 @@ function checkedLoss(id: string, made: unknown): LossFunction {
   };
 }
 
+/** What an optimizer factory must return, in the words of the errors that check it. */
+const OPTIMIZER = "a TensorFlow.js optimizer (applyGradients, getWeights and setWeights, and " +
+  "setLearningRate(rate) or a numeric learningRate field the schedule sets), e.g. " +
+  "capillary.tf.train.sgd(learningRate)";
+
+/**
+ * Sets the learning rate of an optimizer an optimizer component made (see
+ * {@link OptimizerFactory}): with `setLearningRate` where it has one, else
+ * by assigning its `learningRate` field.
+ *
+ * @param optimizer What the factory gave.
+ * @param rate The new rate.
+ *
+ * @example Usage
+ * ```ts
+ * import { setOptimizerLearningRate } from "./component.ts";
+ * import { tf } from "./backend/tfjs.ts";
+ * const adam = tf.train.adam(0.1);
+ * setOptimizerLearningRate(adam, 0.05);
+ * console.assert((adam as unknown as { learningRate: number }).learningRate === 0.05);
+ * ```
+ */
+export function setOptimizerLearningRate(optimizer: TfNamespace.Optimizer, rate: number): void {
+  const settable = optimizer as unknown as {
+    setLearningRate?: (rate: number) => void;
+    learningRate?: number;
+  };
+  if (typeof settable.setLearningRate === "function") settable.setLearningRate(rate);
+  else settable.learningRate = rate;
+}
+
+/**
+ * The factory `create` gave, checked at each call: it must return an
+ * optimizer with the methods `core/train` calls, so that a plugin's mistake
+ * is said as the optimizer's and not as a TypeError in the training loop.
+ */
+function checkedOptimizer(id: string, made: unknown): OptimizerFactory {
+  const factory = made as OptimizerFactory;
+  const fix = "fix the function its create(options) returns";
+  return (learningRate) => {
+    const call = `when called with learning rate ${learningRate}`;
+    let out: unknown;
+    try {
+      out = factory(learningRate);
+    } catch (error) {
+      throw new CapillaryError(
+        `Optimizer "${id}" threw ${call}: ${
+          describeThrown(error)
+        }; an optimizer factory must return ${OPTIMIZER}; ${fix}`,
+        "E_COMPONENT",
+        { cause: error },
+      );
+    }
+    const optimizer = out as Record<string, unknown>;
+    const isObject = typeof out === "object" && out !== null;
+    const missing = isObject
+      ? ["applyGradients", "getWeights", "setWeights"].filter((key) =>
+        typeof optimizer[key] !== "function"
+      )
+      : [];
+    const rateless = isObject && typeof optimizer.setLearningRate !== "function" &&
+      typeof optimizer.learningRate !== "number";
+    if (!isObject || missing.length || rateless) {
+      // Nothing of an optimizer (a promise from an async factory, say): said as what it is.
+      const what = !isObject || missing.length === 3
+        ? describeCodeValue(out)
+        : missing.length
+        ? `an object without ${missing.join(", ")}`
+        : "an optimizer with neither setLearningRate(rate) nor a numeric learningRate field " +
+          "(the schedule could not change its rate)";
+      throw new CapillaryError(
+        `Optimizer "${id}" returned ${what} ${call}; an optimizer factory must return ` +
+          `${OPTIMIZER}; ${fix}`,
+        "E_COMPONENT",
+      );
+    }
+    return out as TfNamespace.Optimizer;
+  };
+}
+
 /** Per kind: what `create` must return, in words, and the check that wraps what it gave. */
 const CONTRACTS: {
   [K in ComponentKind]: {
@@ -173,6 +275,12 @@ const CONTRACTS: {
     example: "create: () => (yTrue, yPred) => tf.losses.meanSquaredError(yTrue, yPred)",
     fits: (made) => typeof made === "function",
     check: checkedLoss,
+  },
+  optimizer: {
+    returns: "a function (learningRate) => optimizer",
+    example: "create: () => (learningRate) => tf.train.sgd(learningRate)",
+    fits: (made) => typeof made === "function",
+    check: checkedOptimizer,
   },
 };
 
@@ -296,6 +404,33 @@ export function defineLoss<S extends z.ZodType>(
 }
 
 /**
+ * Declares an optimizer (see {@link OptimizerFactory}); `core/train` builds
+ * it when its `optimizer` names it (`{ use: plugin/name, with: { ... },
+ * learningRate: 0.01 }`), one optimizer per weight from the factory.
+ *
+ * @example Usage
+ * ```ts
+ * import { z } from "zod";
+ * import { defineOptimizer } from "./component.ts";
+ * import { tf } from "./backend/tfjs.ts";
+ * const rmsprop = defineOptimizer({
+ *   name: "rmsprop",
+ *   description: "RMSProp, as TensorFlow.js has it.",
+ *   options: z.object({ decay: z.number().min(0).max(1).default(0.9) }).strict(),
+ *   create: ({ decay }) => (learningRate) => tf.train.rmsprop(learningRate, decay),
+ * });
+ * const optimizer = rmsprop.create({ decay: 0.9 })(0.01);
+ * console.assert(optimizer instanceof tf.Optimizer);
+ * optimizer.dispose();
+ * ```
+ */
+export function defineOptimizer<S extends z.ZodType>(
+  definition: Omit<ComponentDefinition<"optimizer", S>, "kind">,
+): ComponentDefinition<"optimizer", S> {
+  return { ...definition, kind: "optimizer" };
+}
+
+/**
  * Where a component that `createComponent` built came from: what another
  * thread needs to build the same component (a data-parallel worker its loss).
  */
@@ -357,7 +492,21 @@ export interface ComponentRef {
   readonly with: Record<string, unknown>;
 }
 
-const REF_MARK = "capillaryComponent";
+/**
+ * The metadata key that marks a component reference's zod schema (and, since
+ * zod copies metadata, its JSON Schema), with its kind as value.
+ */
+export const COMPONENT_REF_MARK = "capillaryComponent";
+
+/** The keys of a component reference: `use` and `with`. */
+function refShape(kind: ComponentKind) {
+  return {
+    use: z.string().describe(`The ${kind}, as \`plugin/name\`.`),
+    with: z.record(z.string(), z.unknown()).nullable().default({})
+      .transform((v) => v ?? {})
+      .describe(`The ${kind}'s options.`),
+  };
+}
 
 /**
  * The zod schema of a component reference of `kind` in a stage's options.
@@ -368,34 +517,66 @@ const REF_MARK = "capillaryComponent";
  * @param fallback The default reference, when the option may be left out.
  */
 export function componentRef(kind: ComponentKind, fallback?: ComponentRef) {
-  const ref = z.object({
-    use: z.string().describe(`The ${kind}, as \`plugin/name\`.`),
-    with: z.record(z.string(), z.unknown()).nullable().default({})
-      .transform((v) => v ?? {})
-      .describe(`The ${kind}'s options.`),
-  }).strict().meta({ [REF_MARK]: kind });
+  const ref = z.object(refShape(kind)).strict().meta({ [COMPONENT_REF_MARK]: kind });
   return fallback ? ref.default(fallback) : ref;
 }
 
 /**
+ * A component reference with settings of the stage's own beside `use` and
+ * `with` (`core/train`'s optimizer: `{ use, with, learningRate }`). It may be
+ * one choice of a union of the option's (beside the stage's own built-in
+ * kinds), which the engine finds as it finds a plain {@link componentRef}.
+ *
+ * @param kind The component kind.
+ * @param extra The other keys' schemas.
+ *
+ * @example Usage
+ * ```ts
+ * import { z } from "zod";
+ * import { componentOptions, componentRefWith } from "./component.ts";
+ * const options = z.object({
+ *   optimizer: z.union([
+ *     z.object({ type: z.literal("sgd") }).strict(),
+ *     componentRefWith("optimizer", { learningRate: z.number().positive() }),
+ *   ]),
+ * });
+ * console.assert(componentOptions(options).get("optimizer") === "optimizer");
+ * ```
+ */
+export function componentRefWith<S extends z.core.$ZodShape>(kind: ComponentKind, extra: S) {
+  return z.object({ ...refShape(kind), ...extra }).strict().meta({ [COMPONENT_REF_MARK]: kind });
+}
+
+/** The kind of the component reference `schema` is, through wrappers and union choices. */
+function refKindOf(schema: z.ZodType | undefined, depth = 0): ComponentKind | undefined {
+  if (!schema || depth > 6) return undefined;
+  const kind = z.globalRegistry.get(schema)?.[COMPONENT_REF_MARK] as ComponentKind | undefined;
+  if (kind) return kind;
+  const def = (schema as unknown as { def?: { innerType?: z.ZodType; options?: z.ZodType[] } })
+    .def;
+  // A union's choices: one of them may be a reference (`componentRefWith`).
+  for (const option of def?.options ?? []) {
+    const found = refKindOf(option, depth + 1);
+    if (found) return found;
+  }
+  // Through .default() / .optional() / .nullable() wrappers.
+  return refKindOf(def?.innerType, depth + 1);
+}
+
+/**
  * The component references among a stage's top-level options: option name
- * to kind. Only top-level options are searched.
+ * to kind. Only top-level options are searched, through `.default()`,
+ * `.optional()` and `.nullable()` wrappers and the choices of a union; the
+ * value of an option whose union has other choices is a reference only
+ * where it has `use`.
  */
 export function componentOptions(options: z.ZodType): Map<string, ComponentKind> {
   const found = new Map<string, ComponentKind>();
   const shape = (options as unknown as { shape?: Record<string, z.ZodType> }).shape;
   if (!shape) return found;
   for (const [key, schema] of Object.entries(shape)) {
-    let inner: z.ZodType | undefined = schema;
-    // Look through .default() / .optional() wrappers for the mark.
-    for (let depth = 0; inner && depth < 4; depth++) {
-      const kind = z.globalRegistry.get(inner)?.[REF_MARK] as ComponentKind | undefined;
-      if (kind) {
-        found.set(key, kind);
-        break;
-      }
-      inner = (inner as unknown as { def?: { innerType?: z.ZodType } }).def?.innerType;
-    }
+    const kind = refKindOf(schema);
+    if (kind) found.set(key, kind);
   }
   return found;
 }

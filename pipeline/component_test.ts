@@ -1,5 +1,14 @@
-import { assertEquals, assertThrows } from "../tests/assert.ts";
-import { checkedComponent, type LearningRateSchedule } from "./component.ts";
+import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
+import { z } from "zod";
+import {
+  checkedComponent,
+  componentOptions,
+  componentRef,
+  componentRefWith,
+  type LearningRateSchedule,
+  setOptimizerLearningRate,
+} from "./component.ts";
+import { tf } from "./backend/tfjs.ts";
 import { CapillaryError } from "./errors.ts";
 
 const HERE = new URL(import.meta.url).pathname;
@@ -117,5 +126,93 @@ Deno.test("checkedComponent() keeps a schedule's observe, state and restore, bou
     CapillaryError,
     'Cannot create schedule "demo/lr": its create(options) returned a schedule whose state is 3; ' +
       "observe, state and restore must be functions where it has them",
+  );
+});
+
+/** What an optimizer factory must return, in the check's words. */
+const OPTIMIZER = "an optimizer factory must return a TensorFlow.js optimizer (applyGradients, " +
+  "getWeights and setWeights, and setLearningRate(rate) or a numeric learningRate field the " +
+  "schedule sets), e.g. capillary.tf.train.sgd(learningRate); fix the function its " +
+  "create(options) returns";
+
+Deno.test("checkedComponent() passes an optimizer factory's optimizers through, rates settable", () => {
+  const factory = checkedComponent(
+    "optimizer",
+    "demo/opt",
+    () => (rate: number) => tf.train.adam(rate),
+  );
+  const adam = factory(0.1);
+  assert(adam instanceof tf.Optimizer);
+  // Adam has no setter: its field is set, which it reads at each update.
+  setOptimizerLearningRate(adam, 0.05);
+  assertEquals((adam as unknown as { learningRate: number }).learningRate, 0.05);
+  // SGD's rate is a constant its setter replaces (its field would not count).
+  const sgd = checkedComponent("optimizer", "demo/sgd", () => (rate: number) => tf.train.sgd(rate))(
+    1,
+  );
+  const w = tf.variable(tf.scalar(1), true, "demo_optimizer_w");
+  setOptimizerLearningRate(sgd, 0.5);
+  sgd.applyGradients({ [w.name]: tf.scalar(1) });
+  assertEquals(w.dataSync()[0], 0.5);
+  adam.dispose();
+  sgd.dispose();
+  w.dispose();
+});
+
+Deno.test("checkedComponent() names an optimizer whose factory gives no optimizer, or throws", () => {
+  const cases: [unknown, string][] = [
+    [undefined, "undefined"],
+    [0.01, "0.01"],
+    [Promise.resolve(tf.train.sgd(0.01)), "a promise"],
+    [{ applyGradients() {} }, "an object without getWeights, setWeights"],
+    [
+      {
+        applyGradients() {},
+        getWeights: () => Promise.resolve([]),
+        setWeights: () => Promise.resolve(),
+      },
+      "an optimizer with neither setLearningRate(rate) nor a numeric learningRate field (the " +
+      "schedule could not change its rate)",
+    ],
+  ];
+  for (const [made, shown] of cases) {
+    const factory = checkedComponent("optimizer", "demo/opt", () => () => made);
+    const error = assertThrows(() => factory(0.01), CapillaryError);
+    assertEquals(
+      error.message,
+      `Optimizer "demo/opt" returned ${shown} when called with learning rate 0.01; ${OPTIMIZER}`,
+    );
+    assertEquals(error.code, "E_COMPONENT");
+  }
+  const throwing = checkedComponent("optimizer", "demo/opt", () => () => {
+    throw new RangeError("no rate above 0.001");
+  });
+  const error = assertThrows(() => throwing(0.01), CapillaryError);
+  assertEquals(
+    error.message.replace(/:\d+:\d+\)/, ":L:C)"),
+    'Optimizer "demo/opt" threw when called with learning rate 0.01: RangeError: no rate above ' +
+      `0.001 (at ${HERE}:L:C); ${OPTIMIZER}`,
+  );
+  // `create` itself must give a function.
+  assertThrows(
+    () => checkedComponent("optimizer", "demo/opt", () => tf.train.sgd(0.1)),
+    CapillaryError,
+    'Cannot create optimizer "demo/opt": its create(options) returned ',
+  );
+});
+
+Deno.test("componentOptions() finds a reference among a union's choices, through wrappers", () => {
+  const options = z.object({
+    optimizer: z.union([
+      z.object({ type: z.literal("sgd").default("sgd") }).strict(),
+      componentRefWith("optimizer", { learningRate: z.number() }),
+    ]).default({ type: "sgd" }),
+    loss: componentRef("loss").nullable().default(null),
+    plain: z.union([z.number(), z.string()]),
+  });
+  assertEquals([...componentOptions(options)], [["optimizer", "optimizer"], ["loss", "loss"]]);
+  assertEquals(
+    options.parse({ optimizer: { use: "p/o", learningRate: 0.1 }, plain: 1 }).optimizer,
+    { use: "p/o", with: {}, learningRate: 0.1 },
   );
 });

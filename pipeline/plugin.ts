@@ -305,7 +305,7 @@ export function pluginProblems(value: unknown): string[] {
     problems,
     value.components,
     "components",
-    "defineSchedule",
+    "defineSchedule, defineLoss or defineOptimizer",
     (component, prefix) =>
       checkPart(problems, component, prefix, "component", COMPONENT_KINDS, { create: false }),
   );

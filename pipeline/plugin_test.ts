@@ -78,7 +78,7 @@ Deno.test("pluginProblems() names every problem with its key path, in the contra
       "stages.3.run: missing; expected a function",
       'components.0.kind: unknown component kind "shedule"; did you mean "schedule"?',
       "components.0.create: expected a function, got null",
-      'components.1: expected an object made with defineSchedule, got "core/step"',
+      'components.1: expected an object made with defineSchedule, defineLoss or defineOptimizer, got "core/step"',
     ],
   );
 });

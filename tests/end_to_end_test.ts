@@ -99,6 +99,7 @@ Deno.test({
       "predictions/02_test.png",
       "predictions/validation/22_training.png", // the held-out training image
       "recipe.resolved.yaml",
+      "recipe.training.json",
       "report.html",
       "report/overlays/01_test.png",
       "report/overlays/02_test.png",

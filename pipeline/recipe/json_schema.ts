@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { type ComponentKind, componentOptions } from "../component.ts";
+import { COMPONENT_REF_MARK, type ComponentKind, componentOptions } from "../component.ts";
 import type { Registry } from "../registry.ts";
 import { CHAIN_KINDS, OPTIONAL_KINDS, STAGE_KINDS } from "../stage.ts";
 import { recipeSchema, stageEntrySchema } from "./schema.ts";
@@ -53,8 +53,20 @@ function toJsonSchema(schema: z.ZodType): JsonSchema {
   return json;
 }
 
-/** A reference to one of the registered components of `kind`: `{ use, with }`. */
-function componentAlternatives(kind: ComponentKind, registry: Registry): JsonSchema[] {
+/**
+ * A reference to one of the registered components of `kind`: `{ use, with }`,
+ * and the other settings `ref` (the reference's own JSON Schema) has beside them.
+ */
+function componentAlternatives(
+  kind: ComponentKind,
+  registry: Registry,
+  ref: JsonSchema = {},
+): JsonSchema[] {
+  const { use: _use, with: _with, ...extra } = (ref.properties ?? {}) as Record<
+    string,
+    JsonSchema
+  >;
+  const required = Array.isArray(ref.required) ? ref.required : ["use"];
   return registry.componentIds(kind).map((id) => {
     const { component } = registry.component(kind, id)!;
     return {
@@ -63,27 +75,56 @@ function componentAlternatives(kind: ComponentKind, registry: Registry): JsonSch
       properties: {
         use: { const: id, description: component.description },
         with: { anyOf: [toJsonSchema(component.options), { type: "null" }] },
+        ...extra,
       },
-      required: ["use"],
+      required,
       additionalProperties: false,
     };
   });
 }
 
-/** A stage's options, with each component reference narrowed to the registered components. */
+/**
+ * The default of `schema` (through `.describe()`d, optional and nullable
+ * wrappers), for the JSON Schema: zod leaves out a default in front of a
+ * transform (a component reference's `with` has one) from the input schema.
+ */
+function zodDefault(schema: z.ZodType | undefined): unknown {
+  let s = schema;
+  for (let depth = 0; s && depth < 8; depth++) {
+    const def = (s as unknown as { _zod: { def: { type: string; innerType?: z.ZodType } } })
+      ._zod.def;
+    if (def.type === "default") return (def as unknown as { defaultValue: unknown }).defaultValue;
+    s = def.innerType;
+  }
+  return undefined;
+}
+
+/**
+ * A stage's options, with each component reference narrowed to the registered
+ * components: the option itself, or the choices of its union that are one
+ * (`core/train`'s optimizer: its built-in kinds stay as they are).
+ */
 function optionsSchema(options: z.ZodType, registry: Registry): JsonSchema {
   const json = toJsonSchema(options);
   const properties = json.properties as Record<string, JsonSchema> | undefined;
+  const isRef = (choice: unknown) =>
+    typeof choice === "object" && choice !== null && COMPONENT_REF_MARK in choice;
   for (const [key, kind] of componentOptions(options)) {
     if (!properties?.[key]) continue;
     const { default: fallback, description, anyOf } = properties[key];
-    // A reference that may be null (`componentRef(kind).nullable()`) keeps null as one choice.
-    const nullable = Array.isArray(anyOf) &&
-      anyOf.some((choice) => (choice as JsonSchema).type === "null");
+    // A reference that may be null (`componentRef(kind).nullable()`) keeps null as one choice,
+    // and one in a union its other choices.
+    const choices = isRef(properties[key])
+      ? componentAlternatives(kind, registry, properties[key])
+      : (Array.isArray(anyOf) ? anyOf as JsonSchema[] : []).flatMap((choice) =>
+        isRef(choice) ? componentAlternatives(kind, registry, choice) : [choice]
+      );
+    const shape = (options as unknown as { shape?: Record<string, z.ZodType> }).shape;
+    const given = fallback ?? zodDefault(shape?.[key]);
     properties[key] = {
-      anyOf: [...componentAlternatives(kind, registry), ...(nullable ? [{ type: "null" }] : [])],
+      anyOf: choices,
       ...(description ? { description } : {}),
-      ...(fallback !== undefined ? { default: fallback } : {}),
+      ...(given !== undefined ? { default: given } : {}),
     };
   }
   return json;

@@ -174,7 +174,8 @@ function validateStage(
   const before = issues.length;
   for (const [key, componentKind] of componentOptions(registered.stage.options)) {
     const ref = resolved[key] as ComponentRef | undefined;
-    if (!ref) continue;
+    // Null, or another choice of a union the reference is one of (a built-in optimizer).
+    if (!ref || typeof ref.use !== "string") continue;
     const refPath = [...path, "with", key];
     const found = registry.component(componentKind, ref.use);
     if (!found) {
@@ -200,7 +201,8 @@ function validateStage(
       );
       continue;
     }
-    resolved[key] = { use: ref.use, with: checked.data };
+    // With the stage's own settings beside `use` and `with` (`componentRefWith`), if any.
+    resolved[key] = { ...ref, with: checked.data };
     components.set(`${componentKind}:${ref.use}`, found);
   }
   const from = entry.data.from;

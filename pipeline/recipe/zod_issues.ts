@@ -54,7 +54,9 @@ function schemaAt(schema: z.ZodType, path: KeyPath): z.ZodType | undefined {
     else if (def.type === "array" && def.element) s = def.element;
     else if (def.type === "record" && def.valueType) s = def.valueType;
     else if (def.type === "union" && def.options) {
-      s = def.options.map(unwrap).find((o) => defOf(o).type === "object");
+      // The first map that has the key (a union's maps may differ in their keys).
+      const maps = def.options.map(unwrap).filter((o) => defOf(o).type === "object");
+      s = maps.find((o) => defOf(o).shape?.[String(step)]) ?? maps[0];
       if (s) s = defOf(s).shape?.[String(step)];
     } else return undefined;
   }
@@ -67,8 +69,8 @@ interface Tagged {
   key: string;
   /** The maps, in the union's order (as zod reports each branch's issues). */
   maps: z.ZodType[];
-  /** Each map's schema of the tag. */
-  tags: z.ZodType[];
+  /** Each map's schema of the tag; undefined for the one map that may lack it. */
+  tags: (z.ZodType | undefined)[];
   /** Every tag value the union accepts, in order. */
   values: unknown[];
 }
@@ -84,7 +86,10 @@ function literalValues(schema: z.ZodType): unknown[] | undefined {
 /**
  * The tag of a union of maps: zod's discriminator for `z.discriminatedUnion`,
  * else the first key that every map has as a literal or enum (as in a plain
- * `z.union` of `{ kind: "a", ... } | { kind: "b", ... }`).
+ * `z.union` of `{ kind: "a", ... } | { kind: "b", ... }`), else one that all
+ * maps but one have so, of three or more: the one without it is told apart by
+ * the keys written (`core/train`'s optimizer: `{ type: sgd }`, `{ type: adam }`
+ * or a plugin's `{ use, with, learningRate }`).
  */
 function taggedUnion(schema: z.ZodType | undefined): Tagged | undefined {
   if (!schema) return undefined;
@@ -93,19 +98,36 @@ function taggedUnion(schema: z.ZodType | undefined): Tagged | undefined {
   const maps = def.options.map(unwrap);
   if (!maps.every((m) => defOf(m).type === "object" && defOf(m).shape)) return undefined;
   const shapes = maps.map((m) => defOf(m).shape!);
-  const key = def.discriminator ??
-    Object.keys(shapes[0]!).find((k) =>
-      shapes.every((shape) => shape[k] && literalValues(shape[k]))
-    );
-  if (!key || !shapes.every((shape) => shape[key])) return undefined;
+  const keys = [...new Set(shapes.flatMap((shape) => Object.keys(shape)))];
+  /** Whether at least `least` maps have `k`, each as a literal or enum. */
+  const tagIn = (k: string, least: number) => {
+    const having = shapes.filter((shape) => shape[k]);
+    return having.length >= least && having.every((shape) => literalValues(shape[k]));
+  };
+  const key = def.discriminator ?? keys.find((k) => tagIn(k, shapes.length)) ??
+    (shapes.length > 2 ? keys.find((k) => tagIn(k, shapes.length - 1)) : undefined);
+  if (!key || (def.discriminator && !shapes.every((shape) => shape[key]))) return undefined;
   const tags = shapes.map((shape) => shape[key]);
-  const values = [...new Set(tags.flatMap((t) => literalValues(t) ?? []))];
+  const values = [...new Set(tags.flatMap((t) => (t && literalValues(t)) ?? []))];
   return { key, maps, tags, values };
 }
 
-/** The maps of a tagged union whose tag accepts `tag` (a missing tag picks a map that defaults it). */
-function branchesFor(tagged: Tagged, tag: unknown): number[] {
-  return tagged.tags.flatMap((t, i) => (t.safeParse(tag).success ? [i] : []));
+/**
+ * The maps of a tagged union whose tag accepts `map`'s (a missing tag picks a
+ * map that defaults it, or the map without the tag); where several do, those
+ * that declare every key `map` has, if any do.
+ */
+function branchesFor(tagged: Tagged, map: Record<string, unknown>): number[] {
+  const tag = map[tagged.key];
+  const byTag = tagged.tags.flatMap((t, i) =>
+    (t ? t.safeParse(tag).success : tag === undefined) ? [i] : []
+  );
+  if (byTag.length < 2) return byTag;
+  const declaring = byTag.filter((i) => {
+    const shape = defOf(tagged.maps[i]).shape ?? {};
+    return Object.keys(map).every((k) => k in shape);
+  });
+  return declaring.length ? declaring : byTag;
 }
 
 /**
@@ -123,9 +145,7 @@ export function knownKeys(schema: z.ZodType, path: KeyPath, value?: unknown): st
     const maps = def.options.map((o) => defOf(unwrap(o))).filter((d) => d.type === "object");
     const tagged = taggedUnion(s);
     const picked = tagged && value !== null && typeof value === "object"
-      ? branchesFor(tagged, (value as Record<string, unknown>)[tagged.key]).map((i) =>
-        defOf(tagged.maps[i])
-      )
+      ? branchesFor(tagged, value as Record<string, unknown>).map((i) => defOf(tagged.maps[i]))
       : [];
     return [...new Set((picked.length ? picked : maps).flatMap((d) => Object.keys(d.shape ?? {})))];
   }
@@ -170,7 +190,7 @@ export function strippedKeyIssues(schema: z.ZodType, value: unknown): z.core.$Zo
       for (const [key, item] of Object.entries(node)) walk(def.valueType, item, [...path, key]);
     } else if (def.type === "union" && def.options && isMap(node)) {
       const tagged = taggedUnion(s);
-      const branches = tagged ? branchesFor(tagged, node[tagged.key]) : [];
+      const branches = tagged ? branchesFor(tagged, node) : [];
       if (tagged && branches.length === 1) return walk(tagged.maps[branches[0]], node, path);
       if (tagged) return;
       // Untagged: a key no map of the union declares is dropped (or refused) whichever
@@ -359,7 +379,7 @@ export function zodIssuesToRecipeIssues(
       }
       if (tagged && isMap(map)) {
         const tag = map[tagged.key];
-        const [branch] = branchesFor(tagged, tag);
+        const [branch] = branchesFor(tagged, map);
         if (branch === undefined) {
           out.push({
             path: [...path, tagged.key],

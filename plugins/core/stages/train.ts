@@ -1,7 +1,7 @@
 /**
  * `core/train`: trains the network on random patches of the training images
- * with binary cross-entropy and SGD (momentum) under a learning-rate
- * schedule. Writes one line per epoch to the run's `history.jsonl`.
+ * with binary cross-entropy (or a plugin's loss) and SGD with momentum (or
+ * Adam, AdamW, or a plugin's optimizer) under a learning-rate schedule. Writes one line per epoch to the run's `history.jsonl`.
  *
  * @module
  */
@@ -23,7 +23,7 @@ import { gatherPatches } from "../patches/gather_patches.ts";
 import { samplePatches } from "../patches/sample_patches.ts";
 import { dataParallelStep } from "../train/data_parallel.ts";
 import { readSteps, trainStepUnread } from "../train/step_reads.ts";
-import { groupedOptimizer } from "../train/grouped_optimizer.ts";
+import { groupedOptimizer, type OptimizerSettings } from "../train/grouped_optimizer.ts";
 import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
 import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
@@ -77,7 +77,8 @@ export const train = defineStage({
   name: "train",
   kind: "train",
   description:
-    "Binary cross-entropy, SGD with momentum (or Adam) and a learning-rate schedule, on random patches.",
+    "Binary cross-entropy (or a plugin's loss), SGD with momentum (or Adam, AdamW or a plugin's " +
+    "optimizer) and a learning-rate schedule, on random patches.",
   options: trainOptions,
   plan: trainPlan,
   async run(options, { data, model: spec, augment }, context): Promise<TrainedModel> {
@@ -101,11 +102,10 @@ export const train = defineStage({
     }
     const model = spec.build(size, all.channels);
     const layers = layerControl(model, options);
-    const decayExcluded = selectWeights(
-      options.optimizer.decayExclude,
-      model,
-      "train.optimizer.decayExclude",
-    );
+    // A plugin's optimizer component (`optimizer: { use, with, learningRate }`), or a built-in one.
+    const chosen = options.optimizer;
+    const decayPatterns = "use" in chosen ? [] : chosen.decayExclude;
+    const decayExcluded = selectWeights(decayPatterns, model, "train.optimizer.decayExclude");
     if (decayExcluded.size) {
       // Of the weights training updates (frozen layers' and batch norm's statistics are not).
       const updated = model.trainableWeights;
@@ -114,10 +114,18 @@ export const train = defineStage({
       );
       progress.info(
         `weight decay spares ${spared.length} of ${updated.length} weights ` +
-          `(${options.optimizer.decayExclude.join(", ")})`,
+          `(${decayPatterns.join(", ")})`,
       );
     }
-    const optimizer = groupedOptimizer(tf, options.optimizer, layers.groups, layers.variables, {
+    // Built here, before training starts: a plugin's factory that fails is named at once.
+    const settings: OptimizerSettings = "use" in chosen
+      ? {
+        type: "component",
+        learningRate: chosen.learningRate!, // the options refuse a plugin's optimizer without one
+        create: context.createComponent("optimizer", chosen),
+      }
+      : chosen;
+    const optimizer = groupedOptimizer(tf, settings, layers.groups, layers.variables, {
       clipNorm: options.clipNorm,
       decayExcluded,
     });

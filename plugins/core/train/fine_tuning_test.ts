@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../../../tests/assert.ts";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../../../tests/assert.ts";
 import { CapillaryError, loadBackend, tf } from "../../../mod.ts";
 import { groupedOptimizer } from "./grouped_optimizer.ts";
 import { layerControl, selectLayerSettings } from "./layer_control.ts";
@@ -265,4 +265,51 @@ Deno.test("groupedOptimizer() moves each group at its own rate, scaled alike by 
   assert(Math.abs(a.dataSync()[0] - -0.05 * 2.5) < 1e-7, `${a.dataSync()[0]}`);
   assert(Math.abs(b.dataSync()[0] - -0.005 * 2.5 * 2) < 1e-7, `${b.dataSync()[0]}`);
   tf.dispose([a, b]);
+});
+
+Deno.test("groupedOptimizer() gives each variable a plugin's optimizer at its group's rate, clipped, its state saved", async () => {
+  const made: number[] = [];
+  const component = {
+    type: "component",
+    learningRate: 0.1,
+    create: (rate: number) => {
+      made.push(rate);
+      return tf.train.momentum(rate, 0.5);
+    },
+  } as const;
+  const [nameA, nameB] = ["plugin_group_a", "plugin_group_b"];
+  const a = tf.variable(tf.scalar(0), true, nameA);
+  const b = tf.variable(tf.scalar(0), true, nameB);
+  const build = () =>
+    groupedOptimizer(tf, component, [{ variables: new Set([nameB]), learningRate: 0.01 }], [
+      nameA,
+      nameB,
+    ], { clipNorm: 1 });
+  const optimizer = build();
+  // One optimizer per variable, each at its group's base rate.
+  assertEquals(made, [0.1, 0.01]);
+  optimizer.setRates((base) => base / 2); // the schedule, through setLearningRate
+  const loss = () => tf.add(tf.mul(a, 3), tf.mul(b, 4)) as import("@tensorflow/tfjs").Scalar;
+  optimizer.minimize(loss); // gradients (3, 4), norm 5, clipped to (0.6, 0.8)
+  assertAlmostEquals(a.dataSync()[0], -0.05 * 0.6, 1e-7);
+  assertAlmostEquals(b.dataSync()[0], -0.005 * 0.8, 1e-7);
+  // Its state (the momentum) survives a checkpoint: a second step from a restored optimizer
+  // moves as the original's second step does.
+  const saved = await optimizer.getWeights();
+  assert(saved.some((w) => w.name.startsWith(`${nameA}::`)), saved.map((w) => w.name).join());
+  const restored = build();
+  await restored.setWeights(saved);
+  restored.setRates((base) => base / 2);
+  const before = [a.dataSync()[0], b.dataSync()[0]];
+  optimizer.minimize(loss);
+  const once = [a.dataSync()[0], b.dataSync()[0]];
+  a.assign(tf.scalar(before[0]));
+  b.assign(tf.scalar(before[1]));
+  restored.minimize(loss);
+  assertEquals([a.dataSync()[0], b.dataSync()[0]], once);
+  // momentum 0.5: the second step moves by 1.5 times the first.
+  assertAlmostEquals(once[0], -0.05 * 0.6 * 2.5, 1e-7);
+  tf.dispose([a, b]);
+  optimizer.dispose();
+  restored.dispose();
 });

@@ -3,11 +3,17 @@
  * PyTorch's `param_groups` do: each group has its own base learning rate,
  * and the schedule scales every group's base rate alike. TensorFlow.js
  * layers models take one optimizer, so this one routes each variable's
- * gradient to an optimizer of its own (SGD with momentum, or Adam).
+ * gradient to an optimizer of its own (SGD with momentum, Adam, or one a
+ * plugin's optimizer component makes).
  *
  * @module
  */
-import type { NamedTensor, Tf } from "../../../mod.ts";
+import {
+  type NamedTensor,
+  type OptimizerFactory,
+  setOptimizerLearningRate,
+  type Tf,
+} from "../../../mod.ts";
 import type { tf as TfNamespace } from "../../../pipeline/backend/tfjs.ts";
 import { fusedMomentum } from "./fused_momentum.ts";
 
@@ -45,8 +51,17 @@ export interface AdamSettings {
   readonly weightDecay?: number;
 }
 
+/** A plugin's optimizer (an optimizer component), as `core/train` builds it. */
+export interface ComponentOptimizerSettings {
+  readonly type: "component";
+  /** The base learning rate of variables in no group. */
+  readonly learningRate: number;
+  /** Makes one variable's optimizer at its group's base rate (`createComponent`'s, checked). */
+  readonly create: OptimizerFactory;
+}
+
 /** Which optimizer updates each variable, and the default base rate. */
-export type OptimizerSettings = SgdSettings | AdamSettings;
+export type OptimizerSettings = SgdSettings | AdamSettings | ComponentOptimizerSettings;
 
 /** Adam's private running powers of beta1 and beta2 (see `getWeights`). */
 const ADAM_POWERS = ["accBeta1", "accBeta2"];
@@ -58,6 +73,16 @@ const ADAM_POWERS = ["accBeta1", "accBeta2"];
 function makeOptimizer(tf: Tf, settings: OptimizerSettings, initialRate: number, decay: number) {
   let rate = initialRate;
   const variable = (name: string) => tf.engine().registeredVariables[name] as TfNamespace.Variable;
+  if (settings.type === "component") {
+    // Its decay is its own: the options refuse weightDecay beside a plugin's optimizer.
+    const optimizer = settings.create(rate);
+    return {
+      optimizer,
+      setRate: (r: number) => setOptimizerLearningRate(optimizer, rate = r),
+      apply: (name: string, gradient: TfNamespace.Tensor) =>
+        optimizer.applyGradients({ [name]: gradient } as never),
+    };
+  }
   if (settings.type === "sgd") {
     const optimizer = fusedMomentum(tf, rate, settings.momentum, settings.nesterov, decay);
     return {
@@ -146,7 +171,9 @@ export function groupedOptimizer(
   const perVariable = new Map<string, { group: number } & ReturnType<typeof makeOptimizer>>();
   for (const name of variables) {
     const group = groupOf(name);
-    const decay = gradients.decayExcluded?.has(name) ? 0 : settings.weightDecay ?? 0;
+    const decay = gradients.decayExcluded?.has(name) || settings.type === "component"
+      ? 0
+      : settings.weightDecay ?? 0;
     perVariable.set(name, { group, ...makeOptimizer(tf, settings, bases[group], decay) });
   }
   class Grouped extends tf.Optimizer implements GroupedOptimizer {
@@ -244,12 +271,17 @@ export function groupedOptimizer(
       }
     }
     override dispose(): void {
-      for (const { optimizer } of perVariable.values()) optimizer.dispose();
+      // A plugin's optimizer may be a plain object without dispose.
+      for (const { optimizer } of perVariable.values()) optimizer.dispose?.();
       super.dispose();
     }
     getConfig() {
+      // A plugin's factory is no setting to serialise.
+      const plain = settings.type === "component"
+        ? { type: settings.type, learningRate: settings.learningRate }
+        : settings;
       return {
-        ...settings,
+        ...plain,
         groups: groups.map((g) => ({ learningRate: g.learningRate, variables: [...g.variables] })),
       };
     }

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { componentRef } from "../../../mod.ts";
+import { componentRef, componentRefWith } from "../../../mod.ts";
 
 /** Weights that weight decay leaves alone (SGD's and AdamW's option). */
 const decayExclude = z.array(z.string().min(1)).default([]).describe(
@@ -13,6 +13,32 @@ const decayExclude = z.array(z.string().min(1)).default([]).describe(
     "characters): `['*/bias', '*/gamma', '*/beta']` spares biases and batch norm, as Keras' " +
     "`exclude_from_weight_decay` and mmengine's `bias_decay_mult`/`norm_decay_mult` of 0 do.",
 );
+
+/** What a plugin's optimizer leaves to its own options, in the words of the refusal. */
+const PLUGIN_DECAY = "belongs to the built-in sgd and adamw";
+
+/**
+ * A plugin's optimizer (an optimizer component): `{ use, with, learningRate }`.
+ * `weightDecay` and `decayExclude` are declared only to be refused with a
+ * reason (in the refinement below), not as unknown keys.
+ */
+const pluginOptimizer = componentRefWith("optimizer", {
+  // Optional to zod only: a missing rate is refused below, in words (in a union, zod would
+  // report the key `use` unknown to sgd instead).
+  learningRate: z.number().positive().optional().describe(
+    "The base learning rate the plugin's optimizer starts at (parameter groups have their " +
+      "own), which the schedule scales; required: a plugin's optimizer has no default rate.",
+  ),
+  weightDecay: z.unknown().optional().meta({
+    not: {},
+    description: `Not here: weight decay ${PLUGIN_DECAY}; give the plugin's optimizer its own ` +
+      "decay option under `with`.",
+  }),
+  decayExclude: z.unknown().optional().meta({
+    not: {},
+    description: `Not here: decayExclude ${PLUGIN_DECAY}.`,
+  }),
+});
 
 /** Options of `core/train`. */
 export const trainOptions = z.object({
@@ -94,6 +120,7 @@ export const trainOptions = z.object({
         .describe("AdamW's decoupled weight decay (ignored by adam: use adamw)."),
       decayExclude,
     }).strict(),
+    pluginOptimizer,
   ]).default({
     type: "sgd",
     learningRate: 0.01,
@@ -102,7 +129,10 @@ export const trainOptions = z.object({
     weightDecay: 0,
     decayExclude: [],
   })
-    .describe("The optimizer: `sgd` (with momentum; the default), `adam` or `adamw`."),
+    .describe(
+      "The optimizer: `sgd` (with momentum; the default), `adam` or `adamw`, or a plugin's " +
+        "optimizer component, `{ use: plugin/name, with: { ... }, learningRate: 0.01 }`.",
+    ),
   schedule: componentRef("schedule", { use: "core/cosine", with: {} })
     .describe("How the learning rate changes over training."),
   freeze: z.array(z.string().min(1)).default([]).describe(
@@ -155,14 +185,35 @@ export const trainOptions = z.object({
       message: `${options.workers} workers need a batchSize of at least ${options.workers}`,
     });
   }
-  if (options.optimizer.type === "adam" && options.optimizer.weightDecay > 0) {
+  if ("use" in options.optimizer) {
+    if (options.optimizer.learningRate === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["optimizer", "learningRate"],
+        message: `set optimizer.learningRate, the base rate of ${options.optimizer.use}: a ` +
+          "plugin's optimizer has no default rate",
+      });
+    }
+    for (const key of ["weightDecay", "decayExclude"] as const) {
+      if (options.optimizer[key] === undefined) continue;
+      context.addIssue({
+        code: "custom",
+        path: ["optimizer", key],
+        message: `${key} ${PLUGIN_DECAY}, not the plugin's optimizer ${options.optimizer.use}: ` +
+          "leave it out, and give the optimizer its decay in its own options (under `with`)",
+      });
+    }
+  } else if (options.optimizer.type === "adam" && options.optimizer.weightDecay > 0) {
     context.addIssue({
       code: "custom",
       path: ["optimizer", "weightDecay"],
       message: "adam ignores weightDecay: use type adamw for decoupled weight decay",
     });
   }
-  if (options.optimizer.decayExclude.length && !options.optimizer.weightDecay) {
+  if (
+    !("use" in options.optimizer) && options.optimizer.decayExclude.length &&
+    !options.optimizer.weightDecay
+  ) {
     context.addIssue({
       code: "custom",
       path: ["optimizer", "decayExclude"],

@@ -83,17 +83,20 @@ function layerPlan(
   ];
 }
 
+/** A component reference in words: `fixture/dice (smooth 1, mode "soft")`. */
+function refText(ref: { use: string; with: Record<string, unknown> }): string {
+  const settings = Object.entries(ref.with).map(([key, value]) =>
+    `${key} ${JSON.stringify(value)}`
+  );
+  return `${ref.use}${settings.length ? ` (${settings.join(", ")})` : ""}`;
+}
+
 /**
  * The training loss in words: a plugin's loss component with its options
  * (`fixture/dice (smooth 1, bceWeight 0.5)`), or core's binary cross-entropy.
  */
 function lossText({ loss, positiveWeight }: TrainOptions): string {
-  if (loss) {
-    const settings = Object.entries(loss.with).map(([key, value]) =>
-      `${key} ${JSON.stringify(value)}`
-    );
-    return `${loss.use}${settings.length ? ` (${settings.join(", ")})` : ""}`;
-  }
+  if (loss) return refText(loss);
   return `binary cross-entropy${
     positiveWeight === 1 ? "" : ` with foreground pixels weighted ${positiveWeight}`
   }`;
@@ -140,16 +143,20 @@ export function trainPlan(
   const steps = Math.floor(training / options.batchSize);
   const b = options.batchSize, c = data.channels;
   const forward = model.forwardFlops?.(size, c);
-  const { learningRate } = options.optimizer;
+  // Set for a plugin's optimizer too: the options refuse one without it.
+  const learningRate = options.optimizer.learningRate!;
   const o = options.optimizer;
   // The schema refuses weightDecay with plain Adam, so a decay here is SGD's or AdamW's.
-  const decayText = o.weightDecay
+  const decayText = "use" in o
+    ? ""
+    : o.weightDecay
     ? `, weight decay ${o.weightDecay}${
       o.type === "sgd" ? " (L2, in the gradient)" : " (decoupled)"
     }${o.decayExclude.length ? ` except on ${o.decayExclude.join(", ")}` : ""}`
     : "";
-  const optimizerText =
-    (o.type === "sgd"
+  const optimizerText = "use" in o
+    ? `optimizer ${refText(o)}, learning rate ${learningRate}`
+    : (o.type === "sgd"
       ? `SGD, learning rate ${learningRate}, momentum ${o.momentum}${
         o.nesterov ? " (Nesterov)" : ""
       }`

@@ -117,3 +117,25 @@ Deno.test("trainPlan() names a plugin's loss and its options in place of binary 
   );
   assertEquals(lossLine({ loss: { use: "dice/soft" } }), "loss: dice/soft");
 });
+
+Deno.test("trainPlan() names a plugin's optimizer, its options and its base rate", () => {
+  const model: ModelPlan = { name: "net", parameters: () => 10 };
+  const optimizerText = (optimizer: Record<string, unknown>) =>
+    trainPlan(
+      trainOptions.parse({ patches: { size: 16, count: 40 }, optimizer }),
+      { data, model },
+      context,
+    ).lines.find((l) => l.startsWith("loss: "))!.split("; ")[1];
+  assertEquals(
+    optimizerText({ learningRate: 0.05 }),
+    "SGD, learning rate 0.05, momentum 0.9, schedule core/cosine",
+  );
+  assertEquals(
+    optimizerText({ use: "extras/lion", with: { beta1: 0.9, mode: "sign" }, learningRate: 1e-4 }),
+    'optimizer extras/lion (beta1 0.9, mode "sign"), learning rate 0.0001, schedule core/cosine',
+  );
+  assertEquals(
+    optimizerText({ use: "extras/lion", learningRate: 0.001 }),
+    "optimizer extras/lion, learning rate 0.001, schedule core/cosine",
+  );
+});
