@@ -251,8 +251,42 @@ function checkedOptimizer(id: string, made: unknown): OptimizerFactory {
         "E_COMPONENT",
       );
     }
-    return out as TfNamespace.Optimizer;
+    return withNamedFailures(id, out as TfNamespace.Optimizer);
   };
+}
+
+/**
+ * The optimizer with its `applyGradients`, `getWeights` and `setWeights`
+ * wrapped, so that one that throws (or rejects) is said as the plugin's
+ * optimizer's fault, not as a tfjs error inside the training step or a
+ * checkpoint.
+ */
+function withNamedFailures(id: string, optimizer: TfNamespace.Optimizer): TfNamespace.Optimizer {
+  const fault = (method: string, error: unknown) =>
+    new CapillaryError(
+      `Optimizer "${id}"'s ${method} threw: ${describeThrown(error)}; fix the optimizer its ` +
+        "factory makes",
+      "E_COMPONENT",
+      { cause: error },
+    );
+  const own = optimizer as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const method of ["applyGradients", "getWeights", "setWeights"]) {
+    const original = own[method];
+    own[method] = (...args: unknown[]) => {
+      let result: unknown;
+      try {
+        result = original.apply(optimizer, args);
+      } catch (error) {
+        throw fault(method, error);
+      }
+      return result instanceof Promise
+        ? result.catch((error: unknown) => {
+          throw fault(method, error);
+        })
+        : result;
+    };
+  }
+  return optimizer;
 }
 
 /** Per kind: what `create` must return, in words, and the check that wraps what it gave. */

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../tests/assert.ts";
 import { z } from "zod";
 import {
   checkedComponent,
@@ -157,6 +157,30 @@ Deno.test("checkedComponent() passes an optimizer factory's optimizers through, 
   adam.dispose();
   sgd.dispose();
   w.dispose();
+});
+
+Deno.test("an optimizer whose own methods fail is named as the plugin's", async () => {
+  const broken = {
+    learningRate: 0.1,
+    applyGradients() {
+      throw new TypeError("no such variable");
+    },
+    getWeights: () => Promise.reject(new Error("state lost")),
+    setWeights: () => Promise.resolve(),
+  };
+  const optimizer = checkedComponent("optimizer", "demo/broken", () => () => broken)(0.1);
+  const step = assertThrows(() => optimizer.applyGradients({}), CapillaryError);
+  assertEquals(
+    step.message.replace(/ \(at [^)]*\)/, ""),
+    `Optimizer "demo/broken"'s applyGradients threw: TypeError: no such variable; fix the ` +
+      "optimizer its factory makes",
+  );
+  const saved = await assertRejects(() => optimizer.getWeights(), CapillaryError);
+  assertEquals(
+    saved.message.startsWith(`Optimizer "demo/broken"'s getWeights threw: state lost`),
+    true,
+  );
+  await optimizer.setWeights([]); // a method that works is passed through
 });
 
 Deno.test("checkedComponent() names an optimizer whose factory gives no optimizer, or throws", () => {
