@@ -7,7 +7,6 @@
  */
 import {
   CapillaryError,
-  componentSource,
   copyWeightsByLayer,
   countOf,
   defineStage,
@@ -27,6 +26,7 @@ import { groupedOptimizer, type OptimizerSettings } from "../train/grouped_optim
 import { Monitor, type MonitorState } from "../train/monitor.ts";
 import { belowThresholdWarning, splitByImage, ValidationScorer } from "../train/validation.ts";
 import { weightedBinaryCrossentropy } from "../train/weighted_bce.ts";
+import { workerLossSource } from "../train/worker_loss.ts";
 import { trainingOutOfMemory } from "../train/memory_advice.ts";
 import { layerControl } from "../train/layer_control.ts";
 import { budgetCaveat, epochFraction, type EpochSpan, TimeBudget } from "../train/time_budget.ts";
@@ -139,19 +139,6 @@ export const train = defineStage({
     // Data parallel: one loss for this thread and the workers (plain BCE is weight 1).
     const shardLoss = pluginLoss ?? weightedBinaryCrossentropy(tf, options.positiveWeight);
     // Where the workers build the plugin's loss again from: its module, name and options.
-    const workerLossSource = () => {
-      const source = componentSource(pluginLoss);
-      if (!source) {
-        throw new CapillaryError(
-          `Cannot train with train.workers ${options.workers} and the loss ` +
-            `${options.loss?.use}: it is a built-in plugin's, registered in code rather than ` +
-            "loaded from a module, so the data-parallel workers cannot build it in their threads; " +
-            "set train.workers to 1, or load its plugin from a module under `plugins:`",
-          "E_WORKERS",
-        );
-      }
-      return source;
-    };
     const startWorkers = async () => {
       if (backend !== "wasm") {
         throw new CapillaryError(
@@ -164,7 +151,7 @@ export const train = defineStage({
       const started = await GradientWorkers.start(options.workers - 1, {
         topology: model.toJSON(null, false),
         layerModules: spec.layerModules ?? [],
-        loss: pluginLoss ? { component: workerLossSource() } : {
+        loss: pluginLoss ? { component: workerLossSource(options, pluginLoss) } : {
           module: new URL("../train/weighted_bce.ts", import.meta.url).href,
           factory: "weightedBinaryCrossentropy",
           args: [options.positiveWeight],

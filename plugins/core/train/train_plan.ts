@@ -24,6 +24,7 @@ import {
 import { fittingPatchSize } from "../patches/sample_patches.ts";
 import type { TrainOptions } from "./train_options.ts";
 import { splitByImage } from "./validation.ts";
+import { workerLossSource } from "./worker_loss.ts";
 
 const FLOP_UNITS = [
   [1e15, "PFLOP"],
@@ -162,6 +163,10 @@ export function trainPlan(
       }`
       : `${o.type === "adam" ? "Adam" : "AdamW"}, learning rate ${learningRate}, ` +
         `betas ${o.beta1}/${o.beta2}`) + decayText;
+  // What the run refuses before training: a loss its data-parallel workers cannot build.
+  if (options.loss && options.workers > 1) {
+    workerLossSource(options, context.createComponent("loss", options.loss));
+  }
   const schedule = context.createComponent("schedule", options.schedule);
   const rate = (epoch: number) => schedule(epoch, learningRate, options.epochs).toPrecision(3);
   const epochs = Array.from({ length: options.epochs }, (_, e) => e);

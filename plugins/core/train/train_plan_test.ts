@@ -139,3 +139,20 @@ Deno.test("trainPlan() names a plugin's optimizer, its options and its base rate
     "optimizer extras/lion, learning rate 0.001, schedule core/cosine",
   );
 });
+
+Deno.test("trainPlan() refuses, as the run does, a loss its data-parallel workers cannot build", () => {
+  const model: ModelPlan = { name: "net", parameters: () => 10 };
+  // The context builds components registered in code: none has a module to build it again from.
+  const options = (workers: number) =>
+    trainOptions.parse({
+      patches: { size: 16, count: 40 },
+      workers,
+      loss: { use: "test/counted", with: {} },
+    });
+  assertEquals(trainPlan(options(1), { data, model }, context).lines.length > 0, true);
+  assertThrows(
+    () => trainPlan(options(2), { data, model }, context),
+    CapillaryError,
+    "Cannot train with train.workers 2 and the loss test/counted: it is a built-in plugin's",
+  );
+});
