@@ -102,3 +102,51 @@ export function stageRandomOf(recipe: ResolvedRecipe, stage: ResolvedStage): Ran
   const index = (recipe.stages.get(stage.kind) ?? []).indexOf(stage);
   return stageRandom(recipe.seed, stage.kind, index);
 }
+
+/**
+ * A data stage's `context.random` that records whether the stage drew from
+ * it (or read its state), so that the runner knows whether the data depends
+ * on the seed.
+ *
+ * @example Usage
+ * ```ts
+ * import { Random, RecordingRandom } from "./random.ts";
+ * const random = RecordingRandom.of(new Random(7));
+ * console.assert(!random.used);
+ * console.assert(random.next() === new Random(7).next() && random.used);
+ * ```
+ */
+export class RecordingRandom extends Random {
+  #used = false;
+
+  /** A generator that draws what `random` would, recording use from now on. */
+  static of(random: Random): RecordingRandom {
+    const recording = new RecordingRandom(0);
+    recording.restore(random.state);
+    recording.#used = false;
+    return recording;
+  }
+
+  /** Whether anything was drawn from it or its state read or set. */
+  get used(): boolean {
+    return this.#used;
+  }
+
+  /** A uniform float in [0, 1); every other draw goes through it. */
+  override next(): number {
+    this.#used = true;
+    return super.next();
+  }
+
+  /** The generator's internal state (a stage may seed its own generator from it). */
+  override get state(): number {
+    this.#used = true;
+    return super.state;
+  }
+
+  /** Continues from a state taken from {@link Random.state}. */
+  override restore(state: number): void {
+    this.#used = true;
+    super.restore(state);
+  }
+}

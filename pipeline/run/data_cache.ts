@@ -15,22 +15,16 @@
  */
 import type { Raster, Sample, SegmentationData } from "../data.ts";
 import { dirname, join, resolve } from "../path.ts";
-import { Random } from "../random.ts";
-import { resolvePluginSpecifier } from "../recipe/plugin_specifier.ts";
 import type { ResolvedStage } from "../recipe/validate.ts";
 import { BUILT_IN } from "../registry.ts";
 import { VERSION } from "../version.ts";
+import { type PluginSource, pluginSource } from "./plugin_source.ts";
 import { removeStalePartials, writeFileAtomic } from "./run_folder.ts";
+import { sha256 } from "./sha256.ts";
 
 /** Where entries go: `CAPILLARY_CACHE`, else `.cache/capillary` under the working folder. */
 export function dataCacheDir(): string {
   return Deno.env.get("CAPILLARY_CACHE") || join(".cache", "capillary");
-}
-
-/** The SHA-256 of `bytes`, as lower-case hex (the cache's keys, the run's data digests). */
-export async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
@@ -93,92 +87,6 @@ export async function dataCacheKey(
   return await sha256(new TextEncoder().encode(JSON.stringify(description)));
 }
 
-/** Where a plugin's code came from, as the cache key records it. */
-export interface PluginSource {
-  /** The module imported: a `file:` URL, or an `npm:`, `jsr:` or `https:` specifier. */
-  readonly specifier: string;
-  /**
-   * For a local (`file:`) plugin, the SHA-256 of its modules' URLs and contents: the entry
-   * module and every local module it imports; absent for a remote one.
-   */
-  readonly digest?: string;
-}
-
-/** `import ... from "x"`, `export ... from "x"`, `import "x"` and `import("x")` with a literal. */
-const IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*["']([^"'\n]+)["']/g;
-
-/**
- * What the cache key records of the plugin a recipe loaded from `origin`.
- *
- * A local plugin (a path or `file:` URL) is recorded with a digest of its
- * source, so that editing a stage's code (not only its `version`) makes new
- * entries: the entry module and, recursively, every module it imports by a
- * relative path, absolute path or `file:` URL (static imports, re-exports and
- * `import()` of a string literal). Imports by a bare name (an import map
- * entry, `@capillary/capillary`), computed `import()`s and files the code
- * reads at run time are not followed: list data files a load stage reads in
- * its `fingerprint`. A remote plugin (`npm:`, `jsr:`, `https:`) is recorded by
- * its specifier, version and all: Deno caches and locks remote code, so the
- * same specifier is the same code.
- *
- * @param origin The plugin as the recipe wrote it (`RegisteredStage.origin`).
- * @param pluginDir The folder a plugin path is relative to (the recipe's).
- * @returns The record; undefined when the origin does not resolve or the
- * entry module cannot be read (the data then goes uncached).
- *
- * @example Usage
- * ```ts
- * import { pluginSource } from "./data_cache.ts";
- * const remote = await pluginSource("npm:capillary-noise@1.2.0", "/r");
- * console.assert(remote?.specifier === "npm:capillary-noise@1.2.0" && !remote.digest);
- * ```
- */
-export async function pluginSource(
-  origin: string,
-  pluginDir: string,
-): Promise<PluginSource | undefined> {
-  let specifier: string;
-  try {
-    specifier = resolvePluginSpecifier(origin, pluginDir);
-  } catch {
-    return undefined;
-  }
-  if (!specifier.startsWith("file:")) return { specifier };
-  const modules: [string, string][] = [];
-  const seen = new Set<string>();
-  const pending = [new URL(specifier)];
-  while (pending.length) {
-    const url = pending.pop()!;
-    url.search = url.hash = "";
-    if (seen.has(url.href)) continue;
-    seen.add(url.href);
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(url);
-    } catch {
-      // The entry module must be there; an "import" the scan found in a comment or a string
-      // need not.
-      if (url.href === specifier) return undefined;
-      continue;
-    }
-    modules.push([url.href, await sha256(bytes)]);
-    for (const [, imported] of new TextDecoder().decode(bytes).matchAll(IMPORT)) {
-      if (!/^(\.{1,2}\/|\/|file:)/.test(imported)) continue;
-      try {
-        const next = new URL(imported, url);
-        if (next.protocol === "file:") pending.push(next);
-      } catch {
-        // not a URL: not a module
-      }
-    }
-  }
-  modules.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return {
-    specifier,
-    digest: await sha256(new TextEncoder().encode(JSON.stringify(modules))),
-  };
-}
-
 /**
  * The key of the entry for data that stages made with their random
  * generators, in a run seeded with `seed`: only a run with that seed finds it.
@@ -188,55 +96,6 @@ export async function pluginSource(
  */
 export async function seededKey(key: string, seed: number): Promise<string> {
   return await sha256(new TextEncoder().encode(`${key} seed ${seed}`));
-}
-
-/**
- * A data stage's `context.random` that records whether the stage drew from
- * it (or read its state), so that the runner knows whether the data depends
- * on the seed.
- *
- * @example Usage
- * ```ts
- * import { RecordingRandom } from "./data_cache.ts";
- * import { Random } from "../random.ts";
- * const random = RecordingRandom.of(new Random(7));
- * console.assert(!random.used);
- * console.assert(random.next() === new Random(7).next() && random.used);
- * ```
- */
-export class RecordingRandom extends Random {
-  #used = false;
-
-  /** A generator that draws what `random` would, recording use from now on. */
-  static of(random: Random): RecordingRandom {
-    const recording = new RecordingRandom(0);
-    recording.restore(random.state);
-    recording.#used = false;
-    return recording;
-  }
-
-  /** Whether anything was drawn from it or its state read or set. */
-  get used(): boolean {
-    return this.#used;
-  }
-
-  /** A uniform float in [0, 1); every other draw goes through it. */
-  override next(): number {
-    this.#used = true;
-    return super.next();
-  }
-
-  /** The generator's internal state (a stage may seed its own generator from it). */
-  override get state(): number {
-    this.#used = true;
-    return super.state;
-  }
-
-  /** Continues from a state taken from {@link Random.state}. */
-  override restore(state: number): void {
-    this.#used = true;
-    super.restore(state);
-  }
 }
 
 interface RasterRecord {

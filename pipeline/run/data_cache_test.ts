@@ -1,16 +1,15 @@
 import { assertEquals } from "../../tests/assert.ts";
 import type { SegmentationData } from "../data.ts";
 import { toFileUrl } from "../path.ts";
-import { Random, stageRandom } from "../random.ts";
+import { Random, RecordingRandom, stageRandom } from "../random.ts";
 import { BUILT_IN } from "../registry.ts";
+import { pluginSource } from "./plugin_source.ts";
 import {
   dataCacheKey,
   decodeData,
   encodeData,
-  pluginSource,
   readCachedEntry,
   readCachedWarnings,
-  RecordingRandom,
   seededKey,
   writeCachedData,
 } from "./data_cache.ts";

@@ -9,7 +9,8 @@
  */
 import type { Sample, SegmentationData } from "../data.ts";
 import { CapillaryError } from "../errors.ts";
-import { encodeData, sha256 } from "./data_cache.ts";
+import { encodeData } from "./data_cache.ts";
+import { sha256 } from "./sha256.ts";
 import type { RunFolder } from "./run_folder.ts";
 
 /** The run folder's file. */

@@ -9,7 +9,6 @@ import {
   dataCacheKey,
   readCachedEntry,
   readCachedWarnings,
-  RecordingRandom,
   seededKey,
   unwritableCache,
   writeCachedData,
@@ -19,7 +18,7 @@ import { type BackendChoice, chooseBackend } from "../backend/select.ts";
 import { type BackendRole, tf } from "../backend/tfjs.ts";
 import type { SegmentationData } from "../data.ts";
 import { CapillaryError, describeThrown, StageError } from "../errors.ts";
-import { stageRandomOf } from "../random.ts";
+import { RecordingRandom, stageRandomOf } from "../random.ts";
 import { recipeBaseDir, renderResolvedRecipe } from "../recipe/render.ts";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/validate.ts";
 import {

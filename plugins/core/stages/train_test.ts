@@ -1,88 +1,23 @@
-import { componentCreator } from "../../../pipeline/registry.ts";
-import type { ComponentDefinition } from "../../../mod.ts";
-import { coreSchedules } from "../train/schedules.ts";
-import core from "../mod.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
 import {
   CapillaryError,
-  checkpointStore,
   loadBackend,
   type ModelSpec,
-  Random,
-  type Raster,
-  RunFolder,
-  type SegmentationData,
   type StageContext,
   tf,
 } from "../../../mod.ts";
+import { halfBrightData, tinySpec, trainContext } from "../train/train_fixture.ts";
 import { train } from "./train.ts";
 import { trainOptions } from "../train/train_options.ts";
 
 await loadBackend("wasm");
 
-/** A 32×32 image whose right half is bright foreground, with its exact mask. */
-function halfBright(id: string): SegmentationData["train"][number] {
-  const raster = (f: (x: number) => number): Raster => ({
-    width: 32,
-    height: 32,
-    channels: 1,
-    data: new Float32Array(32 * 32).map((_, i) => f(i % 32)),
-  });
-  return {
-    id,
-    image: raster((x) => (x >= 16 ? 0.9 : 0.1)),
-    mask: raster((x) => (x >= 16 ? 1 : 0)),
-    roi: raster(() => 1),
-  };
-}
-
-/** One 1×1 sigmoid convolution: enough to learn "bright is foreground". */
-const tinySpec = (poison = false): ModelSpec => ({
-  name: "tiny",
-  build(size, channels) {
-    const input = tf.input({ shape: [size, size, channels] });
-    const output = tf.layers.conv2d({ filters: 1, kernelSize: 1, activation: "sigmoid" })
-      .apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: output });
-    if (poison) model.setWeights(model.getWeights().map((w) => tf.fill(w.shape, NaN)));
-    return model;
-  },
-});
-
 async function context(): Promise<{ context: StageContext; folder: string }> {
   const folder = await Deno.makeTempDir({ prefix: "capillary-train-" });
-  return {
-    folder,
-    context: {
-      stageId: "core/train",
-      tf,
-      useBackend: () => Promise.resolve("wasm"),
-      random: new Random(3),
-      run: new RunFolder(folder),
-      progress: { info() {}, task: () => ({ update() {}, done() {} }) },
-      recipeDir: ".",
-      // The core schedules, as a resolved recipe would hand them over.
-      createComponent: componentCreator(
-        new Map(coreSchedules.map((c) => [
-          `schedule:core/${c.name}`,
-          {
-            id: `core/${c.name}`,
-            component: c as ComponentDefinition,
-            plugin: core,
-            origin: "(built in)",
-          },
-        ])),
-      ),
-      checkpoints: checkpointStore(folder, false),
-    },
-  };
+  return { folder, context: trainContext(folder) };
 }
 
-const data: SegmentationData = {
-  name: "half-bright",
-  train: [halfBright("a"), halfBright("b")],
-  test: [halfBright("c")],
-};
+const data = halfBrightData(32);
 
 const options = trainOptions.parse({
   epochs: 2,

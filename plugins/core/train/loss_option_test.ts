@@ -3,26 +3,9 @@
  * binary cross-entropy, its checks, and where data-parallel workers cannot
  * build it. Whole recipes with a loss plugin are in tests/loss_plugin_test.ts.
  */
-import { componentCreator } from "../../../pipeline/registry.ts";
 import { assertEquals, assertRejects } from "../../../tests/assert.ts";
-import {
-  CapillaryError,
-  checkpointStore,
-  type ComponentDefinition,
-  componentOptions,
-  defineLoss,
-  loadBackend,
-  type ModelSpec,
-  Random,
-  type Raster,
-  RunFolder,
-  type SegmentationData,
-  type StageContext,
-  tf,
-  z,
-} from "../../../mod.ts";
-import core from "../mod.ts";
-import { coreSchedules } from "./schedules.ts";
+import { CapillaryError, componentOptions, defineLoss, loadBackend, tf, z } from "../../../mod.ts";
+import { halfBrightData, tinySpec, trainContext } from "./train_fixture.ts";
 import { trainOptions } from "./train_options.ts";
 import { train } from "../stages/train.ts";
 
@@ -53,38 +36,7 @@ Deno.test("trainOptions refuses positiveWeight beside a plugin's loss, which it 
   );
 });
 
-/** A 16×16 image whose right half is bright foreground, with its exact mask. */
-function halfBright(id: string): SegmentationData["train"][number] {
-  const raster = (f: (x: number) => number): Raster => ({
-    width: 16,
-    height: 16,
-    channels: 1,
-    data: new Float32Array(16 * 16).map((_, i) => f(i % 16)),
-  });
-  return {
-    id,
-    image: raster((x) => (x >= 8 ? 0.9 : 0.1)),
-    mask: raster((x) => (x >= 8 ? 1 : 0)),
-    roi: raster(() => 1),
-  };
-}
-
-const data: SegmentationData = {
-  name: "half-bright",
-  train: [halfBright("a"), halfBright("b")],
-  test: [halfBright("c")],
-};
-
-/** One 1×1 sigmoid convolution. */
-const tinySpec: ModelSpec = {
-  name: "tiny",
-  build(size, channels) {
-    const input = tf.input({ shape: [size, size, channels] });
-    const output = tf.layers.conv2d({ filters: 1, kernelSize: 1, activation: "sigmoid" })
-      .apply(input) as import("@tensorflow/tfjs").SymbolicTensor;
-    return tf.model({ inputs: input, outputs: output });
-  },
-};
+const data = halfBrightData(16);
 
 /** A squared-error loss that counts its calls, as a built-in plugin's component. */
 function countingLoss(calls: { count: number }) {
@@ -101,26 +53,7 @@ function countingLoss(calls: { count: number }) {
 
 async function run(options: Record<string, unknown>, calls: { count: number }) {
   const folder = await Deno.makeTempDir({ prefix: "capillary-loss-" });
-  const components = new Map([
-    ...coreSchedules.map((c) => [`schedule:core/${c.name}`, c] as const),
-    ["loss:test/counted", countingLoss(calls)] as const,
-  ].map(([key, c]) => [key, {
-    id: key.slice(key.indexOf(":") + 1),
-    component: c as ComponentDefinition,
-    plugin: core,
-    origin: "(built in)",
-  }]));
-  const context: StageContext = {
-    stageId: "core/train",
-    tf,
-    useBackend: () => Promise.resolve("wasm"),
-    random: new Random(3),
-    run: new RunFolder(folder),
-    progress: { info() {}, task: () => ({ update() {}, done() {} }) },
-    recipeDir: ".",
-    createComponent: componentCreator(components),
-    checkpoints: checkpointStore(folder, false),
-  };
+  const context = trainContext(folder, { "loss:test/counted": countingLoss(calls) });
   try {
     await train.run(
       trainOptions.parse({
@@ -132,7 +65,7 @@ async function run(options: Record<string, unknown>, calls: { count: number }) {
         schedule: { use: "core/step", with: { every: 1, factor: 0.5 } },
         ...options,
       }),
-      { data, model: tinySpec, augment: (b) => b },
+      { data, model: tinySpec(), augment: (b) => b },
       context,
     );
     return (await Deno.readTextFile(`${folder}/history.jsonl`)).trim().split("\n")
